@@ -1,0 +1,87 @@
+// Package activities holds every side effect of a case: the workflow calls these
+// methods (through a typed nil *Activities) and never touches PostgreSQL or email
+// itself. Each input carries a deterministic key derived from the case and the event
+// sequence, so a retried activity is harmless.
+package activities
+
+import (
+	"time"
+
+	"github.com/tierflow/tierflow"
+)
+
+// Activities holds the dependencies of all activities. Register a value with the
+// worker; the workflow refers to the methods through a nil *Activities.
+type Activities struct {
+	Store  tierflow.Store
+	Mailer tierflow.Mailer
+	// SurveyKey signs survey links; SurveyBaseURL is the public API base
+	// ("https://support.example.com"), the link is SurveyBaseURL+"/v1/surveys/"+token.
+	SurveyKey     []byte
+	SurveyBaseURL string
+	// CaseBaseURL links staff emails to a case view (optional).
+	CaseBaseURL string
+	Now         func() time.Time
+}
+
+// RecordTransitionInput is one state change of a case: its new events and projection.
+type RecordTransitionInput = tierflow.Transition
+
+// NotifyCustomerInput asks to email the customer once per Key.
+type NotifyCustomerInput struct {
+	// Key is "<case id>/<event seq>/<kind>": the same key is sent at most once.
+	Key      string               `json:"key"`
+	CaseID   string               `json:"case_id"`
+	Kind     tierflow.MessageKind `json:"kind"`
+	Customer tierflow.Customer    `json:"customer"`
+	Data     tierflow.MessageData `json:"data"`
+}
+
+// NotifyResult says what happened to a message.
+type NotifyResult struct {
+	// State is sent, duplicate (an earlier attempt already owns the key), or failed
+	// (the provider refused it permanently; the error is recorded on the case).
+	State             string `json:"state"`
+	ProviderMessageID string `json:"provider_message_id,omitempty"`
+	Error             string `json:"error,omitempty"`
+}
+
+// Recipient groups for staff messages.
+const (
+	StaffOwner      = "owner"      // the case's owner (AssigneeID)
+	StaffQueue      = "queue"      // the tier's queue address from the policy
+	StaffSupervisor = "supervisor" // active staff at tier 3 for the department
+	StaffExecutive  = "executive"  // the tier-4 queue and active executives
+	StaffTier       = "tier"       // active staff at Tier for Department (approvals)
+)
+
+// NotifyStaffInput asks to email staff once per Key; the activity resolves the
+// recipient groups through the staff directory and the policy's queue addresses.
+type NotifyStaffInput struct {
+	Key        string               `json:"key"`
+	CaseID     string               `json:"case_id"`
+	Kind       tierflow.MessageKind `json:"kind"`
+	Groups     []string             `json:"groups"`
+	Tier       tierflow.Tier        `json:"tier"`
+	Department string               `json:"department,omitempty"`
+	AssigneeID string               `json:"assignee_id,omitempty"`
+	// Queues maps tier number (1-4) to the queue address of the pinned policy.
+	Queues map[tierflow.Tier]string `json:"queues"`
+	Data   tierflow.MessageData     `json:"data"`
+}
+
+// AssignOwnerInput asks who should own the case at a tier and department.
+type AssignOwnerInput struct {
+	CaseID     string        `json:"case_id"`
+	Tier       tierflow.Tier `json:"tier"`
+	Department string        `json:"department,omitempty"`
+	// QueueAddress is the fallback when nobody in the directory serves it.
+	QueueAddress string `json:"queue_address"`
+}
+
+// AssignOwnerResult is the proposed owner (a person) or the tier's queue.
+type AssignOwnerResult struct {
+	AssigneeID   string `json:"assignee_id,omitempty"` // empty: the queue
+	AssigneeName string `json:"assignee_name,omitempty"`
+	Queue        string `json:"queue,omitempty"`
+}
