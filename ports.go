@@ -304,3 +304,23 @@ type Mailer interface {
 type RetryAfterError interface {
 	RetryAfter() time.Duration
 }
+
+// MailboxMessage is one email kept by the dev mailbox instead of being sent.
+type MailboxMessage struct {
+	ID        int64       `json:"id"`
+	Key       string      `json:"key"`
+	CaseID    string      `json:"case_id"`
+	Kind      MessageKind `json:"kind"`
+	To        []string    `json:"to"`
+	Subject   string      `json:"subject"`
+	Text      string      `json:"text"`
+	HTML      string      `json:"html"`
+	CreatedAt time.Time   `json:"created_at"`
+}
+
+// Mailbox keeps dev emails (persisted, listable, viewable).
+type Mailbox interface {
+	SaveMail(ctx context.Context, m MailboxMessage) (id int64, err error) // idempotent by Key
+	ListMail(ctx context.Context, caseID string, limit int) ([]MailboxMessage, error)
+	GetMail(ctx context.Context, id int64) (MailboxMessage, error)
+}
