@@ -1,0 +1,127 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tierflow/tierflow"
+)
+
+// The ledger row moves new -> sending (claimed) -> sent | failed; a release moves a
+// claim back to new after a failure that certainly sent nothing. Sent is final.
+
+// claimSQL takes the key when it is unknown (insert) or was released (state new);
+// either way this call owns the send and attempts counts it. It returns no row when
+// someone else holds or settled the key.
+const claimSQL = `
+INSERT INTO notifications AS n (key, case_id, kind, audience, recipients, state, attempts)
+VALUES ($1, $2, $3, $4, $5, 'sending', 1)
+ON CONFLICT (key) DO UPDATE SET state = 'sending', attempts = n.attempts + 1,
+    error = '', updated_at = now()
+WHERE n.state = 'new'
+RETURNING key, case_id, kind, state, provider_message_id, error, attempts, updated_at`
+
+const notificationColumns = `key, case_id, kind, state, provider_message_id, error, attempts, updated_at`
+
+// ClaimNotification claims the sending of one message. The returned record carries
+// the state the key was in before the call: NotificationNew means this call owns it
+// and must send; any other state means it must not send again.
+func (s *Store) ClaimNotification(ctx context.Context, c tierflow.NotificationClaim) (tierflow.NotificationRecord, error) {
+	var v tierflow.Validation
+	v.Check(c.Key != "", "key", "is required")
+	v.Check(c.CaseID != "", "case_id", "is required")
+	v.Check(c.Kind != "", "kind", "is required")
+	v.Check(c.Audience == tierflow.AudienceCustomer || c.Audience == tierflow.AudienceStaff,
+		"audience", "must be customer or staff, got %q", c.Audience)
+	v.Check(c.Recipients >= 0, "recipients", "must not be negative")
+	if err := v.Err("invalid notification claim"); err != nil {
+		return tierflow.NotificationRecord{}, err
+	}
+	rec, err := scanNotification(s.pool.QueryRow(ctx, claimSQL, c.Key, c.CaseID, c.Kind, c.Audience, c.Recipients))
+	if err == nil {
+		rec.State = tierflow.NotificationNew // the state before this claim
+		return rec, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return tierflow.NotificationRecord{}, fmt.Errorf("claim notification %s: %w", c.Key, mapError(err))
+	}
+	rec, err = s.notification(ctx, c.Key)
+	if err != nil {
+		return tierflow.NotificationRecord{}, fmt.Errorf("claim notification %s: %w", c.Key, err)
+	}
+	return rec, nil
+}
+
+// MarkNotificationSent settles a claim as sent. Repeating it is harmless (the first
+// provider message id is kept).
+func (s *Store) MarkNotificationSent(ctx context.Context, key, providerMessageID string) error {
+	return s.settle(ctx, key, `UPDATE notifications
+SET state = 'sent', provider_message_id = $2, error = '', updated_at = now()
+WHERE key = $1 AND state <> 'sent'`, providerMessageID, tierflow.NotificationSent)
+}
+
+// MarkNotificationFailed records a permanent failure (the provider refused the
+// message). A sent message cannot fail afterwards: CodeConflict.
+func (s *Store) MarkNotificationFailed(ctx context.Context, key, reason string) error {
+	return s.settle(ctx, key, `UPDATE notifications
+SET state = 'failed', error = $2, updated_at = now()
+WHERE key = $1 AND state <> 'sent'`, reason, tierflow.NotificationFailed)
+}
+
+// ReleaseNotification returns a claim to new after a failure that certainly sent
+// nothing, so that the next claim may send it. A sent message cannot be released:
+// CodeConflict.
+func (s *Store) ReleaseNotification(ctx context.Context, key, reason string) error {
+	return s.settle(ctx, key, `UPDATE notifications
+SET state = 'new', error = $2, updated_at = now()
+WHERE key = $1 AND state <> 'sent'`, reason, tierflow.NotificationNew)
+}
+
+// settle runs one state change. When it changes nothing, the key is either unknown
+// (CodeNotFound), already sent (fine for a repeated "sent", CodeConflict otherwise).
+func (s *Store) settle(ctx context.Context, key, sql, arg string, to tierflow.NotificationState) error {
+	if key == "" {
+		return tierflow.Errorf(tierflow.CodeInvalid, "notification key is required")
+	}
+	tag, err := s.pool.Exec(ctx, sql, key, arg)
+	if err != nil {
+		return fmt.Errorf("mark notification %s %s: %w", key, to, mapError(err))
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	rec, err := s.notification(ctx, key)
+	if err != nil {
+		return fmt.Errorf("mark notification %s %s: %w", key, to, err)
+	}
+	if to == tierflow.NotificationSent {
+		return nil // already sent: a retried confirmation
+	}
+	return tierflow.Errorf(tierflow.CodeConflict, "notification %s was already %s", key, rec.State)
+}
+
+// Notification returns the ledger row of key; CodeNotFound when unknown.
+func (s *Store) Notification(ctx context.Context, key string) (tierflow.NotificationRecord, error) {
+	return s.notification(ctx, key)
+}
+
+func (s *Store) notification(ctx context.Context, key string) (tierflow.NotificationRecord, error) {
+	rec, err := scanNotification(s.pool.QueryRow(ctx, `SELECT `+notificationColumns+` FROM notifications WHERE key = $1`, key))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return tierflow.NotificationRecord{}, tierflow.Errorf(tierflow.CodeNotFound, "notification %q not found", key)
+	}
+	if err != nil {
+		return tierflow.NotificationRecord{}, mapError(err)
+	}
+	return rec, nil
+}
+
+func scanNotification(row pgx.Row) (tierflow.NotificationRecord, error) {
+	var r tierflow.NotificationRecord
+	err := row.Scan(&r.Key, &r.CaseID, &r.Kind, &r.State, &r.ProviderMessageID, &r.Error, &r.Attempts, &r.UpdatedAt)
+	r.UpdatedAt = r.UpdatedAt.UTC()
+	return r, err
+}

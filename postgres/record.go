@@ -1,0 +1,198 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tierflow/tierflow"
+)
+
+// recordResult says what one RecordTransition changed.
+type recordResult struct {
+	EventsInserted  int
+	EventsDuplicate int     // already recorded with the same content
+	EventsConflict  []int64 // already recorded with different content (kept, reported)
+	ProjectionMoved bool
+}
+
+// RecordTransition appends the transition's events (ignoring those already recorded)
+// and moves the projection forward to t.View when t.View.Seq is newer than the
+// stored one, in one transaction. A survey_answered event also records the answer.
+//
+// Retrying a transition is harmless. An event whose (case, seq) is already recorded
+// with different content keeps the first version (the log is append-only) and is
+// reported in the log as a warning: it means two writers disagree about history.
+func (s *Store) RecordTransition(ctx context.Context, t tierflow.Transition) error {
+	_, err := s.recordTransition(ctx, t)
+	return err
+}
+
+func (s *Store) recordTransition(ctx context.Context, t tierflow.Transition) (recordResult, error) {
+	if err := validateTransition(t); err != nil {
+		return recordResult{}, err
+	}
+	var res recordResult
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		res = recordResult{}
+		moved, err := upsertProjection(ctx, tx, t.View)
+		if err != nil {
+			return err
+		}
+		res.ProjectionMoved = moved
+		return insertEvents(ctx, tx, t, &res)
+	})
+	if err != nil {
+		return recordResult{}, fmt.Errorf("record transition of case %s: %w", t.CaseID, mapError(err))
+	}
+	for _, seq := range res.EventsConflict {
+		s.logger.Warn("event already recorded with different content; kept the first",
+			"case_id", t.CaseID, "seq", seq)
+	}
+	return res, nil
+}
+
+// upsertProjectionSQL inserts the case or moves it forward; an older or equal seq
+// leaves the row untouched, so a late retry never moves a case backwards.
+const upsertProjectionSQL = `
+INSERT INTO cases (id, seq, status, tier, start_tier, priority, category, department,
+    assignee, source, external_id, breached, close_target_breached, escalations, reopens,
+    opened_at, escalated_at, resolved_at, closed_at, updated_at, view)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, now(), $20)
+ON CONFLICT (id) DO UPDATE SET
+    seq = excluded.seq, status = excluded.status, tier = excluded.tier,
+    start_tier = excluded.start_tier, priority = excluded.priority,
+    category = excluded.category, department = excluded.department,
+    assignee = excluded.assignee, source = excluded.source, external_id = excluded.external_id,
+    breached = excluded.breached, close_target_breached = excluded.close_target_breached,
+    escalations = excluded.escalations, reopens = excluded.reopens,
+    opened_at = excluded.opened_at, escalated_at = excluded.escalated_at,
+    resolved_at = excluded.resolved_at, closed_at = excluded.closed_at,
+    updated_at = now(), view = excluded.view
+WHERE excluded.seq > cases.seq
+RETURNING id`
+
+func upsertProjection(ctx context.Context, tx pgx.Tx, v tierflow.CaseView) (bool, error) {
+	var escalatedAt *time.Time
+	if !v.EscalatedAt.IsZero() {
+		escalatedAt = &v.EscalatedAt
+	}
+	var id string
+	err := tx.QueryRow(ctx, upsertProjectionSQL,
+		v.ID, v.Seq, v.Status, v.Tier, v.StartTier, v.Priority, v.Category, v.Department,
+		v.Assignee, v.Source, v.ExternalID, len(v.Breaches) > 0, v.CloseTargetBreached,
+		v.Escalations, v.Reopens, v.OpenedAt, escalatedAt, v.ResolvedAt, v.ClosedAt, v,
+	).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("upsert projection: %w", err)
+	}
+	return true, nil
+}
+
+const insertEventSQL = `
+INSERT INTO case_events (case_id, seq, type, at, actor_id, actor_name, actor_role, actor_tier,
+    tier, from_tier, status, department, reason, summary, customer_message, details)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+ON CONFLICT (case_id, seq) DO NOTHING`
+
+const insertSurveyResponseSQL = `
+INSERT INTO survey_responses (case_id, event_seq, score, resolved, comment, answered_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (case_id, event_seq) DO NOTHING`
+
+// insertEvents appends the events in one round trip and compares the ones that were
+// already there with what we tried to write.
+func insertEvents(ctx context.Context, tx pgx.Tx, t tierflow.Transition, res *recordResult) error {
+	if len(t.Events) == 0 {
+		return nil
+	}
+	batch := &pgx.Batch{}
+	for _, e := range t.Events {
+		var fromTier *tierflow.Tier
+		if e.FromTier != 0 {
+			fromTier = &e.FromTier
+		}
+		details := e.Details
+		if details == nil {
+			details = map[string]string{}
+		}
+		batch.Queue(insertEventSQL, t.CaseID, e.Seq, e.Type, e.At, e.Actor.ID, e.Actor.Name,
+			string(e.Actor.Role), e.Actor.Tier, e.Tier, fromTier, e.Status, e.Department, e.Reason, e.Summary,
+			e.CustomerMessage, details)
+	}
+	results := tx.SendBatch(ctx, batch)
+	var skipped []tierflow.CaseEvent
+	for _, e := range t.Events {
+		tag, err := results.Exec()
+		if err != nil {
+			_ = results.Close()
+			return fmt.Errorf("insert event %d: %w", e.Seq, err)
+		}
+		if tag.RowsAffected() == 1 {
+			res.EventsInserted++
+		} else {
+			skipped = append(skipped, e)
+		}
+	}
+	if err := results.Close(); err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	for _, e := range t.Events {
+		if e.Type != tierflow.EventSurveyAnswered {
+			continue
+		}
+		answer, _ := surveyAnswer(e) // validated before the transaction
+		_, err := tx.Exec(ctx, insertSurveyResponseSQL, t.CaseID, e.Seq, answer.Score, answer.Resolved, answer.Comment, e.At)
+		if err != nil {
+			return fmt.Errorf("insert survey response: %w", err)
+		}
+	}
+	return compareSkipped(ctx, tx, t.CaseID, skipped, res)
+}
+
+// compareSkipped sorts events that were already recorded into duplicates (same
+// content: a retry) and conflicts (different content).
+func compareSkipped(ctx context.Context, tx pgx.Tx, caseID string, skipped []tierflow.CaseEvent, res *recordResult) error {
+	if len(skipped) == 0 {
+		return nil
+	}
+	seqs := make([]int64, len(skipped))
+	for i, e := range skipped {
+		seqs[i] = e.Seq
+	}
+	stored, err := queryEvents(ctx, tx, `WHERE case_id = $1 AND seq = ANY($2)`, caseID, seqs)
+	if err != nil {
+		return err
+	}
+	bySeq := make(map[int64]tierflow.CaseEvent, len(stored))
+	for _, e := range stored {
+		bySeq[e.Seq] = e
+	}
+	for _, e := range skipped {
+		if sameEvent(bySeq[e.Seq], e) {
+			res.EventsDuplicate++
+		} else {
+			res.EventsConflict = append(res.EventsConflict, e.Seq)
+		}
+	}
+	return nil
+}
+
+// sameEvent compares what the log stores, at the database's microsecond precision.
+func sameEvent(stored, e tierflow.CaseEvent) bool {
+	return stored.Type == e.Type &&
+		stored.At.Equal(e.At.Truncate(time.Microsecond)) &&
+		stored.Actor.ID == e.Actor.ID &&
+		stored.Tier == e.Tier && stored.FromTier == e.FromTier &&
+		stored.Status == e.Status && stored.Department == e.Department &&
+		stored.Reason == e.Reason && stored.Summary == e.Summary &&
+		stored.CustomerMessage == e.CustomerMessage &&
+		(len(stored.Details) == 0 && len(e.Details) == 0 || maps.Equal(stored.Details, e.Details))
+}
