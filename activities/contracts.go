@@ -1,7 +1,3 @@
-// Package activities holds every side effect of a case: the workflow calls these
-// methods (through a typed nil *Activities) and never touches PostgreSQL or email
-// itself. Each input carries a deterministic key derived from the case and the event
-// sequence, so a retried activity is harmless.
 package activities
 
 import (
@@ -39,8 +35,9 @@ type NotifyCustomerInput struct {
 
 // NotifyResult says what happened to a message.
 type NotifyResult struct {
-	// State is sent, duplicate (an earlier attempt already owns the key), or failed
-	// (the provider refused it permanently; the error is recorded on the case).
+	// State is sent, duplicate (an earlier attempt already sent it), failed (no
+	// recipients, or refused earlier), or unconfirmed (an earlier attempt may have
+	// sent it and died before recording the outcome; not resent, see doc.go).
 	State             string `json:"state"`
 	ProviderMessageID string `json:"provider_message_id,omitempty"`
 	Error             string `json:"error,omitempty"`

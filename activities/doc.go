@@ -1,0 +1,56 @@
+// Package activities holds every side effect of a case: the workflow calls these
+// methods (through a typed nil *Activities) and never touches PostgreSQL or email
+// itself. Each input carries a deterministic key derived from the case and the event
+// sequence, so a retried activity is harmless.
+//
+// # Records
+//
+// RecordTransition appends a transition's events and moves the case projection
+// forward in one transaction. The store ignores events already recorded and never
+// moves the projection backwards, so Temporal may retry it freely; input the store
+// refuses (CodeInvalid) fails with the non-retryable type "InvalidInput".
+//
+// AssignOwner asks the staff directory for the active member of the tier (and
+// department) with the fewest open cases; when nobody serves it, the tier's queue
+// owns the case.
+//
+// # Emails, at most once
+//
+// NotifyCustomer and NotifyStaff send one message per key ("<case>/<seq>/<kind>"),
+// however often Temporal runs them. The notification ledger (a PostgreSQL table) is
+// the memory across attempts:
+//
+//  1. ClaimNotification moves the key to "sending" and returns the state it was in.
+//     Only an attempt that finds it "new" (never claimed, or released) sends.
+//  2. The Mailer hands the message to the provider.
+//  3. The outcome is written: "sent" with the provider's message id; "failed" with
+//     the reason when the provider refuses it (non-retryable "EmailRejected", which
+//     the workflow records on the case); or, when the provider is unavailable (429,
+//     5xx, unreachable before the request left), the key is released back to "new"
+//     and the activity fails with the retryable "EmailUnavailable" whose
+//     NextRetryDelay is the provider's Retry-After.
+//
+// A later attempt that finds "sent" returns "duplicate" and sends nothing; one that
+// finds "failed" returns "failed".
+//
+// The window. Between step 2 and step 3 the provider may have accepted the message
+// while the worker dies (kill -9, OOM, a lost host) or the answer is lost on the
+// wire. The key then stays "sending" (or the Mailer reports the outcome as
+// unknown), and nobody can tell whether the customer got the email. Tierflow chooses
+// at most once over at least once here: a duplicate "your case was escalated" or
+// "resolved" email is worse for a customer than one missing progress email, and the
+// case record still holds everything that was said. So the next attempt does not
+// send again: it marks the key "failed" with the reason "outcome unknown after a
+// crash; not resent" and returns the state "unconfirmed" (no error), which the
+// workflow logs. Operators find such rows by state and reason in the ledger. The
+// window is the few milliseconds between the provider's answer and one UPDATE;
+// ledger writes after a send run on a context detached from the activity's, so an
+// activity timeout alone does not open it.
+//
+// A message with no recipient (a customer without an address, a staff group nobody
+// serves) is recorded "failed" with the reason "no recipients", without an error:
+// retrying would not change it.
+//
+// Email addresses are personal data: logs carry keys, kinds, case ids and recipient
+// counts, never addresses.
+package activities

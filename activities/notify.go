@@ -1,0 +1,233 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tierflow/tierflow"
+)
+
+// NotifyResult states.
+const (
+	StateSent      = "sent"
+	StateDuplicate = "duplicate"
+	StateFailed    = "failed"
+	// StateUnconfirmed: an earlier attempt handed the message to the provider and
+	// died (or lost the answer) before recording the outcome. It may or may not
+	// have been delivered; it is not sent again.
+	StateUnconfirmed = "unconfirmed"
+)
+
+// Ledger reasons recorded when a message is settled without a confirmed send.
+const (
+	ReasonNoRecipients        = "no recipients"
+	ReasonCrashedWhileSending = "outcome unknown after a crash; not resent"
+	ReasonAnswerLost          = "outcome unknown: the provider's answer was lost; not resent"
+)
+
+// ledgerWriteTimeout bounds ledger writes after a send. They run on a context
+// detached from the activity's, so that an activity timing out right after the
+// provider accepted a message still records it.
+const ledgerWriteTimeout = 10 * time.Second
+
+// defaultRetryDelay is the wait after an unavailable provider that did not say.
+const defaultRetryDelay = 30 * time.Second
+
+// outcomeUnknown is implemented by Mailer errors that can tell a failure before the
+// request left (nothing sent) from one after it (the provider may have the
+// message). Declared here so that activities never import an adapter.
+type outcomeUnknown interface{ OutcomeUnknown() bool }
+
+// NotifyCustomer emails the customer at most once per key.
+func (a *Activities) NotifyCustomer(ctx context.Context, in NotifyCustomerInput) (NotifyResult, error) {
+	if in.Key == "" || in.CaseID == "" || in.Kind == "" {
+		return NotifyResult{}, invalidInput("notify customer: key, case_id and kind are required")
+	}
+	data := in.Data
+	if data.CaseID == "" {
+		data.CaseID = in.CaseID
+	}
+	if data.CustomerName == "" {
+		data.CustomerName = in.Customer.Name
+	}
+	if data.Locale == "" {
+		data.Locale = in.Customer.Locale
+	}
+	if in.Kind == tierflow.MsgSurvey || in.Kind == tierflow.MsgSurveyReminder {
+		if err := a.fillSurveyURL(in.CaseID, &data); err != nil {
+			return NotifyResult{}, err
+		}
+	}
+	var to []tierflow.Address
+	if in.Customer.Email != "" {
+		to = []tierflow.Address{{Email: in.Customer.Email, Name: in.Customer.Name}}
+	}
+	return a.notify(ctx, tierflow.Email{Key: in.Key, CaseID: in.CaseID, Kind: in.Kind,
+		Audience: tierflow.AudienceCustomer, To: to, Data: data})
+}
+
+// fillSurveyURL signs the survey link. The token depends only on the key, the case
+// and the expiry, so every attempt sends the same link.
+func (a *Activities) fillSurveyURL(caseID string, data *tierflow.MessageData) error {
+	if data.ExpiresAt == nil {
+		return invalidInput("survey email for case %s needs expires_at", caseID)
+	}
+	if len(a.SurveyKey) == 0 {
+		return invalidInput("survey signing key is not configured")
+	}
+	token := tierflow.SignSurveyToken(a.SurveyKey, caseID, *data.ExpiresAt)
+	data.SurveyURL = strings.TrimRight(a.SurveyBaseURL, "/") + "/v1/surveys/" + token
+	return nil
+}
+
+// notify sends e at most once per e.Key. See doc.go for the ledger's story.
+func (a *Activities) notify(ctx context.Context, e tierflow.Email) (NotifyResult, error) {
+	log := activity.GetLogger(ctx)
+	// Addresses are personal data: logs carry the key, kind and a count only.
+	fields := []any{"key", e.Key, "case_id", e.CaseID, "kind", string(e.Kind), "recipients", len(e.To)}
+
+	prev, err := a.Store.ClaimNotification(ctx, tierflow.NotificationClaim{
+		Key: e.Key, CaseID: e.CaseID, Kind: e.Kind, Audience: e.Audience, Recipients: len(e.To)})
+	if err != nil {
+		return NotifyResult{}, activityError("claim notification "+e.Key, err)
+	}
+	switch prev.State {
+	case tierflow.NotificationNew:
+		// This attempt owns the key: go on and send.
+	case tierflow.NotificationSent:
+		log.Info("notification already sent; not sending again", append(fields, "provider_message_id", prev.ProviderMessageID)...)
+		return NotifyResult{State: StateDuplicate, ProviderMessageID: prev.ProviderMessageID}, nil
+	case tierflow.NotificationSending:
+		// An earlier attempt claimed the key and never settled it: it crashed (or
+		// timed out) somewhere between the claim and the ledger update, possibly
+		// after the provider accepted the message. Sending again could email the
+		// customer twice; not sending may lose one email. At most once wins: settle
+		// the key as failed with the reason and report it unconfirmed.
+		if err := a.settleFailed(ctx, e.Key, ReasonCrashedWhileSending); err != nil {
+			return NotifyResult{}, err
+		}
+		log.Warn("notification outcome unknown after a crash; not resent", fields...)
+		return NotifyResult{State: StateUnconfirmed, Error: ReasonCrashedWhileSending}, nil
+	case tierflow.NotificationFailed:
+		log.Info("notification already failed; not sending", append(fields, "reason", prev.Error)...)
+		return NotifyResult{State: StateFailed, Error: prev.Error}, nil
+	default:
+		return NotifyResult{}, fmt.Errorf("claim notification %s: unexpected ledger state %q", e.Key, prev.State)
+	}
+
+	if len(e.To) == 0 {
+		if err := a.settleFailed(ctx, e.Key, ReasonNoRecipients); err != nil {
+			return NotifyResult{}, err
+		}
+		log.Warn("notification has no recipients; recorded as failed", fields...)
+		return NotifyResult{State: StateFailed, Error: ReasonNoRecipients}, nil
+	}
+
+	providerID, sendErr := a.Mailer.Send(ctx, e)
+	if sendErr == nil {
+		return a.sent(ctx, e, providerID, fields), nil
+	}
+	return a.sendFailed(ctx, e, sendErr, fields)
+}
+
+// sent records a provider-accepted message. If the ledger cannot be updated the
+// message is still reported sent (it was): the row stays "sending", a later retry
+// of the same key would not resend it, and operators find it in the unsettled list.
+func (a *Activities) sent(ctx context.Context, e tierflow.Email, providerID string, fields []any) NotifyResult {
+	log := activity.GetLogger(ctx)
+	wctx, cancel := detached(ctx)
+	defer cancel()
+	if err := a.Store.MarkNotificationSent(wctx, e.Key, providerID); err != nil {
+		log.Error("notification sent but the ledger was not updated", append(fields, "error", err)...)
+	} else {
+		log.Info("notification sent", append(fields, "provider_message_id", providerID)...)
+	}
+	return NotifyResult{State: StateSent, ProviderMessageID: providerID}
+}
+
+// sendFailed settles the claim after a failed send and says what Temporal should do.
+func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, sendErr error, fields []any) (NotifyResult, error) {
+	log := activity.GetLogger(ctx)
+	var unknown outcomeUnknown
+	code := tierflow.ErrorCode(sendErr)
+	switch {
+	case errors.As(sendErr, &unknown) && unknown.OutcomeUnknown():
+		// The request reached the provider and the answer was lost: as after a crash,
+		// do not risk a second email.
+		if err := a.settleFailed(ctx, e.Key, ReasonAnswerLost); err != nil {
+			return NotifyResult{}, err
+		}
+		log.Warn("notification outcome unknown; not resent", append(fields, "error", sendErr)...)
+		return NotifyResult{State: StateUnconfirmed, Error: ReasonAnswerLost}, nil
+
+	case code == tierflow.CodeUnavailable:
+		// Certainly not sent: give the key back so the retry may send it, after the
+		// delay the provider asked for.
+		wctx, cancel := detached(ctx)
+		defer cancel()
+		if err := a.Store.ReleaseNotification(wctx, e.Key, sendErr.Error()); err != nil {
+			// The claim stays "sending": the retry will report it unconfirmed rather
+			// than risk a double send.
+			log.Error("could not release notification after a failed send", append(fields, "error", err)...)
+		}
+		delay := defaultRetryDelay
+		var ra tierflow.RetryAfterError
+		if errors.As(sendErr, &ra) && ra.RetryAfter() > 0 {
+			delay = ra.RetryAfter()
+		}
+		log.Warn("email provider unavailable; will retry", append(fields, "retry_after", delay.String(), "error", sendErr)...)
+		return NotifyResult{}, temporal.NewApplicationErrorWithOptions("email provider unavailable: "+sendErr.Error(),
+			ErrTypeEmailUnavailable, temporal.ApplicationErrorOptions{Cause: sendErr, NextRetryDelay: delay})
+
+	case code == tierflow.CodeRejected || code == tierflow.CodeInvalid:
+		reason := sendErr.Error()
+		if err := a.settleFailed(ctx, e.Key, reason); err != nil {
+			return NotifyResult{}, err
+		}
+		log.Warn("email rejected; not retried", append(fields, "error", sendErr)...)
+		return NotifyResult{}, temporal.NewNonRetryableApplicationError("email rejected: "+reason,
+			ErrTypeEmailRejected, sendErr, NotifyResult{State: StateFailed, Error: reason})
+
+	default:
+		// A Mailer breaking its contract: we cannot tell whether anything left, so
+		// at most once applies.
+		reason := "outcome unknown: " + sendErr.Error() + "; not resent"
+		if err := a.settleFailed(ctx, e.Key, reason); err != nil {
+			return NotifyResult{}, err
+		}
+		log.Error("unexpected mailer error; not resent", append(fields, "error", sendErr)...)
+		return NotifyResult{State: StateUnconfirmed, Error: reason}, nil
+	}
+}
+
+// settleFailed marks the key failed; a ledger error is retryable (the retry finds
+// the key still "sending" and settles it then, never sending it).
+func (a *Activities) settleFailed(ctx context.Context, key, reason string) error {
+	wctx, cancel := detached(ctx)
+	defer cancel()
+	if err := a.Store.MarkNotificationFailed(wctx, key, reason); err != nil {
+		return activityError("mark notification "+key+" failed", err)
+	}
+	return nil
+}
+
+// detached returns a context that outlives the activity's cancellation for one
+// short ledger write.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), ledgerWriteTimeout)
+}
+
+// caseURL links staff to the case when the data has no link yet.
+func (a *Activities) caseURL(caseID string) string {
+	if a.CaseBaseURL == "" {
+		return ""
+	}
+	return strings.TrimRight(a.CaseBaseURL, "/") + "/" + url.PathEscape(caseID)
+}

@@ -1,0 +1,196 @@
+package sendgrid
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/tierflow/tierflow"
+)
+
+//go:embed templates/*
+var templateFS embed.FS
+
+// Kinds lists every message kind that has a template.
+var Kinds = []tierflow.MessageKind{
+	tierflow.MsgEscalated, tierflow.MsgProgressUpdate, tierflow.MsgInfoRequest, tierflow.MsgWaitingReminder,
+	tierflow.MsgETAChanged, tierflow.MsgResolution, tierflow.MsgSurvey, tierflow.MsgSurveyReminder,
+	tierflow.MsgReopened, tierflow.MsgAutoResolved, tierflow.MsgStaffAssignment, tierflow.MsgStaffWarning,
+	tierflow.MsgStaffBreach, tierflow.MsgStaffApproval, tierflow.MsgStaffCloseTarget,
+}
+
+// Renderer turns an Email into its subject, plain text and HTML with the embedded
+// templates. Each kind has templates/<kind>.txt (defining "subject" and "text") and
+// templates/<kind>.html (defining "content", wrapped by templates/layout.html).
+type Renderer struct {
+	// Now anchors relative phrases such as "in about 4 hours"; nil means time.Now.
+	Now  func() time.Time
+	text map[tierflow.MessageKind]*texttemplate.Template
+	html map[tierflow.MessageKind]*htmltemplate.Template
+}
+
+// NewRenderer parses every template; an error means a broken build.
+func NewRenderer(now func() time.Time) (*Renderer, error) {
+	r := &Renderer{
+		Now:  now,
+		text: make(map[tierflow.MessageKind]*texttemplate.Template),
+		html: make(map[tierflow.MessageKind]*htmltemplate.Template),
+	}
+	for _, k := range Kinds {
+		t, err := texttemplate.New(string(k)).Option("missingkey=error").Funcs(r.funcs()).
+			ParseFS(templateFS, "templates/common.txt", "templates/"+string(k)+".txt")
+		if err != nil {
+			return nil, fmt.Errorf("parse text template %s: %w", k, err)
+		}
+		h, err := htmltemplate.New(string(k)).Option("missingkey=error").Funcs(r.funcs()).
+			ParseFS(templateFS, "templates/layout.html", "templates/"+string(k)+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse html template %s: %w", k, err)
+		}
+		r.text[k], r.html[k] = t, h
+	}
+	return r, nil
+}
+
+// defaultRenderer parses the templates once for Render.
+var defaultRenderer = sync.OnceValues(func() (*Renderer, error) { return NewRenderer(nil) })
+
+// Render renders e with the embedded templates, relative to the current time.
+func Render(e tierflow.Email) (subject, text, html string, err error) {
+	r, err := defaultRenderer()
+	if err != nil {
+		return "", "", "", err
+	}
+	return r.Render(e)
+}
+
+// Render renders e. An unknown kind is CodeInvalid.
+func (r *Renderer) Render(e tierflow.Email) (subject, text, html string, err error) {
+	tt, ok := r.text[e.Kind]
+	if !ok {
+		return "", "", "", tierflow.Errorf(tierflow.CodeInvalid, "no template for message kind %q", e.Kind)
+	}
+	v := newView(e)
+	var sb, tb, hb bytes.Buffer
+	if err := tt.ExecuteTemplate(&sb, "subject", v); err != nil {
+		return "", "", "", fmt.Errorf("render %s subject: %w", e.Kind, err)
+	}
+	if err := tt.ExecuteTemplate(&tb, "text", v); err != nil {
+		return "", "", "", fmt.Errorf("render %s text: %w", e.Kind, err)
+	}
+	if err := r.html[e.Kind].ExecuteTemplate(&hb, "layout", v); err != nil {
+		return "", "", "", fmt.Errorf("render %s html: %w", e.Kind, err)
+	}
+	subject = strings.Join(strings.Fields(sb.String()), " ")
+	return subject, tidyText(tb.String()), hb.String(), nil
+}
+
+// view is what templates see: the message data plus derived phrases.
+type view struct {
+	tierflow.MessageData
+	Kind     tierflow.MessageKind
+	Audience tierflow.Audience
+}
+
+func newView(e tierflow.Email) view {
+	return view{MessageData: e.Data, Kind: e.Kind, Audience: e.Audience}
+}
+
+// Greeting is "Hello Ada," or "Hello,".
+func (v view) Greeting() string {
+	if n := strings.TrimSpace(v.CustomerName); n != "" {
+		return "Hello " + n + ","
+	}
+	return "Hello,"
+}
+
+// Ref is how the customer knows the case: the CRM's reference, else the case id.
+func (v view) Ref() string {
+	if v.Reference != "" {
+		return v.Reference
+	}
+	return v.CaseID
+}
+
+// Handler says who handles the case: team and tier, never a person.
+func (v view) Handler() string {
+	team := v.Team
+	if team == "" && v.Department != "" {
+		team = v.Department
+	}
+	name := v.TierName
+	if name == "" && v.Tier.Valid() {
+		name = v.Tier.String()
+	}
+	switch {
+	case team != "" && v.Tier.Valid():
+		return fmt.Sprintf("our %s team (tier %d, %s)", team, v.Tier, name)
+	case v.Tier.Valid():
+		return fmt.Sprintf("our tier %d %s team", v.Tier, name)
+	case team != "":
+		return "our " + team + " team"
+	}
+	return "our support team"
+}
+
+// TierNo is the tier as a number (Tier prints as its name).
+func (v view) TierNo() int { return int(v.Tier) }
+
+// Offered lists the compensation the customer is actually offered: approved ones
+// (or ones without a status), never pending or rejected proposals.
+func (v view) Offered() []tierflow.Compensation {
+	var out []tierflow.Compensation
+	for _, c := range v.Compensation {
+		if c.Status == "" || c.Status == "approved" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ApologyRequired is true at tier 3 and above, or when the workflow asks for one.
+func (v view) ApologyRequired() bool { return v.Apology || v.Tier >= tierflow.TierSupervisor }
+
+// ClockName names a clock for staff ("acknowledge", "30-day close target").
+func (v view) ClockName() string {
+	switch v.Clock {
+	case tierflow.ClockAcknowledge:
+		return "acknowledge"
+	case tierflow.ClockResolve:
+		return "resolve"
+	case tierflow.ClockApproval:
+		return "approval"
+	case tierflow.ClockCloseTarget:
+		return "30-day close target"
+	case tierflow.ClockCustomerUpdate:
+		return "customer update"
+	case "":
+		return "case"
+	}
+	return strings.ReplaceAll(string(v.Clock), "_", " ")
+}
+
+// tidyText collapses runs of blank lines left by template actions.
+func tidyText(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	var out []string
+	blank := true // drop leading blank lines
+	for _, l := range lines {
+		l = strings.TrimRight(l, " \t")
+		if l == "" {
+			if blank {
+				continue
+			}
+			blank = true
+		} else {
+			blank = false
+		}
+		out = append(out, l)
+	}
+	return strings.TrimSpace(strings.Join(out, "\n")) + "\n"
+}

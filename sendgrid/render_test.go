@@ -1,0 +1,223 @@
+package sendgrid
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tierflow/tierflow"
+)
+
+var testNow = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+
+func ptr[T any](v T) *T { return &v }
+
+// sample is a message with every field a kind may show.
+func sample(kind tierflow.MessageKind) tierflow.Email {
+	aud := tierflow.AudienceCustomer
+	if strings.HasPrefix(string(kind), "staff_") {
+		aud = tierflow.AudienceStaff
+	}
+	return tierflow.Email{
+		Key: "zendesk-4711/7/" + string(kind), CaseID: "zendesk-4711", Kind: kind, Audience: aud,
+		To: []tierflow.Address{{Email: "ada@example.org", Name: "Ada Lovelace"}},
+		Data: tierflow.MessageData{
+			CaseID: "zendesk-4711", Reference: "ZD-4711", Subject: "Double charge on invoice 2026-118",
+			CustomerName: "Ada", Tier: tierflow.TierSpecialist, TierName: "specialist", Team: "Billing",
+			Department: "billing", ETA: ptr(testNow.Add(4 * time.Hour)),
+			Text:       "We checked the payment logs & found two captures.",
+			Resolution: "We refunded the second charge.", Explanation: "A retry in our payment service charged you twice.",
+			SurveyURL: "https://support.example.com/v1/surveys/tok", ExpiresAt: ptr(testNow.Add(14 * 24 * time.Hour)),
+			Clock: tierflow.ClockAcknowledge, Deadline: ptr(testNow.Add(90 * time.Minute)), Reason: "priority is high",
+			Approval: &tierflow.Approval{ID: "ap-1", AmountCents: 30000, Currency: "eur", Description: "goodwill credit",
+				RequestedBy: "sam (tier 2)", RequiredTier: tierflow.TierSupervisor, ExpiresAt: testNow.Add(4 * time.Hour)},
+			CaseURL: "https://support.example.com/cases/zendesk-4711",
+		},
+	}
+}
+
+func newTestRenderer(t *testing.T) *Renderer {
+	t.Helper()
+	r, err := NewRenderer(func() time.Time { return testNow })
+	require.NoError(t, err)
+	return r
+}
+
+func TestEveryKindRenders(t *testing.T) {
+	r := newTestRenderer(t)
+	for _, kind := range Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			subject, text, html, err := r.Render(sample(kind))
+			require.NoError(t, err)
+			assert.NotEmpty(t, subject)
+			assert.NotContains(t, subject, "\n")
+			for name, s := range map[string]string{"subject": subject, "text": text, "html": html} {
+				assert.NotContains(t, s, "<no value>", name)
+				assert.NotContains(t, s, "%!", name+": no bad format verbs")
+			}
+			assert.Contains(t, html, "<!DOCTYPE html>")
+			assert.NotContains(t, text+html, "ada@example.org", "no address in the body")
+			if os.Getenv("TIERFLOW_DUMP_MAIL") != "" { // look at the messages by eye
+				dir := os.Getenv("TIERFLOW_DUMP_MAIL")
+				require.NoError(t, os.WriteFile(filepath.Join(dir, string(kind)+".txt"), []byte(subject+"\n\n"+text), 0o644))
+				require.NoError(t, os.WriteFile(filepath.Join(dir, string(kind)+".html"), []byte(html), 0o644))
+			}
+		})
+	}
+}
+
+func TestRenderWithSparseData(t *testing.T) {
+	r := newTestRenderer(t)
+	for _, kind := range Kinds {
+		e := tierflow.Email{Kind: kind, Data: tierflow.MessageData{CaseID: "crm-1"}}
+		subject, text, html, err := r.Render(e)
+		require.NoError(t, err, kind)
+		assert.NotEmpty(t, subject, kind)
+		assert.NotContains(t, subject+text+html, "<no value>", kind)
+	}
+}
+
+func TestCustomerTemplatesSayWhoAndWhen(t *testing.T) {
+	r := newTestRenderer(t)
+	subject, text, html, err := r.Render(sample(tierflow.MsgEscalated))
+	require.NoError(t, err)
+	assert.Equal(t, "Your case ZD-4711 is now with our Billing team (tier 2, specialist)", subject)
+	assert.Contains(t, text, "Hello Ada,")
+	assert.Contains(t, text, "our Billing team (tier 2, specialist)")
+	assert.Contains(t, text, "Tue, 24 Nov 2026 14:00 UTC (in about 4 hours)")
+	assert.Contains(t, html, "two captures", "the human's message is shown")
+	assert.Contains(t, html, "&amp; found", "html is escaped")
+	assert.NotContains(t, html, "& found")
+}
+
+func TestResolutionApology(t *testing.T) {
+	r := newTestRenderer(t)
+	tests := []struct {
+		tier        tierflow.Tier
+		explanation string
+		wantApology bool
+	}{
+		{tierflow.TierFrontline, "", false},
+		{tierflow.TierSpecialist, "", false},
+		{tierflow.TierSupervisor, "A retry in our payment service charged you twice.", true},
+		{tierflow.TierExecutive, "A retry in our payment service charged you twice.", true},
+	}
+	for _, tt := range tests {
+		e := sample(tierflow.MsgResolution)
+		e.Data.Tier, e.Data.Explanation = tt.tier, tt.explanation
+		e.Data.Compensation = []tierflow.Compensation{
+			{AmountCents: 12050, Currency: "eur", Description: "refund of the second charge", Status: "approved"},
+			{AmountCents: 99900, Currency: "eur", Description: "pending proposal", Status: "pending"},
+		}
+		_, text, html, err := r.Render(e)
+		require.NoError(t, err)
+		for _, body := range []string{text, html} {
+			assert.Equal(t, tt.wantApology, strings.Contains(body, "sincerely sorry"), "tier %d apology", tt.tier)
+			assert.Equal(t, tt.wantApology, strings.Contains(body, "What happened"), "tier %d explanation", tt.tier)
+			if tt.wantApology {
+				assert.Contains(t, body, "A retry in our payment service charged you twice.")
+			}
+			assert.Contains(t, body, "We refunded the second charge.")
+			assert.Contains(t, body, "120.50 EUR")
+			assert.NotContains(t, body, "999.00 EUR", "pending compensation is not offered")
+		}
+	}
+}
+
+func TestStaffApprovalShowsAmountRequesterAndLink(t *testing.T) {
+	r := newTestRenderer(t)
+	subject, text, html, err := r.Render(sample(tierflow.MsgStaffApproval))
+	require.NoError(t, err)
+	assert.Contains(t, subject, "300.00 EUR")
+	for _, body := range []string{text, html} {
+		assert.Contains(t, body, "300.00 EUR")
+		assert.Contains(t, body, "sam (tier 2)")
+		assert.Contains(t, body, "tier 3 or above")
+		assert.Contains(t, body, "https://support.example.com/cases/zendesk-4711")
+	}
+}
+
+func TestSurveyHasLinkAndExpiry(t *testing.T) {
+	r := newTestRenderer(t)
+	for _, kind := range []tierflow.MessageKind{tierflow.MsgSurvey, tierflow.MsgSurveyReminder} {
+		_, text, html, err := r.Render(sample(kind))
+		require.NoError(t, err)
+		assert.Contains(t, text, "https://support.example.com/v1/surveys/tok")
+		assert.Contains(t, html, `href="https://support.example.com/v1/surveys/tok"`)
+		assert.Contains(t, text, "Tue, 08 Dec 2026 10:00 UTC")
+	}
+}
+
+func TestStaffWarningNamesClockAndDeadline(t *testing.T) {
+	r := newTestRenderer(t)
+	subject, text, _, err := r.Render(sample(tierflow.MsgStaffWarning))
+	require.NoError(t, err)
+	assert.Contains(t, subject, "[Tier 2] Deadline approaching: acknowledge")
+	assert.Contains(t, text, "in about 2 hours")
+}
+
+func TestUnknownKindIsInvalid(t *testing.T) {
+	_, _, _, err := Render(tierflow.Email{Kind: "nope"})
+	assert.Equal(t, tierflow.CodeInvalid, tierflow.ErrorCode(err))
+}
+
+func TestRelativePhrases(t *testing.T) {
+	r := newTestRenderer(t)
+	tests := map[time.Duration]string{
+		30 * time.Second:    "now",
+		-20 * time.Minute:   "20 minutes ago",
+		time.Minute:         "in 1 minute",
+		3 * time.Hour:       "in about 3 hours",
+		-72 * time.Hour:     "about 3 days ago",
+		14 * 24 * time.Hour: "in about 14 days",
+	}
+	for d, want := range tests {
+		assert.Equal(t, want, r.relative(testNow.Add(d)), d)
+	}
+}
+
+// TestKindsCoverPorts fails when ports.go gains a message kind without templates.
+func TestKindsCoverPorts(t *testing.T) {
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		require.NotEqual(t, dir, parent, "go.mod not found above the test")
+		dir = parent
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(dir, "ports.go"), nil, 0)
+	require.NoError(t, err)
+	var declared []tierflow.MessageKind
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, name := range vs.Names {
+				if strings.HasPrefix(name.Name, "Msg") && i < len(vs.Values) {
+					lit, ok := vs.Values[i].(*ast.BasicLit)
+					require.True(t, ok, name.Name)
+					v, err := strconv.Unquote(lit.Value)
+					require.NoError(t, err)
+					declared = append(declared, tierflow.MessageKind(v))
+				}
+			}
+		}
+	}
+	require.NotEmpty(t, declared)
+	assert.ElementsMatch(t, declared, Kinds)
+}
