@@ -1,6 +1,12 @@
 package workflows
 
 import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tierflow/tierflow"
@@ -68,4 +74,100 @@ var SearchAttributeTypes = [][2]string{
 	{"CloseTargetBreached", "Bool"},
 	{"CloseTargetAt", "Datetime"},
 	{"NextDeadline", "Datetime"},
+}
+
+// RejectionTypePrefix starts the ApplicationError type of a refused message: the
+// rest is the tierflow.Code ("tierflow.conflict", "tierflow.forbidden", ...).
+const RejectionTypePrefix = "tierflow."
+
+// rejection turns a domain error into the non-retryable ApplicationError an Update
+// validator or handler returns; AsCaseError undoes it on the client side.
+func rejection(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *tierflow.Error
+	if !errors.As(err, &e) {
+		e = &tierflow.Error{Code: tierflow.CodeInvalid, Message: err.Error()}
+	}
+	return temporal.NewApplicationErrorWithOptions(e.Error(), RejectionTypePrefix+string(e.Code),
+		temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{e.Message, e.Fields}})
+}
+
+// AsCaseError recovers the *tierflow.Error (code, message, field errors) from an
+// error returned by one of this workflow's Updates; ok is false for any other error
+// (no worker, timeout, workflow gone...).
+func AsCaseError(err error) (*tierflow.Error, bool) {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !strings.HasPrefix(appErr.Type(), RejectionTypePrefix) {
+		return nil, false
+	}
+	e := &tierflow.Error{Code: tierflow.Code(strings.TrimPrefix(appErr.Type(), RejectionTypePrefix)), Message: appErr.Message()}
+	var msg string
+	var fields []tierflow.FieldError
+	if appErr.HasDetails() && appErr.Details(&msg, &fields) == nil {
+		e.Message, e.Fields = msg, fields
+	}
+	return e, true
+}
+
+// StartOptions are the options to start the case workflow of caseID: its ID and
+// task queue, the one-line static summary (CRM id, subject, priority) and static
+// details (customer reference, CRM link) the Temporal UI shows, the initial search
+// attributes and a small memo. No customer name or email goes into any of them.
+// The caller chooses the ID conflict and reuse policies.
+func StartOptions(caseID string, req tierflow.OpenCaseRequest, policy tierflow.Policy) client.StartWorkflowOptions {
+	start := policy.StartTierFor(req)
+	sa := []temporal.SearchAttributeUpdate{
+		SACaseTier.ValueSet(int64(start)), SACaseStatus.ValueSet(string(tierflow.StatusOpen)),
+		SACasePriority.ValueSet(string(req.Priority)), SACaseSource.ValueSet(req.Source),
+		SASlaBreached.ValueSet(false), SACloseTargetBreached.ValueSet(false),
+	}
+	if req.Department != "" {
+		sa = append(sa, SACaseDepartment.ValueSet(req.Department))
+	}
+	if req.Category != "" {
+		sa = append(sa, SACaseCategory.ValueSet(req.Category))
+	}
+	if !req.OpenedAt.IsZero() {
+		sa = append(sa, SACloseTargetAt.ValueSet(policy.CloseTargetDeadline(req.OpenedAt).At))
+	}
+	return client.StartWorkflowOptions{
+		ID:                    WorkflowID(caseID),
+		TaskQueue:             TaskQueue,
+		StaticSummary:         StaticSummary(req),
+		StaticDetails:         StaticDetails(caseID, req, policy),
+		TypedSearchAttributes: temporal.NewSearchAttributes(sa...),
+		Memo: map[string]any{"case_id": caseID, "policy": policy.Name + "@" + policy.Version,
+			"crm_url": req.CRMURL},
+	}
+}
+
+// StaticSummary is the case's one line in Temporal's workflow list:
+// "zendesk #48213 · high · Refund not received" (at most 200 bytes).
+func StaticSummary(req tierflow.OpenCaseRequest) string {
+	subject := strings.Join(strings.Fields(req.Subject), " ")
+	return truncate(fmt.Sprintf("%s #%s · %s · %s", req.Source, req.ExternalID, req.Priority, subject), 200)
+}
+
+// StaticDetails is the markdown of the case's workflow page: references only.
+func StaticDetails(caseID string, req tierflow.OpenCaseRequest, policy tierflow.Policy) string {
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf("**Case %s** (%s #%s)\n\n", caseID, req.Source, req.ExternalID))
+	b.WriteString(fmt.Sprintf("- Customer reference: %s\n", req.Customer.ID))
+	if req.CRMURL != "" {
+		b.WriteString(fmt.Sprintf("- CRM: [%s](%s)\n", req.ExternalID, req.CRMURL))
+	}
+	b.WriteString(fmt.Sprintf("- Priority %s · trigger %s", req.Priority, req.Trigger))
+	if req.Category != "" {
+		b.WriteString(fmt.Sprintf(" · category %s", req.Category))
+	}
+	if req.Channel != "" {
+		b.WriteString(fmt.Sprintf(" · channel %s", req.Channel))
+	}
+	b.WriteString(fmt.Sprintf("\n- Start tier %d · policy %s@%s\n", policy.StartTierFor(req), policy.Name, policy.Version))
+	if !req.OpenedAt.IsZero() {
+		b.WriteString(fmt.Sprintf("- Opened in the CRM %s\n", req.OpenedAt.UTC().Format(time.RFC3339)))
+	}
+	return truncate(b.String(), 20000)
 }

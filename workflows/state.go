@@ -1,4 +1,195 @@
 package workflows
 
-// CaseState is the full state of a case workflow (placeholder until the workflow lands).
-type CaseState struct{}
+import (
+	"time"
+
+	"github.com/tierflow/tierflow"
+)
+
+// maxSeenIDs bounds the decision and customer-event IDs a case remembers for
+// deduplication; a retry older than that many messages is not expected.
+const maxSeenIDs = 500
+
+// CaseState is the whole mutable state of a case workflow. It is plain data (JSON
+// through the SDK's data converter), carried whole through continue-as-new in
+// CaseInput.Resume; the request and the pinned policy travel next to it in
+// CaseInput. Every instant is absolute: a new run (or a replay) recomputes nothing.
+type CaseState struct {
+	CaseID string `json:"case_id"`
+	// Seq is the sequence number of the last case event; keys of notifications
+	// derive from it, so it only moves forward, across runs too.
+	Seq int64 `json:"seq"`
+
+	Status     tierflow.Status `json:"status"`
+	Tier       tierflow.Tier   `json:"tier"`
+	Department string          `json:"department,omitempty"`
+	// Assignee is the owner (after acknowledge) or the proposed owner (while open);
+	// empty means the tier's queue.
+	Assignee     string `json:"assignee,omitempty"`
+	Acknowledged bool   `json:"acknowledged,omitempty"`
+	// ResumeStatus is where a paused case (awaiting_customer, awaiting_approval)
+	// returns when the pause ends.
+	ResumeStatus tierflow.Status `json:"resume_status,omitempty"`
+	// PausedAt is when the tier clocks stopped; nil while they run.
+	PausedAt *time.Time `json:"paused_at,omitempty"`
+
+	StartTier   tierflow.Tier `json:"start_tier"`
+	Escalations int           `json:"escalations"`
+	Reopens     int           `json:"reopens"`
+	EscalatedAt time.Time     `json:"escalated_at"`
+	ResolvedAt  *time.Time    `json:"resolved_at,omitempty"`
+	ClosedAt    *time.Time    `json:"closed_at,omitempty"`
+	Resolution  string        `json:"resolution,omitempty"`
+	// LastDecision describes the last applied decision or automatic step.
+	LastDecision string `json:"last_decision,omitempty"`
+
+	Clocks Clocks `json:"clocks"`
+
+	Breaches            []tierflow.Breach       `json:"breaches,omitempty"`
+	CloseTargetBreached bool                    `json:"close_target_breached,omitempty"`
+	PendingApproval     *tierflow.Approval      `json:"pending_approval,omitempty"`
+	Compensation        []tierflow.Compensation `json:"compensation,omitempty"`
+	Survey              *tierflow.SurveyState   `json:"survey,omitempty"`
+
+	// SeenDecisions and SeenEvents are the last maxSeenIDs applied decision and
+	// customer-event IDs, oldest first.
+	SeenDecisions []string `json:"seen_decisions,omitempty"`
+	SeenEvents    []string `json:"seen_events,omitempty"`
+}
+
+// Clocks are the case's running deadlines; nil means the clock is not running.
+type Clocks struct {
+	Acknowledge       *tierflow.Deadline `json:"acknowledge,omitempty"`
+	AcknowledgeWarned bool               `json:"acknowledge_warned,omitempty"`
+	Resolve           *tierflow.Deadline `json:"resolve,omitempty"`
+	ResolveWarned     bool               `json:"resolve_warned,omitempty"`
+	CustomerUpdate    *tierflow.Deadline `json:"customer_update,omitempty"`
+	Approval          *tierflow.Deadline `json:"approval,omitempty"`
+	// CloseTarget never pauses; it stops counting once the case is resolved.
+	CloseTarget       tierflow.Deadline `json:"close_target"`
+	CloseTargetWarned bool              `json:"close_target_warned,omitempty"`
+	// InfoRequestedAt starts the waiting-on-customer clock; RemindersSent counts
+	// the reminders already sent for it.
+	InfoRequestedAt *time.Time `json:"info_requested_at,omitempty"`
+	RemindersSent   int        `json:"reminders_sent,omitempty"`
+	// SurveyRemindAt is when the one survey reminder is due (nil once sent).
+	SurveyRemindAt *time.Time `json:"survey_remind_at,omitempty"`
+}
+
+// Closed reports whether the case is over (the workflow then completes).
+func (s *CaseState) Closed() bool { return s.Status == tierflow.StatusClosed }
+
+// seenDecision reports whether the decision ID was already applied.
+func (s *CaseState) seenDecision(id string) bool { return id != "" && contains(s.SeenDecisions, id) }
+
+// seenEvent reports whether the customer event ID was already applied.
+func (s *CaseState) seenEvent(id string) bool { return id != "" && contains(s.SeenEvents, id) }
+
+func (s *CaseState) rememberDecision(id string) {
+	if id != "" {
+		s.SeenDecisions = remember(s.SeenDecisions, id)
+	}
+}
+
+func (s *CaseState) rememberEvent(id string) {
+	if id != "" {
+		s.SeenEvents = remember(s.SeenEvents, id)
+	}
+}
+
+func contains(ids []string, id string) bool {
+	for _, v := range ids {
+		if v == id {
+			return true
+		}
+	}
+	return false
+}
+
+// remember appends id, dropping the oldest beyond maxSeenIDs.
+func remember(ids []string, id string) []string {
+	ids = append(ids, id)
+	if over := len(ids) - maxSeenIDs; over > 0 {
+		ids = append([]string(nil), ids[over:]...)
+	}
+	return ids
+}
+
+// slaBreached reports whether any tier clock was missed.
+func (s *CaseState) slaBreached() bool { return len(s.Breaches) > 0 }
+
+// eta is what the customer is told to expect: the acknowledge deadline while the
+// tier has not taken the case, then the resolve deadline.
+func (s *CaseState) eta() *time.Time {
+	switch {
+	case s.Clocks.Acknowledge != nil:
+		return timePtr(s.Clocks.Acknowledge.At)
+	case s.Clocks.Resolve != nil:
+		return timePtr(s.Clocks.Resolve.At)
+	}
+	return nil
+}
+
+// View projects the state into the CaseView the API, the query and the Postgres
+// projection share.
+func (s *CaseState) View(in CaseInput, wf tierflow.WorkflowRef) tierflow.CaseView {
+	r := in.Request
+	v := tierflow.CaseView{
+		ID: s.CaseID, Source: r.Source, ExternalID: r.ExternalID,
+		Status: s.Status, Tier: s.Tier, Department: s.Department,
+		Priority: r.Priority, Category: r.Category, Subject: r.Subject, Trigger: r.Trigger, Channel: r.Channel,
+		Customer: r.Customer,
+		Policy:   tierflow.PolicyRef{Name: in.Policy.Name, Version: in.Policy.Version},
+		OpenedAt: r.OpenedAt, EscalatedAt: s.EscalatedAt, ResolvedAt: s.ResolvedAt, ClosedAt: s.ClosedAt,
+		Deadlines:           s.deadlines(),
+		Breaches:            append([]tierflow.Breach{}, s.Breaches...),
+		CloseTargetBreached: s.CloseTargetBreached,
+		Compensation:        append([]tierflow.Compensation{}, s.Compensation...),
+		Workflow:            wf,
+		StartTier:           s.StartTier, Escalations: s.Escalations, Reopens: s.Reopens,
+		Resolution: s.Resolution, LastDecision: s.LastDecision, Seq: s.Seq,
+	}
+	if s.Assignee != "" {
+		v.Assignee = stringPtr(s.Assignee)
+	}
+	// The view must not share memory with the state it will outlive.
+	if s.PendingApproval != nil {
+		ap := *s.PendingApproval
+		v.PendingApproval = &ap
+	}
+	if s.Survey != nil {
+		sv := *s.Survey
+		v.Survey = &sv
+	}
+	return v
+}
+
+// deadlines lists the running clocks with their explanations.
+func (s *CaseState) deadlines() tierflow.Deadlines {
+	c := s.Clocks
+	var d tierflow.Deadlines
+	add := func(dl *tierflow.Deadline) *time.Time {
+		if dl == nil {
+			return nil
+		}
+		d.Explanations = append(d.Explanations, *dl)
+		return timePtr(dl.At)
+	}
+	d.AcknowledgeBy = add(c.Acknowledge)
+	d.ResolveBy = add(c.Resolve)
+	d.NextCustomerUpdateBy = add(c.CustomerUpdate)
+	d.ApprovalBy = add(c.Approval)
+	if s.closeTargetRunning() {
+		d.CloseTargetAt = add(&c.CloseTarget)
+	}
+	return d
+}
+
+// closeTargetRunning: the 30-day target counts until the case is resolved.
+func (s *CaseState) closeTargetRunning() bool {
+	return s.Status != tierflow.StatusResolved && s.Status != tierflow.StatusClosed && !s.Clocks.CloseTarget.At.IsZero()
+}
+
+func timePtr(t time.Time) *time.Time { return &t }
+
+func stringPtr(s string) *string { return &s }

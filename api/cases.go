@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/tierflow/tierflow"
+)
+
+// caseJSON is a case as the API writes it: the customer's email is omitted when the
+// caller may not see it (viewers).
+type caseJSON struct {
+	tierflow.CaseView
+	Customer customerJSON `json:"customer"`
+}
+
+type customerJSON struct {
+	ID     string `json:"id"`
+	Name   string `json:"name,omitempty"`
+	Email  string `json:"email,omitempty"`
+	Locale string `json:"locale,omitempty"`
+	VIP    bool   `json:"vip,omitempty"`
+}
+
+// presentCase prepares a case for principal p.
+func presentCase(v tierflow.CaseView, p tierflow.Principal) caseJSON {
+	c := customerJSON(v.Customer)
+	if p.Role == tierflow.RoleViewer {
+		c.Email = ""
+	}
+	if v.Breaches == nil {
+		v.Breaches = []tierflow.Breach{}
+	}
+	if v.Compensation == nil {
+		v.Compensation = []tierflow.Compensation{}
+	}
+	return caseJSON{CaseView: v, Customer: c}
+}
+
+// openCase: POST /v1/cases (integration). 201 with the new case; 200 with the existing
+// case when the same request was sent before; 409 when the case exists with another body.
+func (s *server) openCase(w http.ResponseWriter, r *http.Request) {
+	var req tierflow.OpenCaseRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := req.ValidateAt(s.Now()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	name := req.Policy
+	if name == "" {
+		name = s.DefaultPolicy
+	}
+	policy, ok := s.Policies.Policy(name)
+	if !ok {
+		s.writeError(w, r, &tierflow.Error{Code: tierflow.CodeInvalid, Message: "the open request is invalid",
+			Fields: []tierflow.FieldError{{Field: "policy", Message: "is not a known policy"}}})
+		return
+	}
+	p := principalFrom(r.Context())
+	cmd := OpenCommand{
+		CaseID: tierflow.CaseID(req.Source, req.ExternalID), Request: req, Policy: policy,
+		OpenedBy: p, Fingerprint: requestFingerprint(req),
+	}
+	if view, found := s.closedCaseRecord(r.Context(), cmd); found {
+		if !sameRequest(view, req) {
+			s.writeError(w, r, tierflow.Errorf(tierflow.CodeConflict,
+				"case %s already exists with a different request", cmd.CaseID))
+			return
+		}
+		writeJSON(w, http.StatusOK, presentCase(view, p))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*s.UpdateTimeout)
+	defer cancel()
+	view, created, err := s.Cases.Open(ctx, cmd)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		w.Header().Set("Location", "/v1/cases/"+url.PathEscape(cmd.CaseID))
+	}
+	writeJSON(w, status, presentCase(view, p))
+}
+
+// closedCaseRecord finds a case whose workflow may be gone (closed and past Temporal's
+// retention): starting a workflow for it again would open a second life of the case.
+// Open cases are left to Temporal, which rejects a duplicate start itself. A failing
+// Postgres read is logged and ignored: Temporal still guards cases in retention.
+func (s *server) closedCaseRecord(ctx context.Context, cmd OpenCommand) (tierflow.CaseView, bool) {
+	view, err := s.Records.GetCase(ctx, cmd.CaseID)
+	if err != nil {
+		if tierflow.ErrorCode(err) != tierflow.CodeNotFound {
+			s.Logger.Warn("open case: cannot read the case record", slog.String("request_id", requestID(ctx)),
+				slog.String("case_id", cmd.CaseID), slog.String("error", err.Error()))
+		}
+		return tierflow.CaseView{}, false
+	}
+	return view, view.Status == tierflow.StatusClosed
+}
+
+// sameRequest compares what the case record keeps of an open request (the exact
+// fingerprint lives in the workflow's memo, which expires with its history).
+func sameRequest(v tierflow.CaseView, req tierflow.OpenCaseRequest) bool {
+	return v.Source == req.Source && v.ExternalID == req.ExternalID && v.Subject == req.Subject &&
+		v.Priority == req.Priority && v.Category == req.Category && v.Trigger == req.Trigger &&
+		v.Customer.ID == req.Customer.ID && v.OpenedAt.Equal(req.OpenedAt)
+}
+
+// requestFingerprint is the hex sha256 of the request's canonical JSON (fields in
+// declaration order, times in UTC), so equal requests give equal fingerprints however
+// the client formatted them.
+func requestFingerprint(req tierflow.OpenCaseRequest) string {
+	req.OpenedAt = req.OpenedAt.UTC()
+	b, err := json.Marshal(req)
+	if err != nil {
+		panic("marshal open request: " + err.Error()) // plain data: cannot fail
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// getCase: GET /v1/cases/{id}: the live case from the workflow, or the record once
+// the workflow's history has expired.
+func (s *server) getCase(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	ctx, cancel := context.WithTimeout(r.Context(), s.UpdateTimeout)
+	defer cancel()
+	view, err := s.Cases.Get(ctx, id)
+	if tierflow.ErrorCode(err) == tierflow.CodeNotFound {
+		view, err = s.Records.GetCase(ctx, id)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, presentCase(view, principalFrom(r.Context())))
+}
+
+// maxListLimit caps a page of cases; defaultListLimit is used without a limit.
+const (
+	maxListLimit     = 200
+	defaultListLimit = 50
+)
+
+// listCases: GET /v1/cases, from the Postgres projection.
+func (s *server) listCases(w http.ResponseWriter, r *http.Request) {
+	f, err := parseCaseFilter(r.URL.Query())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	page, err := s.Records.ListCases(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p := principalFrom(r.Context())
+	out := struct {
+		Cases      []caseJSON `json:"cases"`
+		NextCursor string     `json:"next_cursor,omitempty"`
+	}{Cases: make([]caseJSON, 0, len(page.Cases)), NextCursor: page.NextCursor}
+	for _, v := range page.Cases {
+		out.Cases = append(out.Cases, presentCase(v, p))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// listParams are the query parameters GET /v1/cases accepts.
+var listParams = map[string]bool{"status": true, "tier": true, "priority": true, "department": true,
+	"assignee": true, "breached": true, "source": true, "limit": true, "cursor": true}
+
+func parseCaseFilter(q url.Values) (tierflow.CaseFilter, error) {
+	var v tierflow.Validation
+	for k, vals := range q {
+		v.Check(listParams[k], k, "is not a known filter")
+		v.Check(len(vals) == 1, k, "must be given once")
+	}
+	f := tierflow.CaseFilter{
+		Status: tierflow.Status(q.Get("status")), Priority: tierflow.Priority(q.Get("priority")),
+		Department: q.Get("department"), Assignee: q.Get("assignee"), Source: q.Get("source"),
+		Cursor: q.Get("cursor"), Limit: defaultListLimit,
+	}
+	v.Check(f.Status == "" || f.Status.Valid(), "status", "must be one of open, in_progress, awaiting_customer, awaiting_approval, resolved, closed")
+	v.Check(f.Priority == "" || f.Priority.Valid(), "priority", "must be one of urgent, high, normal, low")
+	if s := q.Get("tier"); s != "" {
+		t, err := strconv.Atoi(s)
+		f.Tier = tierflow.Tier(t)
+		v.Check(err == nil && f.Tier.Valid(), "tier", "must be 1, 2, 3 or 4")
+	}
+	if s := q.Get("breached"); s != "" {
+		b, err := strconv.ParseBool(s)
+		v.Check(err == nil, "breached", "must be true or false")
+		f.Breached = &b
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		f.Limit = n
+		v.Check(err == nil && n >= 1 && n <= maxListLimit, "limit", "must be an integer from 1 to %d", maxListLimit)
+	}
+	for _, k := range []string{"department", "assignee", "source", "cursor"} {
+		v.Check(len(q.Get(k)) <= 512, k, "is too long")
+	}
+	return f, v.Err("the list filters are invalid")
+}
+
+// caseEvents: GET /v1/cases/{id}/events, the audit timeline oldest first.
+func (s *server) caseEvents(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	events, err := s.Records.CaseEvents(r.Context(), id)
+	if err == nil && len(events) == 0 {
+		// An empty timeline is either an unknown case (404) or one not yet recorded.
+		if _, err = s.Records.GetCase(r.Context(), id); tierflow.ErrorCode(err) == tierflow.CodeNotFound {
+			ctx, cancel := context.WithTimeout(r.Context(), s.UpdateTimeout)
+			defer cancel()
+			if _, werr := s.Cases.Get(ctx, id); werr == nil {
+				err = nil
+			}
+		}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if events == nil {
+		events = []tierflow.CaseEvent{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Events []tierflow.CaseEvent `json:"events"`
+	}{events})
+}

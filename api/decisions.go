@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/tierflow/tierflow"
+)
+
+// decide: POST /v1/cases/{id}/decisions. The actor is the caller. The API checks what
+// the caller's role and tier allow on this case (403); the workflow's validator checks
+// the rest against the live state (409, 422, 403).
+func (s *server) decide(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var req decisionRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	actor := principalFrom(r.Context())
+	decision := req.decision(actor)
+	if err := decision.Validate(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.UpdateTimeout)
+	defer cancel()
+	current, err := s.Cases.Get(ctx, id)
+	if err != nil {
+		s.writeError(w, r, s.messageError(ctx, id, err))
+		return
+	}
+	if err := mayDecide(actor, req.Action, current); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	view, err := s.Cases.Decide(ctx, id, decision)
+	if err != nil {
+		s.writeError(w, r, s.messageError(ctx, id, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, presentCase(view, actor))
+}
+
+// mayDecide is the object-level rule: an actor below the case's tier may only add a
+// note; a specialist acts only on cases of a department they serve; only a supervisor
+// or above closes a case without survey.
+func mayDecide(actor tierflow.Principal, action tierflow.Action, c tierflow.CaseView) error {
+	if action == tierflow.ActionNote {
+		return nil
+	}
+	if actor.Tier < c.Tier {
+		return tierflow.Errorf(tierflow.CodeForbidden,
+			"the case is at tier %d; a tier %d actor may only add a note", c.Tier, actor.Tier)
+	}
+	if actor.Role == tierflow.RoleSpecialist && !actor.InDepartment(c.Department) {
+		return tierflow.Errorf(tierflow.CodeForbidden, "you do not serve the %s department", c.Department)
+	}
+	if action == tierflow.ActionClose && actor.Tier < tierflow.TierSupervisor {
+		return tierflow.Errorf(tierflow.CodeForbidden, "only a supervisor or above may close a case without survey")
+	}
+	return nil
+}
+
+// messageError explains why a message to a case's workflow failed: a workflow that is
+// gone but recorded in Postgres is a closed case (409), not a missing one (404).
+func (s *server) messageError(ctx context.Context, id string, err error) error {
+	if tierflow.ErrorCode(err) != tierflow.CodeNotFound {
+		return err
+	}
+	if _, rerr := s.Records.GetCase(ctx, id); rerr == nil {
+		return tierflow.Errorf(tierflow.CodeConflict, "case %s is closed", id)
+	}
+	return tierflow.Errorf(tierflow.CodeNotFound, "no case %s", id)
+}
+
+// customerEvent: POST /v1/cases/{id}/customer-events (integration); 202 once the
+// workflow accepted the event.
+func (s *server) customerEvent(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var req customerEventRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ev := tierflow.CustomerEvent{Kind: req.Kind, EventID: req.EventID, Message: req.Message,
+		At: s.Now().UTC(), Source: principalFrom(r.Context())}
+	if err := ev.Validate(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.UpdateTimeout)
+	defer cancel()
+	if err := s.Cases.CustomerEvent(ctx, id, ev); err != nil {
+		s.writeError(w, r, s.messageError(ctx, id, err))
+		return
+	}
+	writeJSON(w, http.StatusAccepted, struct {
+		Status string `json:"status"`
+		CaseID string `json:"case_id"`
+	}{"accepted", id})
+}

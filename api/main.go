@@ -1,0 +1,154 @@
+// Command api is Tierflow's HTTP API: CRMs open cases and relay customer events,
+// staff decide, dashboards read, customers answer surveys. Every case is a Temporal
+// workflow; lists, timelines and reports come from PostgreSQL.
+//
+// Configuration (environment, read once at start):
+//
+//	TIERFLOW_API_ADDR        listen address of the API (default :8080)
+//	TIERFLOW_METRICS_ADDR    listen address of GET /metrics, kept off the public port
+//	                         (default :9091; "off" disables it)
+//	DATABASE_URL             PostgreSQL DSN of the case records (required)
+//	TEMPORAL_*               Temporal client settings, read by the SDK's envconfig
+//	                         (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, profiles)
+//	TIERFLOW_POLICY_FILES    comma-separated policy files (default: the embedded policies)
+//	TIERFLOW_DEFAULT_POLICY  policy of open requests that name none (default standard)
+//	TIERFLOW_SURVEY_KEY      key that signs survey links, shared with the worker (required, 16+ chars)
+//	TIERFLOW_PUBLIC_URL      public base URL of the API (informational)
+//	TIERFLOW_TOKENS_FILE     JSON or YAML list of {token_sha256, id, name, role, tier, departments}
+//	TIERFLOW_TOKENS          the same list inline
+//	TIERFLOW_DEV_TOKENS      true adds the documented dev tokens (dev-integration, dev-agent,
+//	                         dev-specialist, dev-supervisor, dev-executive, dev-viewer)
+//	TIERFLOW_MAILBOX         true mounts the dev mailbox at /dev/mailbox/
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+)
+
+// minSurveyKeyLen keeps survey links unforgeable.
+const minSurveyKeyLen = 16
+
+// config is the API's configuration.
+type config struct {
+	Addr          string
+	MetricsAddr   string // "" disables the metrics listener
+	DatabaseURL   string
+	Temporal      client.Options
+	PolicyFiles   []string
+	DefaultPolicy string
+	SurveyKey     []byte
+	PublicURL     string
+	Tokens        []TokenEntry
+	Mailbox       bool
+	// ShutdownTimeout bounds the graceful stop.
+	ShutdownTimeout time.Duration
+	// OnListen, when set, is told the bound addresses (tests use port 0).
+	OnListen func(api, metrics net.Addr)
+}
+
+func main() {
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		logger.Error("cannot start the API", slog.String("error", err.Error()))
+		os.Exit(2)
+	}
+	if err := run(ctx, cfg, logger); err != nil {
+		logger.Error("the API stopped with an error", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+}
+
+// loadConfig reads the environment through getenv and reports every problem at once.
+func loadConfig(getenv func(string) string) (config, error) {
+	var problems []error
+	temporal, err := envconfig.LoadDefaultClientOptions()
+	if err != nil {
+		problems = append(problems, fmt.Errorf("temporal client settings: %w", err))
+	}
+	cfg := config{
+		Addr:            or(getenv("TIERFLOW_API_ADDR"), ":8080"),
+		MetricsAddr:     or(getenv("TIERFLOW_METRICS_ADDR"), ":9091"),
+		DatabaseURL:     getenv("DATABASE_URL"),
+		Temporal:        temporal,
+		DefaultPolicy:   or(getenv("TIERFLOW_DEFAULT_POLICY"), "standard"),
+		SurveyKey:       []byte(getenv("TIERFLOW_SURVEY_KEY")),
+		PublicURL:       strings.TrimRight(getenv("TIERFLOW_PUBLIC_URL"), "/"),
+		ShutdownTimeout: 15 * time.Second,
+	}
+	if cfg.MetricsAddr == "off" {
+		cfg.MetricsAddr = ""
+	}
+	for _, p := range strings.Split(getenv("TIERFLOW_POLICY_FILES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			cfg.PolicyFiles = append(cfg.PolicyFiles, p)
+		}
+	}
+	if cfg.DatabaseURL == "" {
+		problems = append(problems, errors.New("DATABASE_URL is not set (the PostgreSQL DSN of the case records)"))
+	}
+	if len(cfg.SurveyKey) < minSurveyKeyLen {
+		problems = append(problems, fmt.Errorf("TIERFLOW_SURVEY_KEY must be at least %d characters (the worker signs survey links with the same key)", minSurveyKeyLen))
+	}
+	if cfg.PublicURL != "" {
+		if u, err := url.Parse(cfg.PublicURL); err != nil || u.Scheme == "" || u.Host == "" {
+			problems = append(problems, fmt.Errorf("TIERFLOW_PUBLIC_URL must be an absolute URL, got %q", cfg.PublicURL))
+		}
+	}
+	flag := func(name string) bool {
+		v := getenv(name)
+		b, err := strconv.ParseBool(or(v, "false"))
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s must be true or false, got %q", name, v))
+		}
+		return b
+	}
+	cfg.Mailbox = flag("TIERFLOW_MAILBOX")
+	if path := getenv("TIERFLOW_TOKENS_FILE"); path != "" {
+		tokens, err := LoadTokensFile(path)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("TIERFLOW_TOKENS_FILE: %w", err))
+		}
+		cfg.Tokens = append(cfg.Tokens, tokens...)
+	}
+	if inline := getenv("TIERFLOW_TOKENS"); inline != "" {
+		tokens, err := ParseTokens([]byte(inline))
+		if err != nil {
+			problems = append(problems, fmt.Errorf("TIERFLOW_TOKENS: %w", err))
+		}
+		cfg.Tokens = append(cfg.Tokens, tokens...)
+	}
+	if flag("TIERFLOW_DEV_TOKENS") {
+		cfg.Tokens = append(cfg.Tokens, DevTokens()...)
+	}
+	if len(cfg.Tokens) == 0 && getenv("TIERFLOW_TOKENS_FILE") == "" && getenv("TIERFLOW_TOKENS") == "" {
+		problems = append(problems, errors.New("no API tokens: set TIERFLOW_TOKENS_FILE or TIERFLOW_TOKENS (or TIERFLOW_DEV_TOKENS=true in development)"))
+	}
+	if err := errors.Join(problems...); err != nil {
+		return config{}, fmt.Errorf("configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+func or(v, fallback string) string {
+	if v == "" {
+		return fallback
+	}
+	return v
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/tierflow/tierflow/postgres"
+)
+
+// run serves the API until ctx ends, then stops gracefully: it stops accepting
+// connections and lets requests in flight finish within cfg.ShutdownTimeout.
+func run(ctx context.Context, cfg config, logger *slog.Logger) error {
+	store, err := postgres.Open(ctx, cfg.DatabaseURL, logger.With(slog.String("component", "postgres")))
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer store.Close()
+
+	policies, err := loadPolicies(cfg.PolicyFiles)
+	if err != nil {
+		return fmt.Errorf("load policies: %w", err)
+	}
+	if _, ok := policies.Policy(cfg.DefaultPolicy); !ok {
+		return fmt.Errorf("the default policy %q is not among the loaded policies", cfg.DefaultPolicy)
+	}
+
+	opts := cfg.Temporal
+	opts.Logger = sdklog.NewStructuredLogger(logger.With(slog.String("component", "temporal")))
+	// A lazy client connects on first use, so the API starts (and /readyz says why it
+	// is not ready) while Temporal restarts.
+	tc, err := client.NewLazyClient(opts)
+	if err != nil {
+		return fmt.Errorf("temporal client: %w", err)
+	}
+	defer tc.Close()
+	cases := newTemporalCases(tc, logger)
+
+	deps := Deps{
+		Cases: cases, Records: store, Policies: policies, DefaultPolicy: cfg.DefaultPolicy,
+		Auth: NewAuthenticator(cfg.Tokens), SurveyKey: cfg.SurveyKey, Logger: logger,
+		Ready: []ReadyCheck{{Name: "temporal", Check: cases.Ping}, {Name: "postgres", Check: store.Ping}},
+	}
+	if cfg.Mailbox {
+		deps.Mailbox = mailboxHandler(store)
+	}
+	srv := newServer(deps)
+	return serve(ctx, cfg, srv, logger)
+}
+
+// serve runs the API (and metrics) listeners until ctx ends.
+func serve(ctx context.Context, cfg config, srv *server, logger *slog.Logger) error {
+	apiLn, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (TIERFLOW_API_ADDR): %w", cfg.Addr, err)
+	}
+	servers := []*http.Server{newHTTPServer(srv.routes(), logger)}
+	listeners := []net.Listener{apiLn}
+	var metricsAddr net.Addr
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			_ = apiLn.Close()
+			return fmt.Errorf("listen on %s (TIERFLOW_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+		}
+		servers = append(servers, newHTTPServer(srv.metricsHandler(), logger))
+		listeners = append(listeners, mln)
+		metricsAddr = mln.Addr()
+	}
+	logger.Info("tierflow API listening", slog.String("addr", apiLn.Addr().String()),
+		slog.String("public_url", cfg.PublicURL), slog.Any("metrics_addr", metricsAddr),
+		slog.Int("tokens", len(cfg.Tokens)), slog.Bool("dev_mailbox", srv.Mailbox != nil))
+	if cfg.OnListen != nil {
+		cfg.OnListen(apiLn.Addr(), metricsAddr)
+	}
+
+	errc := make(chan error, len(servers))
+	for i, s := range servers {
+		go func() { errc <- s.Serve(listeners[i]) }()
+	}
+	select {
+	case err := <-errc:
+		for _, s := range servers {
+			_ = s.Close()
+		}
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("tierflow API stopping")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	for _, s := range servers {
+		if err := s.Shutdown(shutdownCtx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for range servers {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("tierflow API stopped")
+	return nil
+}
+
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}

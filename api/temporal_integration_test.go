@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/workflows"
+)
+
+// echoCase is a stand-in for the case workflow with the same name and message
+// contract, so that temporalCases is tested against a real Temporal server without
+// the workflow's activities. Its validator rejects the way the workflow does
+// ("tierflow.<code>" application errors with the message and fields as details).
+func echoCase(ctx workflow.Context, in workflows.CaseInput) (tierflow.CaseView, error) {
+	view := provisionalView(OpenCommand{CaseID: tierflow.CaseID(in.Request.Source, in.Request.ExternalID),
+		Request: in.Request, Policy: in.Policy}, workflow.GetInfo(ctx).WorkflowExecution.RunID)
+	reject := func(code tierflow.Code, msg string) error {
+		return temporal.NewApplicationErrorWithOptions(msg, workflows.RejectionTypePrefix+string(code),
+			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{msg, []tierflow.FieldError(nil)}})
+	}
+	if err := workflow.SetQueryHandler(ctx, workflows.QueryCase, func() (tierflow.CaseView, error) { return view, nil }); err != nil {
+		return view, err
+	}
+	err := workflow.SetUpdateHandlerWithOptions(ctx, workflows.UpdateDecide,
+		func(ctx workflow.Context, d tierflow.Decision) (tierflow.CaseView, error) {
+			view.Seq++
+			view.LastDecision = fmt.Sprintf("%s by %s", d.Action, d.Actor.ID)
+			if d.Action == tierflow.ActionClose {
+				view.Status = tierflow.StatusClosed
+			}
+			return view, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d tierflow.Decision) error {
+			if d.Action == tierflow.ActionResolve {
+				return reject(tierflow.CodeConflict, "the case must be acknowledged before it is resolved")
+			}
+			return nil
+		}})
+	if err != nil {
+		return view, err
+	}
+	err = workflow.SetUpdateHandler(ctx, workflows.UpdateCustomerEvent,
+		func(ctx workflow.Context, e tierflow.CustomerEvent) (tierflow.CaseView, error) {
+			view.Seq++
+			return view, nil
+		})
+	if err != nil {
+		return view, err
+	}
+	err = workflow.SetUpdateHandlerWithOptions(ctx, workflows.UpdateSurvey,
+		func(ctx workflow.Context, r tierflow.SurveyResponse) (tierflow.CaseView, error) {
+			resolved := r.Resolved
+			view.Survey = &tierflow.SurveyState{Status: "answered", Score: r.Score, Resolved: &resolved}
+			return view, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r tierflow.SurveyResponse) error {
+			if view.Survey != nil {
+				return reject(tierflow.CodeConflict, "the survey was already answered")
+			}
+			return nil
+		}})
+	if err != nil {
+		return view, err
+	}
+	if err := workflow.Await(ctx, func() bool { return view.Status == tierflow.StatusClosed }); err != nil {
+		return view, err
+	}
+	return view, workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+}
+
+func TestTemporalCasesAgainstADevServer(t *testing.T) {
+	srv := sharedDevServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tc, err := srv.Dial(ctx, nil)
+	require.NoError(t, err)
+	defer tc.Close()
+
+	w := worker.New(tc, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(echoCase, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	require.NoError(t, w.Start())
+	workerStopped := false
+	defer func() {
+		if !workerStopped {
+			w.Stop()
+		}
+	}()
+
+	cases := newTemporalCases(tc, slog.New(slog.DiscardHandler))
+	require.NoError(t, cases.Ping(ctx))
+
+	req := tierflow.OpenCaseRequest{Source: "it-crm", ExternalID: "1", Subject: "Refund", Priority: tierflow.PriorityHigh,
+		Trigger: tierflow.TriggerUnresolved, OpenedAt: time.Date(2026, 11, 20, 9, 15, 0, 0, time.UTC),
+		Customer: tierflow.Customer{ID: "C-1", Email: "ada@example.com"}}
+	cmd := OpenCommand{CaseID: tierflow.CaseID(req.Source, req.ExternalID), Request: req,
+		Policy: tierflow.Policy{Name: "standard", Version: "v1"}, OpenedBy: tierflow.Principal{ID: "crm", Role: tierflow.RoleIntegration},
+		Fingerprint: requestFingerprint(req)}
+
+	t.Run("open is idempotent", func(t *testing.T) {
+		view, created, err := cases.Open(ctx, cmd)
+		require.NoError(t, err)
+		assert.True(t, created)
+		assert.Equal(t, "it~crm-1", view.ID)
+		assert.Equal(t, workflows.WorkflowID("it~crm-1"), view.Workflow.ID)
+		assert.NotEmpty(t, view.Workflow.RunID)
+
+		again, created, err := cases.Open(ctx, cmd)
+		require.NoError(t, err)
+		assert.False(t, created)
+		assert.Equal(t, view, again)
+
+		other := cmd
+		other.Request.Subject = "Something else"
+		other.Fingerprint = requestFingerprint(other.Request)
+		_, _, err = cases.Open(ctx, other)
+		assert.Equal(t, tierflow.CodeConflict, tierflow.ErrorCode(err), "%v", err)
+
+		desc, err := tc.DescribeWorkflow(ctx, workflows.WorkflowID(cmd.CaseID), "")
+		require.NoError(t, err)
+		summary, err := desc.GetStaticSummary()
+		require.NoError(t, err)
+		assert.Contains(t, summary, "it-crm #1")
+		var fingerprint string
+		require.NoError(t, desc.GetMemoValue(memoRequestSHA256, &fingerprint))
+		assert.Equal(t, cmd.Fingerprint, fingerprint)
+	})
+
+	t.Run("decisions", func(t *testing.T) {
+		actor := tierflow.Principal{ID: "sup-1", Role: tierflow.RoleSupervisor, Tier: 3}
+		view, err := cases.Decide(ctx, cmd.CaseID, tierflow.Decision{Action: tierflow.ActionNote, Text: "hi", DecisionID: "d-1", Actor: actor})
+		require.NoError(t, err)
+		assert.Equal(t, "note by sup-1", view.LastDecision)
+		seq := view.Seq
+
+		again, err := cases.Decide(ctx, cmd.CaseID, tierflow.Decision{Action: tierflow.ActionNote, Text: "hi", DecisionID: "d-1", Actor: actor})
+		require.NoError(t, err)
+		assert.Equal(t, seq, again.Seq, "a repeated decision id is applied once")
+
+		_, err = cases.Decide(ctx, cmd.CaseID, tierflow.Decision{Action: tierflow.ActionResolve, Resolution: "done", Actor: actor})
+		var e *tierflow.Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, tierflow.CodeConflict, e.Code)
+		assert.Equal(t, "the case must be acknowledged before it is resolved", e.Message)
+
+		_, err = cases.Decide(ctx, "it~crm-404", tierflow.Decision{Action: tierflow.ActionNote, Text: "x", Actor: actor})
+		assert.Equal(t, tierflow.CodeNotFound, tierflow.ErrorCode(err), "%v", err)
+		_, err = cases.Get(ctx, "it~crm-404")
+		assert.Equal(t, tierflow.CodeNotFound, tierflow.ErrorCode(err), "%v", err)
+	})
+
+	t.Run("customer events and surveys", func(t *testing.T) {
+		require.NoError(t, cases.CustomerEvent(ctx, cmd.CaseID, tierflow.CustomerEvent{Kind: tierflow.CustomerReply, EventID: "e-1"}))
+		view, err := cases.AnswerSurvey(ctx, cmd.CaseID, tierflow.SurveyResponse{Score: 4, Resolved: true})
+		require.NoError(t, err)
+		require.NotNil(t, view.Survey)
+		assert.Equal(t, 4, view.Survey.Score)
+		_, err = cases.AnswerSurvey(ctx, cmd.CaseID, tierflow.SurveyResponse{Score: 5, Resolved: true})
+		assert.Equal(t, tierflow.CodeConflict, tierflow.ErrorCode(err), "%v", err)
+	})
+
+	t.Run("through the HTTP API", func(t *testing.T) {
+		env := newTestEnv(t)
+		env.srv.Cases = cases
+		env.handler = env.srv.routes()
+		rec := env.do(request{method: "GET", path: "/v1/cases/" + cmd.CaseID, token: "dev-viewer"})
+		v := caseOf(t, rec, http.StatusOK)
+		assert.Empty(t, v.Customer.Email)
+		rec = env.do(request{method: "POST", path: "/v1/cases/" + cmd.CaseID + "/decisions", token: "dev-executive",
+			body: `{"action": "resolve", "resolution": "refunded"}`})
+		p := problemOf(t, rec, http.StatusConflict)
+		assert.Equal(t, "the case must be acknowledged before it is resolved", p.Detail)
+	})
+
+	t.Run("a closed case", func(t *testing.T) {
+		actor := tierflow.Principal{ID: "sup-1", Role: tierflow.RoleSupervisor, Tier: 3}
+		_, err := cases.Decide(ctx, cmd.CaseID, tierflow.Decision{Action: tierflow.ActionClose, Reason: "duplicate", Actor: actor})
+		require.NoError(t, err)
+		run := tc.GetWorkflow(ctx, workflows.WorkflowID(cmd.CaseID), "")
+		require.NoError(t, run.Get(ctx, nil))
+
+		_, created, err := cases.Open(ctx, cmd)
+		require.NoError(t, err, "a closed workflow in retention still answers a repeated open")
+		assert.False(t, created)
+
+		_, err = cases.Decide(ctx, cmd.CaseID, tierflow.Decision{Action: tierflow.ActionNote, Text: "late", Actor: actor})
+		assert.Equal(t, tierflow.CodeNotFound, tierflow.ErrorCode(err), "%v", err)
+	})
+
+	t.Run("no worker", func(t *testing.T) {
+		w.Stop()
+		workerStopped = true
+		cases.openWait = 500 * time.Millisecond
+		next := cmd
+		next.Request.ExternalID = "2"
+		next.CaseID = tierflow.CaseID(next.Request.Source, "2")
+		next.Fingerprint = requestFingerprint(next.Request)
+		view, created, err := cases.Open(ctx, next)
+		require.NoError(t, err)
+		assert.True(t, created)
+		assert.Equal(t, tierflow.StatusOpen, view.Status, "described from the request")
+		assert.Equal(t, "it~crm-2", view.ID)
+
+		short, cancelShort := context.WithTimeout(ctx, time.Second)
+		defer cancelShort()
+		_, err = cases.Decide(short, next.CaseID, tierflow.Decision{Action: tierflow.ActionNote, Text: "x",
+			Actor: tierflow.Principal{ID: "a", Role: tierflow.RoleAgent, Tier: 1}})
+		assert.Equal(t, tierflow.CodeUnavailable, tierflow.ErrorCode(err), "%v", err)
+	})
+}

@@ -1,0 +1,221 @@
+package workflows
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tierflow/tierflow"
+)
+
+// TestCaptureHistories records the replay fixtures in testdata/ from real runs on
+// a Temporal dev server (bin/temporal). It is a generator, run on demand after a
+// deliberate workflow change:
+//
+//	TIERFLOW_CAPTURE=1 go test -count=1 -run TestCaptureHistories ./workflows/
+//
+// TestReplayHistories then replays the committed files on every test run.
+func TestCaptureHistories(t *testing.T) {
+	if os.Getenv("TIERFLOW_CAPTURE") != "1" {
+		t.Skip("generator of testdata/*.json: set TIERFLOW_CAPTURE=1 to record new histories")
+	}
+	bin := filepath.Join(moduleRoot(t), "bin", "temporal")
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("the Temporal CLI is missing at %s: run `make temporal-cli`", bin)
+	}
+	var args []string
+	for _, sa := range SearchAttributeTypes {
+		args = append(args, "--search-attribute", sa[0]+"="+sa[1])
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{ExistingPath: bin, ExtraArgs: args,
+		LogLevel: "error", ClientOptions: &client.Options{Namespace: "default",
+			Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: testLogLevel})))}})
+	require.NoError(t, err)
+	defer func() { _ = srv.Stop() }()
+	c := srv.Client()
+
+	w := worker.New(c, TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(CaseWorkflow, workflow.RegisterOptions{Name: WorkflowName})
+	(&fakes{}).register(w)
+	require.NoError(t, w.Start())
+	defer w.Stop()
+
+	for _, sc := range captureScenarios() {
+		t.Run(sc.name, func(t *testing.T) {
+			r := testRequest()
+			r.ExternalID = "capture-" + sc.name
+			r.OpenedAt = time.Now().UTC()
+			caseID := tierflow.CaseID(r.Source, r.ExternalID)
+			p := capturePolicy()
+			run, err := c.ExecuteWorkflow(ctx, StartOptions(caseID, r, p), WorkflowName, input(p, r))
+			require.NoError(t, err)
+			d := &driver{t: t, ctx: ctx, c: c, id: run.GetID()}
+			sc.drive(d)
+			var final tierflow.CaseView
+			require.NoError(t, run.Get(ctx, &final))
+			require.Equal(t, tierflow.StatusClosed, final.Status)
+
+			hist := fetchHistory(t, ctx, c, run.GetID(), run.GetRunID())
+			raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)
+			require.NoError(t, err)
+			path := filepath.Join("testdata", sc.name+".json")
+			require.NoError(t, os.MkdirAll("testdata", 0o755))
+			require.NoError(t, os.WriteFile(path, append(raw, '\n'), 0o644))
+			t.Logf("%s: %d history events written to %s", sc.name, len(hist.Events), path)
+			if sc.name == typicalLifecycle {
+				require.Less(t, len(hist.Events), maxTypicalEvents)
+			}
+		})
+	}
+}
+
+func fetchHistory(t *testing.T, ctx context.Context, c client.Client, id, runID string) *historypb.History {
+	it := c.GetWorkflowHistory(ctx, id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	hist := &historypb.History{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		hist.Events = append(hist.Events, ev)
+	}
+	return hist
+}
+
+// moduleRoot walks up from the test's directory to go.mod.
+func moduleRoot(t *testing.T) string {
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		require.NotEqual(t, dir, parent, "go.mod not found above the test directory")
+		dir = parent
+	}
+}
+
+// driver sends messages to one running case and waits for its state.
+type driver struct {
+	t   *testing.T
+	ctx context.Context
+	c   client.Client
+	id  string
+}
+
+func (d *driver) update(name string, arg any) tierflow.CaseView {
+	d.t.Helper()
+	h, err := d.c.UpdateWorkflow(d.ctx, client.UpdateWorkflowOptions{WorkflowID: d.id, UpdateName: name,
+		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	require.NoError(d.t, err)
+	var v tierflow.CaseView
+	require.NoError(d.t, h.Get(d.ctx, &v))
+	return v
+}
+
+func (d *driver) decide(dec tierflow.Decision) tierflow.CaseView { return d.update(UpdateDecide, dec) }
+
+func (d *driver) signal(name string, arg any) {
+	d.t.Helper()
+	require.NoError(d.t, d.c.SignalWorkflow(d.ctx, d.id, "", name, arg))
+}
+
+// waitFor polls the case query until ok holds (the clocks run in seconds).
+func (d *driver) waitFor(what string, ok func(tierflow.CaseView) bool) tierflow.CaseView {
+	d.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		res, err := d.c.QueryWorkflow(d.ctx, d.id, "", QueryCase)
+		require.NoError(d.t, err)
+		var v tierflow.CaseView
+		require.NoError(d.t, res.Get(&v))
+		if ok(v) {
+			return v
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	d.t.Fatalf("timed out waiting for %s", what)
+	return tierflow.CaseView{}
+}
+
+// capturePolicy is the test policy with clocks in seconds, so the captured runs
+// see warnings, breaches, reminders, approvals and surveys in a few seconds.
+func capturePolicy() tierflow.Policy {
+	p := testPolicy()
+	p.Name, p.Version = "capture", "v1"
+	for _, pr := range tierflow.Priorities {
+		p.Priorities[pr] = tierflow.PriorityPolicy{Calendar: "24x7",
+			Acknowledge: tierflow.TierDurations{Default: dur(4 * time.Second)},
+			Resolve:     tierflow.TierDurations{Default: dur(20 * time.Second)}, CustomerUpdateEvery: dur(time.Minute)}
+	}
+	p.ApprovalTimeout = dur(3 * time.Second)
+	p.CloseTarget = tierflow.CloseTargetPolicy{After: dur(10 * time.Minute), WarnAfter: dur(8 * time.Minute)}
+	p.AwaitingCustomer = tierflow.AwaitingCustomerPolicy{Reminders: []tierflow.Duration{dur(2 * time.Second)},
+		AutoResolveAfter: dur(time.Minute)}
+	p.Survey = tierflow.SurveyPolicy{Delay: dur(2 * time.Second), Reminder: dur(20 * time.Second),
+		Expiry: dur(time.Minute), ReopenAtOrBelow: 2}
+	return p
+}
+
+const (
+	typicalLifecycle = "typical_lifecycle"
+	// maxTypicalEvents bounds the history of open, acknowledge, one escalation,
+	// acknowledge, resolve, survey, close.
+	maxTypicalEvents = 120
+)
+
+type captureScenario struct {
+	name  string
+	drive func(d *driver)
+}
+
+func captureScenarios() []captureScenario {
+	return []captureScenario{
+		{typicalLifecycle, func(d *driver) {
+			d.decide(tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "c1", Actor: agent})
+			d.decide(tierflow.Decision{Action: tierflow.ActionEscalate, DecisionID: "c2", Actor: agent,
+				Mode: tierflow.EscalationFunctional, Department: "billing", Reason: "double charge", Summary: "needs a refund"})
+			d.decide(tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "c3", Actor: specialist})
+			d.decide(tierflow.Decision{Action: tierflow.ActionResolve, DecisionID: "c4", Actor: specialist, Resolution: "refunded"})
+			d.waitFor("the survey", func(v tierflow.CaseView) bool { return v.Survey != nil && v.Survey.Status == SurveySent })
+			d.update(UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "thanks"})
+		}},
+		{"breach_escalation", func(d *driver) {
+			// Nobody acknowledges: the warning, then the breach and the automatic
+			// escalation to tier 2; a signalled decision and an invalid one.
+			d.waitFor("the automatic escalation", func(v tierflow.CaseView) bool { return v.Tier == tierflow.TierSpecialist })
+			d.signal(SignalDecision, tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "s1", Actor: agent})
+			d.signal(SignalDecision, tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "s2", Actor: specialist})
+			d.waitFor("the acknowledgement", func(v tierflow.CaseView) bool { return v.Status == tierflow.StatusInProgress })
+			d.decide(closeBy(supervisor, "s3"))
+		}},
+		{"customer_and_approval", func(d *driver) {
+			d.decide(tierflow.Decision{Action: tierflow.ActionAcknowledge, Actor: agent})
+			d.decide(tierflow.Decision{Action: tierflow.ActionRequestInfo, Actor: agent, Message: "which card?"})
+			d.waitFor("a reminder", func(v tierflow.CaseView) bool { return v.Seq >= 5 })
+			d.signal(SignalCustomerEvent, tierflow.CustomerEvent{Kind: tierflow.CustomerReply, EventID: "e1", Message: "visa"})
+			d.waitFor("the reply", func(v tierflow.CaseView) bool { return v.Status == tierflow.StatusInProgress })
+			v := d.decide(tierflow.Decision{Action: tierflow.ActionProposeCompensation, Actor: agent, AmountCents: 30000,
+				Currency: "EUR", Description: "refund"})
+			d.waitFor("the approval to climb", func(v tierflow.CaseView) bool {
+				return v.PendingApproval != nil && v.PendingApproval.RequiredTier == tierflow.TierExecutive
+			})
+			d.decide(tierflow.Decision{Action: tierflow.ActionApprove, Actor: executive, ApprovalID: v.PendingApproval.ID})
+			d.update(UpdateCustomerEvent, tierflow.CustomerEvent{Kind: tierflow.CustomerWithdrawn, EventID: "e2"})
+		}},
+	}
+}

@@ -1,0 +1,250 @@
+package workflows
+
+import (
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tierflow/tierflow"
+)
+
+// CaseWorkflow owns one case from escalation to closure: it opens the case at its
+// start tier, waits on the nearest deadline, applies validated decisions, customer
+// events and the survey answer, and returns the final view once the case is closed.
+func CaseWorkflow(ctx workflow.Context, in CaseInput) (tierflow.CaseView, error) {
+	w := &caseWorkflow{in: in, mu: workflow.NewMutex(ctx)}
+	// The opening (or resumption) goes first: handlers registered in setup may run
+	// as soon as they exist (an Update can arrive with the start), and they wait
+	// for the mutex that run releases.
+	w.mu.TryLock(ctx)
+	var opening *tx
+	if in.Resume != nil {
+		st := *in.Resume
+		w.st = &st
+	} else {
+		opening = w.open(ctx)
+	}
+	if err := w.setup(ctx); err != nil {
+		return tierflow.CaseView{}, err
+	}
+	return w.run(ctx, opening)
+}
+
+// caseWorkflow is one run of a case. Every state change happens while holding mu,
+// through a tx that is committed (recorded, emails started) before mu is released,
+// so Update handlers and the main loop never interleave inside a transition.
+type caseWorkflow struct {
+	in CaseInput
+	st *CaseState
+	mu workflow.Mutex
+
+	decisions      workflow.ReceiveChannel
+	customerEvents workflow.ReceiveChannel
+
+	// pendingSends counts notifications still running.
+	pendingSends int
+	// published holds the search attribute values last upserted in this run.
+	published *searchValues
+	// timer is the pending timer of the main loop, if any.
+	timer *armedTimer
+}
+
+// open builds the first state of a new case and the opening transition.
+func (w *caseWorkflow) open(ctx workflow.Context) *tx {
+	t := w.begin(ctx)
+	r, p := w.in.Request, w.in.Policy
+	start := p.StartTierFor(r)
+	openedAt := r.OpenedAt
+	if openedAt.IsZero() {
+		openedAt = t.now
+	}
+	w.st = &CaseState{CaseID: tierflow.CaseID(r.Source, r.ExternalID), Status: tierflow.StatusOpen, Tier: start,
+		Department: r.Department, StartTier: start, EscalatedAt: t.now, LastDecision: "opened by " + w.in.OpenedBy.ID}
+	ack := p.TierDeadline(tierflow.ClockAcknowledge, r.Priority, start, t.now)
+	update := p.CustomerUpdateDeadline(r.Priority, t.now)
+	w.st.Clocks = Clocks{Acknowledge: &ack, CustomerUpdate: &update, CloseTarget: p.CloseTargetDeadline(openedAt)}
+	seq := w.emit(t, tierflow.EventOpened, w.in.OpenedBy, func(ev *tierflow.CaseEvent) {
+		ev.Reason = string(r.Trigger)
+		ev.Summary = r.FrontlineSummary
+		ev.CustomerMessage = w.toldEscalated()
+		ev.Details = map[string]string{"trigger": string(r.Trigger), "priority": string(r.Priority),
+			"start_tier": itoa(int(start)), "policy": p.Name + "@" + p.Version}
+	})
+	w.mailCustomer(t, seq, tierflow.MsgEscalated, nil)
+	t.assign, t.assignReason = true, "new case"
+	return t
+}
+
+// setup registers every handler before the workflow does anything else.
+func (w *caseWorkflow) setup(ctx workflow.Context) error {
+	w.decisions = workflow.GetSignalChannelWithOptions(ctx, SignalDecision, workflow.SignalChannelOptions{
+		Description: "A decision (tierflow.Decision JSON: action, decision_id, actor, fields); same as the decide update, " +
+			"fire-and-forget. An invalid one is recorded as decision_rejected."})
+	w.customerEvents = workflow.GetSignalChannelWithOptions(ctx, SignalCustomerEvent, workflow.SignalChannelOptions{
+		Description: "A customer event from the CRM (reply, requested_supervisor, external_complaint, withdrawn), " +
+			"deduplicated by event_id."})
+	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryCase, func() (tierflow.CaseView, error) {
+		return w.view(ctx), nil
+	}, workflow.QueryHandlerOptions{Description: "The case as the API shows it: status, tier, owner, deadlines " +
+		"with explanations, breaches, pending approval, compensation, survey."}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide, w.decideUpdate, workflow.UpdateHandlerOptions{
+		Validator: w.validateDecisionUpdate,
+		Description: "Apply one human decision (acknowledge, note, update_customer, request_info, escalate, transfer, " +
+			"reassign, propose_compensation, approve, reject, resolve, reopen, close); returns the updated case.",
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCustomerEvent, w.customerEventUpdate, workflow.UpdateHandlerOptions{
+		Validator:   w.validateCustomerEventUpdate,
+		Description: "Report a customer event (validated, deduplicated by event_id); returns the updated case.",
+	}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateSurvey, w.surveyUpdate, workflow.UpdateHandlerOptions{
+		Validator: w.validateSurveyUpdate,
+		Description: "Record the customer's survey answer (score 1-5, resolved, comment): closes the case, or " +
+			"reopens it at tier 3 or above when the score is low or the issue is not resolved.",
+	})
+}
+
+// run commits the opening (the caller holds mu), then waits on the nearest
+// deadline or a message until the case is closed.
+func (w *caseWorkflow) run(ctx workflow.Context, opening *tx) (tierflow.CaseView, error) {
+	if opening != nil {
+		w.commit(ctx, opening)
+	} else {
+		w.publish(ctx, w.view(ctx))
+	}
+	w.mu.Unlock()
+
+	for !w.st.Closed() {
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return w.continueAsNew(ctx)
+		}
+		if err := w.wait(ctx); err != nil {
+			return tierflow.CaseView{}, err
+		}
+		if err := w.mu.Lock(ctx); err != nil {
+			return tierflow.CaseView{}, err
+		}
+		w.drainSignals(ctx)
+		w.processDue(ctx)
+		w.mu.Unlock()
+	}
+	if err := w.settle(ctx); err != nil {
+		return tierflow.CaseView{}, err
+	}
+	return w.view(ctx), nil
+}
+
+// wait blocks until the nearest deadline, a signal, an earlier deadline set by an
+// update, the case's closure, or a continue-as-new suggestion.
+//
+// It keeps one timer across turns of the loop (not workflow.AwaitWithOptions: in
+// SDK 1.50 its timer stays pending when the condition wakes it, so every message
+// would leave a stale timer behind). A message that leaves the nearest deadline
+// where it was costs no timer; a deadline moved later keeps the running timer,
+// which fires early, finds nothing due and re-arms; only a strictly earlier
+// deadline cancels it for a new one.
+func (w *caseWorkflow) wait(ctx workflow.Context) error {
+	next, label := w.nextDeadline()
+	if w.timer != nil && w.timer.fired.IsReady() {
+		w.timer = nil
+	}
+	now := workflow.Now(ctx)
+	if !next.IsZero() && !next.After(now) {
+		return nil
+	}
+	if !next.IsZero() && (w.timer == nil || next.Before(w.timer.at)) {
+		if w.timer != nil {
+			w.timer.cancel()
+		}
+		tctx, cancel := workflow.WithCancel(ctx)
+		fired := workflow.NewTimerWithOptions(tctx, next.Sub(now), workflow.TimerOptions{Summary: truncate(label, 200)})
+		w.timer = &armedTimer{at: next, fired: fired, cancel: cancel}
+	}
+	return workflow.Await(ctx, func() bool {
+		if w.st.Closed() || w.hasSignals() || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return true
+		}
+		n, _ := w.nextDeadline()
+		if w.timer == nil {
+			return !n.IsZero()
+		}
+		return w.timer.fired.IsReady() || (!n.IsZero() && n.Before(w.timer.at))
+	})
+}
+
+// armedTimer is the main loop's one pending timer.
+type armedTimer struct {
+	at     time.Time
+	fired  workflow.Future
+	cancel workflow.CancelFunc
+}
+
+func (w *caseWorkflow) hasSignals() bool {
+	return w.decisions.Len() > 0 || w.customerEvents.Len() > 0
+}
+
+// drainSignals applies every buffered signal (the caller holds mu).
+func (w *caseWorkflow) drainSignals(ctx workflow.Context) {
+	for {
+		var d tierflow.Decision
+		if w.decisions.ReceiveAsync(&d) {
+			w.decisionSignal(ctx, d)
+			continue
+		}
+		var e tierflow.CustomerEvent
+		if w.customerEvents.ReceiveAsync(&e) {
+			w.customerEventSignal(ctx, e)
+			continue
+		}
+		return
+	}
+}
+
+// settle waits for running handlers and emails, applying any signal that arrives
+// meanwhile, so that nothing is lost when the run ends.
+func (w *caseWorkflow) settle(ctx workflow.Context) error {
+	for {
+		if err := workflow.Await(ctx, func() bool {
+			return workflow.AllHandlersFinished(ctx) && w.pendingSends == 0
+		}); err != nil {
+			return err
+		}
+		if !w.hasSignals() {
+			return nil
+		}
+		if err := w.mu.Lock(ctx); err != nil {
+			return err
+		}
+		w.drainSignals(ctx)
+		w.mu.Unlock()
+	}
+}
+
+// continueAsNew starts a fresh run carrying the whole state, after applying every
+// buffered signal and letting running handlers finish.
+func (w *caseWorkflow) continueAsNew(ctx workflow.Context) (tierflow.CaseView, error) {
+	if err := w.settle(ctx); err != nil {
+		return tierflow.CaseView{}, err
+	}
+	next := w.in
+	st := *w.st
+	next.Resume = &st
+	workflow.GetLogger(ctx).Info("continuing as new", "case_id", w.st.CaseID, "seq", w.st.Seq)
+	return tierflow.CaseView{}, workflow.NewContinueAsNewError(ctx, WorkflowName, next)
+}
+
+// view is the current projection with this run's identity.
+func (w *caseWorkflow) view(ctx workflow.Context) tierflow.CaseView {
+	info := workflow.GetInfo(ctx)
+	return w.st.View(w.in, tierflow.WorkflowRef{ID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID})
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func formatInt(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,118 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/activities"
+)
+
+// Compensation statuses.
+const (
+	CompensationApproved = "approved"
+	CompensationPending  = "pending"
+	CompensationRejected = "rejected"
+)
+
+// proposeCompensation records an amount within the actor's authority, or asks the
+// lowest tier with that authority to approve it (status awaiting_approval, tier
+// clocks paused, approval clock running).
+func (w *caseWorkflow) proposeCompensation(t *tx, d tierflow.Decision, fill func(*tierflow.CaseEvent)) {
+	st, p := w.st, w.in.Policy
+	seq := st.Seq + 1 // the event below; names the compensation and approval
+	c := tierflow.Compensation{ID: fmt.Sprintf("comp-%d", seq), AmountCents: d.AmountCents, Currency: d.Currency,
+		Description: d.Description, ProposedBy: d.Actor.ID, At: t.now}
+	details := map[string]string{"compensation_id": c.ID, "amount_cents": formatInt(d.AmountCents), "currency": d.Currency}
+	if p.CanApprove(actorTier(d.Actor), d.AmountCents) {
+		c.Status, c.ApprovedBy, c.DecidedAt = CompensationApproved, d.Actor.ID, timePtr(t.now)
+		st.Compensation = append(st.Compensation, c)
+		w.emit(t, tierflow.EventCompensationOK, d.Actor, func(ev *tierflow.CaseEvent) {
+			ev.Summary, ev.Details = d.Description, details
+			fill(ev)
+		})
+		return
+	}
+	c.Status = CompensationPending
+	st.Compensation = append(st.Compensation, c)
+	required := p.LowestTierWithAuthority(d.AmountCents)
+	ap := &tierflow.Approval{ID: fmt.Sprintf("apr-%d", seq), Compensation: c.ID, AmountCents: c.AmountCents,
+		Currency: c.Currency, Description: c.Description, RequestedBy: d.Actor.ID, RequiredTier: required,
+		RequestedAt: t.now}
+	st.PendingApproval = ap
+	w.startApprovalClock(t)
+	w.pause(t, tierflow.StatusAwaitingApproval)
+	details["approval_id"], details["required_tier"] = ap.ID, itoa(int(required))
+	w.emit(t, tierflow.EventApprovalRequested, d.Actor, func(ev *tierflow.CaseEvent) {
+		ev.Summary, ev.Details = d.Description, details
+		fill(ev)
+	})
+	w.mailApproval(t, seq)
+}
+
+// startApprovalClock runs the approval clock unless the request is already at the
+// top of the ladder, where it has nowhere to climb.
+func (w *caseWorkflow) startApprovalClock(t *tx) {
+	ap := w.st.PendingApproval
+	if ap.RequiredTier >= tierflow.TierExecutive {
+		w.st.Clocks.Approval = nil
+		ap.ExpiresAt = time.Time{} // no expiry at the top
+		return
+	}
+	dl := w.in.Policy.ApprovalDeadline(t.now)
+	w.st.Clocks.Approval = &dl
+	ap.ExpiresAt = dl.At
+}
+
+// mailApproval emails the approval request to the staff of the required tier.
+func (w *caseWorkflow) mailApproval(t *tx, seq int64) {
+	ap := *w.st.PendingApproval
+	w.mailStaff(t, seq, tierflow.MsgStaffApproval, []string{activities.StaffTier}, func(in *activities.NotifyStaffInput) {
+		in.Tier = ap.RequiredTier
+		in.Data.Approval = &ap
+		in.Data.Reason = fmt.Sprintf("%s requested by %s: %s", money(ap.AmountCents, ap.Currency), ap.RequestedBy, ap.Description)
+	})
+}
+
+// climbApproval moves an expired approval request one tier up.
+func (w *caseWorkflow) climbApproval(t *tx) {
+	ap := w.st.PendingApproval
+	from := ap.RequiredTier
+	ap.RequiredTier++
+	w.startApprovalClock(t)
+	w.st.LastDecision = fmt.Sprintf("approval %s climbed to tier %d", ap.ID, ap.RequiredTier)
+	seq := w.emit(t, tierflow.EventApprovalClimbed, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
+		ev.Reason = fmt.Sprintf("no decision from tier %d within %s", from, w.in.Policy.ApprovalTimeout)
+		ev.Details = map[string]string{"approval_id": ap.ID, "required_tier": itoa(int(ap.RequiredTier))}
+	})
+	w.mailApproval(t, seq)
+}
+
+// decideApproval grants or refuses the pending compensation; a case waiting on
+// it resumes its tier clocks.
+func (w *caseWorkflow) decideApproval(t *tx, d tierflow.Decision, fill func(*tierflow.CaseEvent)) {
+	st := w.st
+	ap := st.PendingApproval
+	status, evType := CompensationApproved, tierflow.EventApproved
+	if d.Action == tierflow.ActionReject {
+		status, evType = CompensationRejected, tierflow.EventRejected
+	}
+	for i := range st.Compensation {
+		if c := &st.Compensation[i]; c.ID == ap.Compensation {
+			c.Status, c.DecidedAt = status, timePtr(t.now)
+			if status == CompensationApproved {
+				c.ApprovedBy = d.Actor.ID
+			}
+		}
+	}
+	st.PendingApproval, st.Clocks.Approval = nil, nil
+	if st.Status == tierflow.StatusAwaitingApproval {
+		w.resume(t)
+	}
+	w.emit(t, evType, d.Actor, func(ev *tierflow.CaseEvent) {
+		ev.Reason = d.Note
+		ev.Details = map[string]string{"approval_id": ap.ID, "compensation_id": ap.Compensation,
+			"amount_cents": formatInt(ap.AmountCents), "currency": ap.Currency}
+		fill(ev)
+	})
+}

@@ -1,0 +1,136 @@
+package workflows
+
+import (
+	"fmt"
+
+	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/activities"
+)
+
+// Survey statuses (tierflow.SurveyState.Status).
+const (
+	SurveyScheduled = "scheduled"
+	SurveySent      = "sent"
+	SurveyAnswered  = "answered"
+	SurveyExpired   = "expired"
+	SurveyCancelled = "cancelled"
+)
+
+// applyCustomerEvent is the one transition of a validated customer event.
+func (w *caseWorkflow) applyCustomerEvent(t *tx, e tierflow.CustomerEvent) {
+	st := w.st
+	st.rememberEvent(e.EventID)
+	actor := e.Source
+	if actor.ID == "" {
+		actor = tierflow.SystemActor
+	}
+	st.LastDecision = fmt.Sprintf("customer %s", e.Kind)
+	details := map[string]string{"kind": string(e.Kind)}
+	if e.EventID != "" {
+		details["event_id"] = e.EventID
+	}
+	note := func(typ string) int64 {
+		return w.emit(t, typ, actor, func(ev *tierflow.CaseEvent) { ev.Summary, ev.Details = e.Message, details })
+	}
+	switch e.Kind {
+	case tierflow.CustomerReply:
+		switch st.Status {
+		case tierflow.StatusAwaitingCustomer:
+			w.resume(t)
+			w.restartCustomerUpdates(t)
+			st.Clocks.InfoRequestedAt, st.Clocks.RemindersSent = nil, 0
+			seq := note(tierflow.EventCustomerReplied)
+			w.mailCustomer(t, seq, tierflow.MsgETAChanged, nil)
+		case tierflow.StatusResolved:
+			note(tierflow.EventCustomerReplied)
+			w.reopen(t, actor, "the customer replied after the resolution", st.Tier, nil)
+		default:
+			note(tierflow.EventCustomerReplied)
+		}
+	case tierflow.CustomerRequestedSupervisor:
+		note(tierflow.EventCustomerEvent)
+		w.raiseTo(t, actor, max(st.Tier, tierflow.TierSupervisor), "the customer asked for a supervisor")
+	case tierflow.CustomerExternalComplaint:
+		note(tierflow.EventCustomerEvent)
+		w.raiseTo(t, actor, tierflow.TierExecutive, "the customer filed an external complaint")
+	case tierflow.CustomerWithdrawn:
+		note(tierflow.EventCustomerEvent)
+		w.closeCase(t, actor, "the customer withdrew the case", nil)
+	}
+}
+
+// raiseTo moves the case hierarchically to tier "to" (a resolved case reopens
+// there); a case already there keeps its tier and the tier's staff are told.
+func (w *caseWorkflow) raiseTo(t *tx, actor tierflow.Principal, to tierflow.Tier, reason string) {
+	st := w.st
+	switch {
+	case st.Status == tierflow.StatusResolved:
+		w.reopen(t, actor, reason, to, nil)
+	case to > st.Tier:
+		w.enterTier(t, to, st.Department, tierflow.EventEscalated, actor, string(tierflow.EscalationHierarchical), reason, "", nil)
+	default:
+		groups := append(w.ownerOrQueue(), activities.StaffSupervisor)
+		if st.Tier == tierflow.TierExecutive {
+			groups = append(groups, activities.StaffExecutive)
+		}
+		w.mailStaff(t, st.Seq, tierflow.MsgStaffAssignment, groups, func(in *activities.NotifyStaffInput) {
+			in.Data.Reason = reason
+		})
+	}
+}
+
+// applySurvey records the answer: a good one closes the case, a low score or "not
+// resolved" reopens it at tier 3 or above.
+func (w *caseWorkflow) applySurvey(t *tx, r tierflow.SurveyResponse) {
+	st, s := w.st, w.st.Survey
+	s.Status, s.Score, s.Comment, s.AnsweredAt = SurveyAnswered, r.Score, r.Comment, timePtr(t.now)
+	s.Resolved = &r.Resolved
+	st.Clocks.SurveyRemindAt = nil
+	st.LastDecision = fmt.Sprintf("survey answered: %d/5", r.Score)
+	w.emit(t, tierflow.EventSurveyAnswered, customerActor(w.in.Request.Customer), func(ev *tierflow.CaseEvent) {
+		ev.Summary = r.Comment
+		ev.Details = map[string]string{"score": itoa(r.Score), "resolved": fmt.Sprint(r.Resolved), "comment": r.Comment}
+	})
+	if r.Score <= w.in.Policy.Survey.ReopenAtOrBelow || !r.Resolved {
+		reason := fmt.Sprintf("survey score %d/5", r.Score)
+		if !r.Resolved {
+			reason += ", not resolved"
+		}
+		w.reopen(t, tierflow.SystemActor, reason, max(st.Tier, tierflow.TierSupervisor), nil)
+		return
+	}
+	w.closeCase(t, tierflow.SystemActor, "survey answered", nil)
+}
+
+// customerActor names the customer in the audit log by reference only.
+func customerActor(c tierflow.Customer) tierflow.Principal {
+	return tierflow.Principal{ID: "customer:" + c.ID, Role: tierflow.RoleSystem}
+}
+
+func (w *caseWorkflow) sendSurvey(t *tx) {
+	st, s, sp := w.st, w.st.Survey, w.in.Policy.Survey
+	expires := t.now.Add(sp.Expiry.Duration)
+	s.Status, s.SentAt, s.ExpiresAt = SurveySent, timePtr(t.now), &expires
+	if sp.Reminder.Duration > 0 && t.now.Add(sp.Reminder.Duration).Before(expires) {
+		st.Clocks.SurveyRemindAt = timePtr(t.now.Add(sp.Reminder.Duration))
+	}
+	seq := w.emit(t, tierflow.EventSurveySent, tierflow.SystemActor, nil)
+	w.mailCustomer(t, seq, tierflow.MsgSurvey, func(m *tierflow.MessageData) { m.ETA, m.ExpiresAt = nil, &expires })
+}
+
+func (w *caseWorkflow) remindSurvey(t *tx) {
+	w.st.Clocks.SurveyRemindAt = nil
+	expires := w.st.Survey.ExpiresAt
+	seq := w.emit(t, tierflow.EventReminderSent, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
+		ev.Details = map[string]string{"clock": string(tierflow.ClockSurvey)}
+	})
+	w.mailCustomer(t, seq, tierflow.MsgSurveyReminder, func(m *tierflow.MessageData) { m.ETA, m.ExpiresAt = nil, expires })
+}
+
+func (w *caseWorkflow) expireSurvey(t *tx) {
+	w.st.Survey.Status = SurveyExpired
+	w.st.Clocks.SurveyRemindAt = nil
+	w.st.LastDecision = "survey expired"
+	w.emit(t, tierflow.EventSurveyExpired, tierflow.SystemActor, nil)
+	w.closeCase(t, tierflow.SystemActor, "the survey expired without an answer", nil)
+}

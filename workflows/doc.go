@@ -1,0 +1,95 @@
+// Package workflows holds the case workflow: one long-lived Temporal workflow per
+// escalated customer issue, from its escalation by a CRM to its closure. It owns the
+// tier, the clocks, the pending approval and the survey, and decides every automatic
+// step; humans act on it only through validated messages. Its code is deterministic
+// (checked by workflowcheck and by replaying recorded histories); every side effect
+// is an activity of package activities.
+//
+// # Shape
+//
+// CaseWorkflow is a thin function over a private caseWorkflow: setup registers every
+// handler, run commits the opening and then loops. All state is one CaseState (plain
+// data, absolute instants), carried whole through continue-as-new in
+// CaseInput.Resume; the policy snapshot pinned at start travels in CaseInput.Policy
+// and is never re-read.
+//
+// Every change is a transition (tx): the state changes, the events that describe it
+// are appended with increasing Seq, then commit runs the side effects: AssignOwner
+// when a tier is entered (a local activity: a quick directory read), then
+// RecordTransition (the events and the new CaseView, one activity per transition)
+// and the notifications in parallel. Notification keys are "<case>/<seq>/<kind>",
+// so a retried email is sent at most once. commit also upserts the search
+// attributes that changed and the UI's current details. A workflow.Mutex serialises
+// transitions: Update handlers and the main loop never interleave inside one, and an
+// Update returns the case only after its transition is recorded.
+//
+// # Statuses
+//
+//	open -> in_progress -> awaiting_customer | awaiting_approval -> resolved -> closed
+//
+// A case enters a tier "open" (the tier must acknowledge; AssignOwner proposes an
+// owner), becomes in_progress on acknowledge, pauses in awaiting_customer (we asked
+// the customer) and awaiting_approval (a compensation above the proposer's authority
+// waits for a higher tier), is resolved (survey scheduled) and closed. Any escalation
+// hands the case to a new tier, open again; a pending approval stays pending. A
+// customer reply or a low survey score reopens a resolved case (in_progress, at tier
+// 3 or higher for a low score or "not resolved").
+//
+// # Clocks
+//
+// Deadlines are computed by the policy's pure functions (business calendars,
+// explanations) and kept as absolute instants: acknowledge and resolve per tier
+// (75% warning, breach = automatic escalation one tier up, at tier 4 the executives
+// are told), the customer update cadence, the approval clock (an unanswered request
+// climbs a tier), the close target from the CRM's opened_at (never paused: day-25
+// warning, day-30 flag and tier 4), reminders and auto-resolution while waiting on
+// the customer, and the survey's send, reminder and expiry. Tier clocks stand still
+// while awaiting_customer or awaiting_approval and move by the pause on resume
+// (Policy.Resume). The main loop keeps one timer, on the nearest instant (its
+// summary names it: "tier 2 acknowledge deadline"), and wakes on it, on a signal or
+// when an update moves the nearest instant earlier; it then fires everything due.
+// Messages do not restart the timer; a deadline moved later keeps it (it fires
+// early and re-arms); only an earlier one cancels it.
+//
+// # Messages
+//
+// Decisions arrive as the Update UpdateDecide (validated before acceptance: the
+// rejection is a non-retryable ApplicationError of type "tierflow.<code>", see
+// AsCaseError) or the Signal SignalDecision (an invalid one is recorded as a
+// decision_rejected event). Customer events arrive as SignalCustomerEvent or
+// UpdateCustomerEvent, the survey answer as UpdateSurvey, and QueryCase returns the
+// CaseView. Both paths share one validation function and one transition function
+// per message kind; decision and event IDs are remembered (the last 500) so a
+// repeated one is applied once.
+//
+// # Continue-as-new
+//
+// When the server suggests it, the main loop stops waiting, applies every buffered
+// signal, waits for running handlers and emails (AllHandlersFinished), and continues
+// as new with the whole state. Sequence numbers, deadlines and deduplication memory
+// carry over; the new run re-upserts its search attributes.
+//
+// # Versioning
+//
+// A case lives for weeks, so the workflow code must replay every history in flight.
+// Any change to the commands a run emits (activities, timers, their order, markers)
+// goes behind a patch:
+//
+//	if workflow.GetVersion(ctx, "2026-12-survey-second-reminder", workflow.DefaultVersion, 1) == 1 {
+//		// new behaviour
+//	}
+//
+// Change IDs are "<yyyy-mm>-<what-changed>", one per change, never reused; the
+// GetVersion call stays until no run older than the change can exist (30 days plus
+// the survey, or find them with the TemporalChangeVersion search attribute), then
+// goes in a later cleanup. The replay tests guard all of this: testdata/*.json are
+// histories of real runs on a dev server, replayed by TestReplayHistories on every
+// `go test`. After a deliberate change, keep the old files (rename them with a date)
+// and record new ones with
+//
+//	TIERFLOW_CAPTURE=1 go test -count=1 -run TestCaptureHistories ./workflows/
+//
+// which also asserts that a typical lifecycle stays under 120 history events.
+// Changing the shape of CaseState is safe when fields are only added (JSON ignores
+// the unknown and zeroes the missing).
+package workflows

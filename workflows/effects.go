@@ -1,0 +1,247 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/activities"
+)
+
+// a is the typed nil through which the workflow names its activities.
+var a *activities.Activities
+
+// retryPolicy retries side effects with backoff until they succeed: a case must
+// not lose an audit event or an email because a dependency was down for a while.
+var retryPolicy = &temporal.RetryPolicy{
+	InitialInterval:        time.Second,
+	BackoffCoefficient:     2,
+	MaximumInterval:        5 * time.Minute,
+	NonRetryableErrorTypes: []string{activities.ErrTypeEmailRejected, activities.ErrTypeInvalidInput},
+}
+
+func activityCtx(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         retryPolicy,
+		Summary:             truncate(summary, 200),
+	})
+}
+
+// tx is one transition: the events it appends and the side effects it asks for.
+// Handlers and the main loop build a tx under the mutex and commit it.
+type tx struct {
+	now    time.Time
+	events []tierflow.CaseEvent
+	mails  []mail
+	// assign asks AssignOwner for the current tier and department before recording.
+	assign       bool
+	assignReason string
+}
+
+// mail is one customer or staff notification of a tx.
+type mail struct {
+	summary  string
+	customer *activities.NotifyCustomerInput
+	staff    *activities.NotifyStaffInput
+}
+
+func (w *caseWorkflow) begin(ctx workflow.Context) *tx { return &tx{now: workflow.Now(ctx)} }
+
+// emit appends an event stamped with the state as it is now (call it after the
+// state change it describes) and returns its sequence number.
+func (w *caseWorkflow) emit(t *tx, typ string, actor tierflow.Principal, fill func(*tierflow.CaseEvent)) int64 {
+	w.st.Seq++
+	ev := tierflow.CaseEvent{CaseID: w.st.CaseID, Seq: w.st.Seq, Type: typ, At: t.now, Actor: actor,
+		Tier: w.st.Tier, Status: w.st.Status, Department: w.st.Department}
+	if fill != nil {
+		fill(&ev)
+	}
+	t.events = append(t.events, ev)
+	return ev.Seq
+}
+
+// messageData is the common part of every message of this case.
+func (w *caseWorkflow) messageData() tierflow.MessageData {
+	tp := w.in.Policy.TierPolicy(w.st.Tier)
+	r := w.in.Request
+	return tierflow.MessageData{CaseID: w.st.CaseID, Reference: r.ExternalID, Subject: r.Subject,
+		CustomerName: r.Customer.Name, Locale: r.Customer.Locale, Tier: w.st.Tier, TierName: tp.Name,
+		Team: tp.Team, Department: w.st.Department, ETA: w.st.eta()}
+}
+
+func (w *caseWorkflow) key(seq int64, kind tierflow.MessageKind) string {
+	return fmt.Sprintf("%s/%d/%s", w.st.CaseID, seq, kind)
+}
+
+// mailCustomer queues a customer email caused by event seq.
+func (w *caseWorkflow) mailCustomer(t *tx, seq int64, kind tierflow.MessageKind, edit func(*tierflow.MessageData)) {
+	data := w.messageData()
+	if edit != nil {
+		edit(&data)
+	}
+	what := string(kind)
+	if kind == tierflow.MsgEscalated {
+		what = "escalated to " + w.handler()
+	}
+	t.mails = append(t.mails, mail{summary: "email customer: " + what,
+		customer: &activities.NotifyCustomerInput{Key: w.key(seq, kind), CaseID: w.st.CaseID, Kind: kind,
+			Customer: w.in.Request.Customer, Data: data}})
+}
+
+// mailStaff queues a staff email caused by event seq to the recipient groups.
+func (w *caseWorkflow) mailStaff(t *tx, seq int64, kind tierflow.MessageKind, groups []string, edit func(*activities.NotifyStaffInput)) {
+	in := &activities.NotifyStaffInput{Key: w.key(seq, kind), CaseID: w.st.CaseID, Kind: kind, Groups: groups,
+		Tier: w.st.Tier, Department: w.st.Department, AssigneeID: w.st.Assignee, Queues: w.queues(),
+		Data: w.messageData()}
+	if edit != nil {
+		edit(in)
+	}
+	t.mails = append(t.mails, mail{summary: fmt.Sprintf("email staff (%s): %s, tier %d", strings.Join(groups, ", "), kind, in.Tier),
+		staff: in})
+}
+
+// handler names who handles the case, for summaries ("billing specialists, tier 2").
+func (w *caseWorkflow) handler() string {
+	if w.st.Department != "" {
+		return fmt.Sprintf("%s (tier %d)", w.st.Department, w.st.Tier)
+	}
+	return fmt.Sprintf("tier %d %s", w.st.Tier, w.in.Policy.TierPolicy(w.st.Tier).Name)
+}
+
+func (w *caseWorkflow) queues() map[tierflow.Tier]string {
+	q := make(map[tierflow.Tier]string, 4)
+	for t := tierflow.TierFrontline; t <= tierflow.TierExecutive; t++ {
+		q[t] = w.in.Policy.TierPolicy(t).Queue
+	}
+	return q
+}
+
+// commit runs the tx's side effects: AssignOwner (when asked), then RecordTransition
+// and the notifications in parallel. It returns once the transition is recorded;
+// emails finish in the background (the workflow waits for them before it ends).
+func (w *caseWorkflow) commit(ctx workflow.Context, t *tx) {
+	if len(t.events) == 0 {
+		return
+	}
+	if t.assign {
+		w.assignOwner(ctx, t)
+	}
+	view := w.view(ctx)
+	w.publish(ctx, view)
+	types := make([]string, 0, len(t.events))
+	for _, ev := range t.events {
+		types = append(types, ev.Type)
+	}
+	rec := workflow.ExecuteActivity(activityCtx(ctx, "record: "+strings.Join(types, ", ")), a.RecordTransition,
+		activities.RecordTransitionInput{CaseID: w.st.CaseID, Events: t.events, View: view})
+	for _, m := range t.mails {
+		w.send(ctx, m)
+	}
+	if err := rec.Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Error("record transition failed", "case_id", w.st.CaseID, "seq", w.st.Seq, "error", err)
+	}
+}
+
+// send starts one notification and tracks it until it completes.
+func (w *caseWorkflow) send(ctx workflow.Context, m mail) {
+	actx := activityCtx(ctx, m.summary)
+	var f workflow.Future
+	var key string
+	var kind tierflow.MessageKind
+	if m.customer != nil {
+		f, key, kind = workflow.ExecuteActivity(actx, a.NotifyCustomer, *m.customer), m.customer.Key, m.customer.Kind
+	} else {
+		f, key, kind = workflow.ExecuteActivity(actx, a.NotifyStaff, *m.staff), m.staff.Key, m.staff.Kind
+	}
+	w.pendingSends++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { w.pendingSends-- }()
+		var res activities.NotifyResult
+		err := f.Get(ctx, &res)
+		if err == nil {
+			if res.State != "" && res.State != activities.StateSent && res.State != activities.StateDuplicate {
+				workflow.GetLogger(ctx).Warn("notification not delivered", "key", key, "state", res.State, "reason", res.Error)
+			}
+			return
+		}
+		// Retries are unlimited except for errors no retry can fix: the failure
+		// goes on the case's record.
+		workflow.GetLogger(ctx).Error("notification failed", "key", key, "error", err)
+		w.recordNotificationFailure(ctx, key, kind, err)
+	})
+}
+
+// recordNotificationFailure writes a failed email into the audit log.
+func (w *caseWorkflow) recordNotificationFailure(ctx workflow.Context, key string, kind tierflow.MessageKind, cause error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return
+	}
+	defer w.mu.Unlock()
+	reason := cause.Error()
+	var appErr *temporal.ApplicationError
+	if errors.As(cause, &appErr) {
+		reason = appErr.Message()
+	}
+	t := w.begin(ctx)
+	w.emit(t, tierflow.EventNotificationFailed, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
+		ev.Reason = reason
+		ev.Details = map[string]string{"key": key, "kind": string(kind)}
+	})
+	w.commit(ctx, t)
+}
+
+// assignOwner asks the staff directory for the tier's proposed owner. It is a local
+// activity (a quick read; one marker event instead of a round trip) and never holds
+// a case up: when the directory cannot answer, the tier's queue owns the case.
+func (w *caseWorkflow) assignOwner(ctx workflow.Context, t *tx) {
+	tp := w.in.Policy.TierPolicy(w.st.Tier)
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: time.Minute,
+		RetryPolicy:            retryPolicy,
+		Summary:                truncate("assign owner: "+w.handler(), 200),
+	})
+	var res activities.AssignOwnerResult
+	err := workflow.ExecuteLocalActivity(lctx, a.AssignOwner, activities.AssignOwnerInput{CaseID: w.st.CaseID,
+		Tier: w.st.Tier, Department: w.st.Department, QueueAddress: tp.Queue}).Get(ctx, &res)
+	if err != nil {
+		workflow.GetLogger(ctx).Warn("assign owner failed; the tier's queue owns the case", "case_id", w.st.CaseID, "error", err)
+		res = activities.AssignOwnerResult{}
+	}
+	w.st.Assignee = res.AssigneeID
+	owner := res.AssigneeID
+	if owner == "" {
+		owner = "queue " + tp.Queue
+	}
+	seq := w.emit(t, tierflow.EventAssigned, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
+		ev.Reason = t.assignReason
+		ev.Details = map[string]string{"assignee": res.AssigneeID, "owner": owner}
+	})
+	groups := []string{activities.StaffQueue}
+	if res.AssigneeID != "" {
+		groups = []string{activities.StaffOwner}
+	}
+	w.mailStaff(t, seq, tierflow.MsgStaffAssignment, groups, func(in *activities.NotifyStaffInput) {
+		in.Data.Reason = t.assignReason
+	})
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n-3]
+	for len(s) > 0 && s[len(s)-1]&0xC0 == 0x80 { // do not cut a UTF-8 sequence
+		s = s[:len(s)-1]
+	}
+	if len(s) > 0 && s[len(s)-1] >= 0xC0 {
+		s = s[:len(s)-1]
+	}
+	return s + "..."
+}

@@ -1,0 +1,188 @@
+package workflows
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/activities"
+)
+
+// fakes are in-memory activities recording what the workflow asked for.
+type fakes struct {
+	mu          sync.Mutex
+	now         func() time.Time
+	transitions []tierflow.Transition
+	recordedAt  []time.Time
+	customer    []activities.NotifyCustomerInput
+	staff       []activities.NotifyStaffInput
+	assigns     []activities.AssignOwnerInput
+	// onRecord, when set, runs inside the n-th (from 1) RecordTransition call, while
+	// the workflow waits on it.
+	onRecord func(n int)
+	// rejectCustomer makes NotifyCustomer refuse this kind like a provider 4xx.
+	rejectCustomer tierflow.MessageKind
+}
+
+func (f *fakes) RecordTransition(_ context.Context, in activities.RecordTransitionInput) error {
+	f.mu.Lock()
+	f.transitions = append(f.transitions, in)
+	if f.now != nil {
+		f.recordedAt = append(f.recordedAt, f.now())
+	}
+	n, hook := len(f.transitions), f.onRecord
+	f.mu.Unlock()
+	if hook != nil {
+		hook(n)
+	}
+	return nil
+}
+
+func (f *fakes) NotifyCustomer(_ context.Context, in activities.NotifyCustomerInput) (activities.NotifyResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.customer = append(f.customer, in)
+	if in.Kind == f.rejectCustomer {
+		return activities.NotifyResult{}, temporal.NewNonRetryableApplicationError("email rejected: invalid address",
+			activities.ErrTypeEmailRejected, nil)
+	}
+	return activities.NotifyResult{State: "sent", ProviderMessageID: in.Key}, nil
+}
+
+func (f *fakes) NotifyStaff(_ context.Context, in activities.NotifyStaffInput) (activities.NotifyResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.staff = append(f.staff, in)
+	return activities.NotifyResult{State: "sent", ProviderMessageID: in.Key}, nil
+}
+
+// AssignOwner proposes "owner-t<tier>" (with the department when there is one).
+func (f *fakes) AssignOwner(_ context.Context, in activities.AssignOwnerInput) (activities.AssignOwnerResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.assigns = append(f.assigns, in)
+	id := fmt.Sprintf("owner-t%d", in.Tier)
+	if in.Department != "" {
+		id += "-" + in.Department
+	}
+	return activities.AssignOwnerResult{AssigneeID: id, AssigneeName: id}, nil
+}
+
+type activityRegistry interface {
+	RegisterActivityWithOptions(a any, options activity.RegisterOptions)
+}
+
+func (f *fakes) register(r activityRegistry) {
+	r.RegisterActivityWithOptions(f.RecordTransition, activity.RegisterOptions{Name: "RecordTransition"})
+	r.RegisterActivityWithOptions(f.NotifyCustomer, activity.RegisterOptions{Name: "NotifyCustomer"})
+	r.RegisterActivityWithOptions(f.NotifyStaff, activity.RegisterOptions{Name: "NotifyStaff"})
+	r.RegisterActivityWithOptions(f.AssignOwner, activity.RegisterOptions{Name: "AssignOwner"})
+}
+
+// events lists every recorded event in order.
+func (f *fakes) events() []tierflow.CaseEvent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []tierflow.CaseEvent
+	for _, tr := range f.transitions {
+		out = append(out, tr.Events...)
+	}
+	return out
+}
+
+func (f *fakes) eventTypes() []string {
+	var out []string
+	for _, ev := range f.events() {
+		out = append(out, ev.Type)
+	}
+	return out
+}
+
+func (f *fakes) eventsOf(typ string) []tierflow.CaseEvent {
+	var out []tierflow.CaseEvent
+	for _, ev := range f.events() {
+		if ev.Type == typ {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+func (f *fakes) customerKinds() []tierflow.MessageKind {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []tierflow.MessageKind
+	for _, m := range f.customer {
+		out = append(out, m.Kind)
+	}
+	return out
+}
+
+func (f *fakes) staffOf(kind tierflow.MessageKind) []activities.NotifyStaffInput {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []activities.NotifyStaffInput
+	for _, m := range f.staff {
+		if m.Kind == kind {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (f *fakes) customerOf(kind tierflow.MessageKind) []activities.NotifyCustomerInput {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []activities.NotifyCustomerInput
+	for _, m := range f.customer {
+		if m.Kind == kind {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// checkRecord asserts the invariants of every run: sequence numbers increase by
+// one across transitions, each view carries its last event's Seq, and every
+// notification key is "<case>/<seq>/<kind>" and unique.
+func (f *fakes) checkRecord(t *testing.T) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var seq int64
+	for _, tr := range f.transitions {
+		require.NotEmpty(t, tr.Events)
+		for _, ev := range tr.Events {
+			seq++
+			assert.Equal(t, seq, ev.Seq, "event %s", ev.Type)
+			assert.Equal(t, testCaseID, ev.CaseID)
+		}
+		assert.Equal(t, seq, tr.View.Seq, "view seq after %s", tr.Events[0].Type)
+	}
+	keys := map[string]bool{}
+	check := func(key string, kind tierflow.MessageKind) {
+		parts := strings.Split(key, "/")
+		if assert.Len(t, parts, 3, key) {
+			assert.Equal(t, testCaseID, parts[0])
+			assert.Equal(t, string(kind), parts[2])
+		}
+		assert.False(t, keys[key], "duplicate key %s", key)
+		keys[key] = true
+	}
+	for _, m := range f.customer {
+		check(m.Key, m.Kind)
+		assert.Equal(t, "ada@example.com", m.Customer.Email)
+	}
+	for _, m := range f.staff {
+		check(m.Key, m.Kind)
+	}
+}

@@ -1,0 +1,107 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tierflow/tierflow"
+)
+
+// Every message goes through one validation function and one transition function,
+// whether it arrives as an Update (validated before it is accepted: a rejection
+// leaves no trace in history) or as a Signal (a rejection is recorded as a
+// decision_rejected event). Handlers re-validate under the mutex because another
+// message may have changed the case between the validator and the handler.
+
+func (w *caseWorkflow) validateDecisionUpdate(ctx workflow.Context, d tierflow.Decision) error {
+	return rejection(w.validateDecision(d))
+}
+
+func (w *caseWorkflow) decideUpdate(ctx workflow.Context, d tierflow.Decision) (tierflow.CaseView, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return tierflow.CaseView{}, err
+	}
+	defer w.mu.Unlock()
+	if err := w.validateDecision(d); err != nil {
+		return tierflow.CaseView{}, rejection(err)
+	}
+	t := w.begin(ctx)
+	w.applyDecision(t, d)
+	w.commit(ctx, t)
+	return w.view(ctx), nil
+}
+
+// decisionSignal applies a signalled decision; the caller holds mu.
+func (w *caseWorkflow) decisionSignal(ctx workflow.Context, d tierflow.Decision) {
+	if w.st.seenDecision(d.DecisionID) {
+		workflow.GetLogger(ctx).Info("duplicate decision ignored", "case_id", w.st.CaseID, "decision_id", d.DecisionID)
+		return
+	}
+	t := w.begin(ctx)
+	if err := w.validateDecision(d); err != nil {
+		w.recordRejection(t, d.Actor, err, map[string]string{"message": "decision", "action": string(d.Action),
+			"decision_id": d.DecisionID})
+	} else {
+		w.applyDecision(t, d)
+	}
+	w.commit(ctx, t)
+}
+
+func (w *caseWorkflow) validateCustomerEventUpdate(ctx workflow.Context, e tierflow.CustomerEvent) error {
+	return rejection(w.validateCustomerEvent(e))
+}
+
+func (w *caseWorkflow) customerEventUpdate(ctx workflow.Context, e tierflow.CustomerEvent) (tierflow.CaseView, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return tierflow.CaseView{}, err
+	}
+	defer w.mu.Unlock()
+	if err := w.validateCustomerEvent(e); err != nil {
+		return tierflow.CaseView{}, rejection(err)
+	}
+	t := w.begin(ctx)
+	w.applyCustomerEvent(t, e)
+	w.commit(ctx, t)
+	return w.view(ctx), nil
+}
+
+// customerEventSignal applies a signalled customer event; the caller holds mu.
+func (w *caseWorkflow) customerEventSignal(ctx workflow.Context, e tierflow.CustomerEvent) {
+	if w.st.seenEvent(e.EventID) {
+		workflow.GetLogger(ctx).Info("duplicate customer event ignored", "case_id", w.st.CaseID, "event_id", e.EventID)
+		return
+	}
+	t := w.begin(ctx)
+	if err := w.validateCustomerEvent(e); err != nil {
+		w.recordRejection(t, e.Source, err, map[string]string{"message": "customer_event", "kind": string(e.Kind),
+			"event_id": e.EventID})
+	} else {
+		w.applyCustomerEvent(t, e)
+	}
+	w.commit(ctx, t)
+}
+
+func (w *caseWorkflow) validateSurveyUpdate(ctx workflow.Context, r tierflow.SurveyResponse) error {
+	return rejection(w.validateSurvey(workflow.Now(ctx), r))
+}
+
+func (w *caseWorkflow) surveyUpdate(ctx workflow.Context, r tierflow.SurveyResponse) (tierflow.CaseView, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return tierflow.CaseView{}, err
+	}
+	defer w.mu.Unlock()
+	t := w.begin(ctx)
+	if err := w.validateSurvey(t.now, r); err != nil {
+		return tierflow.CaseView{}, rejection(err)
+	}
+	w.applySurvey(t, r)
+	w.commit(ctx, t)
+	return w.view(ctx), nil
+}
+
+// recordRejection writes an invalid signal into the audit log instead of failing.
+func (w *caseWorkflow) recordRejection(t *tx, actor tierflow.Principal, err error, details map[string]string) {
+	w.emit(t, tierflow.EventDecisionRejected, actor, func(ev *tierflow.CaseEvent) {
+		ev.Reason = err.Error()
+		ev.Details = details
+	})
+}
