@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+type bannerInfo struct {
+	Root, DataDir    string
+	PublicURL        string
+	UIURL            string
+	TemporalHostPort string
+	DSN              string
+	OwnPostgres      bool
+	Fast             bool
+	Mailbox          bool
+	WorkerMetrics    string // host:port
+	APIMetrics       string
+}
+
+// banner says where everything is once the stack is up.
+func banner(b bannerInfo) string {
+	var s strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&s, format+"\n", args...) }
+	policy := "standard (business-hour clocks); for clocks in seconds: make dev-fast, or go run ./dev --fast"
+	if b.Fast {
+		policy = "fast (the demo policy: clocks run in seconds); restart without --fast for the standard one"
+	}
+	data := rel(b.Root, b.DataDir) + "/ (kept between runs; go run ./dev --reset starts over)"
+	pg := b.DSN
+	if !b.OwnPostgres {
+		pg = "DATABASE_URL (given)"
+	}
+	mail := b.PublicURL + "/dev/mailbox/  (email is kept here, not sent)"
+	if !b.Mailbox {
+		mail = "SendGrid (SENDGRID_API_KEY is set): real email is sent"
+	}
+
+	line("")
+	line("================================================================================")
+	line(" Tierflow is running. Ctrl-C stops everything.")
+	line("================================================================================")
+	line("  API            %s   (GET /healthz, /readyz)", b.PublicURL)
+	line("  OpenAPI        %s/openapi.yaml", b.PublicURL)
+	line("  Temporal UI    %s", b.UIURL)
+	line("  Temporal       %s (namespace default, task queue tierflow-cases)", b.TemporalHostPort)
+	line("  Mailbox        %s", mail)
+	line("  PostgreSQL     %s", pg)
+	line("  Metrics        http://%s/metrics (worker), http://%s/metrics (API)", b.WorkerMetrics, b.APIMetrics)
+	line("  Data           %s", data)
+	line("  Policy         %s", policy)
+	line("                 (a case may also name its policy: \"policy\": \"fast\" or \"standard\")")
+	line("")
+	line("  Dev tokens (Authorization: Bearer <token>):")
+	line("    dev-integration  a CRM backend: open cases, relay customer events")
+	line("    dev-agent        tier 1 frontline agent")
+	line("    dev-specialist   tier 2 specialist (billing, technical)")
+	line("    dev-supervisor   tier 3 supervisor")
+	line("    dev-executive    tier 4 executive")
+	line("    dev-viewer       read only")
+	line("")
+	line("  Open a case:")
+	line(`    curl -s %s/v1/cases -H 'Authorization: Bearer dev-integration' \`, b.PublicURL)
+	line(`      -H 'Content-Type: application/json' -d '{"source":"demo","external_id":"1001",`)
+	line(`      "customer":{"id":"C-1","name":"Ada Lovelace","email":"ada@example.com","locale":"en"},`)
+	line(`      "subject":"Refund not received","description":"Paid twice for order 7731.",`)
+	line(`      "category":"billing","priority":"high","channel":"phone","trigger":"unresolved",`)
+	line(`      "department":"billing","opened_at":"'$(date -u +%%FT%%TZ)'"}'`)
+	line("  Then: curl -s %s/v1/cases/demo-1001 -H 'Authorization: Bearer dev-viewer'", b.PublicURL)
+	line("================================================================================")
+	line("")
+	return s.String()
+}

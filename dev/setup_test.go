@@ -1,0 +1,175 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func envMap(env []string) map[string]string {
+	m := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
+
+func TestChildEnv(t *testing.T) {
+	base := []string{
+		"PATH=/usr/bin", "TEMPORAL_ADDRESS=cloud.example:7233", "TEMPORAL_API_KEY=secret",
+		"TEMPORAL_PROFILE=prod", "DATABASE_URL=postgres://elsewhere", "TIERFLOW_PUBLIC_URL=",
+	}
+	tests := []struct {
+		name     string
+		opts     options
+		sendgrid string
+		userKey  string
+		check    func(t *testing.T, env map[string]string)
+	}{
+		{
+			name: "defaults",
+			check: func(t *testing.T, env map[string]string) {
+				assert.Equal(t, "/usr/bin", env["PATH"])
+				assert.Equal(t, "127.0.0.1:7233", env["TEMPORAL_ADDRESS"])
+				assert.Equal(t, "default", env["TEMPORAL_NAMESPACE"])
+				assert.NotContains(t, env, "TEMPORAL_API_KEY", "a personal Temporal profile must not leak in")
+				assert.NotContains(t, env, "TEMPORAL_PROFILE")
+				assert.Equal(t, "postgres://dev", env["DATABASE_URL"])
+				assert.Equal(t, "true", env["TIERFLOW_DEV_TOKENS"])
+				assert.Equal(t, devSurveyKey, env["TIERFLOW_SURVEY_KEY"])
+				assert.Equal(t, "http://localhost:8080", env["TIERFLOW_PUBLIC_URL"], "an empty value is replaced")
+				assert.Equal(t, "true", env["TIERFLOW_MAILBOX"])
+				assert.NotContains(t, env, "TIERFLOW_DEFAULT_POLICY")
+			},
+		},
+		{
+			name: "fast policy",
+			opts: options{Fast: true},
+			check: func(t *testing.T, env map[string]string) {
+				assert.Equal(t, "fast", env["TIERFLOW_DEFAULT_POLICY"])
+			},
+		},
+		{
+			name:     "real email and the user's survey key",
+			sendgrid: "SG.key",
+			userKey:  "my-own-survey-key-0123",
+			check: func(t *testing.T, env map[string]string) {
+				assert.NotContains(t, env, "TIERFLOW_MAILBOX")
+				assert.Equal(t, "my-own-survey-key-0123", env["TIERFLOW_SURVEY_KEY"])
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("SENDGRID_API_KEY", tt.sendgrid)
+			in := base
+			if tt.userKey != "" {
+				in = append(append([]string{}, base...), "TIERFLOW_SURVEY_KEY="+tt.userKey)
+			}
+			env := childEnv(in, "127.0.0.1:7233", "postgres://dev", "http://localhost:8080", tt.opts)
+			keys := map[string]int{}
+			for _, kv := range env {
+				k, _, _ := strings.Cut(kv, "=")
+				keys[k]++
+			}
+			for k, n := range keys {
+				assert.Equal(t, 1, n, "%s set %d times", k, n)
+			}
+			tt.check(t, envMap(env))
+		})
+	}
+}
+
+func TestLockDataDir(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := lockDataDir(dir)
+	require.NoError(t, err)
+	pidFile := filepath.Join(dir, "dev.pid")
+	assert.FileExists(t, pidFile)
+
+	// Another live runner holds it.
+	other := exec.Command("sleep", "30")
+	require.NoError(t, other.Start())
+	defer func() { _ = other.Process.Kill(); _ = other.Wait() }()
+	require.NoError(t, os.WriteFile(pidFile, []byte(strconv.Itoa(other.Process.Pid)), 0o644))
+	_, err = lockDataDir(dir)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "another dev runner")
+
+	// A stale file from a runner that died is taken over.
+	_ = other.Process.Kill()
+	_ = other.Wait()
+	unlock2, err := lockDataDir(dir)
+	require.NoError(t, err)
+	unlock2()
+	unlock()
+	assert.NoFileExists(t, pidFile)
+}
+
+func TestChildStopIsGracefulThenForced(t *testing.T) {
+	con := &console{out: &lockedBuffer{}}
+	sh, err := exec.LookPath("sh")
+	require.NoError(t, err)
+
+	graceful, err := startChildArgs(con, "graceful", sh, []string{"-c", "trap 'exit 0' INT; while :; do sleep 0.1; done"}, os.Environ())
+	require.NoError(t, err)
+	time.Sleep(200 * time.Millisecond) // let the shell install its trap
+	assert.True(t, graceful.stop(5*time.Second), "exits on SIGINT")
+	assert.NoError(t, graceful.err)
+
+	stubborn, err := startChildArgs(con, "stubborn", sh, []string{"-c", "trap '' INT; while :; do sleep 0.1; done"}, os.Environ())
+	require.NoError(t, err)
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	assert.False(t, stubborn.stop(500*time.Millisecond), "killed after the grace period")
+	assert.Less(t, time.Since(start), 5*time.Second)
+	select {
+	case <-stubborn.exited:
+	default:
+		t.Fatal("stop returned before the process exited")
+	}
+}
+
+func TestConsolePrefixesWholeLines(t *testing.T) {
+	out := &lockedBuffer{}
+	con := &console{out: out}
+	_, _ = lineWriter{con: con, prefix: "migrate"}.Write([]byte("one\ntwo\n"))
+	con.printf("worker", "three")
+	assert.Equal(t, "migrate  | one\nmigrate  | two\nworker   | three\n", out.String())
+}
+
+func TestBannerSaysWhereEverythingIs(t *testing.T) {
+	info := bannerInfo{
+		Root: "/repo", DataDir: "/repo/.tierflow", PublicURL: "http://localhost:8080",
+		UIURL: "http://localhost:8233", TemporalHostPort: "127.0.0.1:7233",
+		DSN: "postgres://postgres@127.0.0.1:5555/tierflow", OwnPostgres: true, Mailbox: true,
+		WorkerMetrics: "127.0.0.1:9090", APIMetrics: "127.0.0.1:9091",
+	}
+	b := banner(info)
+	for _, want := range []string{
+		"http://localhost:8080", "http://localhost:8080/openapi.yaml", "http://localhost:8233",
+		"http://localhost:8080/dev/mailbox/", "postgres://postgres@127.0.0.1:5555/tierflow",
+		"dev-integration", "dev-agent", "dev-specialist", "dev-supervisor", "dev-executive", "dev-viewer",
+		"make dev-fast", "curl -s http://localhost:8080/v1/cases", ".tierflow/",
+	} {
+		assert.Contains(t, b, want)
+	}
+	info.Fast, info.Mailbox, info.OwnPostgres = true, false, false
+	b = banner(info)
+	assert.Contains(t, b, "fast (the demo policy")
+	assert.Contains(t, b, "SendGrid")
+	assert.Contains(t, b, "DATABASE_URL (given)")
+	assert.NotContains(t, b, "5555", "a given DATABASE_URL (with its password) is not printed")
+}
+
+func TestIsPostgresIgnoresOtherProcesses(t *testing.T) {
+	assert.False(t, isPostgres(os.Getpid()), "the test binary is not a postgres server")
+}

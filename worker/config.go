@@ -1,0 +1,92 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+)
+
+// StopTimeout is how long a stopping worker lets in-flight activities finish before
+// their contexts are cancelled. Kubernetes' terminationGracePeriodSeconds must be
+// longer (deploy/k8s/worker.yaml uses 45s).
+const StopTimeout = 20 * time.Second
+
+// minSurveyKeyLen keeps survey links unforgeable (HMAC-SHA256 key material).
+const minSurveyKeyLen = 16
+
+// config is everything the worker reads from its environment, read once in main.
+type config struct {
+	// Temporal comes from the SDK's envconfig: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+	// TEMPORAL_API_KEY, TEMPORAL_TLS_*, or a profile in TEMPORAL_CONFIG_FILE.
+	Temporal client.Options
+	// DatabaseURL is the PostgreSQL DSN of the case records (DATABASE_URL).
+	DatabaseURL string
+	// SurveyKey signs survey links (TIERFLOW_SURVEY_KEY, the same value as the API's).
+	SurveyKey []byte
+	// PublicURL is the API's public base URL (TIERFLOW_PUBLIC_URL), for links in emails.
+	PublicURL string
+	// MetricsAddr serves /metrics, /healthz and /readyz (TIERFLOW_METRICS_ADDR).
+	MetricsAddr string
+	// StopTimeout bounds the graceful stop (tests shorten it).
+	StopTimeout time.Duration
+	// Mail holds the mail settings (SENDGRID_API_KEY, TIERFLOW_MAIL_FROM, ...):
+	// SendGrid when a key is set, else the dev mailbox.
+	Mail mailEnv
+}
+
+// loadConfig reads the environment through getenv (the Temporal settings through
+// envconfig, from the process environment) and reports every problem at once.
+func loadConfig(getenv func(string) string) (config, error) {
+	var problems []error
+	temporal, err := envconfig.LoadDefaultClientOptions()
+	if err != nil {
+		problems = append(problems, fmt.Errorf("temporal client settings: %w", err))
+	}
+	cfg := config{
+		Temporal:    temporal,
+		DatabaseURL: getenv("DATABASE_URL"),
+		SurveyKey:   []byte(getenv("TIERFLOW_SURVEY_KEY")),
+		PublicURL:   strings.TrimRight(getenv("TIERFLOW_PUBLIC_URL"), "/"),
+		MetricsAddr: or(getenv("TIERFLOW_METRICS_ADDR"), ":9090"),
+		StopTimeout: StopTimeout,
+	}
+	if cfg.DatabaseURL == "" {
+		problems = append(problems, errors.New("DATABASE_URL is not set (the PostgreSQL DSN of the case records)"))
+	}
+	if len(cfg.SurveyKey) < minSurveyKeyLen {
+		problems = append(problems, fmt.Errorf("TIERFLOW_SURVEY_KEY must be at least %d characters (the API uses the same key)", minSurveyKeyLen))
+	}
+	if u, err := url.Parse(cfg.PublicURL); cfg.PublicURL == "" || err != nil || u.Scheme == "" || u.Host == "" {
+		problems = append(problems, fmt.Errorf("TIERFLOW_PUBLIC_URL must be an absolute URL such as https://support.example.com, got %q", cfg.PublicURL))
+	}
+	cfg.Mail = loadMailEnv(getenv)
+	if err := errors.Join(problems...); err != nil {
+		return config{}, fmt.Errorf("configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// temporalTarget describes where the client points, for error messages.
+func (c config) temporalTarget() string {
+	hostPort := c.Temporal.HostPort
+	if hostPort == "" {
+		hostPort = client.DefaultHostPort
+	}
+	ns := c.Temporal.Namespace
+	if ns == "" {
+		ns = client.DefaultNamespace
+	}
+	return hostPort + " (namespace " + ns + ")"
+}
+
+func or(v, fallback string) string {
+	if v == "" {
+		return fallback
+	}
+	return v
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLoadConfig(t *testing.T) {
+	valid := map[string]string{
+		"DATABASE_URL":        "postgres://tierflow@db:5432/tierflow",
+		"TIERFLOW_SURVEY_KEY": "0123456789abcdef-survey",
+		"TIERFLOW_PUBLIC_URL": "https://support.example.com/",
+		"SENDGRID_API_KEY":    "SG.key",
+		"TIERFLOW_MAIL_FROM":  "Support <support@example.com>",
+	}
+	tests := []struct {
+		name    string
+		change  map[string]string
+		wantErr []string // substrings; empty means no error
+		check   func(t *testing.T, cfg config)
+	}{
+		{
+			name: "valid with defaults",
+			check: func(t *testing.T, cfg config) {
+				assert.Equal(t, "postgres://tierflow@db:5432/tierflow", cfg.DatabaseURL)
+				assert.Equal(t, []byte("0123456789abcdef-survey"), cfg.SurveyKey)
+				assert.Equal(t, "https://support.example.com", cfg.PublicURL, "trailing slash trimmed")
+				assert.Equal(t, ":9090", cfg.MetricsAddr)
+				assert.Equal(t, StopTimeout, cfg.StopTimeout)
+				assert.Equal(t, "SG.key", cfg.Mail.get("SENDGRID_API_KEY"))
+				assert.Equal(t, "Support <support@example.com>", cfg.Mail.get("TIERFLOW_MAIL_FROM"))
+			},
+		},
+		{
+			name:   "metrics address",
+			change: map[string]string{"TIERFLOW_METRICS_ADDR": "127.0.0.1:9999"},
+			check:  func(t *testing.T, cfg config) { assert.Equal(t, "127.0.0.1:9999", cfg.MetricsAddr) },
+		},
+		{
+			name:    "every problem at once",
+			change:  map[string]string{"DATABASE_URL": "", "TIERFLOW_SURVEY_KEY": "short", "TIERFLOW_PUBLIC_URL": ""},
+			wantErr: []string{"DATABASE_URL is not set", "TIERFLOW_SURVEY_KEY must be at least 16", "TIERFLOW_PUBLIC_URL must be an absolute URL"},
+		},
+		{
+			name:    "relative public URL",
+			change:  map[string]string{"TIERFLOW_PUBLIC_URL": "support.example.com"},
+			wantErr: []string{"TIERFLOW_PUBLIC_URL"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range valid {
+				env[k] = v
+			}
+			for k, v := range tt.change {
+				env[k] = v
+			}
+			cfg, err := loadConfig(func(k string) string { return env[k] })
+			if len(tt.wantErr) > 0 {
+				require.Error(t, err)
+				for _, want := range tt.wantErr {
+					assert.Contains(t, err.Error(), want)
+				}
+				return
+			}
+			require.NoError(t, err)
+			tt.check(t, cfg)
+		})
+	}
+}
+
+func TestTemporalTargetNamesTheDefaults(t *testing.T) {
+	var cfg config
+	assert.Equal(t, "localhost:7233 (namespace default)", cfg.temporalTarget())
+	cfg.Temporal.HostPort, cfg.Temporal.Namespace = "temporal:7233", "prod"
+	assert.Equal(t, "temporal:7233 (namespace prod)", cfg.temporalTarget())
+}
