@@ -11,7 +11,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_TIMEOUT ?= 15m
 TEST_FLAGS ?= -race
 
-.PHONY: dev dev-fast dev-reset test vet workflowcheck unit lint build temporal-cli postgres-check
+.PHONY: dev dev-fast dev-reset test vet workflowcheck unit lint build temporal-cli postgres-check chromium
 
 # The dev runner is built and exec'd rather than `go run`: `go run` exits 1 after
 # any Ctrl-C, even when everything stopped cleanly.
@@ -28,7 +28,7 @@ dev-reset:
 	$(GO) build -o $(BIN)/dev ./dev && exec $(BIN)/dev --reset $(DEV_FLAGS)
 
 ## test: what CI runs: vet, workflowcheck, every test with the race detector
-test: temporal-cli postgres-check vet workflowcheck unit
+test: temporal-cli postgres-check chromium vet workflowcheck unit
 
 vet:
 	$(GO) vet ./...
@@ -60,4 +60,16 @@ postgres-check:
 		echo "PostgreSQL server binaries (initdb, pg_ctl, postgres) are missing:" >&2; \
 		echo "  Debian/Ubuntu: apt-get install postgresql   (other systems: the PostgreSQL server package)" >&2; \
 		exit 1; \
+	fi
+
+# The end-to-end test drives Debian's headless Chromium (a browser cannot be
+# downloaded by a test tool here). Installed from Debian's packages when missing
+# and we may (root); otherwise say how.
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Chromium from Debian's packages for the end-to-end test..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Chromium is missing (the end-to-end test needs it): apt-get install -y chromium" >&2; exit 1; \
 	fi
