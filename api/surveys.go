@@ -128,7 +128,7 @@ func (s *server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if _, err := s.Cases.AnswerSurvey(ctx, caseID, resp); err != nil {
 		if tierflow.ErrorCode(err) == tierflow.CodeNotFound {
-			err = tierflow.Errorf(tierflow.CodeGone, "this survey is closed")
+			err = s.closedSurveyError(r.Context(), caseID)
 		}
 		fail(err)
 		return
@@ -190,4 +190,13 @@ func (s *server) surveyErrorPage(w http.ResponseWriter, r *http.Request, err err
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 	}
 	renderHTML(w, p.Status, surveyMessageTemplate, surveyPageData{Title: p.Title, Message: msg})
+}
+
+// closedSurveyError explains why a case whose workflow has ended takes no answer:
+// answered already (409, as api.md promises) or closed without one (410).
+func (s *server) closedSurveyError(ctx context.Context, caseID string) error {
+	if v, err := s.Records.GetCase(ctx, caseID); err == nil && v.Survey != nil && v.Survey.Status == "answered" {
+		return tierflow.Errorf(tierflow.CodeConflict, "this survey was already answered; thank you")
+	}
+	return tierflow.Errorf(tierflow.CodeGone, "this survey is closed")
 }

@@ -155,3 +155,26 @@ func TestSurveyAnswerWhenTheCaseIsUnavailable(t *testing.T) {
 	env.cases.fail("survey", tierflow.Errorf(tierflow.CodeGone, "the survey expired"))
 	problemOf(t, env.do(request{method: "POST", path: path, body: `{"score": 4, "resolved": true}`}), http.StatusGone)
 }
+
+// Once an answer has closed the case its workflow is gone; a second answer is still
+// told "already answered" (409) from the record, and a case closed without an
+// answer says the survey is closed (410).
+func TestSurveyAnswerAfterTheWorkflowEnded(t *testing.T) {
+	env, path := surveyEnv(t)
+	env.cases.fail("survey", tierflow.Errorf(tierflow.CodeNotFound, "workflow not found"))
+
+	answered := fullCase("zendesk-1", 1, "")
+	answered.Status = tierflow.StatusClosed
+	answered.Survey = &tierflow.SurveyState{Status: "answered", Score: 5}
+	env.records.mu.Lock()
+	env.records.cases["zendesk-1"] = answered
+	env.records.mu.Unlock()
+	problemOf(t, env.do(request{method: "POST", path: path, body: `{"score": 1, "resolved": false}`}), http.StatusConflict)
+
+	answered.Survey = &tierflow.SurveyState{Status: "expired"}
+	env.records.mu.Lock()
+	env.records.cases["zendesk-1"] = answered
+	env.records.mu.Unlock()
+	problemOf(t, env.do(request{method: "POST", path: path, body: `{"score": 1, "resolved": false}`}), http.StatusGone)
+	assert.Empty(t, env.cases.surveys, "nothing was recorded")
+}

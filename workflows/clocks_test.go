@@ -220,7 +220,7 @@ func TestLowSurveyScoreReopensAtTier3(t *testing.T) {
 		tierflow.MsgReopened}, f.customerKinds())
 	reopened := f.eventsOf(tierflow.EventReopened)
 	require.Len(t, reopened, 1)
-	assert.Contains(t, reopened[0].Reason, "survey score 1/5")
+	assert.Contains(t, reopened[0].Reason, "survey score 1 of 5")
 	assert.False(t, f.customerOf(tierflow.MsgResolution)[0].Data.Apology, "tier 1 does not apologise formally")
 	f.checkRecord(t)
 }

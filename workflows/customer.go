@@ -86,13 +86,13 @@ func (w *caseWorkflow) applySurvey(t *tx, r tierflow.SurveyResponse) {
 	s.Status, s.Score, s.Comment, s.AnsweredAt = SurveyAnswered, r.Score, r.Comment, timePtr(t.now)
 	s.Resolved = &r.Resolved
 	st.Clocks.SurveyRemindAt = nil
-	st.LastDecision = fmt.Sprintf("survey answered: %d/5", r.Score)
+	st.LastDecision = fmt.Sprintf("survey answered: %d of 5", r.Score)
 	w.emit(t, tierflow.EventSurveyAnswered, customerActor(w.in.Request.Customer), func(ev *tierflow.CaseEvent) {
 		ev.Summary = r.Comment
 		ev.Details = map[string]string{"score": itoa(r.Score), "resolved": fmt.Sprint(r.Resolved), "comment": r.Comment}
 	})
 	if r.Score <= w.in.Policy.Survey.ReopenAtOrBelow || !r.Resolved {
-		reason := fmt.Sprintf("survey score %d/5", r.Score)
+		reason := fmt.Sprintf("survey score %d of 5", r.Score)
 		if !r.Resolved {
 			reason += ", not resolved"
 		}

@@ -128,7 +128,7 @@ func (w *caseWorkflow) currentDetails(v tierflow.CaseView) string {
 	if s := v.Survey; s != nil {
 		b.WriteString(fmt.Sprintf("- Survey: %s", s.Status))
 		if s.Status == SurveyAnswered {
-			b.WriteString(fmt.Sprintf(" (%d/5)", s.Score))
+			b.WriteString(fmt.Sprintf(" (%d of 5)", s.Score))
 		}
 		b.WriteString("\n")
 	}
