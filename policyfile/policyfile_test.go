@@ -93,7 +93,7 @@ func TestFastPolicyRunsInSeconds(t *testing.T) {
 	assert.Equal(t, 8*time.Minute, p.CloseTarget.WarnAfter.Duration)
 	assert.Equal(t, 60*time.Second, p.AwaitingCustomer.AutoResolveAfter.Duration)
 	assert.Equal(t, 5*time.Second, p.Survey.Delay.Duration)
-	assert.Equal(t, 60*time.Second, p.Survey.Expiry.Duration)
+	assert.Equal(t, 5*time.Minute, p.Survey.Expiry.Duration)
 
 	start := time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
 	d := p.TierDeadline(tierflow.ClockAcknowledge, tierflow.PriorityLow, 1, start)

@@ -117,11 +117,13 @@ func (v view) Ref() string {
 	return v.CaseID
 }
 
-// Handler says who handles the case: team and tier, never a person.
+// Handler says who handles the case: team and tier, never a person. Team is the
+// policy's phrase for the tier ("our specialist team", "a customer service
+// supervisor"), used as written; without one, the department names the team.
 func (v view) Handler() string {
 	team := v.Team
 	if team == "" && v.Department != "" {
-		team = v.Department
+		team = "our " + v.Department + " team"
 	}
 	name := v.TierName
 	if name == "" && v.Tier.Valid() {
@@ -129,11 +131,11 @@ func (v view) Handler() string {
 	}
 	switch {
 	case team != "" && v.Tier.Valid():
-		return fmt.Sprintf("our %s team (tier %d, %s)", team, v.Tier, name)
+		return fmt.Sprintf("%s (tier %d, %s)", team, v.Tier, name)
 	case v.Tier.Valid():
 		return fmt.Sprintf("our tier %d %s team", v.Tier, name)
 	case team != "":
-		return "our " + team + " team"
+		return team
 	}
 	return "our support team"
 }

@@ -32,7 +32,7 @@ func sample(kind tierflow.MessageKind) tierflow.Email {
 		To: []tierflow.Address{{Email: "ada@example.org", Name: "Ada Lovelace"}},
 		Data: tierflow.MessageData{
 			CaseID: "zendesk-4711", Reference: "ZD-4711", Subject: "Double charge on invoice 2026-118",
-			CustomerName: "Ada", Tier: tierflow.TierSpecialist, TierName: "specialist", Team: "Billing",
+			CustomerName: "Ada", Tier: tierflow.TierSpecialist, TierName: "specialist", Team: "our Billing team",
 			Department: "billing", ETA: ptr(testNow.Add(4 * time.Hour)),
 			Text:       "We checked the payment logs & found two captures.",
 			Resolution: "We refunded the second charge.", Explanation: "A retry in our payment service charged you twice.",
@@ -220,4 +220,20 @@ func TestKindsCoverPorts(t *testing.T) {
 	}
 	require.NotEmpty(t, declared)
 	assert.ElementsMatch(t, declared, Kinds)
+}
+
+// The policy's team phrase is used as written, never wrapped a second time.
+func TestHandlerUsesThePolicyPhrase(t *testing.T) {
+	cases := []struct {
+		data tierflow.MessageData
+		want string
+	}{
+		{tierflow.MessageData{Tier: 3, TierName: "supervisor", Team: "a customer service supervisor"}, "a customer service supervisor (tier 3, supervisor)"},
+		{tierflow.MessageData{Tier: 2, Department: "billing"}, "our billing team (tier 2, specialist)"},
+		{tierflow.MessageData{Tier: 1}, "our tier 1 frontline team"},
+		{tierflow.MessageData{}, "our support team"},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, view{MessageData: c.data}.Handler())
+	}
 }
