@@ -152,8 +152,8 @@ func principalFrom(ctx context.Context) tierflow.Principal {
 // roles reaches it: 401 without a valid token, 403 with the wrong role.
 func (s *server) authorize(h http.HandlerFunc, roles ...tierflow.Role) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		p, ok := s.Auth.Authenticate(strings.TrimSpace(token))
+		token, found := bearerToken(r.Header.Get("Authorization"))
+		p, ok := s.Auth.Authenticate(token)
 		if !found || !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="tierflow"`)
 			s.writeError(w, r, tierflow.Errorf(tierflow.CodeUnauthorized, "a valid bearer token is required"))
@@ -166,6 +166,16 @@ func (s *server) authorize(h http.HandlerFunc, roles ...tierflow.Role) http.Hand
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	}
+}
+
+// bearerToken extracts the token of an "Authorization: Bearer <token>" header; the
+// scheme is case-insensitive (RFC 9110, section 11.1).
+func bearerToken(header string) (token string, ok bool) {
+	scheme, token, found := strings.Cut(strings.TrimSpace(header), " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
 }
 
 // anyRole lists every role a caller can hold.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -109,4 +110,40 @@ func TestLoadConfig(t *testing.T) {
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no API tokens")
+}
+
+func TestBearerHeaderParsing(t *testing.T) {
+	tests := []struct {
+		header string
+		status int
+	}{
+		{"Bearer dev-agent", http.StatusOK},
+		{"bearer dev-agent", http.StatusOK}, // the scheme is case-insensitive (RFC 9110)
+		{"BEARER  dev-agent ", http.StatusOK},
+		{"Bearer", http.StatusUnauthorized},
+		{"Bearer ", http.StatusUnauthorized},
+		{"Basic ZGV2LWFnZW50Og==", http.StatusUnauthorized},
+		{"dev-agent", http.StatusUnauthorized},
+		{"Bearer dev-agent extra", http.StatusUnauthorized},
+	}
+	for _, tc := range tests {
+		t.Run(tc.header, func(t *testing.T) {
+			env := newTestEnv(t)
+			rec := env.do(request{method: "GET", path: "/v1/cases", header: map[string]string{"Authorization": tc.header}})
+			if tc.status == http.StatusOK {
+				assert.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+				return
+			}
+			problemOf(t, rec, tc.status)
+		})
+	}
+}
+
+func TestEveryProblemHasADetail(t *testing.T) {
+	for code := range codeStatus {
+		p := problemFor(&tierflow.Error{Code: code})
+		assert.NotEmpty(t, p.Detail, code)
+		assert.Equal(t, codeStatus[code], p.Status, code)
+	}
+	assert.NotEmpty(t, problemFor(assert.AnError).Detail)
 }

@@ -134,7 +134,11 @@ func requestFingerprint(req tierflow.OpenCaseRequest) string {
 // getCase: GET /v1/cases/{id}: the live case from the workflow, or the record once
 // the workflow's history has expired.
 func (s *server) getCase(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id, err := caseIDParam(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.UpdateTimeout)
 	defer cancel()
 	view, err := s.Cases.Get(ctx, id)
@@ -217,15 +221,20 @@ func parseCaseFilter(q url.Values) (tierflow.CaseFilter, error) {
 
 // caseEvents: GET /v1/cases/{id}/events, the audit timeline oldest first.
 func (s *server) caseEvents(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id, err := caseIDParam(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	events, err := s.Records.CaseEvents(r.Context(), id)
 	if err == nil && len(events) == 0 {
-		// An empty timeline is either an unknown case (404) or one not yet recorded.
+		// An empty timeline is either an unknown case (404) or one not yet recorded:
+		// the workflow decides, and when Temporal cannot say, the answer is 503.
 		if _, err = s.Records.GetCase(r.Context(), id); tierflow.ErrorCode(err) == tierflow.CodeNotFound {
 			ctx, cancel := context.WithTimeout(r.Context(), s.UpdateTimeout)
 			defer cancel()
-			if _, werr := s.Cases.Get(ctx, id); werr == nil {
-				err = nil
+			if _, werr := s.Cases.Get(ctx, id); tierflow.ErrorCode(werr) != tierflow.CodeNotFound {
+				err = werr
 			}
 		}
 	}

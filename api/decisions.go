@@ -11,7 +11,11 @@ import (
 // the caller's role and tier allow on this case (403); the workflow's validator checks
 // the rest against the live state (409, 422, 403).
 func (s *server) decide(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id, err := caseIDParam(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var req decisionRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
@@ -77,7 +81,11 @@ func (s *server) messageError(ctx context.Context, id string, err error) error {
 // customerEvent: POST /v1/cases/{id}/customer-events (integration); 202 once the
 // workflow accepted the event.
 func (s *server) customerEvent(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id, err := caseIDParam(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var req customerEventRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)

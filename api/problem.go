@@ -16,7 +16,7 @@ type problem struct {
 	Type     string                `json:"type"`
 	Title    string                `json:"title"`
 	Status   int                   `json:"status"`
-	Detail   string                `json:"detail,omitempty"`
+	Detail   string                `json:"detail"`
 	Instance string                `json:"instance,omitempty"`
 	Errors   []tierflow.FieldError `json:"errors,omitempty"`
 	// Checks is set by /readyz only.
@@ -70,6 +70,9 @@ func problemFor(err error) problem {
 		status = http.StatusInternalServerError
 	}
 	detail := e.Message
+	if detail == "" {
+		detail = http.StatusText(status) // api.md: every problem has a detail
+	}
 	if status == http.StatusInternalServerError {
 		detail = "an internal error occurred; quote the request id when reporting it"
 	}

@@ -28,8 +28,9 @@ func (s *server) kpis(w http.ResponseWriter, r *http.Request) {
 func parseKPIQuery(r *http.Request) (tierflow.KPIQuery, error) {
 	var v tierflow.Validation
 	params := r.URL.Query()
-	for k := range params {
+	for k, vals := range params {
 		v.Check(k == "from" || k == "to" || k == "group_by", k, "is not a known parameter")
+		v.Check(len(vals) == 1, k, "must be given once")
 	}
 	instant := func(name string) time.Time {
 		s := params.Get(name)

@@ -1,6 +1,11 @@
 package main
 
-import "github.com/tierflow/tierflow"
+import (
+	"net/http"
+	"regexp"
+
+	"github.com/tierflow/tierflow"
+)
 
 // Request bodies of the API. Each omits what the server sets from the token (the
 // actor of a decision, the relaying principal of a customer event), so a body naming
@@ -44,4 +49,19 @@ type customerEventRequest struct {
 	Kind    tierflow.CustomerEventKind `json:"kind"`
 	EventID string                     `json:"event_id,omitempty"`
 	Message string                     `json:"message,omitempty"`
+}
+
+// caseIDPattern is the shape of every id tierflow.CaseID derives from a valid source
+// and external_id (the source's "-" written "~"), so no other id can name a case.
+var caseIDPattern = regexp.MustCompile(`^[A-Za-z0-9._~]{1,64}-[A-Za-z0-9._-]{1,64}$`)
+
+// caseIDParam returns the {id} of the path: 404 for an id no case can have, before
+// it reaches Temporal (which refuses over-long workflow ids as an internal error) or
+// Postgres.
+func caseIDParam(r *http.Request) (string, error) {
+	id := r.PathValue("id")
+	if !caseIDPattern.MatchString(id) {
+		return "", tierflow.Errorf(tierflow.CodeNotFound, "no such case: a case id is <source>-<external_id>")
+	}
+	return id, nil
 }

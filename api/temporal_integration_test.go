@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -180,6 +181,16 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 			body: `{"action": "resolve", "resolution": "refunded"}`})
 		p := problemOf(t, rec, http.StatusConflict)
 		assert.Equal(t, "the case must be acknowledged before it is resolved", p.Detail)
+		// A workflow Temporal no longer has (history expired) is read from the record.
+		expired := fullCase("it~crm-expired", 2, "billing")
+		expired.Status = tierflow.StatusClosed
+		env.seed(expired)
+		v = caseOf(t, env.do(request{method: "GET", path: "/v1/cases/it~crm-expired", token: "dev-viewer"}), http.StatusOK)
+		assert.Equal(t, tierflow.StatusClosed, v.Status)
+		assert.Empty(t, v.Customer.Email, "viewers do not see the email in the record either")
+		// Temporal refuses a workflow id over 1000 bytes; the API answers 404 before asking.
+		problemOf(t, env.do(request{method: "GET", path: "/v1/cases/it~crm-" + strings.Repeat("9", 1100), token: "dev-agent"}),
+			http.StatusNotFound)
 	})
 
 	t.Run("a closed case", func(t *testing.T) {
@@ -216,5 +227,25 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 		_, err = cases.Decide(short, next.CaseID, tierflow.Decision{Action: tierflow.ActionNote, Text: "x",
 			Actor: tierflow.Principal{ID: "a", Role: tierflow.RoleAgent, Tier: 1}})
 		assert.Equal(t, tierflow.CodeUnavailable, tierflow.ErrorCode(err), "%v", err)
+
+		// A query nobody answers is 503, not the Postgres fallback of a missing workflow.
+		shortGet, cancelGet := context.WithTimeout(ctx, time.Second)
+		defer cancelGet()
+		_, err = cases.Get(shortGet, next.CaseID)
+		assert.Equal(t, tierflow.CodeUnavailable, tierflow.ErrorCode(err), "%v", err)
+
+		env := newTestEnv(t)
+		env.srv.Cases = cases
+		env.srv.UpdateTimeout = time.Second
+		env.handler = env.srv.routes()
+		env.seed(fullCase(next.CaseID, 1, "")) // a record exists, but a live case that does not answer is 503
+		problemOf(t, env.do(request{method: "GET", path: "/v1/cases/" + next.CaseID, token: "dev-agent"}),
+			http.StatusServiceUnavailable)
+		problemOf(t, env.do(request{method: "POST", path: "/v1/cases/" + next.CaseID + "/decisions", token: "dev-agent",
+			body: `{"action": "note", "text": "anyone there?"}`}), http.StatusServiceUnavailable)
+		problemOf(t, env.do(request{method: "POST", path: "/v1/cases/" + next.CaseID + "/customer-events",
+			token: "dev-integration", body: `{"kind": "reply"}`}), http.StatusServiceUnavailable)
+		// A workflow that does not exist is still 404 (the fallback finds no record).
+		problemOf(t, env.do(request{method: "GET", path: "/v1/cases/it~crm-405", token: "dev-agent"}), http.StatusNotFound)
 	})
 }
