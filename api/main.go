@@ -37,6 +37,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+
+	"github.com/tierflow/tierflow/policyfile"
 )
 
 // minSurveyKeyLen keeps survey links unforgeable.
@@ -95,11 +97,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.MetricsAddr == "off" {
 		cfg.MetricsAddr = ""
 	}
-	for _, p := range strings.Split(getenv("TIERFLOW_POLICY_FILES"), ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			cfg.PolicyFiles = append(cfg.PolicyFiles, p)
-		}
-	}
+	cfg.PolicyFiles = policyfile.SplitPaths(getenv("TIERFLOW_POLICY_FILES"))
 	if cfg.DatabaseURL == "" {
 		problems = append(problems, errors.New("DATABASE_URL is not set (the PostgreSQL DSN of the case records)"))
 	}

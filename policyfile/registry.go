@@ -3,6 +3,7 @@ package policyfile
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/tierflow/tierflow"
 )
@@ -64,4 +65,16 @@ func (r *Registry) Names() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// SplitPaths reads a comma-separated list of policy files (TIERFLOW_POLICY_FILES),
+// ignoring blanks.
+func SplitPaths(list string) []string {
+	var paths []string
+	for _, p := range strings.Split(list, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			paths = append(paths, p)
+		}
+	}
+	return paths
 }

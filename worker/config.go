@@ -9,6 +9,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+
+	"github.com/tierflow/tierflow/policyfile"
 )
 
 // StopTimeout is how long a stopping worker lets in-flight activities finish before
@@ -63,6 +65,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if u, err := url.Parse(cfg.PublicURL); cfg.PublicURL == "" || err != nil || u.Scheme == "" || u.Host == "" {
 		problems = append(problems, fmt.Errorf("TIERFLOW_PUBLIC_URL must be an absolute URL such as https://support.example.com, got %q", cfg.PublicURL))
+	}
+	// The policy travels in each case's workflow input, so the worker uses no policy
+	// file; it still refuses to start with a broken one, so that a bad deploy of the
+	// shared configuration stops here as well as at the API.
+	if _, err := policyfile.LoadRegistry(policyfile.SplitPaths(getenv("TIERFLOW_POLICY_FILES"))...); err != nil {
+		problems = append(problems, fmt.Errorf("TIERFLOW_POLICY_FILES: %w", err))
 	}
 	cfg.Mail = loadMailEnv(getenv)
 	if err := errors.Join(problems...); err != nil {

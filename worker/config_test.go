@@ -1,10 +1,15 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tierflow/tierflow/policyfile"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -44,6 +49,16 @@ func TestLoadConfig(t *testing.T) {
 			wantErr: []string{"DATABASE_URL is not set", "TIERFLOW_SURVEY_KEY must be at least 16", "TIERFLOW_PUBLIC_URL must be an absolute URL"},
 		},
 		{
+			name:    "broken policy file",
+			change:  map[string]string{"TIERFLOW_POLICY_FILES": brokenPolicyFile(t)},
+			wantErr: []string{"TIERFLOW_POLICY_FILES", "warning_ratio"},
+		},
+		{
+			name:    "missing policy file",
+			change:  map[string]string{"TIERFLOW_POLICY_FILES": filepath.Join(t.TempDir(), "nope.yaml")},
+			wantErr: []string{"TIERFLOW_POLICY_FILES", "nope.yaml"},
+		},
+		{
 			name:    "relative public URL",
 			change:  map[string]string{"TIERFLOW_PUBLIC_URL": "support.example.com"},
 			wantErr: []string{"TIERFLOW_PUBLIC_URL"},
@@ -77,4 +92,14 @@ func TestTemporalTargetNamesTheDefaults(t *testing.T) {
 	assert.Equal(t, "localhost:7233 (namespace default)", cfg.temporalTarget())
 	cfg.Temporal.HostPort, cfg.Temporal.Namespace = "temporal:7233", "prod"
 	assert.Equal(t, "temporal:7233 (namespace prod)", cfg.temporalTarget())
+}
+
+// brokenPolicyFile writes the default policy with an impossible warning ratio.
+func brokenPolicyFile(t *testing.T) string {
+	t.Helper()
+	data := strings.Replace(string(policyfile.DefaultYAML()), "warning_ratio: 0.75", "warning_ratio: 7.5", 1)
+	require.NotEqual(t, string(policyfile.DefaultYAML()), data, "the default policy sets warning_ratio: 0.75")
+	path := filepath.Join(t.TempDir(), "broken.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(data), 0o600))
+	return path
 }
