@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 
@@ -189,17 +190,29 @@ func (w *caseWorkflow) hasSignals() bool {
 	return w.decisions.Len() > 0 || w.customerEvents.Len() > 0
 }
 
-// drainSignals applies every buffered signal (the caller holds mu).
+// drainSignals applies every buffered signal (the caller holds mu). Payloads are
+// decoded here, not by the SDK (which drops what it cannot decode with a log
+// line), so that a malformed signal typed in the Temporal UI is recorded.
 func (w *caseWorkflow) drainSignals(ctx workflow.Context) {
 	for {
-		var d tierflow.Decision
-		if w.decisions.ReceiveAsync(&d) {
-			w.decisionSignal(ctx, d)
+		var raw json.RawMessage
+		if w.decisions.ReceiveAsync(&raw) {
+			var d tierflow.Decision
+			if err := json.Unmarshal(raw, &d); err != nil {
+				w.undecodableSignal(ctx, "decision", err)
+			} else {
+				w.decisionSignal(ctx, d)
+			}
 			continue
 		}
-		var e tierflow.CustomerEvent
-		if w.customerEvents.ReceiveAsync(&e) {
-			w.customerEventSignal(ctx, e)
+		raw = nil
+		if w.customerEvents.ReceiveAsync(&raw) {
+			var e tierflow.CustomerEvent
+			if err := json.Unmarshal(raw, &e); err != nil {
+				w.undecodableSignal(ctx, "customer_event", err)
+			} else {
+				w.customerEventSignal(ctx, e)
+			}
 			continue
 		}
 		return

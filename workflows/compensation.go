@@ -48,6 +48,9 @@ func (w *caseWorkflow) proposeCompensation(t *tx, d tierflow.Decision, fill func
 		fill(ev)
 	})
 	w.mailApproval(t, seq)
+	if t.patched(changeETAOnApprovalPause) {
+		w.mailNewETA(t, seq, "Your case needs an internal approval before we can give you our answer.")
+	}
 }
 
 // startApprovalClock runs the approval clock unless the request is already at the
@@ -106,13 +109,30 @@ func (w *caseWorkflow) decideApproval(t *tx, d tierflow.Decision, fill func(*tie
 		}
 	}
 	st.PendingApproval, st.Clocks.Approval = nil, nil
-	if st.Status == tierflow.StatusAwaitingApproval {
+	resumed := st.Status == tierflow.StatusAwaitingApproval
+	if resumed {
 		w.resume(t)
 	}
-	w.emit(t, evType, d.Actor, func(ev *tierflow.CaseEvent) {
+	seq := w.emit(t, evType, d.Actor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = d.Note
 		ev.Details = map[string]string{"approval_id": ap.ID, "compensation_id": ap.Compensation,
 			"amount_cents": formatInt(ap.AmountCents), "currency": ap.Currency}
 		fill(ev)
+	})
+	if resumed && t.patched(changeETAOnApprovalPause) {
+		w.mailNewETA(t, seq, "The internal approval your case was waiting for has been decided.")
+	}
+}
+
+// mailNewETA tells the customer when to expect an answer now (no ETA while the
+// tier clocks stand still); like any update, it restarts the update cadence.
+func (w *caseWorkflow) mailNewETA(t *tx, seq int64, reason string) {
+	w.restartCustomerUpdates(t)
+	paused := w.st.Status.TierClocksPaused()
+	w.mailCustomer(t, seq, tierflow.MsgETAChanged, func(m *tierflow.MessageData) {
+		m.Reason = reason
+		if paused {
+			m.ETA = nil
+		}
 	})
 }

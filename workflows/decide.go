@@ -107,7 +107,9 @@ func (w *caseWorkflow) enterTier(t *tx, to tierflow.Tier, dept, eventType string
 	ack := w.in.Policy.TierDeadline(tierflow.ClockAcknowledge, w.in.Request.Priority, to, t.now)
 	st.Clocks.Acknowledge, st.Clocks.AcknowledgeWarned = &ack, false
 	st.Clocks.Resolve, st.Clocks.ResolveWarned = nil, false
-	if st.Clocks.CustomerUpdate == nil {
+	// The email below tells the customer who handles the case and by when: it
+	// counts as an update, so the cadence starts again from it.
+	if st.Clocks.CustomerUpdate == nil || t.patched(changeCadenceOnEveryEmail) {
 		w.restartCustomerUpdates(t)
 	}
 	seq := w.emit(t, eventType, actor, func(ev *tierflow.CaseEvent) {

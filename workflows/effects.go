@@ -36,6 +36,7 @@ func activityCtx(ctx workflow.Context, summary string) workflow.Context {
 // tx is one transition: the events it appends and the side effects it asks for.
 // Handlers and the main loop build a tx under the mutex and commit it.
 type tx struct {
+	ctx    workflow.Context
 	now    time.Time
 	events []tierflow.CaseEvent
 	mails  []mail
@@ -51,7 +52,15 @@ type mail struct {
 	staff    *activities.NotifyStaffInput
 }
 
-func (w *caseWorkflow) begin(ctx workflow.Context) *tx { return &tx{now: workflow.Now(ctx)} }
+func (w *caseWorkflow) begin(ctx workflow.Context) *tx { return &tx{ctx: ctx, now: workflow.Now(ctx)} }
+
+// patched reports whether the change changeID (see "Versioning" in doc.go) applies
+// to this run: always for new runs, never when replaying a history recorded before
+// it. Call it only where the behaviour differs, so a run pays its marker only when
+// it gets there.
+func (t *tx) patched(changeID string) bool {
+	return workflow.GetVersion(t.ctx, changeID, workflow.DefaultVersion, 1) == 1
+}
 
 // emit appends an event stamped with the state as it is now (call it after the
 // state change it describes) and returns its sequence number.

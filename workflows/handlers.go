@@ -105,3 +105,16 @@ func (w *caseWorkflow) recordRejection(t *tx, actor tierflow.Principal, err erro
 		ev.Details = details
 	})
 }
+
+// undecodableSignal records a signal whose payload is not a valid message of its
+// kind (the caller holds mu); the sender is unknown, so the system is the actor.
+func (w *caseWorkflow) undecodableSignal(ctx workflow.Context, message string, err error) {
+	t := w.begin(ctx)
+	if !t.patched(changeRecordUndecodableSignals) {
+		workflow.GetLogger(ctx).Error("undecodable signal dropped", "case_id", w.st.CaseID, "message", message, "error", err)
+		return
+	}
+	reason := &tierflow.Error{Code: tierflow.CodeInvalid, Message: "the " + message + " signal is not valid JSON of its kind: " + err.Error()}
+	w.recordRejection(t, tierflow.SystemActor, reason, map[string]string{"message": message})
+	w.commit(ctx, t)
+}
