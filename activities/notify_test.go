@@ -24,7 +24,7 @@ func escalatedInput(key string) activities.NotifyCustomerInput {
 		Key: key, CaseID: "zendesk-4711", Kind: tierflow.MsgEscalated,
 		Customer: tierflow.Customer{ID: "c-1", Name: "Ada Lovelace", Email: customerEmail},
 		Data: tierflow.MessageData{Reference: "ZD-4711", Subject: "Charged twice", Tier: 2, TierName: "specialist",
-			Team: "Billing", Department: "billing", ETA: &eta},
+			Team: "our billing team", Department: "billing", ETA: &eta},
 	}
 }
 

@@ -158,7 +158,7 @@ func TestDevMailboxKeepsEveryMessageOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, msgs, 1)
 	assert.Equal(t, []string{customerEmail}, msgs[0].To)
-	assert.Contains(t, msgs[0].Subject, "Billing team")
+	assert.Contains(t, msgs[0].Subject, "our billing team")
 	assert.Equal(t, tierflow.NotificationSent, h.ledger(in.Key).State)
 	assert.Zero(t, h.fake.Requests(), "nothing went to the provider")
 

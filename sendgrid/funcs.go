@@ -3,12 +3,14 @@ package sendgrid
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// timeLayout shows instants in UTC, RFC 1123 style without seconds.
-const timeLayout = "Mon, 02 Jan 2006 15:04 MST"
+// timeLayout shows instants in UTC as people write them: "Tuesday 24 November 2026
+// at 14:00 UTC". Customers have no time zone on record, so UTC is said explicitly.
+const timeLayout = "Monday 2 January 2006 at 15:04 MST"
 
 func (r *Renderer) now() time.Time {
 	if r.Now != nil {
@@ -22,8 +24,27 @@ func (r *Renderer) funcs() map[string]any {
 		"when":     when,
 		"relative": r.relative,
 		"money":    money,
+		"title":    capitalize,
+		"sentence": sentence,
+		"pair":     func(label, value any) []any { return []any{label, value} },
+		"link":     func(url, label string) linkData { return linkData{URL: url, Label: label} },
 	}
 }
+
+// sentence makes a workflow phrase a sentence: capitalized, with a final stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	if !strings.ContainsAny(s[len(s)-1:], ".!?") {
+		s += "."
+	}
+	return capitalize(s)
+}
+
+// linkData is a call-to-action link for the "button" template.
+type linkData struct{ URL, Label string }
 
 // when formats t (a time.Time or *time.Time) in UTC; a nil pointer is "".
 func when(t any) string {
@@ -82,11 +103,20 @@ func plural(n int, unit string) string {
 	return fmt.Sprintf("%d %ss", n, unit)
 }
 
-// money formats an amount in minor units: money 12050 "eur" is "120.50 EUR".
+// money formats an amount in minor units: money 12050 "eur" is "120.50 EUR" and
+// 250000 "usd" is "2,500.00 USD".
 func money(cents int64, currency string) string {
 	sign := ""
 	if cents < 0 {
 		sign, cents = "-", -cents
 	}
-	return fmt.Sprintf("%s%d.%02d %s", sign, cents/100, cents%100, strings.ToUpper(currency))
+	units := strconv.FormatInt(cents/100, 10)
+	var b strings.Builder
+	for i, d := range units {
+		if i > 0 && (len(units)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	return fmt.Sprintf("%s%s.%02d %s", sign, b.String(), cents%100, strings.ToUpper(strings.TrimSpace(currency)))
 }

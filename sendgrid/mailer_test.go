@@ -47,7 +47,7 @@ func TestMailerSendsAValidMessage(t *testing.T) {
 	assert.Equal(t, "support@example.com", msg.From.Email)
 	assert.Equal(t, "help@example.com", msg.ReplyTo.Email)
 	assert.Equal(t, []string{"ada@example.org"}, msg.Recipients())
-	assert.Equal(t, "Your case ZD-4711 is now with our Billing team (tier 2, specialist)", msg.Subject)
+	assert.Equal(t, "Your case ZD-4711 has been escalated to our Billing team", msg.Subject)
 	require.Len(t, msg.Content, 2)
 	assert.Equal(t, "text/plain", msg.Content[0].Type)
 	assert.Contains(t, msg.Part("text/html"), "<!DOCTYPE html>")

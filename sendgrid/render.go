@@ -75,106 +75,19 @@ func (r *Renderer) Render(e tierflow.Email) (subject, text, html string, err err
 	if !ok {
 		return "", "", "", tierflow.Errorf(tierflow.CodeInvalid, "no template for message kind %q", e.Kind)
 	}
-	v := newView(e)
+	v := newView(e, r.now())
 	var sb, tb, hb bytes.Buffer
 	if err := tt.ExecuteTemplate(&sb, "subject", v); err != nil {
 		return "", "", "", fmt.Errorf("render %s subject: %w", e.Kind, err)
 	}
+	v.EmailSubject = strings.Join(strings.Fields(sb.String()), " ")
 	if err := tt.ExecuteTemplate(&tb, "text", v); err != nil {
 		return "", "", "", fmt.Errorf("render %s text: %w", e.Kind, err)
 	}
 	if err := r.html[e.Kind].ExecuteTemplate(&hb, "layout", v); err != nil {
 		return "", "", "", fmt.Errorf("render %s html: %w", e.Kind, err)
 	}
-	subject = strings.Join(strings.Fields(sb.String()), " ")
-	return subject, tidyText(tb.String()), hb.String(), nil
-}
-
-// view is what templates see: the message data plus derived phrases.
-type view struct {
-	tierflow.MessageData
-	Kind     tierflow.MessageKind
-	Audience tierflow.Audience
-}
-
-func newView(e tierflow.Email) view {
-	return view{MessageData: e.Data, Kind: e.Kind, Audience: e.Audience}
-}
-
-// Greeting is "Hello Ada," or "Hello,".
-func (v view) Greeting() string {
-	if n := strings.TrimSpace(v.CustomerName); n != "" {
-		return "Hello " + n + ","
-	}
-	return "Hello,"
-}
-
-// Ref is how the customer knows the case: the CRM's reference, else the case id.
-func (v view) Ref() string {
-	if v.Reference != "" {
-		return v.Reference
-	}
-	return v.CaseID
-}
-
-// Handler says who handles the case: team and tier, never a person. Team is the
-// policy's phrase for the tier ("our specialist team", "a customer service
-// supervisor"), used as written; without one, the department names the team.
-func (v view) Handler() string {
-	team := v.Team
-	if team == "" && v.Department != "" {
-		team = "our " + v.Department + " team"
-	}
-	name := v.TierName
-	if name == "" && v.Tier.Valid() {
-		name = v.Tier.String()
-	}
-	switch {
-	case team != "" && v.Tier.Valid():
-		return fmt.Sprintf("%s (tier %d, %s)", team, v.Tier, name)
-	case v.Tier.Valid():
-		return fmt.Sprintf("our tier %d %s team", v.Tier, name)
-	case team != "":
-		return team
-	}
-	return "our support team"
-}
-
-// TierNo is the tier as a number (Tier prints as its name).
-func (v view) TierNo() int { return int(v.Tier) }
-
-// Offered lists the compensation the customer is actually offered: approved ones
-// (or ones without a status), never pending or rejected proposals.
-func (v view) Offered() []tierflow.Compensation {
-	var out []tierflow.Compensation
-	for _, c := range v.Compensation {
-		if c.Status == "" || c.Status == "approved" {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// ApologyRequired is true at tier 3 and above, or when the workflow asks for one.
-func (v view) ApologyRequired() bool { return v.Apology || v.Tier >= tierflow.TierSupervisor }
-
-// ClockName names a clock for staff ("acknowledge", "30-day close target").
-func (v view) ClockName() string {
-	switch v.Clock {
-	case tierflow.ClockAcknowledge:
-		return "acknowledge"
-	case tierflow.ClockResolve:
-		return "resolve"
-	case tierflow.ClockApproval:
-		return "approval"
-	case tierflow.ClockCloseTarget:
-		return "30-day close target"
-	case tierflow.ClockCustomerUpdate:
-		return "customer update"
-	case "":
-		return "case"
-	}
-	return strings.ReplaceAll(string(v.Clock), "_", " ")
+	return v.EmailSubject, tidyText(tb.String()), hb.String(), nil
 }
 
 // tidyText collapses runs of blank lines left by template actions.
