@@ -196,9 +196,11 @@ func captureScenarios() []captureScenario {
 		}},
 		{"breach_escalation", func(d *driver) {
 			// Nobody acknowledges: the warning, then the breach and the automatic
-			// escalation to tier 2; a signalled decision and an invalid one.
+			// escalation to tier 2; a signalled decision, an invalid one and one
+			// that is not even a decision.
 			d.waitFor("the automatic escalation", func(v tierflow.CaseView) bool { return v.Tier == tierflow.TierSpecialist })
 			d.signal(SignalDecision, tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "s1", Actor: agent})
+			d.signal(SignalDecision, map[string]any{"action": "note", "text": 42})
 			d.signal(SignalDecision, tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "s2", Actor: specialist})
 			d.waitFor("the acknowledgement", func(v tierflow.CaseView) bool { return v.Status == tierflow.StatusInProgress })
 			d.decide(closeBy(supervisor, "s3"))

@@ -45,7 +45,10 @@
 // warning, day-30 flag and tier 4), reminders and auto-resolution while waiting on
 // the customer, and the survey's send, reminder and expiry. Tier clocks stand still
 // while awaiting_customer or awaiting_approval and move by the pause on resume
-// (Policy.Resume). The main loop keeps one timer, on the nearest instant (its
+// (Policy.Resume); the customer hears of each pause and resume (the info request
+// and the reply's new ETA; an eta_changed email when an approval pauses the case
+// and another with the new ETA once it is decided). Every email that tells the
+// customer who handles the case or by when restarts the update cadence. The main loop keeps one timer, on the nearest instant (its
 // summary names it: "tier 2 acknowledge deadline"), and wakes on it, on a signal or
 // when an update moves the nearest instant earlier; it then fires everything due.
 // Messages do not restart the timer; a deadline moved later keeps it (it fires
@@ -55,8 +58,8 @@
 //
 // Decisions arrive as the Update UpdateDecide (validated before acceptance: the
 // rejection is a non-retryable ApplicationError of type "tierflow.<code>", see
-// AsCaseError) or the Signal SignalDecision (an invalid one is recorded as a
-// decision_rejected event). Customer events arrive as SignalCustomerEvent or
+// AsCaseError) or the Signal SignalDecision (an invalid one, or one whose payload
+// does not even decode, is recorded as a decision_rejected event). Customer events arrive as SignalCustomerEvent or
 // UpdateCustomerEvent, the survey answer as UpdateSurvey, and QueryCase returns the
 // CaseView. Both paths share one validation function and one transition function
 // per message kind; decision and event IDs are remembered (the last 500) so a
@@ -79,10 +82,13 @@
 //		// new behaviour
 //	}
 //
-// Change IDs are "<yyyy-mm>-<what-changed>", one per change, never reused; the
-// GetVersion call stays until no run older than the change can exist (30 days plus
-// the survey, or find them with the TemporalChangeVersion search attribute), then
-// goes in a later cleanup. The replay tests guard all of this: testdata/*.json are
+// Change IDs are "<yyyy-mm>-<what-changed>", one per change, never reused, listed
+// with what they changed in versions.go; tx.patched asks for one inside a
+// transition. The GetVersion call stays until no run older than the change can
+// exist (30 days plus the survey, or find them with the TemporalChangeVersion
+// search attribute), then goes in a later cleanup. A run pays a marker and a
+// search attribute upsert for each patch it meets: keep them off the typical path
+// where possible. The replay tests guard all of this: testdata/*.json are
 // histories of real runs on a dev server, replayed by TestReplayHistories on every
 // `go test`. After a deliberate change, keep the old files (rename them with a date)
 // and record new ones with
