@@ -55,7 +55,11 @@ func TestCaptureHistories(t *testing.T) {
 	require.NoError(t, w.Start())
 	defer w.Stop()
 
+	only := os.Getenv("TIERFLOW_CAPTURE_ONLY") // one scenario's name, to record just that one
 	for _, sc := range captureScenarios() {
+		if only != "" && sc.name != only {
+			continue
+		}
 		t.Run(sc.name, func(t *testing.T) {
 			r := testRequest()
 			r.ExternalID = "capture-" + sc.name
@@ -204,6 +208,23 @@ func captureScenarios() []captureScenario {
 			d.signal(SignalDecision, tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "s2", Actor: specialist})
 			d.waitFor("the acknowledgement", func(v tierflow.CaseView) bool { return v.Status == tierflow.StatusInProgress })
 			d.decide(closeBy(supervisor, "s3"))
+		}},
+		{"top_tier_breach", func(d *driver) {
+			// A complaint to the regulator takes the case to tier 4; nobody there
+			// acknowledges, twice: each breach starts the tier-4 clock again.
+			d.signal(SignalCustomerEvent, tierflow.CustomerEvent{Kind: tierflow.CustomerExternalComplaint, EventID: "x1",
+				Message: "complaint filed with the ombudsman"})
+			d.waitFor("two tier-4 breaches", func(v tierflow.CaseView) bool {
+				n := 0
+				for _, b := range v.Breaches {
+					if b.Tier == tierflow.TierExecutive {
+						n++
+					}
+				}
+				return n >= 2
+			})
+			d.decide(tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "x2", Actor: executive})
+			d.decide(closeBy(executive, "x3"))
 		}},
 		{"customer_and_approval", func(d *driver) {
 			d.decide(tierflow.Decision{Action: tierflow.ActionAcknowledge, Actor: agent})

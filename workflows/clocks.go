@@ -163,6 +163,23 @@ func (w *caseWorkflow) breach(t *tx, dl tierflow.Deadline, groups []string) {
 	})
 	if st.Tier < tierflow.TierExecutive {
 		w.enterTier(t, st.Tier+1, st.Department, tierflow.EventEscalated, tierflow.SystemActor, "automatic", reason, "", nil)
+		return
+	}
+	if t.patched(changeRearmTopTierClock) {
+		w.rearmTopTierClock(t, dl.Clock)
+	}
+}
+
+// rearmTopTierClock starts a missed tier-4 clock again: nobody is above the
+// executives to take the case, so the case must not sit without a running clock.
+// They are told again at every period; the customer hears at the update cadence,
+// whose emails carry the new time.
+func (w *caseWorkflow) rearmTopTierClock(t *tx, clock tierflow.Clock) {
+	next := w.in.Policy.TierDeadline(clock, w.in.Request.Priority, tierflow.TierExecutive, t.now)
+	if clock == tierflow.ClockResolve {
+		w.st.Clocks.Resolve = &next
+	} else {
+		w.st.Clocks.Acknowledge = &next
 	}
 }
 

@@ -282,12 +282,18 @@ func TestResolveWarningBreachAndProgressCadence(t *testing.T) {
 	assert.Equal(t, t0.Add(9*time.Hour), breaches[0].At)
 	assert.Equal(t, "resolve", breaches[0].Details["clock"])
 	// Tier 2 never acknowledges: 4h later it breaches too, then tier 3, then tier 4
-	// records its breach without a fifth tier.
+	// records its breach without a fifth tier, and its clock starts again, so the
+	// executives hear of it at every period until someone acts.
 	tiers := []tierflow.Tier{}
 	for _, b := range breaches {
 		tiers = append(tiers, b.Tier)
 	}
-	assert.Equal(t, []tierflow.Tier{1, 2, 3, 4}, tiers)
+	require.Greater(t, len(tiers), 4, "the tier-4 clock starts again after its breach")
+	assert.Equal(t, []tierflow.Tier{1, 2, 3, 4}, tiers[:4])
+	for i := 4; i < len(breaches); i++ {
+		assert.Equal(t, tierflow.TierExecutive, breaches[i].Tier)
+		assert.Equal(t, 4*time.Hour, breaches[i].At.Sub(breaches[i-1].At), "tier 4's 4h acknowledge clock, again")
+	}
 	last := f.staffOf(tierflow.MsgStaffBreach)
 	assert.Contains(t, last[len(last)-1].Groups, activities.StaffExecutive)
 	updates := f.eventsOf(tierflow.EventCustomerUpdated)

@@ -95,6 +95,8 @@
 //
 //	TIERFLOW_CAPTURE=1 go test -count=1 -run TestCaptureHistories ./workflows/
 //
+// (TIERFLOW_CAPTURE_ONLY=<scenario> records just one scenario, e.g. a new one.)
+//
 // which also asserts that a typical lifecycle stays under 120 history events.
 // Changing the shape of CaseState is safe when fields are only added (JSON ignores
 // the unknown and zeroes the missing).

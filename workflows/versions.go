@@ -15,4 +15,8 @@ const (
 	// changeRecordUndecodableSignals: a signal whose payload does not decode is
 	// recorded as decision_rejected; before, the SDK dropped it with a log line.
 	changeRecordUndecodableSignals = "2026-11-record-undecodable-signals"
+	// changeRearmTopTierClock: a missed tier-4 acknowledge or resolve clock starts
+	// again, so the executives are told at every period; before, no tier clock ran
+	// after it.
+	changeRearmTopTierClock = "2026-11-rearm-top-tier-clock"
 )
