@@ -73,3 +73,8 @@ chromium:
 	else \
 		echo "Chromium is missing (the end-to-end test needs it): apt-get install -y chromium" >&2; exit 1; \
 	fi
+
+## bench: the benchmarks of operations.md "Proof", side by side with a baseline on the same server (BENCH_FLAGS=-quick: under 2 minutes)
+.PHONY: bench
+bench: temporal-cli postgres-check
+	$(GO) run ./bench $(BENCH_FLAGS)

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// The baseline: the cheapest workflows that do what a case does at its core, run by
+// a worker inside this process on its own task queue of the same server. The
+// product's figures are read against them.
+const (
+	baselineQueue    = "bench-baseline"
+	noopWorkflowName = "BenchNoopActivity"
+	noopActivityName = "BenchNoop"
+	parkedName       = "BenchParked"
+	pokeUpdate       = "poke"
+	// pokeActivityUpdate runs one no-op activity before it answers, as a decision
+	// runs the activity that records it.
+	pokeActivityUpdate = "poke-activity"
+	stopSignal         = "stop"
+)
+
+// noopWorkflow runs one activity that does nothing: the throughput ceiling the
+// design measures the product against (operations.md).
+func noopWorkflow(ctx workflow.Context) error {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
+	return workflow.ExecuteActivity(ctx, noopActivityName).Get(ctx, nil)
+}
+
+func noopActivity(context.Context) error { return nil }
+
+// parkedWorkflow waits for the stop signal and answers the poke update at once (the
+// raw Update round trip that a decision is compared with) and the poke-activity
+// update after one no-op activity.
+func parkedWorkflow(ctx workflow.Context) (int, error) {
+	pokes := 0
+	if err := workflow.SetUpdateHandler(ctx, pokeUpdate, func(ctx workflow.Context, note string) (int, error) {
+		pokes++
+		return pokes, nil
+	}); err != nil {
+		return 0, err
+	}
+	if err := workflow.SetUpdateHandler(ctx, pokeActivityUpdate, func(ctx workflow.Context, note string) (int, error) {
+		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
+		if err := workflow.ExecuteActivity(ctx, noopActivityName).Get(ctx, nil); err != nil {
+			return 0, err
+		}
+		pokes++
+		return pokes, nil
+	}); err != nil {
+		return 0, err
+	}
+	workflow.GetSignalChannel(ctx, stopSignal).Receive(ctx, nil)
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return pokes, err
+	}
+	return pokes, nil
+}
+
+// startBaselineWorker runs the baseline worker until the returned stop is called.
+func startBaselineWorker(c client.Client) (stop func(), err error) {
+	w := worker.New(c, baselineQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(noopWorkflow, workflow.RegisterOptions{Name: noopWorkflowName})
+	w.RegisterWorkflowWithOptions(parkedWorkflow, workflow.RegisterOptions{Name: parkedName})
+	w.RegisterActivityWithOptions(noopActivity, activity.RegisterOptions{Name: noopActivityName})
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start the baseline worker: %w", err)
+	}
+	return w.Stop, nil
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/tierflow/tierflow"
+)
+
+// roundTripResult compares a decision through the API (HTTP -> Update -> new state
+// recorded -> answer) with a raw Update on a parked no-op workflow.
+type roundTripResult struct {
+	Decisions int     `json:"decisions"`
+	Cases     int     `json:"cases"` // decisions go round robin over this many cases
+	Decision  latency `json:"decision"`
+	RawUpdate latency `json:"raw_update"`
+	// RawUpdateActivity is a raw Update whose handler runs one no-op activity: the
+	// part of a decision's cost that any handler running an activity pays.
+	RawUpdateActivity latency `json:"raw_update_with_activity"`
+	// Unavailable counts 503 answers (each retried with the same decision ID).
+	Unavailable int    `json:"unavailable_answers"`
+	DiffP50Ms   millis `json:"diff_p50_ms"`
+	DiffP99Ms   millis `json:"diff_p99_ms"`
+}
+
+// measureRoundTrip sends the decisions one after the other (the latency of one
+// caller, not a saturated server), after one untimed warm-up per case.
+func (b *bench) measureRoundTrip(ctx context.Context) (roundTripResult, error) {
+	m := b.cfg.Decisions
+	spread := min(10, m)
+	r := roundTripResult{Decisions: m, Cases: spread}
+
+	opened, err := b.openCases(ctx, "rt", spread, spread, policyQuiet)
+	if err != nil {
+		return r, fmt.Errorf("open the decision cases: %w", err)
+	}
+	// A 503 (the case did not answer within the API's update timeout) is retried
+	// with the same decision ID, as api.md tells clients to; it is counted, and the
+	// time lost stays in the sample.
+	note := func(ctx context.Context, i int) error {
+		caseID := opened.ids[i%spread]
+		for attempt := 1; ; attempt++ {
+			start := time.Now()
+			_, err := b.api.decide(ctx, tokAgent, caseID, map[string]any{
+				"action": string(tierflow.ActionNote), "decision_id": fmt.Sprintf("bench-note-%d", i),
+				"text": fmt.Sprintf("benchmark note %d", i)})
+			var httpErr *httpError
+			if attempt == 3 || !errors.As(err, &httpErr) || httpErr.Status != http.StatusServiceUnavailable {
+				return err
+			}
+			r.Unavailable++
+			b.logf("round trip: decision %d on %s answered 503 after %s; retrying. Worker lines about it:\n%s",
+				i, caseID, time.Since(start).Round(time.Millisecond), grepLines(b.stack.Worker.Tail(5000), caseID, 20))
+		}
+	}
+	if r.Decision, err = timeSequential(ctx, spread, m, note); err != nil {
+		return r, fmt.Errorf("note decisions: %w", err)
+	}
+
+	parked := make([]string, spread)
+	for i := range parked {
+		parked[i] = fmt.Sprintf("bench-parked-%s-%d", b.runID, i)
+		if _, err := b.stack.Temporal.ExecuteWorkflow(ctx,
+			client.StartWorkflowOptions{ID: parked[i], TaskQueue: baselineQueue}, parkedName); err != nil {
+			return r, fmt.Errorf("start a parked workflow: %w", err)
+		}
+	}
+	defer func() {
+		for _, id := range parked {
+			_ = b.stack.Temporal.SignalWorkflow(context.WithoutCancel(ctx), id, "", stopSignal, nil)
+		}
+	}()
+	poke := func(update string) func(ctx context.Context, i int) error {
+		return func(ctx context.Context, i int) error {
+			h, err := b.stack.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+				WorkflowID: parked[i%spread], UpdateName: update, UpdateID: fmt.Sprintf("%s-%d", update, i),
+				Args: []any{fmt.Sprintf("benchmark note %d", i)}, WaitForStage: client.WorkflowUpdateStageCompleted,
+			})
+			if err != nil {
+				return err
+			}
+			var pokes int
+			return h.Get(ctx, &pokes)
+		}
+	}
+	if r.RawUpdate, err = timeSequential(ctx, spread, m, poke(pokeUpdate)); err != nil {
+		return r, fmt.Errorf("raw updates: %w", err)
+	}
+	if r.RawUpdateActivity, err = timeSequential(ctx, spread, m, poke(pokeActivityUpdate)); err != nil {
+		return r, fmt.Errorf("raw updates with an activity: %w", err)
+	}
+	r.DiffP50Ms, r.DiffP99Ms = r.Decision.P50-r.RawUpdate.P50, r.Decision.P99-r.RawUpdate.P99
+	return r, nil
+}
+
+// timeSequential calls call(i) for warm untimed calls and then m timed ones, one at
+// a time, and summarises the timed ones.
+func timeSequential(ctx context.Context, warm, m int, call func(ctx context.Context, i int) error) (latency, error) {
+	for i := range warm {
+		if err := call(ctx, m+i); err != nil {
+			return latency{}, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	sample := make([]time.Duration, 0, m)
+	for i := range m {
+		start := time.Now()
+		if err := call(ctx, i); err != nil {
+			return latency{}, err
+		}
+		sample = append(sample, time.Since(start))
+	}
+	return summarize(sample), nil
+}
+
+// grepLines is the last n lines of text that contain s.
+func grepLines(text, s string, n int) string {
+	var hits []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, s) {
+			hits = append(hits, line)
+		}
+	}
+	return strings.Join(hits[max(0, len(hits)-n):], "\n")
+}

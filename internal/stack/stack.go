@@ -1,0 +1,284 @@
+// Package stack runs the whole product on this machine for the end-to-end test and
+// the benchmarks: a throwaway PostgreSQL, an in-memory Temporal dev server (with its
+// Web UI when asked), and the worker and API mains built from source and run as
+// child processes, with the dev tokens and the dev mailbox. Start brings it up in
+// dependency order and Stop takes it down in reverse.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/tierflow/tierflow/internal/pgcluster"
+	"github.com/tierflow/tierflow/internal/temporaldev"
+	"github.com/tierflow/tierflow/postgres"
+)
+
+// DefaultSurveyKey signs survey links when Options.SurveyKey is empty.
+const DefaultSurveyKey = "stack-survey-key-only-for-local-runs"
+
+// Stop graces: the worker lets in-flight activities finish (worker.StopTimeout is 20s).
+const (
+	workerGrace = 30 * time.Second
+	apiGrace    = 20 * time.Second
+)
+
+// Options configure Start.
+type Options struct {
+	// UI starts the Temporal Web UI on a free port.
+	UI bool
+	// SurveyKey signs survey links (the worker and the API share it).
+	SurveyKey string
+	// Env is added to the worker's and the API's environment, for example
+	// TIERFLOW_POLICY_FILES or TIERFLOW_LOG_LEVEL.
+	Env map[string]string
+	// Logf receives progress lines; nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// Stack is the running product.
+type Stack struct {
+	Root      string // module root
+	APIURL    string // http://127.0.0.1:<port>
+	UIURL     string // Temporal Web UI base URL, empty without Options.UI
+	DSN       string // the case records' database
+	SurveyKey string
+	Store     *postgres.Store // the case records (and the dev mailbox)
+	Temporal  client.Client   // the dev server's namespace
+	Server    *temporaldev.Server
+	Worker    *Process
+	API       *Process
+
+	binDir  string
+	env     []string // the children's shared environment
+	apiAddr string
+	pg      *pgcluster.Cluster
+	logf    func(string, ...any)
+}
+
+// Start builds the worker and API, starts PostgreSQL and Temporal side by side,
+// then the worker (which migrates the schema), seeds the dev staff directory and
+// starts the API; it returns once both answer /readyz. On error everything already
+// started is stopped again.
+func Start(ctx context.Context, opts Options) (s *Stack, err error) {
+	root, err := temporaldev.ModuleRoot()
+	if err != nil {
+		return nil, fmt.Errorf("find the module root: %w", err)
+	}
+	s = &Stack{Root: root, SurveyKey: opts.SurveyKey, logf: opts.Logf}
+	if s.SurveyKey == "" {
+		s.SurveyKey = DefaultSurveyKey
+	}
+	if s.logf == nil {
+		s.logf = func(string, ...any) {}
+	}
+	defer func() {
+		if err != nil {
+			if stopErr := s.Stop(); stopErr != nil {
+				s.logf("stack: stop after a failed start: %v", stopErr)
+			}
+			s = nil
+		}
+	}()
+	if s.binDir, err = os.MkdirTemp("", "tierflow-stack-bin-"); err != nil {
+		return s, fmt.Errorf("make a build directory: %w", err)
+	}
+	start := time.Now()
+	if err := s.startInfrastructure(ctx, opts.UI); err != nil {
+		return s, err
+	}
+	s.logf("stack: PostgreSQL, Temporal and the build ready in %s", time.Since(start).Round(time.Millisecond))
+	if err := s.startProduct(ctx, opts.Env); err != nil {
+		return s, err
+	}
+	s.logf("stack: ready in %s: API %s, Temporal %s %s", time.Since(start).Round(time.Millisecond),
+		s.APIURL, s.Server.HostPort(), s.UIURL)
+	return s, nil
+}
+
+// startInfrastructure builds the mains and starts PostgreSQL and Temporal, the
+// three slow parts, side by side, then opens the store and the Temporal client.
+func (s *Stack) startInfrastructure(ctx context.Context, ui bool) error {
+	built := make(chan error, 1)
+	go func() { built <- buildMains(ctx, s.Root, s.binDir) }()
+	type pgResult struct {
+		cluster *pgcluster.Cluster
+		err     error
+	}
+	pgc := make(chan pgResult, 1)
+	go func() {
+		c, err := pgcluster.Start(ctx, pgcluster.Options{})
+		pgc <- pgResult{c, err}
+	}()
+	uiPort := temporaldev.UIDisabled
+	if ui {
+		uiPort = 0
+	}
+	srv, err := temporaldev.Start(ctx, temporaldev.Options{Port: 0, UIPort: uiPort})
+	pg := <-pgc
+	buildErr := <-built
+	s.pg, s.Server = pg.cluster, srv
+	if err != nil {
+		return fmt.Errorf("start the Temporal dev server: %w", err)
+	}
+	if pg.err != nil {
+		return fmt.Errorf("start PostgreSQL (%s): %w", pgcluster.InstallHint, pg.err)
+	}
+	if buildErr != nil {
+		return fmt.Errorf("build the worker and API: %w", buildErr)
+	}
+	s.UIURL = srv.UIURL()
+
+	const dbName = "tierflow"
+	if err := s.pg.CreateDatabase(ctx, dbName); err != nil {
+		return fmt.Errorf("create the database: %w", err)
+	}
+	s.DSN = s.pg.DSN(dbName)
+	if s.Store, err = postgres.Open(ctx, s.DSN, slog.New(slog.DiscardHandler)); err != nil {
+		return fmt.Errorf("open the case records: %w", err)
+	}
+	if s.Temporal, err = srv.Dial(ctx, nil); err != nil {
+		return fmt.Errorf("dial Temporal: %w", err)
+	}
+	return nil
+}
+
+// startProduct starts the worker, seeds the staff directory and starts the API.
+func (s *Stack) startProduct(ctx context.Context, extra map[string]string) error {
+	addr, err := FreeAddr()
+	if err != nil {
+		return err
+	}
+	s.apiAddr, s.APIURL = addr, "http://"+addr
+	set := map[string]string{
+		"DATABASE_URL":        s.DSN,
+		"TEMPORAL_ADDRESS":    s.Server.HostPort(),
+		"TEMPORAL_NAMESPACE":  s.Server.Namespace(),
+		"TIERFLOW_DEV_TOKENS": "true",
+		"TIERFLOW_MAILBOX":    "true",
+		"TIERFLOW_SURVEY_KEY": s.SurveyKey,
+		"TIERFLOW_PUBLIC_URL": s.APIURL,
+	}
+	for k, v := range extra {
+		set[k] = v
+	}
+	s.env = childEnv(set)
+
+	workerMetrics, err := FreeAddr()
+	if err != nil {
+		return err
+	}
+	if s.Worker, err = StartProcess("worker", filepath.Join(s.binDir, "worker"),
+		append(s.env, "TIERFLOW_METRICS_ADDR="+workerMetrics)); err != nil {
+		return err
+	}
+	if err := s.Worker.WaitReady(ctx, "http://"+workerMetrics+"/readyz"); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	// The worker migrated the schema; the dev staff directory lets assignment work.
+	if err := s.Store.SeedDevStaff(ctx); err != nil {
+		return fmt.Errorf("seed the dev staff: %w", err)
+	}
+	return s.startAPI(ctx, nil)
+}
+
+// RestartAPI stops the API and starts it again on the same address with env added
+// to its environment (for example another TIERFLOW_POLICY_FILES: the API reads its
+// policies once, at start).
+func (s *Stack) RestartAPI(ctx context.Context, env map[string]string) error {
+	if err := s.API.Stop(apiGrace); err != nil {
+		return fmt.Errorf("restart the API: %w", err)
+	}
+	return s.startAPI(ctx, env)
+}
+
+func (s *Stack) startAPI(ctx context.Context, env map[string]string) error {
+	metrics, err := FreeAddr()
+	if err != nil {
+		return err
+	}
+	vars := append(append([]string(nil), s.env...), "TIERFLOW_API_ADDR="+s.apiAddr, "TIERFLOW_METRICS_ADDR="+metrics)
+	for k, v := range env {
+		vars = append(vars, k+"="+v)
+	}
+	if s.API, err = StartProcess("api", filepath.Join(s.binDir, "api"), vars); err != nil {
+		return err
+	}
+	if err := s.API.WaitReady(ctx, s.APIURL+"/readyz"); err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+	return nil
+}
+
+// Stop stops everything Start started, in reverse order, and removes the build and
+// the database. It returns every problem met; calling it twice is harmless.
+func (s *Stack) Stop() error {
+	var errs []error
+	if s.API != nil {
+		errs = append(errs, s.API.Stop(apiGrace))
+	}
+	if s.Worker != nil {
+		errs = append(errs, s.Worker.Stop(workerGrace))
+	}
+	if s.Temporal != nil {
+		s.Temporal.Close()
+		s.Temporal = nil
+	}
+	if s.Store != nil {
+		s.Store.Close()
+		s.Store = nil
+	}
+	if s.Server != nil {
+		if err := s.Server.Stop(); err != nil {
+			errs = append(errs, fmt.Errorf("stop Temporal: %w", err))
+		}
+	}
+	if s.pg != nil {
+		if err := s.pg.Stop(); err != nil {
+			errs = append(errs, fmt.Errorf("stop PostgreSQL: %w", err))
+		}
+	}
+	if s.binDir != "" {
+		errs = append(errs, os.RemoveAll(s.binDir))
+		s.binDir = ""
+	}
+	return errors.Join(errs...)
+}
+
+// buildMains builds ./worker and ./api into dir.
+func buildMains(ctx context.Context, root, dir string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "./worker", "./api")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go build ./worker ./api: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// childEnv is this process's environment without any setting the product reads
+// (so that nothing leaks in from the developer's shell), plus set.
+func childEnv(set map[string]string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "TEMPORAL_") || strings.HasPrefix(name, "TIERFLOW_") ||
+			strings.HasPrefix(name, "SENDGRID_") || name == "DATABASE_URL" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	for k, v := range set {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
