@@ -65,7 +65,9 @@ func parkedWorkflow(ctx workflow.Context) (int, error) {
 
 // startBaselineWorker runs the baseline worker until the returned stop is called.
 func startBaselineWorker(c client.Client) (stop func(), err error) {
-	w := worker.New(c, baselineQueue, worker.Options{})
+	// The same poller counts as the product's worker (worker/run.go): with fewer,
+	// tasks in unpolled task-queue partitions wait 2s and the baseline would be unfair.
+	w := worker.New(c, baselineQueue, worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8})
 	w.RegisterWorkflowWithOptions(noopWorkflow, workflow.RegisterOptions{Name: noopWorkflowName})
 	w.RegisterWorkflowWithOptions(parkedWorkflow, workflow.RegisterOptions{Name: parkedName})
 	w.RegisterActivityWithOptions(noopActivity, activity.RegisterOptions{Name: noopActivityName})
