@@ -6,8 +6,9 @@ import (
 	"io"
 	"os/exec"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/tierflow/tierflow/internal/procgroup"
 )
 
 // console writes the prefixed lines of every component to one output, a whole
@@ -54,7 +55,7 @@ func startChild(con *console, name, path string, env []string) (*child, error) {
 func startChildArgs(con *console, name, path string, args, env []string) (*child, error) {
 	cmd := exec.Command(path, args...)
 	cmd.Env = env
-	cmd.SysProcAttr = procAttr()
+	cmd.SysProcAttr = procgroup.Attr()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -87,18 +88,5 @@ func (c *child) Pid() int { return c.cmd.Process.Pid }
 // stop sends SIGINT to the child's process group and waits up to grace for it to
 // exit, then kills the group. It reports whether the child exited by itself.
 func (c *child) stop(grace time.Duration) (graceful bool) {
-	select {
-	case <-c.exited:
-		return true
-	default:
-	}
-	_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGINT)
-	select {
-	case <-c.exited:
-		return true
-	case <-time.After(grace):
-		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-		<-c.exited
-		return false
-	}
+	return procgroup.Stop(c.cmd.Process.Pid, c.exited, grace)
 }

@@ -32,7 +32,7 @@ func TestCaptureHistories(t *testing.T) {
 	if os.Getenv("TIERFLOW_CAPTURE") != "1" {
 		t.Skip("generator of testdata/*.json: set TIERFLOW_CAPTURE=1 to record new histories")
 	}
-	bin := filepath.Join(moduleRoot(t), "bin", "temporal")
+	bin := filepath.Join("..", "bin", "temporal") // go test runs in the package directory
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("the Temporal CLI is missing at %s: run `make temporal-cli`", bin)
 	}
@@ -97,20 +97,6 @@ func fetchHistory(t *testing.T, ctx context.Context, c client.Client, id, runID 
 		hist.Events = append(hist.Events, ev)
 	}
 	return hist
-}
-
-// moduleRoot walks up from the test's directory to go.mod.
-func moduleRoot(t *testing.T) string {
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, dir, parent, "go.mod not found above the test directory")
-		dir = parent
-	}
 }
 
 // driver sends messages to one running case and waits for its state.

@@ -10,8 +10,9 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/tierflow/tierflow/internal/procgroup"
 )
 
 // Process is a product process (worker or API) run in its own process group, with
@@ -30,7 +31,7 @@ func StartProcess(name, path string, env []string) (*Process, error) {
 	p.cmd = exec.Command(path)
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	p.cmd.SysProcAttr = procAttr()
+	p.cmd.SysProcAttr = procgroup.Attr()
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s (%s): %w", name, path, err)
 	}
@@ -50,21 +51,10 @@ func (p *Process) Exited() <-chan struct{} { return p.exited }
 // Stop sends SIGINT to the process group and waits up to grace for a clean exit,
 // then kills the group. It reports a kill as an error; a second call does nothing.
 func (p *Process) Stop(grace time.Duration) error {
-	select {
-	case <-p.exited:
+	if procgroup.Stop(p.cmd.Process.Pid, p.exited, grace) {
 		return nil
-	default:
 	}
-	pgid := -p.cmd.Process.Pid
-	_ = syscall.Kill(pgid, syscall.SIGINT)
-	select {
-	case <-p.exited:
-		return nil
-	case <-time.After(grace):
-		_ = syscall.Kill(pgid, syscall.SIGKILL)
-		<-p.exited
-		return fmt.Errorf("%s did not stop within %s after SIGINT: killed its process group", p.Name, grace)
-	}
+	return fmt.Errorf("%s did not stop within %s after SIGINT: killed its process group", p.Name, grace)
 }
 
 // WaitReady polls url until it answers 200, the process exits, or ctx ends. The

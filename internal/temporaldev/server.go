@@ -13,13 +13,14 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/tierflow/tierflow/workflows"
+
+	"github.com/tierflow/tierflow/internal/procgroup"
 )
 
 // UIDisabled as Options.UIPort starts the server without its Web UI.
@@ -153,7 +154,7 @@ func startOnce(ctx context.Context, cli string, opts Options) (*Server, error) {
 	}
 
 	s.cmd = exec.Command(cli, args...)
-	s.cmd.SysProcAttr = procAttr()
+	s.cmd.SysProcAttr = procgroup.Attr()
 	out, err := s.cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("temporal dev server: %w", err)
@@ -207,14 +208,8 @@ func (s *Server) Dial(ctx context.Context, logger sdklog.Logger) (client.Client,
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
 		s.stopping.Store(true)
-		pgid := -s.cmd.Process.Pid
-		_ = syscall.Kill(pgid, syscall.SIGINT)
-		select {
-		case <-s.exited:
-		case <-time.After(15 * time.Second):
-			s.logf("temporaldev: server did not stop after SIGINT; killing it")
-			_ = syscall.Kill(pgid, syscall.SIGKILL)
-			<-s.exited
+		if !procgroup.Stop(s.cmd.Process.Pid, s.exited, 15*time.Second) {
+			s.logf("temporaldev: server did not stop after SIGINT; it was killed")
 			s.stopErr = errors.New("temporal dev server did not stop on SIGINT and was killed")
 		}
 	})

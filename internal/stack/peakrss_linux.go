@@ -6,15 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 )
-
-// procAttr puts a child in its own process group (stopping it reaches everything it
-// started) and has the kernel stop it when its parent dies without cleaning up (a
-// test binary killed on timeout, a benchmark interrupted).
-func procAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-}
 
 // peakRSS reads VmHWM (the peak resident set size) from /proc/<pid>/status.
 func peakRSS(pid int) (int64, error) {

@@ -1,0 +1,10 @@
+//go:build !linux
+
+package procgroup
+
+import "syscall"
+
+// Attr puts the child in a process group of its own, so Stop reaches its children too.
+func Attr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
