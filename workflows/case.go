@@ -19,7 +19,7 @@ func CaseWorkflow(ctx workflow.Context, in CaseInput) (tierflow.CaseView, error)
 	// as soon as they exist (an Update can arrive with the start), and they wait
 	// for the mutex that run releases.
 	w.mu.TryLock(ctx)
-	var opening *tx
+	var opening *transition
 	if in.Resume != nil {
 		st := *in.Resume
 		w.st = &st
@@ -52,7 +52,7 @@ type caseWorkflow struct {
 }
 
 // open builds the first state of a new case and the opening transition.
-func (w *caseWorkflow) open(ctx workflow.Context) *tx {
+func (w *caseWorkflow) open(ctx workflow.Context) *transition {
 	t := w.begin(ctx)
 	r, p := w.in.Request, w.in.Policy
 	start := p.StartTierFor(r)
@@ -65,15 +65,15 @@ func (w *caseWorkflow) open(ctx workflow.Context) *tx {
 	ack := p.TierDeadline(tierflow.ClockAcknowledge, r.Priority, start, t.now)
 	update := p.CustomerUpdateDeadline(r.Priority, t.now)
 	w.st.Clocks = Clocks{Acknowledge: &ack, CustomerUpdate: &update, CloseTarget: p.CloseTargetDeadline(openedAt)}
+	w.startAnswerClock(t)
 	seq := w.emit(t, tierflow.EventOpened, w.in.OpenedBy, func(ev *tierflow.CaseEvent) {
 		ev.Reason = string(r.Trigger)
 		ev.Summary = r.FrontlineSummary
-		ev.CustomerMessage = w.toldEscalated()
+		ev.CustomerMessage = w.toldWhoAndWhen()
 		ev.Details = map[string]string{"trigger": string(r.Trigger), "priority": string(r.Priority),
 			"start_tier": itoa(int(start)), "policy": p.Name + "@" + p.Version}
 	})
 	w.mailCustomer(t, seq, tierflow.MsgEscalated, nil)
-	t.assign, t.assignReason = true, "new case"
 	return t
 }
 
@@ -111,10 +111,13 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	})
 }
 
-// run commits the opening (the caller holds mu), then waits on the nearest
-// deadline or a message until the case is closed.
-func (w *caseWorkflow) run(ctx workflow.Context, opening *tx) (tierflow.CaseView, error) {
+// run finishes the opening (the caller holds mu): the directory proposes the
+// first owner (a local activity, so only now that the handlers exist), then the
+// opening is committed. It then waits on the nearest deadline or a message until
+// the case is closed.
+func (w *caseWorkflow) run(ctx workflow.Context, opening *transition) (tierflow.CaseView, error) {
 	if opening != nil {
+		w.assignOwner(opening, "new case")
 		w.commit(ctx, opening)
 	} else {
 		w.publish(ctx, w.view(ctx))

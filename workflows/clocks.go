@@ -14,7 +14,7 @@ import (
 type dueItem struct {
 	at    time.Time
 	label string // the timer summary shown in the Temporal UI
-	fire  func(t *tx)
+	fire  func(t *transition)
 }
 
 // dueItems lists the case's pending instants in a fixed order (ties fire in it).
@@ -25,7 +25,7 @@ func (w *caseWorkflow) dueItems() []dueItem {
 		return nil
 	}
 	var items []dueItem
-	add := func(at time.Time, label string, fire func(t *tx)) {
+	add := func(at time.Time, label string, fire func(t *transition)) {
 		items = append(items, dueItem{at: at, label: label, fire: fire})
 	}
 	if !st.Status.TierClocksPaused() {
@@ -56,26 +56,23 @@ func (w *caseWorkflow) dueItems() []dueItem {
 			add(c.CloseTarget.At, "close target", w.breachCloseTarget)
 		}
 	}
-	if st.Status == tierflow.StatusAwaitingCustomer && c.InfoRequestedAt != nil {
-		ac := w.in.Policy.AwaitingCustomer
-		auto := c.InfoRequestedAt.Add(ac.AutoResolveAfter.Duration)
-		if c.RemindersSent < len(ac.Reminders) {
-			if r := c.InfoRequestedAt.Add(ac.Reminders[c.RemindersSent].Duration); r.Before(auto) {
-				add(r, fmt.Sprintf("customer reminder %d", c.RemindersSent+1), w.remindCustomer)
-			}
-		}
-		add(auto, "auto-resolve without a customer reply", w.autoResolve)
+	// The same instants the case view explains (CaseState.deadlines).
+	reminder, auto := st.waitingDeadlines(w.in.Policy)
+	if reminder != nil {
+		add(reminder.At, fmt.Sprintf("customer reminder %d", c.RemindersSent+1), w.remindCustomer)
 	}
-	if s := st.Survey; s != nil {
-		switch s.Status {
-		case SurveyScheduled:
-			add(*s.SendAt, "survey send", w.sendSurvey)
-		case SurveySent:
-			if c.SurveyRemindAt != nil {
-				add(*c.SurveyRemindAt, "survey reminder", w.remindSurvey)
-			}
-			add(*s.ExpiresAt, "survey expiry", w.expireSurvey)
-		}
+	if auto != nil {
+		add(auto.At, "auto-resolve without a customer reply", w.autoResolve)
+	}
+	send, remind, expiry := st.surveyDeadlines(w.in.Policy)
+	if send != nil {
+		add(send.At, "survey send", w.sendSurvey)
+	}
+	if remind != nil {
+		add(remind.At, "survey reminder", w.remindSurvey)
+	}
+	if expiry != nil {
+		add(expiry.At, "survey expiry", w.expireSurvey)
 	}
 	return items
 }
@@ -112,18 +109,18 @@ func (w *caseWorkflow) processDue(ctx workflow.Context) {
 	workflow.GetLogger(ctx).Error("too many due instants in one turn", "case_id", w.st.CaseID)
 }
 
-func (w *caseWorkflow) warnAcknowledge(t *tx) {
+func (w *caseWorkflow) warnAcknowledge(t *transition) {
 	w.st.Clocks.AcknowledgeWarned = true
 	w.warn(t, *w.st.Clocks.Acknowledge, []string{activities.StaffQueue, activities.StaffSupervisor})
 }
 
-func (w *caseWorkflow) warnResolve(t *tx) {
+func (w *caseWorkflow) warnResolve(t *transition) {
 	w.st.Clocks.ResolveWarned = true
 	w.warn(t, *w.st.Clocks.Resolve, append(w.ownerOrQueue(), activities.StaffSupervisor))
 }
 
 // warn tells staff a tier clock is about to run out.
-func (w *caseWorkflow) warn(t *tx, dl tierflow.Deadline, groups []string) {
+func (w *caseWorkflow) warn(t *transition, dl tierflow.Deadline, groups []string) {
 	seq := w.emit(t, tierflow.EventWarning, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Details = map[string]string{"clock": string(dl.Clock), "deadline": dl.At.UTC().Format(time.RFC3339)}
 	})
@@ -132,23 +129,31 @@ func (w *caseWorkflow) warn(t *tx, dl tierflow.Deadline, groups []string) {
 	})
 }
 
-func (w *caseWorkflow) breachAcknowledge(t *tx) {
+func (w *caseWorkflow) breachAcknowledge(t *transition) {
 	dl := *w.st.Clocks.Acknowledge
 	w.st.Clocks.Acknowledge = nil
 	w.breach(t, dl, []string{activities.StaffQueue, activities.StaffSupervisor})
 }
 
-func (w *caseWorkflow) breachResolve(t *tx) {
+func (w *caseWorkflow) breachResolve(t *transition) {
 	dl := *w.st.Clocks.Resolve
 	w.st.Clocks.Resolve = nil
 	w.breach(t, dl, append(w.ownerOrQueue(), activities.StaffSupervisor))
 }
 
-// breach records a missed tier clock and escalates one tier up; at tier 4 the
-// executives are told and the case stays where it is.
-func (w *caseWorkflow) breach(t *tx, dl tierflow.Deadline, groups []string) {
+// breach records a missed tier clock and escalates one tier up. At tier 4 nobody
+// is above to take the case: the executives are told and the clock starts again,
+// each time for twice as long (at most a day), so an unattended case sends a
+// bounded number of emails and keeps one breach entry per clock that counts the
+// repeats; the customer gets a new ETA once the one they were given has passed.
+func (w *caseWorkflow) breach(t *transition, dl tierflow.Deadline, groups []string) {
 	st := w.st
-	st.Breaches = append(st.Breaches, tierflow.Breach{Clock: dl.Clock, Tier: st.Tier, At: dl.At})
+	topRepeat := st.Tier == tierflow.TierExecutive && t.patched(changeTopTierBackoff)
+	if topRepeat {
+		st.Breaches = recordBreach(st.Breaches, tierflow.Breach{Clock: dl.Clock, Tier: st.Tier, At: dl.At})
+	} else {
+		st.Breaches = append(st.Breaches, tierflow.Breach{Clock: dl.Clock, Tier: st.Tier, At: dl.At})
+	}
 	reason := fmt.Sprintf("tier %d %s deadline missed", st.Tier, dl.Clock)
 	st.LastDecision = reason
 	if st.Tier == tierflow.TierExecutive {
@@ -157,24 +162,64 @@ func (w *caseWorkflow) breach(t *tx, dl tierflow.Deadline, groups []string) {
 	seq := w.emit(t, tierflow.EventBreach, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = reason
 		ev.Details = map[string]string{"clock": string(dl.Clock), "deadline": dl.At.UTC().Format(time.RFC3339)}
+		if topRepeat {
+			ev.Details["repeat"] = itoa(st.Clocks.Repeats)
+		}
 	})
 	w.mailStaff(t, seq, tierflow.MsgStaffBreach, groups, func(in *activities.NotifyStaffInput) {
 		in.Data.Clock, in.Data.Deadline, in.Data.Reason = dl.Clock, timePtr(dl.At), reason
 	})
-	if st.Tier < tierflow.TierExecutive {
-		w.enterTier(t, st.Tier+1, st.Department, tierflow.EventEscalated, tierflow.SystemActor, "automatic", reason, "", nil)
-		return
-	}
-	if t.patched(changeRearmTopTierClock) {
+	switch {
+	case st.Tier < tierflow.TierExecutive:
+		w.handOver(t, handover{to: st.Tier + 1, department: st.Department, event: tierflow.EventEscalated,
+			actor: tierflow.SystemActor, mode: "automatic", reason: reason})
+	case topRepeat:
+		w.repeatTopTierClock(t, dl.Clock, seq)
+	case t.patched(changeRearmTopTierClock):
 		w.rearmTopTierClock(t, dl.Clock)
 	}
 }
 
-// rearmTopTierClock starts a missed tier-4 clock again: nobody is above the
-// executives to take the case, so the case must not sit without a running clock.
-// They are told again at every period; the customer hears at the update cadence,
-// whose emails carry the new time.
-func (w *caseWorkflow) rearmTopTierClock(t *tx, clock tierflow.Clock) {
+// recordBreach adds b to the case's breaches; a repeat of the same clock at the
+// same tier counts in the existing entry instead of adding one.
+func recordBreach(breaches []tierflow.Breach, b tierflow.Breach) []tierflow.Breach {
+	for i := range breaches {
+		if e := &breaches[i]; e.Clock == b.Clock && e.Tier == b.Tier {
+			e.Repeats++
+			e.LastAt = timePtr(b.At)
+			return breaches
+		}
+	}
+	return append(breaches, b)
+}
+
+// repeatTopTierClock starts a missed tier-4 clock again with a doubled period
+// (Policy.RepeatDeadline: at most a day) and its warning; when the customer's
+// ETA has passed, they get a new one with an apology.
+func (w *caseWorkflow) repeatTopTierClock(t *transition, clock tierflow.Clock, seq int64) {
+	st, c := w.st, &w.st.Clocks
+	c.Repeats++
+	next := w.in.Policy.RepeatDeadline(clock, w.in.Request.Priority, tierflow.TierExecutive, c.Repeats, t.now)
+	if clock == tierflow.ClockResolve {
+		c.Resolve, c.ResolveWarned = &next, false
+	} else {
+		c.Acknowledge, c.AcknowledgeWarned = &next, false
+	}
+	if c.Answer != nil && c.Answer.At.After(t.now) {
+		return
+	}
+	answer := w.in.Policy.AnswerDeadline(w.in.Request.Priority, st.Tier, st.Acknowledged, t.now)
+	if answer.At.Before(next.At) {
+		answer = next
+		answer.Clock, answer.Explanation = tierflow.ClockAnswer, w.in.Policy.Explain(answer)
+	}
+	c.Answer = &answer
+	w.mailNewETA(t, seq, "We are sorry: your case is taking longer than we told you.")
+}
+
+// rearmTopTierClock is the repeat of histories from before changeTopTierBackoff:
+// the same period again, no warning.
+func (w *caseWorkflow) rearmTopTierClock(t *transition, clock tierflow.Clock) {
 	next := w.in.Policy.TierDeadline(clock, w.in.Request.Priority, tierflow.TierExecutive, t.now)
 	if clock == tierflow.ClockResolve {
 		w.st.Clocks.Resolve = &next
@@ -183,7 +228,7 @@ func (w *caseWorkflow) rearmTopTierClock(t *tx, clock tierflow.Clock) {
 	}
 }
 
-func (w *caseWorkflow) sendProgressUpdate(t *tx) {
+func (w *caseWorkflow) sendProgressUpdate(t *transition) {
 	w.restartCustomerUpdates(t)
 	seq := w.emit(t, tierflow.EventCustomerUpdated, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = "automatic progress update"
@@ -192,7 +237,7 @@ func (w *caseWorkflow) sendProgressUpdate(t *tx) {
 	w.mailCustomer(t, seq, tierflow.MsgProgressUpdate, nil)
 }
 
-func (w *caseWorkflow) warnCloseTarget(t *tx) {
+func (w *caseWorkflow) warnCloseTarget(t *transition) {
 	dl := w.st.Clocks.CloseTarget
 	w.st.Clocks.CloseTargetWarned = true
 	seq := w.emit(t, tierflow.EventCloseTargetWarning, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
@@ -206,7 +251,7 @@ func (w *caseWorkflow) warnCloseTarget(t *tx) {
 
 // breachCloseTarget flags the missed promise, and hands the case to tier 4 when it
 // is below: paused or not, the customer has waited too long.
-func (w *caseWorkflow) breachCloseTarget(t *tx) {
+func (w *caseWorkflow) breachCloseTarget(t *transition) {
 	st, dl := w.st, w.st.Clocks.CloseTarget
 	st.CloseTargetBreached = true
 	reason := fmt.Sprintf("close target of %s from opening missed", dl.Duration)
@@ -219,11 +264,12 @@ func (w *caseWorkflow) breachCloseTarget(t *tx) {
 		in.Data.Clock, in.Data.Deadline, in.Data.Reason = tierflow.ClockCloseTarget, timePtr(dl.At), reason
 	})
 	if st.Tier < tierflow.TierExecutive {
-		w.enterTier(t, tierflow.TierExecutive, st.Department, tierflow.EventEscalated, tierflow.SystemActor, "automatic", reason, "", nil)
+		w.handOver(t, handover{to: tierflow.TierExecutive, department: st.Department, event: tierflow.EventEscalated,
+			actor: tierflow.SystemActor, mode: "automatic", reason: reason})
 	}
 }
 
-func (w *caseWorkflow) remindCustomer(t *tx) {
+func (w *caseWorkflow) remindCustomer(t *transition) {
 	c := &w.st.Clocks
 	c.RemindersSent++
 	seq := w.emit(t, tierflow.EventReminderSent, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
@@ -233,7 +279,7 @@ func (w *caseWorkflow) remindCustomer(t *tx) {
 }
 
 // autoResolve ends a case whose customer never answered: resolved and closed, no survey.
-func (w *caseWorkflow) autoResolve(t *tx) {
+func (w *caseWorkflow) autoResolve(t *transition) {
 	st := w.st
 	w.stopClocks()
 	st.Status, st.ResolvedAt = tierflow.StatusResolved, timePtr(t.now)

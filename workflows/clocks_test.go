@@ -49,8 +49,10 @@ func TestAwaitingCustomerPausesTierClocks(t *testing.T) {
 
 	assert.Equal(t, []tierflow.MessageKind{tierflow.MsgEscalated, tierflow.MsgInfoRequest, tierflow.MsgETAChanged},
 		f.customerKinds())
+	// The customer's ETA is the tier's promise from the opening (8h + 24h), moved
+	// by the 10h pause.
 	eta := f.customerOf(tierflow.MsgETAChanged)[0]
-	assert.Equal(t, t0.Add(35*time.Hour), *eta.Data.ETA)
+	assert.Equal(t, t0.Add(42*time.Hour), *eta.Data.ETA)
 	assert.Empty(t, f.eventsOf(tierflow.EventReminderSent))
 	f.checkRecord(t)
 }
@@ -180,8 +182,8 @@ func TestCloseTargetBreachEscalatesToTier4EvenWhenPaused(t *testing.T) {
 	f.checkRecord(t)
 }
 
-// A survey score of 1 reopens the case at tier 3 (in progress), and the survey is
-// then answered; a second answer is refused.
+// A survey score of 1 reopens the case at tier 3 (open: tier 3 must acknowledge),
+// and the survey is then answered; a second answer is refused.
 func TestLowSurveyScoreReopensAtTier3(t *testing.T) {
 	env, f := testEnv(t, t0)
 	decideAt(t, env, time.Hour, tierflow.Decision{Action: tierflow.ActionAcknowledge, Actor: agent})
@@ -194,14 +196,16 @@ func TestLowSurveyScoreReopensAtTier3(t *testing.T) {
 	at(env, 2*time.Hour+day+2*time.Hour, func() {
 		sendUpdateTo(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true}, again)
 	})
+	acked := decideAt(t, env, 2*time.Hour+day+3*time.Hour, tierflow.Decision{Action: tierflow.ActionAcknowledge, Actor: supervisor})
 	closed := decideAt(t, env, 2*day, closeBy(supervisor, "end"))
 	env.ExecuteWorkflow(WorkflowName, input(testPolicy(), testRequest()))
 	result(t, env)
 
 	require.NoError(t, answered.rejected)
+	require.NoError(t, acked.rejected)
 	require.NoError(t, closed.rejected)
 	v := answered.view
-	assert.Equal(t, tierflow.StatusInProgress, v.Status)
+	assert.Equal(t, tierflow.StatusOpen, v.Status)
 	assert.Equal(t, tierflow.TierSupervisor, v.Tier)
 	assert.Equal(t, 1, v.Reopens)
 	assert.Equal(t, 1, v.Escalations)
@@ -210,8 +214,10 @@ func TestLowSurveyScoreReopensAtTier3(t *testing.T) {
 	assert.Equal(t, "owner-t3", *v.Assignee)
 	assert.Equal(t, SurveyAnswered, v.Survey.Status)
 	assert.Equal(t, 1, v.Survey.Score)
-	require.NotNil(t, v.Deadlines.ResolveBy)
-	assert.Equal(t, t0.Add(2*time.Hour+day+time.Hour+24*time.Hour), *v.Deadlines.ResolveBy)
+	require.NotNil(t, v.Deadlines.AcknowledgeBy)
+	assert.Equal(t, t0.Add(2*time.Hour+day+time.Hour+8*time.Hour), *v.Deadlines.AcknowledgeBy)
+	assert.Nil(t, v.Deadlines.ResolveBy, "the resolve clock starts when tier 3 acknowledges")
+	assert.Equal(t, t0.Add(2*time.Hour+day+3*time.Hour+24*time.Hour), *acked.view.Deadlines.ResolveBy)
 
 	require.Error(t, again.rejected)
 	assert.Contains(t, again.rejected.Error(), "already answered")
@@ -241,7 +247,7 @@ func TestReopenPaths(t *testing.T) {
 		result(t, env)
 		require.NoError(t, answered.rejected)
 		assert.Equal(t, tierflow.TierSupervisor, answered.view.Tier)
-		assert.Equal(t, tierflow.StatusInProgress, answered.view.Status)
+		assert.Equal(t, tierflow.StatusOpen, answered.view.Status, "tier 3 must acknowledge")
 	})
 	t.Run("customer reply before the survey", func(t *testing.T) {
 		env, f := testEnv(t, t0)
@@ -262,8 +268,7 @@ func TestReopenPaths(t *testing.T) {
 }
 
 // The resolve clock's 75% warning goes to the owner and the supervisor; the
-// breach escalates one tier up; with no human update for the cadence the customer
-// gets an automatic progress email.
+// breach escalates one tier up, up to tier 4, where the clock starts again.
 func TestResolveWarningBreachAndProgressCadence(t *testing.T) {
 	env, f := testEnv(t, t0)
 	r := testRequest()
@@ -282,23 +287,32 @@ func TestResolveWarningBreachAndProgressCadence(t *testing.T) {
 	assert.Equal(t, t0.Add(9*time.Hour), breaches[0].At)
 	assert.Equal(t, "resolve", breaches[0].Details["clock"])
 	// Tier 2 never acknowledges: 4h later it breaches too, then tier 3, then tier 4
-	// records its breach without a fifth tier, and its clock starts again, so the
-	// executives hear of it at every period until someone acts.
+	// records its breach without a fifth tier, and its clock starts again with a
+	// doubled period (8h, 16h, then a day), so the executives hear of it until
+	// someone acts, a bounded number of times.
 	tiers := []tierflow.Tier{}
 	for _, b := range breaches {
 		tiers = append(tiers, b.Tier)
 	}
 	require.Greater(t, len(tiers), 4, "the tier-4 clock starts again after its breach")
 	assert.Equal(t, []tierflow.Tier{1, 2, 3, 4}, tiers[:4])
+	periods := []time.Duration{}
 	for i := 4; i < len(breaches); i++ {
 		assert.Equal(t, tierflow.TierExecutive, breaches[i].Tier)
-		assert.Equal(t, 4*time.Hour, breaches[i].At.Sub(breaches[i-1].At), "tier 4's 4h acknowledge clock, again")
+		periods = append(periods, breaches[i].At.Sub(breaches[i-1].At))
 	}
+	assert.Equal(t, []time.Duration{8 * time.Hour, 16 * time.Hour, 24 * time.Hour}, periods[:3], "tier 4's 4h acknowledge clock, doubled")
 	last := f.staffOf(tierflow.MsgStaffBreach)
 	assert.Contains(t, last[len(last)-1].Groups, activities.StaffExecutive)
-	updates := f.eventsOf(tierflow.EventCustomerUpdated)
-	require.NotEmpty(t, updates)
-	assert.Equal(t, "automatic progress update", updates[0].Reason)
+	// At tier 4 the customer hears a new ETA whenever theirs has passed; each of
+	// those emails restarts the update cadence, so no "still working on it" email
+	// repeats them.
+	etas := f.customerOf(tierflow.MsgETAChanged)
+	require.NotEmpty(t, etas)
+	for _, m := range etas {
+		require.NotNil(t, m.Data.ETA)
+	}
+	assert.Empty(t, f.customerOf(tierflow.MsgProgressUpdate))
 	f.checkRecord(t)
 }
 

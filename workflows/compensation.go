@@ -13,12 +13,14 @@ const (
 	CompensationApproved = "approved"
 	CompensationPending  = "pending"
 	CompensationRejected = "rejected"
+	// CompensationWithdrawn: the case closed while the amount waited for approval.
+	CompensationWithdrawn = "withdrawn"
 )
 
 // proposeCompensation records an amount within the actor's authority, or asks the
 // lowest tier with that authority to approve it (status awaiting_approval, tier
 // clocks paused, approval clock running).
-func (w *caseWorkflow) proposeCompensation(t *tx, d tierflow.Decision, fill func(*tierflow.CaseEvent)) {
+func (w *caseWorkflow) proposeCompensation(t *transition, d tierflow.Decision, tag eventTag) {
 	st, p := w.st, w.in.Policy
 	seq := st.Seq + 1 // the event below; names the compensation and approval
 	c := tierflow.Compensation{ID: fmt.Sprintf("comp-%d", seq), AmountCents: d.AmountCents, Currency: d.Currency,
@@ -29,7 +31,7 @@ func (w *caseWorkflow) proposeCompensation(t *tx, d tierflow.Decision, fill func
 		st.Compensation = append(st.Compensation, c)
 		w.emit(t, tierflow.EventCompensationOK, d.Actor, func(ev *tierflow.CaseEvent) {
 			ev.Summary, ev.Details = d.Description, details
-			fill(ev)
+			tag(ev)
 		})
 		return
 	}
@@ -45,7 +47,7 @@ func (w *caseWorkflow) proposeCompensation(t *tx, d tierflow.Decision, fill func
 	details["approval_id"], details["required_tier"] = ap.ID, itoa(int(required))
 	w.emit(t, tierflow.EventApprovalRequested, d.Actor, func(ev *tierflow.CaseEvent) {
 		ev.Summary, ev.Details = d.Description, details
-		fill(ev)
+		tag(ev)
 	})
 	w.mailApproval(t, seq)
 	if t.patched(changeETAOnApprovalPause) {
@@ -55,7 +57,7 @@ func (w *caseWorkflow) proposeCompensation(t *tx, d tierflow.Decision, fill func
 
 // startApprovalClock runs the approval clock unless the request is already at the
 // top of the ladder, where it has nowhere to climb.
-func (w *caseWorkflow) startApprovalClock(t *tx) {
+func (w *caseWorkflow) startApprovalClock(t *transition) {
 	ap := w.st.PendingApproval
 	if ap.RequiredTier >= tierflow.TierExecutive {
 		w.st.Clocks.Approval = nil
@@ -68,7 +70,7 @@ func (w *caseWorkflow) startApprovalClock(t *tx) {
 }
 
 // mailApproval emails the approval request to the staff of the required tier.
-func (w *caseWorkflow) mailApproval(t *tx, seq int64) {
+func (w *caseWorkflow) mailApproval(t *transition, seq int64) {
 	ap := *w.st.PendingApproval
 	w.mailStaff(t, seq, tierflow.MsgStaffApproval, []string{activities.StaffTier}, func(in *activities.NotifyStaffInput) {
 		in.Tier = ap.RequiredTier
@@ -78,7 +80,7 @@ func (w *caseWorkflow) mailApproval(t *tx, seq int64) {
 }
 
 // climbApproval moves an expired approval request one tier up.
-func (w *caseWorkflow) climbApproval(t *tx) {
+func (w *caseWorkflow) climbApproval(t *transition) {
 	ap := w.st.PendingApproval
 	from := ap.RequiredTier
 	ap.RequiredTier++
@@ -93,7 +95,7 @@ func (w *caseWorkflow) climbApproval(t *tx) {
 
 // decideApproval grants or refuses the pending compensation; a case waiting on
 // it resumes its tier clocks.
-func (w *caseWorkflow) decideApproval(t *tx, d tierflow.Decision, fill func(*tierflow.CaseEvent)) {
+func (w *caseWorkflow) decideApproval(t *transition, d tierflow.Decision, tag eventTag) {
 	st := w.st
 	ap := st.PendingApproval
 	status, evType := CompensationApproved, tierflow.EventApproved
@@ -117,7 +119,7 @@ func (w *caseWorkflow) decideApproval(t *tx, d tierflow.Decision, fill func(*tie
 		ev.Reason = d.Note
 		ev.Details = map[string]string{"approval_id": ap.ID, "compensation_id": ap.Compensation,
 			"amount_cents": formatInt(ap.AmountCents), "currency": ap.Currency}
-		fill(ev)
+		tag(ev)
 	})
 	if resumed && t.patched(changeETAOnApprovalPause) {
 		w.mailNewETA(t, seq, "The internal approval your case was waiting for has been decided.")
@@ -126,7 +128,7 @@ func (w *caseWorkflow) decideApproval(t *tx, d tierflow.Decision, fill func(*tie
 
 // mailNewETA tells the customer when to expect an answer now (no ETA while the
 // tier clocks stand still); like any update, it restarts the update cadence.
-func (w *caseWorkflow) mailNewETA(t *tx, seq int64, reason string) {
+func (w *caseWorkflow) mailNewETA(t *transition, seq int64, reason string) {
 	w.restartCustomerUpdates(t)
 	paused := w.st.Status.TierClocksPaused()
 	w.mailCustomer(t, seq, tierflow.MsgETAChanged, func(m *tierflow.MessageData) {
@@ -134,5 +136,24 @@ func (w *caseWorkflow) mailNewETA(t *tx, seq int64, reason string) {
 		if paused {
 			m.ETA = nil
 		}
+	})
+}
+
+// withdrawApproval settles the pending approval of a case that ends without a
+// decision on it: the compensation is withdrawn (never offered), the approval
+// clock stops, and the audit log says why.
+func (w *caseWorkflow) withdrawApproval(t *transition, reason string) {
+	st := w.st
+	ap := st.PendingApproval
+	for i := range st.Compensation {
+		if c := &st.Compensation[i]; c.ID == ap.Compensation {
+			c.Status, c.DecidedAt = CompensationWithdrawn, timePtr(t.now)
+		}
+	}
+	st.PendingApproval, st.Clocks.Approval = nil, nil
+	w.emit(t, tierflow.EventApprovalWithdrawn, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
+		ev.Reason = reason
+		ev.Details = map[string]string{"approval_id": ap.ID, "compensation_id": ap.Compensation,
+			"amount_cents": formatInt(ap.AmountCents), "currency": ap.Currency}
 	})
 }

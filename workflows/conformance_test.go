@@ -81,7 +81,8 @@ func TestApprovalPauseAndResumeTellTheCustomer(t *testing.T) {
 	assert.Contains(t, eta[0].Data.Reason, "approval")
 	assert.NotContains(t, eta[0].Data.Reason, "300", "the customer is not told the amount under review")
 	require.NotNil(t, eta[1].Data.ETA)
-	assert.Equal(t, resolveBy, *eta[1].Data.ETA)
+	// The ETA is tier 1's promise from the opening (8h + 24h), moved by the 1h pause.
+	assert.Equal(t, t0.Add(33*time.Hour), *eta[1].Data.ETA)
 	assert.Len(t, f.eventsOf(tierflow.EventRejected), 1)
 	assert.Equal(t, "the voucher is enough", f.eventsOf(tierflow.EventRejected)[0].Reason)
 

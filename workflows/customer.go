@@ -17,7 +17,7 @@ const (
 )
 
 // applyCustomerEvent is the one transition of a validated customer event.
-func (w *caseWorkflow) applyCustomerEvent(t *tx, e tierflow.CustomerEvent) {
+func (w *caseWorkflow) applyCustomerEvent(t *transition, e tierflow.CustomerEvent) {
 	st := w.st
 	st.rememberEvent(e.EventID)
 	actor := e.Source
@@ -61,13 +61,14 @@ func (w *caseWorkflow) applyCustomerEvent(t *tx, e tierflow.CustomerEvent) {
 
 // raiseTo moves the case hierarchically to tier "to" (a resolved case reopens
 // there); a case already there keeps its tier and the tier's staff are told.
-func (w *caseWorkflow) raiseTo(t *tx, actor tierflow.Principal, to tierflow.Tier, reason string) {
+func (w *caseWorkflow) raiseTo(t *transition, actor tierflow.Principal, to tierflow.Tier, reason string) {
 	st := w.st
 	switch {
 	case st.Status == tierflow.StatusResolved:
 		w.reopen(t, actor, reason, to, nil)
 	case to > st.Tier:
-		w.enterTier(t, to, st.Department, tierflow.EventEscalated, actor, string(tierflow.EscalationHierarchical), reason, "", nil)
+		w.handOver(t, handover{to: to, department: st.Department, event: tierflow.EventEscalated, actor: actor,
+			mode: string(tierflow.EscalationHierarchical), reason: reason})
 	default:
 		groups := append(w.ownerOrQueue(), activities.StaffSupervisor)
 		if st.Tier == tierflow.TierExecutive {
@@ -81,7 +82,7 @@ func (w *caseWorkflow) raiseTo(t *tx, actor tierflow.Principal, to tierflow.Tier
 
 // applySurvey records the answer: a good one closes the case, a low score or "not
 // resolved" reopens it at tier 3 or above.
-func (w *caseWorkflow) applySurvey(t *tx, r tierflow.SurveyResponse) {
+func (w *caseWorkflow) applySurvey(t *transition, r tierflow.SurveyResponse) {
 	st, s := w.st, w.st.Survey
 	s.Status, s.Score, s.Comment, s.AnsweredAt = SurveyAnswered, r.Score, r.Comment, timePtr(t.now)
 	s.Resolved = &r.Resolved
@@ -107,7 +108,7 @@ func customerActor(c tierflow.Customer) tierflow.Principal {
 	return tierflow.Principal{ID: "customer:" + c.ID, Role: tierflow.RoleSystem}
 }
 
-func (w *caseWorkflow) sendSurvey(t *tx) {
+func (w *caseWorkflow) sendSurvey(t *transition) {
 	st, s, sp := w.st, w.st.Survey, w.in.Policy.Survey
 	expires := t.now.Add(sp.Expiry.Duration)
 	s.Status, s.SentAt, s.ExpiresAt = SurveySent, timePtr(t.now), &expires
@@ -118,7 +119,7 @@ func (w *caseWorkflow) sendSurvey(t *tx) {
 	w.mailCustomer(t, seq, tierflow.MsgSurvey, func(m *tierflow.MessageData) { m.ETA, m.ExpiresAt = nil, &expires })
 }
 
-func (w *caseWorkflow) remindSurvey(t *tx) {
+func (w *caseWorkflow) remindSurvey(t *transition) {
 	w.st.Clocks.SurveyRemindAt = nil
 	expires := w.st.Survey.ExpiresAt
 	seq := w.emit(t, tierflow.EventReminderSent, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
@@ -127,7 +128,7 @@ func (w *caseWorkflow) remindSurvey(t *tx) {
 	w.mailCustomer(t, seq, tierflow.MsgSurveyReminder, func(m *tierflow.MessageData) { m.ETA, m.ExpiresAt = nil, expires })
 }
 
-func (w *caseWorkflow) expireSurvey(t *tx) {
+func (w *caseWorkflow) expireSurvey(t *transition) {
 	w.st.Survey.Status = SurveyExpired
 	w.st.Clocks.SurveyRemindAt = nil
 	w.st.LastDecision = "survey expired"

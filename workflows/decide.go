@@ -7,125 +7,210 @@ import (
 	"github.com/tierflow/tierflow/activities"
 )
 
-// applyDecision is the one transition of a validated decision.
-func (w *caseWorkflow) applyDecision(t *tx, d tierflow.Decision) {
-	st := w.st
-	st.rememberDecision(d.DecisionID)
-	st.LastDecision = fmt.Sprintf("%s by %s", d.Action, d.Actor.ID)
-	withID := func(ev *tierflow.CaseEvent) {
-		if d.DecisionID != "" {
-			if ev.Details == nil {
-				ev.Details = map[string]string{}
-			}
-			ev.Details["decision_id"] = d.DecisionID
+// decisionTransition is what one decision action changes and emits. The action's
+// declaration (tierflow.ActionSpecs) says which fields it needs, in which statuses
+// it is allowed and who may take it; validateDecision has checked all of that
+// before a transition runs.
+type decisionTransition func(w *caseWorkflow, t *transition, d tierflow.Decision, tag eventTag)
+
+// decisionTransitions holds every decision action's transition (a test checks
+// that each declared action has one).
+var decisionTransitions = map[tierflow.Action]decisionTransition{
+	tierflow.ActionAcknowledge:         (*caseWorkflow).acknowledgeDecision,
+	tierflow.ActionNote:                (*caseWorkflow).noteDecision,
+	tierflow.ActionUpdateCustomer:      (*caseWorkflow).updateCustomerDecision,
+	tierflow.ActionRequestInfo:         (*caseWorkflow).requestInfoDecision,
+	tierflow.ActionEscalate:            (*caseWorkflow).escalateDecision,
+	tierflow.ActionTransfer:            (*caseWorkflow).transferDecision,
+	tierflow.ActionReassign:            (*caseWorkflow).reassignDecision,
+	tierflow.ActionProposeCompensation: (*caseWorkflow).proposeCompensation,
+	tierflow.ActionApprove:             (*caseWorkflow).decideApproval,
+	tierflow.ActionReject:              (*caseWorkflow).decideApproval,
+	tierflow.ActionResolve:             (*caseWorkflow).resolveDecision,
+	tierflow.ActionReopen:              (*caseWorkflow).reopenDecision,
+	tierflow.ActionClose:               (*caseWorkflow).closeDecision,
+}
+
+// eventTag marks the events a decision causes with its decision ID.
+type eventTag func(*tierflow.CaseEvent)
+
+func tagFor(d tierflow.Decision) eventTag {
+	return func(ev *tierflow.CaseEvent) {
+		if d.DecisionID == "" {
+			return
 		}
-	}
-	switch d.Action {
-	case tierflow.ActionAcknowledge:
-		w.acknowledge(t, d.Actor.ID)
-		w.emit(t, tierflow.EventAcknowledged, d.Actor, withID)
-	case tierflow.ActionNote:
-		w.emit(t, tierflow.EventNote, d.Actor, func(ev *tierflow.CaseEvent) { ev.Summary = d.Text; withID(ev) })
-	case tierflow.ActionUpdateCustomer:
-		w.restartCustomerUpdates(t)
-		seq := w.emit(t, tierflow.EventCustomerUpdated, d.Actor, func(ev *tierflow.CaseEvent) { ev.CustomerMessage = d.Message; withID(ev) })
-		w.mailCustomer(t, seq, tierflow.MsgProgressUpdate, func(m *tierflow.MessageData) { m.Text = d.Message })
-	case tierflow.ActionRequestInfo:
-		w.pause(t, tierflow.StatusAwaitingCustomer)
-		st.Clocks.InfoRequestedAt, st.Clocks.RemindersSent = timePtr(t.now), 0
-		st.Clocks.CustomerUpdate = nil
-		seq := w.emit(t, tierflow.EventInfoRequested, d.Actor, func(ev *tierflow.CaseEvent) { ev.CustomerMessage = d.Message; withID(ev) })
-		w.mailCustomer(t, seq, tierflow.MsgInfoRequest, func(m *tierflow.MessageData) { m.Text = d.Message })
-	case tierflow.ActionEscalate:
-		to, dept := st.Tier+1, st.Department
-		if d.Mode == tierflow.EscalationFunctional {
-			to = tierflow.TierSpecialist
+		if ev.Details == nil {
+			ev.Details = map[string]string{}
 		}
-		if d.Department != "" {
-			dept = d.Department
-		}
-		w.enterTier(t, to, dept, tierflow.EventEscalated, d.Actor, string(d.Mode), d.Reason, d.Summary, withID)
-	case tierflow.ActionTransfer:
-		w.enterTier(t, st.Tier, d.Department, tierflow.EventTransferred, d.Actor, "transfer", d.Reason, d.Summary, withID)
-	case tierflow.ActionReassign:
-		st.Assignee = d.Assignee
-		seq := w.emit(t, tierflow.EventReassigned, d.Actor, func(ev *tierflow.CaseEvent) {
-			ev.Reason = d.Reason
-			ev.Details = map[string]string{"assignee": d.Assignee}
-			withID(ev)
-		})
-		w.mailStaff(t, seq, tierflow.MsgStaffAssignment, []string{activities.StaffOwner}, func(in *activities.NotifyStaffInput) {
-			in.Data.Reason = "reassigned by " + d.Actor.ID
-		})
-	case tierflow.ActionProposeCompensation:
-		w.proposeCompensation(t, d, withID)
-	case tierflow.ActionApprove, tierflow.ActionReject:
-		w.decideApproval(t, d, withID)
-	case tierflow.ActionResolve:
-		w.resolve(t, d, withID)
-	case tierflow.ActionReopen:
-		w.reopen(t, d.Actor, d.Reason, st.Tier, withID)
-	case tierflow.ActionClose:
-		w.closeCase(t, d.Actor, d.Reason, withID)
+		ev.Details["decision_id"] = d.DecisionID
 	}
 }
 
+// applyDecision is the one transition of a validated decision.
+func (w *caseWorkflow) applyDecision(t *transition, d tierflow.Decision) {
+	w.st.rememberDecision(d.DecisionID)
+	w.st.LastDecision = fmt.Sprintf("%s by %s", d.Action, d.Actor.ID)
+	decisionTransitions[d.Action](w, t, d, tagFor(d))
+}
+
+func (w *caseWorkflow) acknowledgeDecision(t *transition, d tierflow.Decision, tag eventTag) {
+	w.acknowledge(t, d.Actor.ID)
+	w.emit(t, tierflow.EventAcknowledged, d.Actor, tag)
+}
+
+func (w *caseWorkflow) noteDecision(t *transition, d tierflow.Decision, tag eventTag) {
+	w.emit(t, tierflow.EventNote, d.Actor, func(ev *tierflow.CaseEvent) { ev.Summary = d.Text; tag(ev) })
+}
+
+func (w *caseWorkflow) updateCustomerDecision(t *transition, d tierflow.Decision, tag eventTag) {
+	w.restartCustomerUpdates(t)
+	seq := w.emit(t, tierflow.EventCustomerUpdated, d.Actor, func(ev *tierflow.CaseEvent) { ev.CustomerMessage = d.Message; tag(ev) })
+	w.mailCustomer(t, seq, tierflow.MsgProgressUpdate, func(m *tierflow.MessageData) { m.Text = d.Message })
+}
+
+func (w *caseWorkflow) requestInfoDecision(t *transition, d tierflow.Decision, tag eventTag) {
+	st := w.st
+	w.pause(t, tierflow.StatusAwaitingCustomer)
+	st.Clocks.InfoRequestedAt, st.Clocks.RemindersSent = timePtr(t.now), 0
+	st.Clocks.CustomerUpdate = nil
+	seq := w.emit(t, tierflow.EventInfoRequested, d.Actor, func(ev *tierflow.CaseEvent) { ev.CustomerMessage = d.Message; tag(ev) })
+	w.mailCustomer(t, seq, tierflow.MsgInfoRequest, func(m *tierflow.MessageData) { m.Text = d.Message })
+}
+
+func (w *caseWorkflow) escalateDecision(t *transition, d tierflow.Decision, tag eventTag) {
+	to, dept := w.st.Tier+1, w.st.Department
+	if d.Mode == tierflow.EscalationFunctional {
+		to = tierflow.TierSpecialist
+	}
+	if d.Department != "" {
+		dept = d.Department
+	}
+	w.handOver(t, handover{to: to, department: dept, event: tierflow.EventEscalated, actor: d.Actor,
+		mode: string(d.Mode), reason: d.Reason, summary: d.Summary, tag: tag})
+}
+
+func (w *caseWorkflow) transferDecision(t *transition, d tierflow.Decision, tag eventTag) {
+	w.handOver(t, handover{to: w.st.Tier, department: d.Department, event: tierflow.EventTransferred, actor: d.Actor,
+		mode: "transfer", reason: d.Reason, summary: d.Summary, tag: tag})
+}
+
+func (w *caseWorkflow) reassignDecision(t *transition, d tierflow.Decision, tag eventTag) {
+	w.st.Assignee = d.Assignee
+	seq := w.emit(t, tierflow.EventReassigned, d.Actor, func(ev *tierflow.CaseEvent) {
+		ev.Reason = d.Reason
+		ev.Details = map[string]string{"assignee": d.Assignee}
+		tag(ev)
+	})
+	w.mailStaff(t, seq, tierflow.MsgStaffAssignment, []string{activities.StaffOwner}, func(in *activities.NotifyStaffInput) {
+		in.Data.Reason = "reassigned by " + d.Actor.ID
+	})
+}
+
+func (w *caseWorkflow) resolveDecision(t *transition, d tierflow.Decision, tag eventTag) {
+	w.resolve(t, d, tag)
+}
+
+func (w *caseWorkflow) reopenDecision(t *transition, d tierflow.Decision, tag eventTag) {
+	w.reopen(t, d.Actor, d.Reason, w.st.Tier, tag)
+}
+
+func (w *caseWorkflow) closeDecision(t *transition, d tierflow.Decision, tag eventTag) {
+	w.closeCase(t, d.Actor, d.Reason, tag)
+}
+
 // acknowledge makes owner the owner: the acknowledge clock stops, the resolve clock starts.
-func (w *caseWorkflow) acknowledge(t *tx, owner string) {
+func (w *caseWorkflow) acknowledge(t *transition, owner string) {
 	st := w.st
 	st.Assignee, st.Acknowledged, st.Status = owner, true, tierflow.StatusInProgress
 	st.Clocks.Acknowledge, st.Clocks.AcknowledgeWarned = nil, false
 	w.startResolveClock(t)
 }
 
-func (w *caseWorkflow) startResolveClock(t *tx) {
+func (w *caseWorkflow) startResolveClock(t *transition) {
 	dl := w.in.Policy.TierDeadline(tierflow.ClockResolve, w.in.Request.Priority, w.st.Tier, t.now)
-	w.st.Clocks.Resolve, w.st.Clocks.ResolveWarned = &dl, false
+	w.st.Clocks.Resolve, w.st.Clocks.ResolveWarned, w.st.Clocks.Repeats = &dl, false, 0
+}
+
+// startAnswerClock makes the tier's resolution promise the customer's ETA: the
+// tier's acknowledge time (unless acknowledged) plus its resolve time, from now.
+func (w *caseWorkflow) startAnswerClock(t *transition) {
+	dl := w.in.Policy.AnswerDeadline(w.in.Request.Priority, w.st.Tier, w.st.Acknowledged, t.now)
+	w.st.Clocks.Answer = &dl
 }
 
 // restartCustomerUpdates starts the update cadence again from now.
-func (w *caseWorkflow) restartCustomerUpdates(t *tx) {
+func (w *caseWorkflow) restartCustomerUpdates(t *transition) {
 	dl := w.in.Policy.CustomerUpdateDeadline(w.in.Request.Priority, t.now)
 	w.st.Clocks.CustomerUpdate = &dl
 }
 
-// enterTier hands the case to a tier and department: the new tier must acknowledge
-// (status open, a fresh acknowledge clock), any wait on the customer ends, the
-// directory proposes an owner, the customer is told who handles it and by when.
-// A pending approval stays pending with its own clock.
-func (w *caseWorkflow) enterTier(t *tx, to tierflow.Tier, dept, eventType string, actor tierflow.Principal,
-	mode, reason, summary string, fill func(*tierflow.CaseEvent)) {
+// handover is one hand-over of the case to a tier and department.
+type handover struct {
+	to         tierflow.Tier
+	department string
+	event      string // EventEscalated or EventTransferred
+	actor      tierflow.Principal
+	mode       string // functional, hierarchical, automatic, transfer, reopen
+	reason     string
+	summary    string
+	tag        eventTag
+	// customerKind is the email that tells the customer who handles the case now
+	// and by when (MsgEscalated unless set).
+	customerKind tierflow.MessageKind
+}
+
+// handOver gives the case to a tier and department: the tier must acknowledge
+// (status open, a fresh acknowledge clock and answer promise), any wait on the
+// customer ends, the customer is told who handles the case and by when, and the
+// directory proposes an owner, who is told. A pending approval stays pending
+// with its own clock, and whoever it was sent to may still decide it; the event
+// says so.
+func (w *caseWorkflow) handOver(t *transition, h handover) {
 	st := w.st
 	from := st.Tier
-	if to > from {
+	if h.to > from {
 		st.Escalations++
 	}
-	st.Tier, st.Department = to, dept
+	st.Tier, st.Department = h.to, h.department
 	st.Status, st.ResumeStatus, st.PausedAt = tierflow.StatusOpen, "", nil
 	st.Assignee, st.Acknowledged = "", false
 	st.Clocks.InfoRequestedAt, st.Clocks.RemindersSent = nil, 0
-	ack := w.in.Policy.TierDeadline(tierflow.ClockAcknowledge, w.in.Request.Priority, to, t.now)
+	ack := w.in.Policy.TierDeadline(tierflow.ClockAcknowledge, w.in.Request.Priority, h.to, t.now)
 	st.Clocks.Acknowledge, st.Clocks.AcknowledgeWarned = &ack, false
-	st.Clocks.Resolve, st.Clocks.ResolveWarned = nil, false
+	st.Clocks.Resolve, st.Clocks.ResolveWarned, st.Clocks.Repeats = nil, false, 0
+	w.startAnswerClock(t)
 	// The email below tells the customer who handles the case and by when: it
 	// counts as an update, so the cadence starts again from it.
 	if st.Clocks.CustomerUpdate == nil || t.patched(changeCadenceOnEveryEmail) {
 		w.restartCustomerUpdates(t)
 	}
-	seq := w.emit(t, eventType, actor, func(ev *tierflow.CaseEvent) {
-		ev.FromTier, ev.Reason, ev.Summary = from, reason, summary
-		ev.CustomerMessage = w.toldEscalated()
-		ev.Details = map[string]string{"mode": mode}
-		if fill != nil {
-			fill(ev)
+	seq := w.emit(t, h.event, h.actor, func(ev *tierflow.CaseEvent) {
+		ev.FromTier, ev.Reason, ev.Summary = from, h.reason, h.summary
+		ev.CustomerMessage = w.toldWhoAndWhen()
+		ev.Details = map[string]string{"mode": h.mode}
+		if ap := st.PendingApproval; ap != nil {
+			ev.Details["approval_id"] = ap.ID
+			ev.Details["approval"] = fmt.Sprintf("still pending: %s for tier %d or above to decide", money(ap.AmountCents, ap.Currency), ap.RequiredTier)
+		}
+		if h.tag != nil {
+			h.tag(ev)
 		}
 	})
-	w.mailCustomer(t, seq, tierflow.MsgEscalated, nil)
-	t.assign, t.assignReason = true, fmt.Sprintf("%s from tier %d: %s", eventType, from, reason)
+	kind := h.customerKind
+	if kind == "" {
+		kind = tierflow.MsgEscalated
+	}
+	w.mailCustomer(t, seq, kind, nil)
+	reason := fmt.Sprintf("%s from tier %d: %s", h.event, from, h.reason)
+	if ap := st.PendingApproval; ap != nil {
+		reason += fmt.Sprintf(" (approval %s of %s still pending)", ap.ID, money(ap.AmountCents, ap.Currency))
+	}
+	w.assignOwner(t, reason)
 }
 
-// toldEscalated is the gist of the "escalated" email, for the audit log.
-func (w *caseWorkflow) toldEscalated() string {
+// toldWhoAndWhen is the gist of the email that tells the customer who handles
+// the case and when to expect an answer, for the audit log.
+func (w *caseWorkflow) toldWhoAndWhen() string {
 	msg := fmt.Sprintf("Your case is handled by %s (tier %d)", w.in.Policy.TierPolicy(w.st.Tier).Team, w.st.Tier)
 	if eta := w.st.eta(); eta != nil {
 		msg += "; expect an answer by " + eta.UTC().Format("2006-01-02 15:04 MST")
@@ -134,7 +219,7 @@ func (w *caseWorkflow) toldEscalated() string {
 }
 
 // pause stops the tier clocks and moves to a waiting status.
-func (w *caseWorkflow) pause(t *tx, status tierflow.Status) {
+func (w *caseWorkflow) pause(t *transition, status tierflow.Status) {
 	st := w.st
 	if st.PausedAt == nil {
 		st.PausedAt = timePtr(t.now)
@@ -145,11 +230,12 @@ func (w *caseWorkflow) pause(t *tx, status tierflow.Status) {
 	st.Status = status
 }
 
-// resume restarts the tier clocks: each deadline moves by the time it stood still.
-func (w *caseWorkflow) resume(t *tx) {
+// resume restarts the tier clocks and the answer promise: each deadline moves by
+// the time it stood still.
+func (w *caseWorkflow) resume(t *transition) {
 	st := w.st
 	if st.PausedAt != nil {
-		for _, dl := range []*tierflow.Deadline{st.Clocks.Acknowledge, st.Clocks.Resolve} {
+		for _, dl := range []*tierflow.Deadline{st.Clocks.Acknowledge, st.Clocks.Resolve, st.Clocks.Answer} {
 			if dl == nil {
 				continue
 			}
@@ -172,7 +258,7 @@ func (w *caseWorkflow) resume(t *tx) {
 }
 
 // resolve sends the resolution and schedules the survey.
-func (w *caseWorkflow) resolve(t *tx, d tierflow.Decision, fill func(*tierflow.CaseEvent)) {
+func (w *caseWorkflow) resolve(t *transition, d tierflow.Decision, tag eventTag) {
 	st := w.st
 	st.Status, st.ResolvedAt, st.Resolution = tierflow.StatusResolved, timePtr(t.now), d.Resolution
 	w.stopClocks()
@@ -182,7 +268,7 @@ func (w *caseWorkflow) resolve(t *tx, d tierflow.Decision, fill func(*tierflow.C
 	seq := w.emit(t, tierflow.EventResolved, d.Actor, func(ev *tierflow.CaseEvent) {
 		ev.Summary, ev.CustomerMessage = d.Explanation, d.Resolution
 		ev.Details = map[string]string{"apology": fmt.Sprint(apology)}
-		fill(ev)
+		tag(ev)
 	})
 	w.mailCustomer(t, seq, tierflow.MsgResolution, func(m *tierflow.MessageData) {
 		m.Resolution, m.Explanation, m.Apology, m.ETA = d.Resolution, d.Explanation, apology, nil
@@ -193,8 +279,8 @@ func (w *caseWorkflow) resolve(t *tx, d tierflow.Decision, fill func(*tierflow.C
 // stopClocks stops every clock of an active case (resolution or closure).
 func (w *caseWorkflow) stopClocks() {
 	c := &w.st.Clocks
-	c.Acknowledge, c.Resolve, c.CustomerUpdate, c.Approval = nil, nil, nil, nil
-	c.InfoRequestedAt, c.RemindersSent = nil, 0
+	c.Acknowledge, c.Resolve, c.CustomerUpdate, c.Approval, c.Answer = nil, nil, nil, nil, nil
+	c.InfoRequestedAt, c.RemindersSent, c.Repeats = nil, 0, 0
 	w.st.PausedAt, w.st.ResumeStatus = nil, ""
 }
 
@@ -208,36 +294,58 @@ func (w *caseWorkflow) approvedCompensation() []tierflow.Compensation {
 	return out
 }
 
-// reopen brings a resolved case back to in_progress at tier "at" or higher; a
-// survey not yet answered is cancelled.
-func (w *caseWorkflow) reopen(t *tx, actor tierflow.Principal, reason string, at tierflow.Tier, fill func(*tierflow.CaseEvent)) {
-	st := w.st
-	if s := st.Survey; s != nil && (s.Status == SurveyScheduled || s.Status == SurveySent) {
+// cancelSurvey stops a survey not yet answered (the case reopened or closed).
+func (w *caseWorkflow) cancelSurvey() {
+	if s := w.st.Survey; s != nil && (s.Status == SurveyScheduled || s.Status == SurveySent) {
 		s.Status = SurveyCancelled
 	}
-	st.Clocks.SurveyRemindAt = nil
+	w.st.Clocks.SurveyRemindAt = nil
+}
+
+// reopen brings a resolved case back at tier "at" or higher; a survey not yet
+// answered is cancelled. At the same tier the owner takes it up again
+// (in_progress, a fresh resolve clock). At a higher tier it is an escalation: the
+// new tier must acknowledge, an owner is proposed and told, and the customer
+// hears who handles the case now and by when.
+func (w *caseWorkflow) reopen(t *transition, actor tierflow.Principal, reason string, at tierflow.Tier, tag eventTag) {
+	st := w.st
+	w.cancelSurvey()
 	st.Reopens++
 	st.ResolvedAt = nil
 	from := st.Tier
+	if at > from && t.patched(changeReopenHigherIsEscalation) {
+		st.Status = tierflow.StatusInProgress // until the hand-over below opens it at the new tier
+		w.emit(t, tierflow.EventReopened, actor, func(ev *tierflow.CaseEvent) {
+			ev.Reason, ev.FromTier = reason, from
+			if tag != nil {
+				tag(ev)
+			}
+		})
+		w.handOver(t, handover{to: at, department: st.Department, event: tierflow.EventEscalated, actor: actor,
+			mode: "reopen", reason: reason, customerKind: tierflow.MsgReopened})
+		return
+	}
 	if at > from {
 		st.Tier, st.Escalations, st.Assignee = at, st.Escalations+1, ""
 	}
 	st.Status, st.Acknowledged = tierflow.StatusInProgress, true
 	w.startResolveClock(t)
+	w.startAnswerClock(t)
 	w.restartCustomerUpdates(t)
 	seq := w.emit(t, tierflow.EventReopened, actor, func(ev *tierflow.CaseEvent) {
 		ev.Reason, ev.FromTier = reason, from
-		if fill != nil {
-			fill(ev)
+		if tag != nil {
+			tag(ev)
 		}
 	})
 	w.mailCustomer(t, seq, tierflow.MsgReopened, nil)
 	if at > from {
+		// Histories from before changeReopenHigherIsEscalation.
 		w.emit(t, tierflow.EventEscalated, actor, func(ev *tierflow.CaseEvent) {
 			ev.FromTier, ev.Reason = from, reason
 			ev.Details = map[string]string{"mode": "reopen"}
 		})
-		t.assign, t.assignReason = true, "reopened at tier "+itoa(int(at))+": "+reason
+		w.assignOwner(t, "reopened at tier "+itoa(int(at))+": "+reason)
 		return
 	}
 	w.mailStaff(t, seq, tierflow.MsgStaffAssignment, w.ownerOrQueue(), func(in *activities.NotifyStaffInput) {
@@ -252,19 +360,20 @@ func (w *caseWorkflow) ownerOrQueue() []string {
 	return []string{activities.StaffQueue}
 }
 
-// closeCase ends the case without (further) survey.
-func (w *caseWorkflow) closeCase(t *tx, actor tierflow.Principal, reason string, fill func(*tierflow.CaseEvent)) {
+// closeCase ends the case without (further) survey. A pending approval is settled
+// first: withdrawn, recorded and visible in the compensation list.
+func (w *caseWorkflow) closeCase(t *transition, actor tierflow.Principal, reason string, tag eventTag) {
 	st := w.st
-	if s := st.Survey; s != nil && (s.Status == SurveyScheduled || s.Status == SurveySent) {
-		s.Status = SurveyCancelled
+	if st.PendingApproval != nil && t.patched(changeSettleApprovalOnClose) {
+		w.withdrawApproval(t, "the case was closed: "+reason)
 	}
-	st.Clocks.SurveyRemindAt = nil
+	w.cancelSurvey()
 	w.stopClocks()
 	st.Status, st.ClosedAt = tierflow.StatusClosed, timePtr(t.now)
 	w.emit(t, tierflow.EventClosed, actor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = reason
-		if fill != nil {
-			fill(ev)
+		if tag != nil {
+			tag(ev)
 		}
 	})
 }

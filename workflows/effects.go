@@ -33,38 +33,39 @@ func activityCtx(ctx workflow.Context, summary string) workflow.Context {
 	})
 }
 
-// tx is one transition: the events it appends and the side effects it asks for.
-// Handlers and the main loop build a tx under the mutex and commit it.
-type tx struct {
+// transition is one change of the case: the events that describe it and the
+// emails it sends, gathered while the state changes under the mutex, then
+// handed to commit, which records the events and starts the emails. Everything
+// a change does is written in its transition function; commit adds nothing.
+type transition struct {
 	ctx    workflow.Context
 	now    time.Time
 	events []tierflow.CaseEvent
 	mails  []mail
-	// assign asks AssignOwner for the current tier and department before recording.
-	assign       bool
-	assignReason string
 }
 
-// mail is one customer or staff notification of a tx.
+// mail is one customer or staff notification of a transition.
 type mail struct {
 	summary  string
 	customer *activities.NotifyCustomerInput
 	staff    *activities.NotifyStaffInput
 }
 
-func (w *caseWorkflow) begin(ctx workflow.Context) *tx { return &tx{ctx: ctx, now: workflow.Now(ctx)} }
+func (w *caseWorkflow) begin(ctx workflow.Context) *transition {
+	return &transition{ctx: ctx, now: workflow.Now(ctx)}
+}
 
 // patched reports whether the change changeID (see "Versioning" in doc.go) applies
 // to this run: always for new runs, never when replaying a history recorded before
 // it. Call it only where the behaviour differs, so a run pays its marker only when
 // it gets there.
-func (t *tx) patched(changeID string) bool {
+func (t *transition) patched(changeID string) bool {
 	return workflow.GetVersion(t.ctx, changeID, workflow.DefaultVersion, 1) == 1
 }
 
 // emit appends an event stamped with the state as it is now (call it after the
 // state change it describes) and returns its sequence number.
-func (w *caseWorkflow) emit(t *tx, typ string, actor tierflow.Principal, fill func(*tierflow.CaseEvent)) int64 {
+func (w *caseWorkflow) emit(t *transition, typ string, actor tierflow.Principal, fill func(*tierflow.CaseEvent)) int64 {
 	w.st.Seq++
 	ev := tierflow.CaseEvent{CaseID: w.st.CaseID, Seq: w.st.Seq, Type: typ, At: t.now, Actor: actor,
 		Tier: w.st.Tier, Status: w.st.Status, Department: w.st.Department}
@@ -81,7 +82,36 @@ func (w *caseWorkflow) messageData() tierflow.MessageData {
 	r := w.in.Request
 	return tierflow.MessageData{CaseID: w.st.CaseID, Reference: r.ExternalID, Subject: r.Subject,
 		CustomerName: r.Customer.Name, Locale: r.Customer.Locale, Tier: w.st.Tier, TierName: tp.Name,
-		Team: tp.Team, Department: w.st.Department, ETA: w.st.eta()}
+		Team: tp.Team, Department: w.st.Department, ETA: w.st.eta(), AnswerWithin: w.answerWithin(),
+		WaitingFor: w.waitingFor()}
+}
+
+// answerWithin is how long the answer will take once a paused case stops waiting:
+// what remained of the customer's promise when the clocks stopped.
+func (w *caseWorkflow) answerWithin() string {
+	st := w.st
+	if !st.Status.TierClocksPaused() || st.PausedAt == nil {
+		return ""
+	}
+	promise := st.Clocks.Answer
+	if promise == nil {
+		promise = st.Clocks.Resolve
+	}
+	if promise == nil {
+		return ""
+	}
+	return w.in.Policy.RemainingSpan(*promise, *st.PausedAt)
+}
+
+// waitingFor names what a paused case waits for ("customer", "approval").
+func (w *caseWorkflow) waitingFor() string {
+	switch w.st.Status {
+	case tierflow.StatusAwaitingCustomer:
+		return "customer"
+	case tierflow.StatusAwaitingApproval:
+		return "approval"
+	}
+	return ""
 }
 
 func (w *caseWorkflow) key(seq int64, kind tierflow.MessageKind) string {
@@ -89,7 +119,7 @@ func (w *caseWorkflow) key(seq int64, kind tierflow.MessageKind) string {
 }
 
 // mailCustomer queues a customer email caused by event seq.
-func (w *caseWorkflow) mailCustomer(t *tx, seq int64, kind tierflow.MessageKind, edit func(*tierflow.MessageData)) {
+func (w *caseWorkflow) mailCustomer(t *transition, seq int64, kind tierflow.MessageKind, edit func(*tierflow.MessageData)) {
 	data := w.messageData()
 	if edit != nil {
 		edit(&data)
@@ -104,7 +134,7 @@ func (w *caseWorkflow) mailCustomer(t *tx, seq int64, kind tierflow.MessageKind,
 }
 
 // mailStaff queues a staff email caused by event seq to the recipient groups.
-func (w *caseWorkflow) mailStaff(t *tx, seq int64, kind tierflow.MessageKind, groups []string, edit func(*activities.NotifyStaffInput)) {
+func (w *caseWorkflow) mailStaff(t *transition, seq int64, kind tierflow.MessageKind, groups []string, edit func(*activities.NotifyStaffInput)) {
 	in := &activities.NotifyStaffInput{Key: w.key(seq, kind), CaseID: w.st.CaseID, Kind: kind, Groups: groups,
 		Tier: w.st.Tier, Department: w.st.Department, AssigneeID: w.st.Assignee, Queues: w.queues(),
 		Data: w.messageData()}
@@ -131,15 +161,14 @@ func (w *caseWorkflow) queues() map[tierflow.Tier]string {
 	return q
 }
 
-// commit runs the tx's side effects: AssignOwner (when asked), then RecordTransition
-// and the notifications in parallel. It returns once the transition is recorded;
-// emails finish in the background (the workflow waits for them before it ends).
-func (w *caseWorkflow) commit(ctx workflow.Context, t *tx) {
+// commit records what the transition emitted (RecordTransition: its events and
+// the new view) and starts its emails, in parallel; it shows the new state to
+// operators (search attributes, current details). It returns once the
+// transition is recorded; emails finish in the background (the workflow waits
+// for them before it ends).
+func (w *caseWorkflow) commit(ctx workflow.Context, t *transition) {
 	if len(t.events) == 0 {
 		return
-	}
-	if t.assign {
-		w.assignOwner(ctx, t)
 	}
 	view := w.view(ctx)
 	w.publish(ctx, view)
@@ -205,10 +234,13 @@ func (w *caseWorkflow) recordNotificationFailure(ctx workflow.Context, key strin
 	w.commit(ctx, t)
 }
 
-// assignOwner asks the staff directory for the tier's proposed owner. It is a local
-// activity (a quick read; one marker event instead of a round trip) and never holds
-// a case up: when the directory cannot answer, the tier's queue owns the case.
-func (w *caseWorkflow) assignOwner(ctx workflow.Context, t *tx) {
+// assignOwner asks the staff directory for the tier's proposed owner, records it
+// (an assigned event) and tells the owner or the tier's queue. It is a local
+// activity (a quick read; one marker event instead of a round trip), run inside
+// the transition that hands the case over, and never holds a case up: when the
+// directory cannot answer, the tier's queue owns the case.
+func (w *caseWorkflow) assignOwner(t *transition, reason string) {
+	ctx := t.ctx
 	tp := w.in.Policy.TierPolicy(w.st.Tier)
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout:    10 * time.Second,
@@ -229,7 +261,7 @@ func (w *caseWorkflow) assignOwner(ctx workflow.Context, t *tx) {
 		owner = "queue " + tp.Queue
 	}
 	seq := w.emit(t, tierflow.EventAssigned, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
-		ev.Reason = t.assignReason
+		ev.Reason = reason
 		ev.Details = map[string]string{"assignee": res.AssigneeID, "owner": owner}
 	})
 	groups := []string{activities.StaffQueue}
@@ -237,7 +269,7 @@ func (w *caseWorkflow) assignOwner(ctx workflow.Context, t *tx) {
 		groups = []string{activities.StaffOwner}
 	}
 	w.mailStaff(t, seq, tierflow.MsgStaffAssignment, groups, func(in *activities.NotifyStaffInput) {
-		in.Data.Reason = t.assignReason
+		in.Data.Reason = reason
 	})
 }
 

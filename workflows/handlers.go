@@ -37,7 +37,11 @@ func (w *caseWorkflow) decisionSignal(ctx workflow.Context, d tierflow.Decision)
 		return
 	}
 	t := w.begin(ctx)
-	if err := w.validateDecision(d); err != nil {
+	err := w.validateDecision(d)
+	if err == nil && w.approvalOutsideCaseTier(d) && !t.patched(changeApprovalByAuthority) {
+		err = tierflow.Errorf(tierflow.CodeForbidden, "an actor at tier %d cannot decide for a tier %d case", actorTier(d.Actor), w.st.Tier)
+	}
+	if err != nil {
 		w.recordRejection(t, d.Actor, err, map[string]string{"message": "decision", "action": string(d.Action),
 			"decision_id": d.DecisionID})
 	} else {
@@ -99,7 +103,7 @@ func (w *caseWorkflow) surveyUpdate(ctx workflow.Context, r tierflow.SurveyRespo
 }
 
 // recordRejection writes an invalid signal into the audit log instead of failing.
-func (w *caseWorkflow) recordRejection(t *tx, actor tierflow.Principal, err error, details map[string]string) {
+func (w *caseWorkflow) recordRejection(t *transition, actor tierflow.Principal, err error, details map[string]string) {
 	w.emit(t, tierflow.EventDecisionRejected, actor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = err.Error()
 		ev.Details = details

@@ -90,7 +90,7 @@ func TestFullLifecycle(t *testing.T) {
 	esc2 := f.customerOf(tierflow.MsgEscalated)[1]
 	assert.Equal(t, "our specialists", esc2.Data.Team)
 	require.NotNil(t, esc2.Data.ETA)
-	assert.Equal(t, t0.Add(20*time.Minute+8*time.Hour), *esc2.Data.ETA)
+	assert.Equal(t, t0.Add(20*time.Minute+8*time.Hour+24*time.Hour), *esc2.Data.ETA, "tier 2's promise: 8h + 24h")
 	sv := f.customerOf(tierflow.MsgSurvey)[0]
 	require.NotNil(t, sv.Data.ExpiresAt)
 	assert.Equal(t, t0.Add(time.Hour+day+14*day), *sv.Data.ExpiresAt)
@@ -144,12 +144,12 @@ func TestAcknowledgeBreachEscalatesAtTheExactBusinessInstant(t *testing.T) {
 	breachMail := f.staffOf(tierflow.MsgStaffBreach)
 	require.Len(t, breachMail, 1)
 	assert.Equal(t, tierflow.Tier(1), breachMail[0].Tier)
-	// The customer hears who handles the case now and a new ETA: 8 business hours
-	// from Monday 15:00 is Tuesday 15:00.
+	// The customer hears who handles the case now and a new ETA, tier 2's promise:
+	// 8 + 24 business hours from Monday 15:00 is Friday 15:00.
 	esc2 := f.customerOf(tierflow.MsgEscalated)
 	require.Len(t, esc2, 2)
 	require.NotNil(t, esc2[1].Data.ETA)
-	assert.Equal(t, time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC), esc2[1].Data.ETA.UTC())
+	assert.Equal(t, time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC), esc2[1].Data.ETA.UTC())
 	f.checkRecord(t)
 }
 

@@ -138,7 +138,7 @@ func StartOptions(caseID string, req tierflow.OpenCaseRequest, policy tierflow.P
 		StaticSummary:         StaticSummary(req),
 		StaticDetails:         StaticDetails(caseID, req, policy),
 		TypedSearchAttributes: temporal.NewSearchAttributes(sa...),
-		Memo: map[string]any{"case_id": caseID, "policy": policy.Name + "@" + policy.Version,
+		Memo: map[string]any{"case_id": caseID, "summary": StaticSummary(req), "policy": policy.Name + "@" + policy.Version,
 			"crm_url": req.CRMURL},
 	}
 }

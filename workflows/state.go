@@ -65,6 +65,14 @@ type Clocks struct {
 	ResolveWarned     bool               `json:"resolve_warned,omitempty"`
 	CustomerUpdate    *tierflow.Deadline `json:"customer_update,omitempty"`
 	Approval          *tierflow.Deadline `json:"approval,omitempty"`
+	// Answer is the customer's ETA: the resolution promise the policy makes for
+	// the tier (its acknowledge and resolve times from the hand-over). It pauses
+	// with the tier clocks and fires nothing: at tiers 1-3 a missed tier clock
+	// escalates first; at tier 4 a breach renews it and tells the customer.
+	Answer *tierflow.Deadline `json:"answer,omitempty"`
+	// Repeats counts the times the running tier-4 clock was started again after
+	// a breach; each repeat doubles its period (see Policy.RepeatDeadline).
+	Repeats int `json:"repeats,omitempty"`
 	// CloseTarget never pauses; it stops counting once the case is resolved.
 	CloseTarget       tierflow.Deadline `json:"close_target"`
 	CloseTargetWarned bool              `json:"close_target_warned,omitempty"`
@@ -118,14 +126,20 @@ func remember(ids []string, id string) []string {
 // slaBreached reports whether any tier clock was missed.
 func (s *CaseState) slaBreached() bool { return len(s.Breaches) > 0 }
 
-// eta is what the customer is told to expect: the acknowledge deadline while the
-// tier has not taken the case, then the resolve deadline.
+// eta is what the customer is told to expect: the tier's answer promise; none
+// while the tier clocks stand still (the instant frozen at the pause would pass
+// while the case legitimately waits). A state from before the answer clock
+// falls back to the running tier deadline.
 func (s *CaseState) eta() *time.Time {
 	switch {
-	case s.Clocks.Acknowledge != nil:
-		return timePtr(s.Clocks.Acknowledge.At)
+	case s.Status.TierClocksPaused() || s.Status == tierflow.StatusResolved || s.Closed():
+		return nil
+	case s.Clocks.Answer != nil:
+		return timePtr(s.Clocks.Answer.At)
 	case s.Clocks.Resolve != nil:
 		return timePtr(s.Clocks.Resolve.At)
+	case s.Clocks.Acknowledge != nil:
+		return timePtr(s.Clocks.Acknowledge.At)
 	}
 	return nil
 }
@@ -141,7 +155,7 @@ func (s *CaseState) View(in CaseInput, wf tierflow.WorkflowRef) tierflow.CaseVie
 		Customer: r.Customer,
 		Policy:   tierflow.PolicyRef{Name: in.Policy.Name, Version: in.Policy.Version},
 		OpenedAt: r.OpenedAt, EscalatedAt: s.EscalatedAt, ResolvedAt: s.ResolvedAt, ClosedAt: s.ClosedAt,
-		Deadlines:           s.deadlines(),
+		Deadlines:           s.deadlines(in.Policy),
 		Breaches:            append([]tierflow.Breach{}, s.Breaches...),
 		CloseTargetBreached: s.CloseTargetBreached,
 		Compensation:        append([]tierflow.Compensation{}, s.Compensation...),
@@ -164,8 +178,11 @@ func (s *CaseState) View(in CaseInput, wf tierflow.WorkflowRef) tierflow.CaseVie
 	return v
 }
 
-// deadlines lists the running clocks with their explanations.
-func (s *CaseState) deadlines() tierflow.Deadlines {
+// deadlines lists every pending instant of the case with its explanation: the
+// tier clocks, the customer's answer promise, the update cadence, the approval,
+// the close target, the reminders and auto-resolution while waiting on the
+// customer, and the survey's send, reminder and expiry.
+func (s *CaseState) deadlines(p tierflow.Policy) tierflow.Deadlines {
 	c := s.Clocks
 	var d tierflow.Deadlines
 	add := func(dl *tierflow.Deadline) *time.Time {
@@ -177,12 +194,70 @@ func (s *CaseState) deadlines() tierflow.Deadlines {
 	}
 	d.AcknowledgeBy = add(c.Acknowledge)
 	d.ResolveBy = add(c.Resolve)
+	d.AnswerBy = add(c.Answer)
 	d.NextCustomerUpdateBy = add(c.CustomerUpdate)
 	d.ApprovalBy = add(c.Approval)
 	if s.closeTargetRunning() {
 		d.CloseTargetAt = add(&c.CloseTarget)
 	}
+	reminder, auto := s.waitingDeadlines(p)
+	d.CustomerReminderAt = add(reminder)
+	d.AutoResolveAt = add(auto)
+	send, remind, expiry := s.surveyDeadlines(p)
+	d.SurveySendAt = add(send)
+	d.SurveyReminderAt = add(remind)
+	d.SurveyExpiresAt = add(expiry)
 	return d
+}
+
+// waitingDeadlines are the next reminder (nil once all are sent, or when it
+// would come after the auto-resolution) and the auto-resolution of a case waiting
+// on the customer.
+func (s *CaseState) waitingDeadlines(p tierflow.Policy) (reminder, auto *tierflow.Deadline) {
+	c := s.Clocks
+	if s.Status != tierflow.StatusAwaitingCustomer || c.InfoRequestedAt == nil {
+		return nil, nil
+	}
+	ac := p.AwaitingCustomer
+	a := p.WaitingDeadline(tierflow.ClockAutoResolve, 0, *c.InfoRequestedAt, ac.AutoResolveAfter.Duration)
+	if c.RemindersSent < len(ac.Reminders) {
+		r := p.WaitingDeadline(tierflow.ClockCustomerReminder, c.RemindersSent+1, *c.InfoRequestedAt, ac.Reminders[c.RemindersSent].Duration)
+		if r.At.Before(a.At) {
+			reminder = &r
+		}
+	}
+	return reminder, &a
+}
+
+// surveyDeadlines are the survey's pending instants: its send while scheduled,
+// its reminder and expiry once sent.
+func (s *CaseState) surveyDeadlines(p tierflow.Policy) (send, remind, expiry *tierflow.Deadline) {
+	sv := s.Survey
+	if sv == nil {
+		return nil, nil, nil
+	}
+	switch sv.Status {
+	case SurveyScheduled:
+		if sv.SendAt != nil {
+			from := *sv.SendAt
+			if s.ResolvedAt != nil {
+				from = *s.ResolvedAt
+			}
+			dl := p.WaitingDeadline(tierflow.ClockSurveySend, 0, from, sv.SendAt.Sub(from))
+			send = &dl
+		}
+	case SurveySent:
+		if sv.SentAt == nil || sv.ExpiresAt == nil {
+			return nil, nil, nil
+		}
+		if r := s.Clocks.SurveyRemindAt; r != nil {
+			dl := p.WaitingDeadline(tierflow.ClockSurveyReminder, 0, *sv.SentAt, r.Sub(*sv.SentAt))
+			remind = &dl
+		}
+		dl := p.WaitingDeadline(tierflow.ClockSurveyExpiry, 0, *sv.SentAt, sv.ExpiresAt.Sub(*sv.SentAt))
+		expiry = &dl
+	}
+	return send, remind, expiry
 }
 
 // closeTargetRunning: the 30-day target counts until the case is resolved.

@@ -91,8 +91,17 @@ func (w *caseWorkflow) publish(ctx workflow.Context, v tierflow.CaseView) {
 }
 
 // currentDetails is the markdown the Temporal UI shows under "Current Details".
+// A run continued as new has no static summary or details of its own (the SDK's
+// continue-as-new carries the memo and search attributes, not the start's user
+// metadata), so its current details begin with both, recomputed from the request
+// and the pinned policy it carries: the case never reads as anonymous.
 func (w *caseWorkflow) currentDetails(v tierflow.CaseView) string {
 	var b strings.Builder
+	if w.in.Resume != nil {
+		b.WriteString("### " + StaticSummary(w.in.Request) + "\n\n")
+		b.WriteString(StaticDetails(w.st.CaseID, w.in.Request, w.in.Policy))
+		b.WriteString("\n---\n\n")
+	}
 	tp := w.in.Policy.TierPolicy(v.Tier)
 	b.WriteString(fmt.Sprintf("**Tier %d %s**", v.Tier, tp.Name))
 	if v.Department != "" {

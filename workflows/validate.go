@@ -36,8 +36,14 @@ func (w *caseWorkflow) validateDecision(d tierflow.Decision) error {
 	if d.Actor.Role.DecidingTier() == 0 || !tier.Valid() {
 		return tierflow.Errorf(tierflow.CodeForbidden, "a principal with role %q cannot decide on cases", d.Actor.Role)
 	}
-	if d.Action == tierflow.ActionNote {
+	switch d.Action {
+	case tierflow.ActionNote:
 		return nil
+	case tierflow.ActionApprove, tierflow.ActionReject:
+		// Whoever the request was sent to decides it, and any tier above, even when
+		// the case has since climbed past them: authority is the check, not the
+		// case's tier or department.
+		return w.validateApproval(d, tier)
 	}
 	if tier < st.Tier {
 		return tierflow.Errorf(tierflow.CodeForbidden, "an actor at tier %d cannot decide for a tier %d case", tier, st.Tier)
@@ -85,8 +91,6 @@ func (w *caseWorkflow) validateAction(d tierflow.Decision, tier tierflow.Tier) e
 		if st.PendingApproval != nil {
 			return tierflow.Errorf(tierflow.CodeConflict, "approval %s is already pending", st.PendingApproval.ID)
 		}
-	case tierflow.ActionApprove, tierflow.ActionReject:
-		return w.validateApproval(d, tier)
 	case tierflow.ActionResolve:
 		return w.validateResolve(d)
 	case tierflow.ActionReopen:
@@ -190,4 +194,15 @@ func money(cents int64, currency string) string {
 		sign, cents = "-", -cents
 	}
 	return fmt.Sprintf("%s%d.%02d %s", sign, cents/100, cents%100, currency)
+}
+
+// approvalOutsideCaseTier reports whether d is an approval that the rules before
+// changeApprovalByAuthority refused: its actor is below the case's tier, or at
+// it without serving the case's department.
+func (w *caseWorkflow) approvalOutsideCaseTier(d tierflow.Decision) bool {
+	if d.Action != tierflow.ActionApprove && d.Action != tierflow.ActionReject {
+		return false
+	}
+	tier := actorTier(d.Actor)
+	return tier < w.st.Tier || (tier == w.st.Tier && w.st.Department != "" && !d.Actor.InDepartment(w.st.Department))
 }

@@ -19,4 +19,22 @@ const (
 	// again, so the executives are told at every period; before, no tier clock ran
 	// after it.
 	changeRearmTopTierClock = "2026-11-rearm-top-tier-clock"
+	// changeSettleApprovalOnClose: a case that closes (close, withdrawn, auto-resolve,
+	// survey) while an approval is pending withdraws it (approval_withdrawn event,
+	// compensation "withdrawn"); before, the approval stayed pending forever.
+	changeSettleApprovalOnClose = "2026-12-settle-approval-on-close"
+	// changeTopTierBackoff: a missed tier-4 clock starts again with a doubled period
+	// (at most a day) and its 75% warning; repeats count in one breach entry; the
+	// customer gets a new ETA once theirs has passed. Supersedes
+	// changeRearmTopTierClock for new runs.
+	changeTopTierBackoff = "2026-12-top-tier-backoff"
+	// changeReopenHigherIsEscalation: a reopen at a higher tier (low survey score,
+	// the customer asking for a supervisor) is a hand-over: the new tier must
+	// acknowledge (open, acknowledge clock), an owner is proposed and told, and the
+	// customer hears who handles the case and by when.
+	changeReopenHigherIsEscalation = "2026-12-reopen-higher-is-escalation"
+	// changeApprovalByAuthority: a signalled approve or reject is taken from any
+	// actor with the authority, even when the case has climbed above their tier;
+	// before, it was rejected by the case-tier check.
+	changeApprovalByAuthority = "2026-12-approval-by-authority"
 )
