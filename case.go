@@ -69,14 +69,6 @@ const (
 	ClockCloseTarget    Clock = "close_target"
 	ClockAwaitCustomer  Clock = "awaiting_customer"
 	ClockSurvey         Clock = "survey"
-	// ClockAnswer is the customer's ETA: the tier's resolution promise.
-	ClockAnswer Clock = "answer"
-	// The instants of a case waiting on the customer, and of its survey.
-	ClockCustomerReminder Clock = "customer_reminder"
-	ClockAutoResolve      Clock = "auto_resolve"
-	ClockSurveySend       Clock = "survey_send"
-	ClockSurveyReminder   Clock = "survey_reminder"
-	ClockSurveyExpiry     Clock = "survey_expiry"
 )
 
 // Deadlines are the case's current absolute deadlines (nil when not running).
@@ -86,15 +78,6 @@ type Deadlines struct {
 	NextCustomerUpdateBy *time.Time `json:"next_customer_update_by"`
 	CloseTargetAt        *time.Time `json:"close_target_at"`
 	ApprovalBy           *time.Time `json:"approval_by,omitempty"`
-	// AnswerBy is the customer's ETA: the tier's resolution promise.
-	AnswerBy *time.Time `json:"answer_by,omitempty"`
-	// While waiting on the customer: the next reminder and the auto-resolution.
-	CustomerReminderAt *time.Time `json:"customer_reminder_at,omitempty"`
-	AutoResolveAt      *time.Time `json:"auto_resolve_at,omitempty"`
-	// The survey's send (while scheduled), reminder and expiry (once sent).
-	SurveySendAt     *time.Time `json:"survey_send_at,omitempty"`
-	SurveyReminderAt *time.Time `json:"survey_reminder_at,omitempty"`
-	SurveyExpiresAt  *time.Time `json:"survey_expires_at,omitempty"`
 	// Explanations say how each running deadline was computed.
 	Explanations []Deadline `json:"explanations,omitempty"`
 }
@@ -111,22 +94,16 @@ type Deadline struct {
 	PolicyVersion string     `json:"policy_version"`
 	// Paused is the total wall-clock time the clock stood still so far.
 	Paused Duration `json:"paused,omitempty"`
-	// Detail says how Duration was made, when it is more than the policy's
-	// figure ("8h to acknowledge plus 24h to resolve", "reminder 2").
-	Detail string `json:"detail,omitempty"`
 	// Explanation is one readable sentence, e.g. "8h of business hours (Mon-Fri
 	// 09:00-17:00 Europe/Paris) from 2026-11-20T09:15Z, paused 2h, policy 2026-11-01".
 	Explanation string `json:"explanation"`
 }
 
-// Breach is one missed deadline. A tier-4 clock missed again and again keeps
-// one entry: Repeats counts the misses after the first, LastAt is the latest.
+// Breach is one missed deadline.
 type Breach struct {
-	Clock   Clock      `json:"clock"`
-	Tier    Tier       `json:"tier"`
-	At      time.Time  `json:"at"`
-	Repeats int        `json:"repeats,omitempty"`
-	LastAt  *time.Time `json:"last_at,omitempty"`
+	Clock Clock     `json:"clock"`
+	Tier  Tier      `json:"tier"`
+	At    time.Time `json:"at"`
 }
 
 // Compensation is an amount of money offered to the customer.

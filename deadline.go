@@ -58,19 +58,13 @@ func resumeInstant(cal Calendar, at, pausedAt, resumedAt time.Time) time.Time {
 
 // clockLabels name the clocks in explanations.
 var clockLabels = map[Clock]string{
-	ClockAcknowledge:      "acknowledge deadline",
-	ClockResolve:          "resolve deadline",
-	ClockCustomerUpdate:   "next customer update",
-	ClockApproval:         "approval deadline",
-	ClockCloseTarget:      "close target",
-	ClockAwaitCustomer:    "waiting-on-customer deadline",
-	ClockSurvey:           "survey deadline",
-	ClockAnswer:           "answer promise",
-	ClockCustomerReminder: "customer reminder",
-	ClockAutoResolve:      "auto-resolution without a customer reply",
-	ClockSurveySend:       "survey send",
-	ClockSurveyReminder:   "survey reminder",
-	ClockSurveyExpiry:     "survey expiry",
+	ClockAcknowledge:    "acknowledge deadline",
+	ClockResolve:        "resolve deadline",
+	ClockCustomerUpdate: "next customer update",
+	ClockApproval:       "approval deadline",
+	ClockCloseTarget:    "close target",
+	ClockAwaitCustomer:  "waiting-on-customer deadline",
+	ClockSurvey:         "survey deadline",
 }
 
 // explain writes the deadline's one-sentence explanation, e.g. "Tier 2 (specialist)
@@ -87,9 +81,6 @@ func (p Policy) explain(d Deadline, cal Calendar) string {
 		head = fmt.Sprintf("Tier %d (%s) %s", int(d.Tier), p.TierPolicy(d.Tier).Name, label)
 	}
 	var parts []string
-	if d.Detail != "" {
-		parts = append(parts, d.Detail)
-	}
 	if d.Clock == ClockCustomerUpdate && !cal.AlwaysOpen {
 		parts = append(parts, d.Duration.String()+" of wall-clock time from "+cal.formatInstant(d.Start),
 			"moved into "+cal.Describe())

@@ -40,7 +40,6 @@ const (
 	EventCompensationOK     = "compensation_recorded"
 	EventApprovalRequested  = "approval_requested"
 	EventApprovalClimbed    = "approval_climbed"
-	EventApprovalWithdrawn  = "approval_withdrawn" // the case ended while the approval was pending
 	EventApproved           = "approved"
 	EventRejected           = "rejected"
 	EventResolved           = "resolved"
@@ -260,21 +259,16 @@ type Address struct {
 
 // MessageData is everything a template may show. Only what the kind needs is set.
 type MessageData struct {
-	CaseID       string     `json:"case_id"`
-	Reference    string     `json:"reference"` // the CRM's own id, for the customer
-	Subject      string     `json:"subject"`
-	CustomerName string     `json:"customer_name,omitempty"`
-	Locale       string     `json:"locale,omitempty"`
-	Tier         Tier       `json:"tier"`
-	TierName     string     `json:"tier_name,omitempty"`
-	Team         string     `json:"team,omitempty"`
-	Department   string     `json:"department,omitempty"`
-	ETA          *time.Time `json:"eta,omitempty"`
-	// AnswerWithin is how long the answer takes once a paused case stops waiting
-	// ("23h50m", "6h of business hours"); WaitingFor says on what: "customer" or
-	// "approval". ETA is never set while paused.
-	AnswerWithin string         `json:"answer_within,omitempty"`
-	WaitingFor   string         `json:"waiting_for,omitempty"`
+	CaseID       string         `json:"case_id"`
+	Reference    string         `json:"reference"` // the CRM's own id, for the customer
+	Subject      string         `json:"subject"`
+	CustomerName string         `json:"customer_name,omitempty"`
+	Locale       string         `json:"locale,omitempty"`
+	Tier         Tier           `json:"tier"`
+	TierName     string         `json:"tier_name,omitempty"`
+	Team         string         `json:"team,omitempty"`
+	Department   string         `json:"department,omitempty"`
+	ETA          *time.Time     `json:"eta,omitempty"`
 	Text         string         `json:"text,omitempty"` // the human's message to the customer
 	Resolution   string         `json:"resolution,omitempty"`
 	Explanation  string         `json:"explanation,omitempty"`
