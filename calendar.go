@@ -11,6 +11,20 @@ import (
 	_ "time/tzdata"
 )
 
+// Calendar says when a clock runs: always (24x7) or in business hours.
+type Calendar struct {
+	Name       string `json:"name"`
+	AlwaysOpen bool   `json:"always_open"`
+	TimeZone   string `json:"time_zone"`
+	// Days are lower-case three-letter weekdays ("mon".."sun").
+	Days []string `json:"days"`
+	// Open and Close are "HH:MM" local times; Close after Open.
+	Open  string `json:"open"`
+	Close string `json:"close"`
+	// Holidays are "YYYY-MM-DD" local dates on which the clock does not run.
+	Holidays []string `json:"holidays"`
+}
+
 // CalendarAlwaysOpenName is the built-in 24x7 calendar, used when a policy names no
 // calendar or one it does not define.
 const CalendarAlwaysOpenName = "24x7"
@@ -18,6 +32,94 @@ const CalendarAlwaysOpenName = "24x7"
 // AlwaysOpenCalendar is the 24x7 wall-clock calendar.
 func AlwaysOpenCalendar() Calendar {
 	return Calendar{Name: CalendarAlwaysOpenName, AlwaysOpen: true}
+}
+
+// CalendarNamed returns the policy's calendar called name (its Name filled in from
+// the key), or the 24x7 calendar when the policy has none by that name.
+func (p Policy) CalendarNamed(name string) Calendar {
+	if c, ok := p.Calendars[name]; ok {
+		if c.Name == "" {
+			c.Name = name
+		}
+		return c
+	}
+	return AlwaysOpenCalendar()
+}
+
+// CalendarFor returns the calendar priority pr's clocks run in: the policy calendar
+// the priority names, or 24x7 when it names none or one the policy lacks.
+func (p Policy) CalendarFor(pr Priority) Calendar {
+	return p.CalendarNamed(p.Priorities[pr].Calendar)
+}
+
+// Add returns the instant when d of working time has run from start. A start outside
+// working hours counts from the next opening; a deadline that ends exactly at a
+// close stays at the close. d <= 0 returns start. The result is in start's location.
+func (c Calendar) Add(start time.Time, d time.Duration) time.Time {
+	if d <= 0 {
+		return start
+	}
+	b, ok := c.hours()
+	if !ok {
+		return start.Add(d)
+	}
+	at, found := b.add(start, d)
+	if !found {
+		return start.Add(d)
+	}
+	return at.In(start.Location())
+}
+
+// Elapsed returns the working time between from and to (zero when to is not after
+// from).
+func (c Calendar) Elapsed(from, to time.Time) time.Duration {
+	if !to.After(from) {
+		return 0
+	}
+	b, ok := c.hours()
+	if !ok {
+		return to.Sub(from)
+	}
+	return b.elapsed(from, to)
+}
+
+// NextOpen returns the first instant at or after t at which the calendar runs (t
+// itself for a 24x7 calendar).
+func (c Calendar) NextOpen(t time.Time) time.Time {
+	b, ok := c.hours()
+	if !ok {
+		return t
+	}
+	if at, found := b.nextOpen(t); found {
+		return at.In(t.Location())
+	}
+	return t
+}
+
+// Describe names the calendar for people: "24x7" or "business hours Mon-Fri
+// 09:00-17:00 Europe/Paris (except 3 holidays)".
+func (c Calendar) Describe() string {
+	if c.AlwaysOpen {
+		return "24x7 wall-clock time"
+	}
+	var days []time.Weekday
+	for _, w := range weekdayNames {
+		for _, d := range c.Days {
+			if d == w.key {
+				days = append(days, w.day)
+				break
+			}
+		}
+	}
+	s := fmt.Sprintf("business hours %s %s-%s %s", describeDays(days), c.Open, c.Close, c.TimeZone)
+	switch n := len(c.Holidays); n {
+	case 0:
+	case 1:
+		s += " (except 1 holiday)"
+	default:
+		s += fmt.Sprintf(" (except %d holidays)", n)
+	}
+	return s
 }
 
 // weekdays in the order people read them (Monday first), with their policy names.
@@ -211,45 +313,6 @@ func (b businessHours) elapsed(from, to time.Time) time.Duration {
 		}
 	}
 	return total
-}
-
-// NextOpen returns the first instant at or after t at which the calendar runs (t
-// itself for a 24x7 calendar).
-func (c Calendar) NextOpen(t time.Time) time.Time {
-	b, ok := c.hours()
-	if !ok {
-		return t
-	}
-	if at, found := b.nextOpen(t); found {
-		return at.In(t.Location())
-	}
-	return t
-}
-
-// Describe names the calendar for people: "24x7" or "business hours Mon-Fri
-// 09:00-17:00 Europe/Paris (except 3 holidays)".
-func (c Calendar) Describe() string {
-	if c.AlwaysOpen {
-		return "24x7 wall-clock time"
-	}
-	var days []time.Weekday
-	for _, w := range weekdayNames {
-		for _, d := range c.Days {
-			if d == w.key {
-				days = append(days, w.day)
-				break
-			}
-		}
-	}
-	s := fmt.Sprintf("business hours %s %s-%s %s", describeDays(days), c.Open, c.Close, c.TimeZone)
-	switch n := len(c.Holidays); n {
-	case 0:
-	case 1:
-		s += " (except 1 holiday)"
-	default:
-		s += fmt.Sprintf(" (except %d holidays)", n)
-	}
-	return s
 }
 
 // describeDays writes Monday-first weekdays as ranges: "Mon-Fri", "Mon, Wed, Fri".

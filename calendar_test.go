@@ -9,6 +9,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+func TestCalendarFor(t *testing.T) {
+	p := testPolicy("Europe/Paris")
+	assert.Equal(t, "business", p.CalendarFor(PriorityHigh).Name)
+	assert.Equal(t, "Europe/Paris", p.CalendarFor(PriorityHigh).TimeZone)
+	assert.True(t, p.CalendarFor(PriorityUrgent).AlwaysOpen)
+	assert.Equal(t, "24x7", p.CalendarFor(PriorityUrgent).Name)
+	assert.Equal(t, AlwaysOpenCalendar(), p.CalendarFor("critical"))
+	p.Priorities[PriorityLow] = PriorityPolicy{Calendar: "missing"}
+	assert.Equal(t, AlwaysOpenCalendar(), p.CalendarFor(PriorityLow))
+}
+
 // officeHours is Mon-Fri 09:00-17:00 in zone, with Christmas 2026 off.
 func officeHours(zone string) Calendar {
 	return Calendar{Name: "business", TimeZone: zone, Days: []string{"mon", "tue", "wed", "thu", "fri"},

@@ -1,6 +1,8 @@
 package tierflow
 
 import (
+	"net/url"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -51,97 +53,70 @@ func SplitCaseID(id string) (source, externalID string, ok bool) {
 	return strings.ReplaceAll(s, "~", "-"), ext, true
 }
 
+// Priority is the urgency a CRM gives a case; it selects clocks and calendar.
+type Priority string
+
+// Priorities, most urgent first.
+const (
+	PriorityUrgent Priority = "urgent"
+	PriorityHigh   Priority = "high"
+	PriorityNormal Priority = "normal"
+	PriorityLow    Priority = "low"
+)
+
+// Priorities lists every priority, most urgent first.
+var Priorities = []Priority{PriorityUrgent, PriorityHigh, PriorityNormal, PriorityLow}
+
+// Valid reports whether p is a known priority.
+func (p Priority) Valid() bool { return oneOf(p, Priorities) }
+
+// Trigger is why the CRM escalated the issue.
+type Trigger string
+
+// Escalation triggers.
+const (
+	TriggerUnresolved        Trigger = "unresolved"
+	TriggerComplexity        Trigger = "complexity"
+	TriggerCustomerRequest   Trigger = "customer_request"
+	TriggerSLABreach         Trigger = "sla_breach"
+	TriggerEmergency         Trigger = "emergency"
+	TriggerExternalComplaint Trigger = "external_complaint"
+)
+
+// Triggers lists every trigger.
+var Triggers = []Trigger{TriggerUnresolved, TriggerComplexity, TriggerCustomerRequest, TriggerSLABreach, TriggerEmergency, TriggerExternalComplaint}
+
+// Valid reports whether t is a known trigger.
+func (t Trigger) Valid() bool { return oneOf(t, Triggers) }
+
+// Status is where a case stands.
+type Status string
+
+// Case statuses, in their usual order.
+const (
+	StatusOpen             Status = "open"
+	StatusInProgress       Status = "in_progress"
+	StatusAwaitingCustomer Status = "awaiting_customer"
+	StatusAwaitingApproval Status = "awaiting_approval"
+	StatusResolved         Status = "resolved"
+	StatusClosed           Status = "closed"
+)
+
+// Statuses lists every status.
+var Statuses = []Status{StatusOpen, StatusInProgress, StatusAwaitingCustomer, StatusAwaitingApproval, StatusResolved, StatusClosed}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool { return oneOf(s, Statuses) }
+
+// TierClocksPaused reports whether the tier clocks stand still in this status.
+func (s Status) TierClocksPaused() bool {
+	return s == StatusAwaitingCustomer || s == StatusAwaitingApproval
+}
+
 // PolicyRef names the pinned policy of a case.
 type PolicyRef struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
-}
-
-// Clock names a case deadline.
-type Clock string
-
-// The case's clocks.
-const (
-	ClockAcknowledge    Clock = "acknowledge"
-	ClockResolve        Clock = "resolve"
-	ClockCustomerUpdate Clock = "customer_update"
-	ClockApproval       Clock = "approval"
-	ClockCloseTarget    Clock = "close_target"
-	ClockAwaitCustomer  Clock = "awaiting_customer"
-	ClockSurvey         Clock = "survey"
-)
-
-// Deadlines are the case's current absolute deadlines (nil when not running).
-type Deadlines struct {
-	AcknowledgeBy        *time.Time `json:"acknowledge_by"`
-	ResolveBy            *time.Time `json:"resolve_by"`
-	NextCustomerUpdateBy *time.Time `json:"next_customer_update_by"`
-	CloseTargetAt        *time.Time `json:"close_target_at"`
-	ApprovalBy           *time.Time `json:"approval_by,omitempty"`
-	// Explanations say how each running deadline was computed.
-	Explanations []Deadline `json:"explanations,omitempty"`
-}
-
-// Deadline is one computed deadline with everything needed to explain it.
-type Deadline struct {
-	Clock         Clock      `json:"clock"`
-	Tier          Tier       `json:"tier,omitempty"`
-	At            time.Time  `json:"at"`
-	WarnAt        *time.Time `json:"warn_at,omitempty"`
-	Start         time.Time  `json:"start"`
-	Duration      Duration   `json:"duration"`
-	Calendar      string     `json:"calendar"`
-	PolicyVersion string     `json:"policy_version"`
-	// Paused is the total wall-clock time the clock stood still so far.
-	Paused Duration `json:"paused,omitempty"`
-	// Explanation is one readable sentence, e.g. "8h of business hours (Mon-Fri
-	// 09:00-17:00 Europe/Paris) from 2026-11-20T09:15Z, paused 2h, policy 2026-11-01".
-	Explanation string `json:"explanation"`
-}
-
-// Breach is one missed deadline.
-type Breach struct {
-	Clock Clock     `json:"clock"`
-	Tier  Tier      `json:"tier"`
-	At    time.Time `json:"at"`
-}
-
-// Compensation is an amount of money offered to the customer.
-type Compensation struct {
-	ID          string     `json:"id"`
-	AmountCents int64      `json:"amount_cents"`
-	Currency    string     `json:"currency"`
-	Description string     `json:"description"`
-	ProposedBy  string     `json:"proposed_by"`
-	ApprovedBy  string     `json:"approved_by,omitempty"`
-	Status      string     `json:"status"` // approved, pending, rejected
-	At          time.Time  `json:"at"`
-	DecidedAt   *time.Time `json:"decided_at,omitempty"`
-}
-
-// Approval is a compensation waiting for an actor with the authority.
-type Approval struct {
-	ID           string    `json:"id"`
-	Compensation string    `json:"compensation_id"`
-	AmountCents  int64     `json:"amount_cents"`
-	Currency     string    `json:"currency"`
-	Description  string    `json:"description"`
-	RequestedBy  string    `json:"requested_by"`
-	RequiredTier Tier      `json:"required_tier"`
-	RequestedAt  time.Time `json:"requested_at"`
-	ExpiresAt    time.Time `json:"expires_at"`
-}
-
-// SurveyState is the customer satisfaction survey of a resolved case.
-type SurveyState struct {
-	Status     string     `json:"status"` // scheduled, sent, answered, expired, cancelled
-	SendAt     *time.Time `json:"send_at,omitempty"`
-	SentAt     *time.Time `json:"sent_at,omitempty"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	Score      int        `json:"score,omitempty"`
-	Resolved   *bool      `json:"resolved,omitempty"`
-	Comment    string     `json:"comment,omitempty"`
-	AnsweredAt *time.Time `json:"answered_at,omitempty"`
 }
 
 // WorkflowRef locates the case's workflow in Temporal.
@@ -188,4 +163,73 @@ type CaseView struct {
 	LastDecision string `json:"last_decision,omitempty"`
 	// Seq is the sequence number of the last recorded event; projections only move forward.
 	Seq int64 `json:"seq"`
+}
+
+// MaxOpenedAtSkew is how far in the future a CRM's opened_at may lie (clock skew)
+// before ValidateAt rejects it.
+const MaxOpenedAtSkew = 15 * time.Minute
+
+var (
+	crmIDPattern  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	localePattern = regexp.MustCompile(`^[A-Za-z]{2,8}([_-][A-Za-z0-9]{1,8})*$`)
+)
+
+// Validate checks the request's own fields (no clock: see ValidateAt).
+func (r OpenCaseRequest) Validate() error {
+	var v Validation
+	r.validate(&v)
+	return v.Err("invalid case")
+}
+
+// ValidateAt is Validate plus the check that opened_at is not in the future of now
+// (beyond MaxOpenedAtSkew).
+func (r OpenCaseRequest) ValidateAt(now time.Time) error {
+	var v Validation
+	r.validate(&v)
+	if !r.OpenedAt.IsZero() && r.OpenedAt.After(now.Add(MaxOpenedAtSkew)) {
+		v.Add("opened_at", "is in the future (%s)", r.OpenedAt.UTC().Format(time.RFC3339))
+	}
+	return v.Err("invalid case")
+}
+
+func (r OpenCaseRequest) validate(v *Validation) {
+	v.Check(crmIDPattern.MatchString(r.Source), "source", "must be 1-64 characters of A-Z a-z 0-9 . _ -")
+	v.Check(crmIDPattern.MatchString(r.ExternalID), "external_id", "must be 1-64 characters of A-Z a-z 0-9 . _ -")
+	required(v, "customer.id", r.Customer.ID, MaxIDLen)
+	switch email := r.Customer.Email; {
+	case strings.TrimSpace(email) == "":
+		v.Add("customer.email", "is required")
+	case !isBareEmail(email):
+		v.Add("customer.email", "must be an email address like name@example.com")
+	}
+	maxLen(v, "customer.name", r.Customer.Name, MaxSubjectLen)
+	v.Check(r.Customer.Locale == "" || localePattern.MatchString(r.Customer.Locale), "customer.locale",
+		"must be a language tag like \"en\" or \"fr-CA\"")
+	required(v, "subject", r.Subject, MaxSubjectLen)
+	maxLen(v, "description", r.Description, MaxDescriptionLen)
+	maxLen(v, "frontline_summary", r.FrontlineSummary, MaxTextLen)
+	v.Check(r.Priority.Valid(), "priority", "must be one of urgent, high, normal, low")
+	v.Check(r.Trigger.Valid(), "trigger",
+		"must be one of unresolved, complexity, customer_request, sla_breach, emergency, external_complaint")
+	v.Check(!r.OpenedAt.IsZero(), "opened_at", "is required (RFC 3339, when the CRM opened the issue)")
+	v.Check(r.StartTier == nil || r.StartTier.Valid(), "start_tier", "must be 1-4 or null")
+	optionalToken(v, "category", r.Category)
+	optionalToken(v, "department", r.Department)
+	optionalToken(v, "channel", r.Channel)
+	v.Check(r.Policy == "" || policyNamePattern.MatchString(r.Policy), "policy", "must be a policy name like \"standard\"")
+	if r.CRMURL != "" {
+		u, err := url.Parse(r.CRMURL)
+		v.Check(err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && len(r.CRMURL) <= 2048,
+			"crm_url", "must be an absolute http(s) URL")
+	}
+}
+
+// isBareEmail reports whether s is exactly one address (no display name, no
+// surrounding spaces) with a dotted domain, as mail can be delivered to.
+func isBareEmail(s string) bool {
+	if !isAddress(s) || len(s) > 254 {
+		return false
+	}
+	domain := s[strings.LastIndexByte(s, '@')+1:]
+	return strings.Contains(domain, ".") && !strings.HasSuffix(domain, ".")
 }

@@ -1,6 +1,10 @@
 package tierflow
 
-import "time"
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
 
 // Action is what a decision does to a case (the table in escalation.md).
 type Action string
@@ -64,33 +68,82 @@ type Decision struct {
 	Explanation string         `json:"explanation,omitempty"`
 }
 
-// CustomerEventKind is something the customer did, reported by the CRM.
-type CustomerEventKind string
+var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 
-// Customer event kinds.
-const (
-	CustomerReply               CustomerEventKind = "reply"
-	CustomerRequestedSupervisor CustomerEventKind = "requested_supervisor"
-	CustomerExternalComplaint   CustomerEventKind = "external_complaint"
-	CustomerWithdrawn           CustomerEventKind = "withdrawn"
-)
-
-// CustomerEventKinds lists every customer event kind.
-var CustomerEventKinds = []CustomerEventKind{CustomerReply, CustomerRequestedSupervisor, CustomerExternalComplaint, CustomerWithdrawn}
-
-// CustomerEvent is a customer event as the CRM integration reports it.
-type CustomerEvent struct {
-	Kind    CustomerEventKind `json:"kind"`
-	EventID string            `json:"event_id,omitempty"`
-	Message string            `json:"message,omitempty"`
-	At      time.Time         `json:"at,omitempty"`
-	// Source is the principal that relayed the event (an integration).
-	Source Principal `json:"source,omitempty"`
+// Validate checks the decision's shape for its action: the fields the action needs
+// and their limits. Whether the action is allowed for the case's state and the actor
+// (tier, status, authority, an explanation at tier 3+) is the workflow's decision.
+func (d Decision) Validate() error {
+	var v Validation
+	if !d.Action.Valid() {
+		v.Add("action", "unknown action %q", d.Action)
+		return v.Err("invalid decision")
+	}
+	v.Check(d.DecisionID == "" || clientIDPattern.MatchString(d.DecisionID), "decision_id",
+		"must be 1-128 characters of A-Z a-z 0-9 . _ : -")
+	for _, f := range []struct{ name, value string }{
+		{"text", d.Text}, {"message", d.Message}, {"reason", d.Reason}, {"summary", d.Summary},
+		{"description", d.Description}, {"note", d.Note}, {"resolution", d.Resolution}, {"explanation", d.Explanation},
+	} {
+		maxLen(&v, f.name, f.value, MaxTextLen)
+	}
+	maxLen(&v, "assignee", d.Assignee, MaxIDLen)
+	maxLen(&v, "approval_id", d.ApprovalID, MaxIDLen)
+	optionalToken(&v, "department", d.Department)
+	switch d.Action {
+	case ActionNote:
+		nonBlank(&v, "text", d.Text)
+	case ActionUpdateCustomer, ActionRequestInfo:
+		nonBlank(&v, "message", d.Message)
+	case ActionEscalate:
+		v.Check(d.Mode == EscalationFunctional || d.Mode == EscalationHierarchical, "mode",
+			"must be functional or hierarchical")
+		if d.Mode == EscalationFunctional && d.Department == "" {
+			v.Add("department", "is required for a functional escalation")
+		}
+		nonBlank(&v, "reason", d.Reason)
+		nonBlank(&v, "summary", d.Summary)
+	case ActionTransfer:
+		v.Check(d.Department != "", "department", "is required")
+		nonBlank(&v, "summary", d.Summary)
+	case ActionReassign:
+		nonBlank(&v, "assignee", d.Assignee)
+	case ActionProposeCompensation:
+		v.Check(d.AmountCents > 0, "amount_cents", "must be a positive amount in minor units, got %d", d.AmountCents)
+		v.Check(currencyPattern.MatchString(d.Currency), "currency", "must be an ISO 4217 code like \"EUR\", got %q", d.Currency)
+		nonBlank(&v, "description", d.Description)
+	case ActionApprove, ActionReject:
+		nonBlank(&v, "approval_id", d.ApprovalID)
+	case ActionResolve:
+		nonBlank(&v, "resolution", d.Resolution)
+	case ActionReopen, ActionClose:
+		nonBlank(&v, "reason", d.Reason)
+	}
+	return v.Err(fmt.Sprintf("invalid %s decision", d.Action))
 }
 
-// SurveyResponse is the customer's answer from the signed survey link.
-type SurveyResponse struct {
-	Score    int    `json:"score"`
-	Resolved bool   `json:"resolved"`
-	Comment  string `json:"comment,omitempty"`
+// Compensation is an amount of money offered to the customer.
+type Compensation struct {
+	ID          string     `json:"id"`
+	AmountCents int64      `json:"amount_cents"`
+	Currency    string     `json:"currency"`
+	Description string     `json:"description"`
+	ProposedBy  string     `json:"proposed_by"`
+	ApprovedBy  string     `json:"approved_by,omitempty"`
+	Status      string     `json:"status"` // approved, pending, rejected
+	At          time.Time  `json:"at"`
+	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+}
+
+// Approval is a compensation waiting for an actor with the authority.
+type Approval struct {
+	ID           string    `json:"id"`
+	Compensation string    `json:"compensation_id"`
+	AmountCents  int64     `json:"amount_cents"`
+	Currency     string    `json:"currency"`
+	Description  string    `json:"description"`
+	RequestedBy  string    `json:"requested_by"`
+	RequiredTier Tier      `json:"required_tier"`
+	RequestedAt  time.Time `json:"requested_at"`
+	ExpiresAt    time.Time `json:"expires_at"`
 }

@@ -3,6 +3,10 @@ package tierflow
 import (
 	"errors"
 	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode/utf8"
 )
 
 // Code classifies an error for callers: the API maps it to an HTTP status, an
@@ -91,4 +95,64 @@ func (v *Validation) Err(message string) error {
 		return nil
 	}
 	return &Error{Code: CodeInvalid, Message: message, Fields: v.fields}
+}
+
+// The helpers below check request fields into a Validation; the types' Validate
+// methods (case.go, decision.go, customer.go) use them.
+
+// Limits of request fields (in characters).
+const (
+	MaxSubjectLen     = 200
+	MaxTextLen        = 5000  // decision texts, frontline summary, customer event messages
+	MaxDescriptionLen = 20000 // the case description from the CRM
+	MaxCommentLen     = 2000  // survey comment
+	MaxIDLen          = 128   // customer id, decision id, event id, assignee
+)
+
+var (
+	tokenPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+)
+
+func required(v *Validation, field, s string, limit int) {
+	if strings.TrimSpace(s) == "" {
+		v.Add(field, "is required")
+		return
+	}
+	maxLen(v, field, s, limit)
+}
+
+// nonBlank records a missing value (the length is checked separately).
+func nonBlank(v *Validation, field, s string) {
+	v.Check(strings.TrimSpace(s) != "", field, "is required")
+}
+
+func maxLen(v *Validation, field, s string, limit int) {
+	if n := utf8.RuneCountInString(s); n > limit {
+		v.Add(field, "must be at most %d characters, got %d", limit, n)
+	}
+}
+
+func optionalToken(v *Validation, field, s string) {
+	v.Check(s == "" || tokenPattern.MatchString(s), field,
+		"must be a lower-case token (a-z 0-9 _ -, at most 64), got %q", s)
+}
+
+// isAddress reports whether s is exactly one RFC 5322 address without a display
+// name.
+func isAddress(s string) bool {
+	// workflowcheck flags ParseAddress for a debug log that is compiled out; the
+	// parse itself is pure.
+	//workflowcheck:ignore
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s
+}
+
+func oneOf[T comparable](v T, all []T) bool {
+	for _, a := range all {
+		if a == v {
+			return true
+		}
+	}
+	return false
 }

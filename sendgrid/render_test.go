@@ -197,10 +197,10 @@ func TestRelativePhrases(t *testing.T) {
 	}
 }
 
-// TestKindsCoverPorts fails when ports.go gains a message kind without templates.
+// TestKindsCoverPorts fails when notification.go gains a message kind without templates.
 func TestKindsCoverPorts(t *testing.T) {
 	// go test runs in the package directory; the domain package is its parent.
-	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join("..", "ports.go"), nil, 0)
+	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join("..", "notification.go"), nil, 0)
 	require.NoError(t, err)
 	var declared []tierflow.MessageKind
 	for _, d := range f.Decls {

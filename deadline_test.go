@@ -8,22 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestLowestTierWithAuthority(t *testing.T) {
-	p := testPolicy("UTC")
-	tests := []struct {
-		cents int64
-		want  Tier
-	}{
-		{4000, TierFrontline}, {5000, TierFrontline}, {5001, TierSpecialist}, {20000, TierSpecialist},
-		{90000, TierSupervisor}, {100000, TierSupervisor}, {500000, TierExecutive}, {1 << 40, TierExecutive},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, p.LowestTierWithAuthority(tt.cents), "%d cents", tt.cents)
-	}
-	assert.True(t, p.CanApprove(TierExecutive, 1<<50))
-	assert.False(t, p.CanApprove(TierSpecialist, 25001))
-}
-
 func TestStartTierFor(t *testing.T) {
 	tier := func(t Tier) *Tier { return &t }
 	req := func(tr Trigger, pr Priority, dept string) OpenCaseRequest {
@@ -59,17 +43,6 @@ func TestStartTierFor(t *testing.T) {
 			assert.Equal(t, tt.want, tt.p.StartTierFor(tt.r))
 		})
 	}
-}
-
-func TestCalendarFor(t *testing.T) {
-	p := testPolicy("Europe/Paris")
-	assert.Equal(t, "business", p.CalendarFor(PriorityHigh).Name)
-	assert.Equal(t, "Europe/Paris", p.CalendarFor(PriorityHigh).TimeZone)
-	assert.True(t, p.CalendarFor(PriorityUrgent).AlwaysOpen)
-	assert.Equal(t, "24x7", p.CalendarFor(PriorityUrgent).Name)
-	assert.Equal(t, AlwaysOpenCalendar(), p.CalendarFor("critical"))
-	p.Priorities[PriorityLow] = PriorityPolicy{Calendar: "missing"}
-	assert.Equal(t, AlwaysOpenCalendar(), p.CalendarFor(PriorityLow))
 }
 
 func TestTierDeadline(t *testing.T) {
@@ -207,10 +180,4 @@ func TestResumeAccumulatesAndIgnoresEmptyPauses(t *testing.T) {
 	d.Calendar = "gone"
 	moved := p.Resume(d, start.Add(5*time.Hour), start.Add(6*time.Hour))
 	assert.Equal(t, d.At.Add(time.Hour), moved.At)
-}
-
-func TestTierDurationsFor(t *testing.T) {
-	td := TierDurations{Default: dur(time.Hour), Tiers: map[Tier]Duration{3: dur(2 * time.Hour)}}
-	assert.Equal(t, time.Hour, td.For(1))
-	assert.Equal(t, 2*time.Hour, td.For(3))
 }

@@ -1,0 +1,79 @@
+package tierflow
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func validOpenCase() OpenCaseRequest {
+	return OpenCaseRequest{
+		Source: "zendesk", ExternalID: "48213",
+		Customer: Customer{ID: "C-991", Name: "Ada Lovelace", Email: "ada@example.com", Locale: "en"},
+		Subject:  "Refund not received", Category: "billing", Priority: PriorityHigh, Channel: "phone",
+		OpenedAt: time.Date(2026, 11, 20, 9, 15, 0, 0, time.UTC), Trigger: TriggerUnresolved, Department: "billing",
+		Policy: "standard", CRMURL: "https://example.zendesk.com/agent/tickets/48213",
+	}
+}
+
+func TestOpenCaseRequestValidate(t *testing.T) {
+	tier := func(t Tier) *Tier { return &t }
+	tests := []struct {
+		name   string
+		edit   func(r *OpenCaseRequest)
+		fields []string
+	}{
+		{"valid", func(r *OpenCaseRequest) {}, nil},
+		{"valid start tier", func(r *OpenCaseRequest) { r.StartTier = tier(4) }, nil},
+		{"source characters", func(r *OpenCaseRequest) { r.Source = "zen desk" }, []string{"source"}},
+		{"source too long", func(r *OpenCaseRequest) { r.Source = strings.Repeat("a", 65) }, []string{"source"}},
+		{"external id empty", func(r *OpenCaseRequest) { r.ExternalID = "" }, []string{"external_id"}},
+		{"external id with slash", func(r *OpenCaseRequest) { r.ExternalID = "a/b" }, []string{"external_id"}},
+		{"customer id and email missing", func(r *OpenCaseRequest) { r.Customer = Customer{} },
+			[]string{"customer.id", "customer.email"}},
+		{"email with display name", func(r *OpenCaseRequest) { r.Customer.Email = "Ada <ada@example.com>" }, []string{"customer.email"}},
+		{"email without domain dot", func(r *OpenCaseRequest) { r.Customer.Email = "ada@example" }, []string{"customer.email"}},
+		{"email garbage", func(r *OpenCaseRequest) { r.Customer.Email = "not an email" }, []string{"customer.email"}},
+		{"locale", func(r *OpenCaseRequest) { r.Customer.Locale = "english please" }, []string{"customer.locale"}},
+		{"subject blank", func(r *OpenCaseRequest) { r.Subject = "   " }, []string{"subject"}},
+		{"subject too long", func(r *OpenCaseRequest) { r.Subject = strings.Repeat("é", 201) }, []string{"subject"}},
+		{"subject at the limit", func(r *OpenCaseRequest) { r.Subject = strings.Repeat("é", 200) }, nil},
+		{"priority and trigger", func(r *OpenCaseRequest) { r.Priority, r.Trigger = "asap", "" }, []string{"priority", "trigger"}},
+		{"opened_at missing", func(r *OpenCaseRequest) { r.OpenedAt = time.Time{} }, []string{"opened_at"}},
+		{"start tier out of range", func(r *OpenCaseRequest) { r.StartTier = tier(5) }, []string{"start_tier"}},
+		{"tokens", func(r *OpenCaseRequest) { r.Category, r.Department, r.Channel = "Billing", "tech support", "-x" },
+			[]string{"category", "department", "channel"}},
+		{"policy name", func(r *OpenCaseRequest) { r.Policy = "My Policy" }, []string{"policy"}},
+		{"crm url", func(r *OpenCaseRequest) { r.CRMURL = "javascript:alert(1)" }, []string{"crm_url"}},
+		{"long summary", func(r *OpenCaseRequest) { r.FrontlineSummary = strings.Repeat("x", MaxTextLen+1) }, []string{"frontline_summary"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := validOpenCase()
+			tt.edit(&r)
+			err := r.Validate()
+			if tt.fields == nil {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.ElementsMatch(t, tt.fields, fieldsOf(t, err), "error: %v", err)
+		})
+	}
+}
+
+func TestOpenCaseRequestValidateAt(t *testing.T) {
+	r := validOpenCase()
+	assert.NoError(t, r.ValidateAt(r.OpenedAt))
+	assert.NoError(t, r.ValidateAt(r.OpenedAt.Add(-MaxOpenedAtSkew)), "a little clock skew is fine")
+	err := r.ValidateAt(r.OpenedAt.Add(-time.Hour))
+	require.Error(t, err)
+	assert.Equal(t, []string{"opened_at"}, fieldsOf(t, err))
+	assert.Contains(t, err.Error(), "opened_at is in the future")
+
+	r.Subject = ""
+	assert.ElementsMatch(t, []string{"subject"}, fieldsOf(t, r.ValidateAt(r.OpenedAt)))
+}
