@@ -18,6 +18,14 @@ const (
 	ClockCloseTarget    Clock = "close_target"
 	ClockAwaitCustomer  Clock = "awaiting_customer"
 	ClockSurvey         Clock = "survey"
+	// ClockAnswer is the customer's ETA: the tier's resolution promise.
+	ClockAnswer Clock = "answer"
+	// The instants of a case waiting on the customer, and of its survey.
+	ClockCustomerReminder Clock = "customer_reminder"
+	ClockAutoResolve      Clock = "auto_resolve"
+	ClockSurveySend       Clock = "survey_send"
+	ClockSurveyReminder   Clock = "survey_reminder"
+	ClockSurveyExpiry     Clock = "survey_expiry"
 )
 
 // Deadlines are the case's current absolute deadlines (nil when not running).
@@ -27,6 +35,15 @@ type Deadlines struct {
 	NextCustomerUpdateBy *time.Time `json:"next_customer_update_by"`
 	CloseTargetAt        *time.Time `json:"close_target_at"`
 	ApprovalBy           *time.Time `json:"approval_by,omitempty"`
+	// AnswerBy is the customer's ETA: the tier's resolution promise.
+	AnswerBy *time.Time `json:"answer_by,omitempty"`
+	// While waiting on the customer: the next reminder and the auto-resolution.
+	CustomerReminderAt *time.Time `json:"customer_reminder_at,omitempty"`
+	AutoResolveAt      *time.Time `json:"auto_resolve_at,omitempty"`
+	// The survey's send (while scheduled), reminder and expiry (once sent).
+	SurveySendAt     *time.Time `json:"survey_send_at,omitempty"`
+	SurveyReminderAt *time.Time `json:"survey_reminder_at,omitempty"`
+	SurveyExpiresAt  *time.Time `json:"survey_expires_at,omitempty"`
 	// Explanations say how each running deadline was computed.
 	Explanations []Deadline `json:"explanations,omitempty"`
 }
@@ -43,16 +60,22 @@ type Deadline struct {
 	PolicyVersion string     `json:"policy_version"`
 	// Paused is the total wall-clock time the clock stood still so far.
 	Paused Duration `json:"paused,omitempty"`
+	// Detail says how Duration was made, when it is more than the policy's
+	// figure ("8h to acknowledge plus 24h to resolve", "reminder 2").
+	Detail string `json:"detail,omitempty"`
 	// Explanation is one readable sentence, e.g. "8h of business hours (Mon-Fri
 	// 09:00-17:00 Europe/Paris) from 2026-11-20T09:15Z, paused 2h, policy 2026-11-01".
 	Explanation string `json:"explanation"`
 }
 
-// Breach is one missed deadline.
+// Breach is one missed deadline. A tier-4 clock missed again and again keeps
+// one entry: Repeats counts the misses after the first, LastAt is the latest.
 type Breach struct {
-	Clock Clock     `json:"clock"`
-	Tier  Tier      `json:"tier"`
-	At    time.Time `json:"at"`
+	Clock   Clock      `json:"clock"`
+	Tier    Tier       `json:"tier"`
+	At      time.Time  `json:"at"`
+	Repeats int        `json:"repeats,omitempty"`
+	LastAt  *time.Time `json:"last_at,omitempty"`
 }
 
 // TierDeadline computes the acknowledge or resolve deadline of tier t for a case
@@ -136,13 +159,19 @@ func resumeInstant(cal Calendar, at, pausedAt, resumedAt time.Time) time.Time {
 
 // clockLabels name the clocks in explanations.
 var clockLabels = map[Clock]string{
-	ClockAcknowledge:    "acknowledge deadline",
-	ClockResolve:        "resolve deadline",
-	ClockCustomerUpdate: "next customer update",
-	ClockApproval:       "approval deadline",
-	ClockCloseTarget:    "close target",
-	ClockAwaitCustomer:  "waiting-on-customer deadline",
-	ClockSurvey:         "survey deadline",
+	ClockAcknowledge:      "acknowledge deadline",
+	ClockResolve:          "resolve deadline",
+	ClockCustomerUpdate:   "next customer update",
+	ClockApproval:         "approval deadline",
+	ClockCloseTarget:      "close target",
+	ClockAwaitCustomer:    "waiting-on-customer deadline",
+	ClockSurvey:           "survey deadline",
+	ClockAnswer:           "answer promise",
+	ClockCustomerReminder: "customer reminder",
+	ClockAutoResolve:      "auto-resolution without a customer reply",
+	ClockSurveySend:       "survey send",
+	ClockSurveyReminder:   "survey reminder",
+	ClockSurveyExpiry:     "survey expiry",
 }
 
 // explain writes the deadline's one-sentence explanation, e.g. "Tier 2 (specialist)
@@ -159,6 +188,9 @@ func (p Policy) explain(d Deadline, cal Calendar) string {
 		head = fmt.Sprintf("Tier %d (%s) %s", int(d.Tier), p.TierPolicy(d.Tier).Name, label)
 	}
 	var parts []string
+	if d.Detail != "" {
+		parts = append(parts, d.Detail)
+	}
 	if d.Clock == ClockCustomerUpdate && !cal.AlwaysOpen {
 		parts = append(parts, d.Duration.String()+" of wall-clock time from "+cal.formatInstant(d.Start),
 			"moved into "+cal.Describe())
@@ -229,4 +261,106 @@ func (p Policy) StartTierFor(r OpenCaseRequest) Tier {
 		}
 	}
 	return TierFrontline
+}
+
+// AnswerDeadline is the resolution promise the policy makes to the customer for
+// tier t from start (a hand-over): the tier's acknowledge time, unless the case is
+// already acknowledged, plus its resolve time, in the priority's calendar. It is
+// the "expect an answer by" of every customer email.
+func (p Policy) AnswerDeadline(pr Priority, t Tier, acknowledged bool, start time.Time) Deadline {
+	pp := p.Priorities[pr]
+	d := pp.Resolve.For(t)
+	if !acknowledged {
+		d += pp.Acknowledge.For(t)
+	}
+	cal := p.CalendarFor(pr)
+	dl := Deadline{Clock: ClockAnswer, Tier: t, At: cal.Add(start, d), Start: start, Duration: Duration{d},
+		Calendar: cal.Name, PolicyVersion: p.Version}
+	if !acknowledged {
+		dl.Detail = fmt.Sprintf("%s to acknowledge plus %s to resolve", FormatDuration(pp.Acknowledge.For(t)), FormatDuration(pp.Resolve.For(t)))
+	}
+	dl.Explanation = p.explain(dl, cal)
+	return dl
+}
+
+// MaxRepeatPeriod caps the period of a repeated tier-4 clock: however long a case
+// goes unattended at the top, the executives hear of it at least daily and at
+// most a few times more.
+const MaxRepeatPeriod = 24 * time.Hour
+
+// RepeatDeadline is tier t's clock started again at now after its repeat-th
+// breach (repeat >= 1): the policy's duration doubled per repeat, due no later
+// than the calendar's first opening a day after now, with its warning at the
+// policy's ratio. Nobody is above tier 4 to take the case, so this back-off
+// bounds what an unattended case sends and records.
+func (p Policy) RepeatDeadline(clock Clock, pr Priority, t Tier, repeat int, now time.Time) Deadline {
+	pp := p.Priorities[pr]
+	base := pp.Acknowledge.For(t)
+	if clock == ClockResolve {
+		base = pp.Resolve.For(t)
+	}
+	d := base
+	for i := 0; i < repeat && d < MaxRepeatPeriod; i++ {
+		d *= 2
+	}
+	cal := p.CalendarFor(pr)
+	at := cal.Add(now, d)
+	if latest := cal.NextOpen(now.Add(MaxRepeatPeriod)); at.After(latest) {
+		at = latest
+		d = cal.Elapsed(now, at)
+	}
+	warn := cal.Add(now, time.Duration(float64(d)*p.WarningRatio))
+	dl := Deadline{Clock: clock, Tier: t, At: at, WarnAt: &warn, Start: now, Duration: Duration{d},
+		Calendar: cal.Name, PolicyVersion: p.Version,
+		Detail: fmt.Sprintf("repeat %d after a breach: the period doubles each time, at most a day", repeat)}
+	dl.Explanation = p.explain(dl, cal)
+	return dl
+}
+
+// WaitingDeadline is an instant d after start in wall-clock time: the reminders
+// (the n-th, from 1) and the auto-resolution of a case waiting on the customer,
+// the survey's send, reminder and expiry. Customers count days, not working
+// hours, so these run 24x7.
+func (p Policy) WaitingDeadline(clock Clock, n int, start time.Time, d time.Duration) Deadline {
+	cal := AlwaysOpenCalendar()
+	dl := Deadline{Clock: clock, At: start.Add(d), Start: start, Duration: Duration{d}, Calendar: cal.Name,
+		PolicyVersion: p.Version}
+	if n > 0 {
+		dl.Detail = fmt.Sprintf("reminder %d", n)
+	}
+	dl.Explanation = p.explain(dl, cal)
+	return dl
+}
+
+// Explain rewrites d's explanation (after its clock or instant changed).
+func (p Policy) Explain(d Deadline) string { return p.explain(d, p.CalendarNamed(d.Calendar)) }
+
+// RemainingSpan says how much of the promise d is left at at, in d's calendar,
+// for a customer ("32 hours", "3 days", "6 business hours"), rounded up; empty
+// when nothing is left.
+func (p Policy) RemainingSpan(d Deadline, at time.Time) string {
+	cal := p.CalendarNamed(d.Calendar)
+	left := cal.Elapsed(at, d.At)
+	if left <= 0 {
+		return ""
+	}
+	unit := "hour"
+	if !cal.AlwaysOpen {
+		unit = "business hour"
+	}
+	ceil := func(step time.Duration) int { return int((left + step - 1) / step) }
+	switch {
+	case cal.AlwaysOpen && left > 48*time.Hour:
+		return plural(ceil(24*time.Hour), "day")
+	case left > 2*time.Hour:
+		return plural(ceil(time.Hour), unit)
+	}
+	return plural(ceil(time.Minute), "minute")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }

@@ -40,6 +40,7 @@ const (
 	EventCompensationOK     = "compensation_recorded"
 	EventApprovalRequested  = "approval_requested"
 	EventApprovalClimbed    = "approval_climbed"
+	EventApprovalWithdrawn  = "approval_withdrawn" // the case ended while the approval was pending
 	EventApproved           = "approved"
 	EventRejected           = "rejected"
 	EventResolved           = "resolved"

@@ -44,16 +44,21 @@ type Address struct {
 
 // MessageData is everything a template may show. Only what the kind needs is set.
 type MessageData struct {
-	CaseID       string         `json:"case_id"`
-	Reference    string         `json:"reference"` // the CRM's own id, for the customer
-	Subject      string         `json:"subject"`
-	CustomerName string         `json:"customer_name,omitempty"`
-	Locale       string         `json:"locale,omitempty"`
-	Tier         Tier           `json:"tier"`
-	TierName     string         `json:"tier_name,omitempty"`
-	Team         string         `json:"team,omitempty"`
-	Department   string         `json:"department,omitempty"`
-	ETA          *time.Time     `json:"eta,omitempty"`
+	CaseID       string     `json:"case_id"`
+	Reference    string     `json:"reference"` // the CRM's own id, for the customer
+	Subject      string     `json:"subject"`
+	CustomerName string     `json:"customer_name,omitempty"`
+	Locale       string     `json:"locale,omitempty"`
+	Tier         Tier       `json:"tier"`
+	TierName     string     `json:"tier_name,omitempty"`
+	Team         string     `json:"team,omitempty"`
+	Department   string     `json:"department,omitempty"`
+	ETA          *time.Time `json:"eta,omitempty"`
+	// AnswerWithin is how long the answer takes once a paused case stops waiting
+	// ("32 hours", "6 business hours"); WaitingFor says on what: "customer" or
+	// "approval". ETA is never set while paused.
+	AnswerWithin string         `json:"answer_within,omitempty"`
+	WaitingFor   string         `json:"waiting_for,omitempty"`
 	Text         string         `json:"text,omitempty"` // the human's message to the customer
 	Resolution   string         `json:"resolution,omitempty"`
 	Explanation  string         `json:"explanation,omitempty"`
