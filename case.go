@@ -1,6 +1,7 @@
 package tierflow
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -111,6 +112,58 @@ func (s Status) Valid() bool { return oneOf(s, Statuses) }
 // TierClocksPaused reports whether the tier clocks stand still in this status.
 func (s Status) TierClocksPaused() bool {
 	return s == StatusAwaitingCustomer || s == StatusAwaitingApproval
+}
+
+// StatusTransition is one allowed change of a case's status and what causes it.
+type StatusTransition struct {
+	From, To Status
+	By       string
+}
+
+// StatusTransitions is the case's state machine: every status change the workflow
+// may make (escalation.md's diagram). The workflow moves a case only along these
+// (see CanBecome); doc.go draws them (StatusDiagram, checked by a test).
+var StatusTransitions = []StatusTransition{
+	{StatusOpen, StatusInProgress, "acknowledge"},
+	{StatusOpen, StatusOpen, "escalate, transfer, a missed clock, a customer escalation"},
+	{StatusOpen, StatusAwaitingCustomer, "request_info"},
+	{StatusOpen, StatusAwaitingApproval, "propose_compensation above authority"},
+	{StatusOpen, StatusResolved, "resolve"},
+	{StatusOpen, StatusClosed, "close, withdrawn"},
+	{StatusInProgress, StatusOpen, "escalate, transfer, a missed clock, a customer escalation"},
+	{StatusInProgress, StatusAwaitingCustomer, "request_info"},
+	{StatusInProgress, StatusAwaitingApproval, "propose_compensation above authority"},
+	{StatusInProgress, StatusResolved, "resolve"},
+	{StatusInProgress, StatusClosed, "close, withdrawn"},
+	{StatusAwaitingCustomer, StatusInProgress, "customer reply (acknowledged case)"},
+	{StatusAwaitingCustomer, StatusOpen, "customer reply (unacknowledged case), a hand-over"},
+	{StatusAwaitingCustomer, StatusResolved, "resolve, auto-resolve"},
+	{StatusAwaitingCustomer, StatusClosed, "close, withdrawn"},
+	{StatusAwaitingApproval, StatusInProgress, "approve, reject (acknowledged case)"},
+	{StatusAwaitingApproval, StatusOpen, "approve, reject (unacknowledged case), a hand-over"},
+	{StatusAwaitingApproval, StatusClosed, "close, withdrawn"},
+	{StatusResolved, StatusInProgress, "reopen, customer reply, low survey score at the same tier"},
+	{StatusResolved, StatusOpen, "reopen at a higher tier (low survey score, customer escalation)"},
+	{StatusResolved, StatusClosed, "survey answered or expired, close, withdrawn, auto-resolve"},
+}
+
+// CanBecome reports whether the state machine lets a case in status s move to to.
+func (s Status) CanBecome(to Status) bool {
+	for _, tr := range StatusTransitions {
+		if tr.From == s && tr.To == to {
+			return true
+		}
+	}
+	return false
+}
+
+// StatusDiagram draws StatusTransitions, one "from -> to: by" line each.
+func StatusDiagram() string {
+	var b strings.Builder
+	for _, tr := range StatusTransitions {
+		fmt.Fprintf(&b, "%s -> %s: %s\n", tr.From, tr.To, tr.By)
+	}
+	return b.String()
 }
 
 // PolicyRef names the pinned policy of a case.

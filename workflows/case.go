@@ -92,9 +92,8 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide, w.decideUpdate, workflow.UpdateHandlerOptions{
-		Validator: w.validateDecisionUpdate,
-		Description: "Apply one human decision (acknowledge, note, update_customer, request_info, escalate, transfer, " +
-			"reassign, propose_compensation, approve, reject, resolve, reopen, close); returns the updated case.",
+		Validator:   w.validateDecisionUpdate,
+		Description: DecideDescription(),
 	}); err != nil {
 		return err
 	}

@@ -282,7 +282,8 @@ func (w *caseWorkflow) remindCustomer(t *transition) {
 func (w *caseWorkflow) autoResolve(t *transition) {
 	st := w.st
 	w.stopClocks()
-	st.Status, st.ResolvedAt = tierflow.StatusResolved, timePtr(t.now)
+	w.moveTo(t, tierflow.StatusResolved)
+	st.ResolvedAt = timePtr(t.now)
 	st.Resolution = "closed for lack of a reply"
 	st.LastDecision = "auto-resolved: no customer reply"
 	seq := w.emit(t, tierflow.EventAutoResolved, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {

@@ -171,3 +171,18 @@ func StaticDetails(caseID string, req tierflow.OpenCaseRequest, policy tierflow.
 	}
 	return truncate(b.String(), 20000)
 }
+
+// DecideDescription is the decide Update's description in the Temporal UI: every
+// action of tierflow.ActionSpecs with its one line.
+func DecideDescription() string {
+	var b strings.Builder
+	b.WriteString("Apply one human decision (tierflow.Decision JSON); returns the updated case. Actions:")
+	for i, s := range tierflow.ActionSpecs {
+		sep := ";"
+		if i == len(tierflow.ActionSpecs)-1 {
+			sep = "."
+		}
+		b.WriteString(" " + string(s.Action) + ": " + s.Doc + sep)
+	}
+	return b.String()
+}

@@ -20,7 +20,9 @@ func actorTier(p tierflow.Principal) tierflow.Tier {
 	return p.Role.DecidingTier()
 }
 
-// validateDecision says whether d may be applied to the case as it is now.
+// validateDecision says whether d may be applied to the case as it is now: its
+// shape (Decision.Validate), then its action's declaration (tierflow.ActionSpecs:
+// who may take it, in which statuses), then the action's own guard.
 func (w *caseWorkflow) validateDecision(d tierflow.Decision) error {
 	if err := d.Validate(); err != nil {
 		return err
@@ -36,14 +38,34 @@ func (w *caseWorkflow) validateDecision(d tierflow.Decision) error {
 	if d.Actor.Role.DecidingTier() == 0 || !tier.Valid() {
 		return tierflow.Errorf(tierflow.CodeForbidden, "a principal with role %q cannot decide on cases", d.Actor.Role)
 	}
-	switch d.Action {
-	case tierflow.ActionNote:
+	spec, _ := tierflow.SpecOf(d.Action)
+	if err := w.validateWho(spec.Who, d, tier); err != nil {
+		return err
+	}
+	if !spec.Allows(st.Status) {
+		return statusRefusal(d.Action, st.Status, spec.Statuses)
+	}
+	if guard := decisionGuards[d.Action]; guard != nil {
+		return guard(w, d, tier)
+	}
+	return nil
+}
+
+// validateWho applies the action's rule of who may take it.
+func (w *caseWorkflow) validateWho(who tierflow.Who, d tierflow.Decision, tier tierflow.Tier) error {
+	st := w.st
+	switch who {
+	case tierflow.WhoAnyStaff:
 		return nil
-	case tierflow.ActionApprove, tierflow.ActionReject:
+	case tierflow.WhoAuthority:
 		// Whoever the request was sent to decides it, and any tier above, even when
 		// the case has since climbed past them: authority is the check, not the
 		// case's tier or department.
 		return w.validateApproval(d, tier)
+	case tierflow.WhoSupervisorUp:
+		if tier < tierflow.TierSupervisor {
+			return tierflow.Errorf(tierflow.CodeForbidden, "%s needs a supervisor or above", d.Action)
+		}
 	}
 	if tier < st.Tier {
 		return tierflow.Errorf(tierflow.CodeForbidden, "an actor at tier %d cannot decide for a tier %d case", tier, st.Tier)
@@ -51,56 +73,39 @@ func (w *caseWorkflow) validateDecision(d tierflow.Decision) error {
 	if tier == st.Tier && st.Department != "" && !d.Actor.InDepartment(st.Department) {
 		return tierflow.Errorf(tierflow.CodeForbidden, "the actor does not serve the %s department that handles the case", st.Department)
 	}
-	return w.validateAction(d, tier)
+	return nil
 }
 
-// validateAction checks the action against the case's status and the actor's authority.
-func (w *caseWorkflow) validateAction(d tierflow.Decision, tier tierflow.Tier) error {
-	st := w.st
-	switch d.Action {
-	case tierflow.ActionAcknowledge:
-		return statusIn(st.Status, "acknowledge", tierflow.StatusOpen)
-	case tierflow.ActionUpdateCustomer:
-		return notResolved(st.Status, "updating the customer")
-	case tierflow.ActionReassign:
-		return notResolved(st.Status, "reassigning it")
-	case tierflow.ActionRequestInfo:
-		return statusIn(st.Status, "request information on", tierflow.StatusOpen, tierflow.StatusInProgress)
-	case tierflow.ActionEscalate:
-		if err := notResolved(st.Status, "escalating it"); err != nil {
-			return err
-		}
-		if d.Mode == tierflow.EscalationFunctional && st.Tier != tierflow.TierFrontline {
+// decisionGuard holds an action's rules beyond its declaration: ones that depend
+// on the case's tier, department or pending approval.
+type decisionGuard func(w *caseWorkflow, d tierflow.Decision, tier tierflow.Tier) error
+
+var decisionGuards = map[tierflow.Action]decisionGuard{
+	tierflow.ActionEscalate: func(w *caseWorkflow, d tierflow.Decision, _ tierflow.Tier) error {
+		if d.Mode == tierflow.EscalationFunctional && w.st.Tier != tierflow.TierFrontline {
 			return tierflow.Errorf(tierflow.CodeConflict,
-				"a functional escalation goes from tier 1 to a tier 2 department; the case is at tier %d (use transfer)", st.Tier)
+				"a functional escalation goes from tier 1 to a tier 2 department; the case is at tier %d (use transfer)", w.st.Tier)
 		}
-		if d.Mode == tierflow.EscalationHierarchical && st.Tier == tierflow.TierExecutive {
+		if d.Mode == tierflow.EscalationHierarchical && w.st.Tier == tierflow.TierExecutive {
 			return tierflow.Errorf(tierflow.CodeConflict, "the case is already at tier 4, the top of the ladder")
 		}
-	case tierflow.ActionTransfer:
-		if err := notResolved(st.Status, "transferring it"); err != nil {
-			return err
+		return nil
+	},
+	tierflow.ActionTransfer: func(w *caseWorkflow, d tierflow.Decision, _ tierflow.Tier) error {
+		if strings.EqualFold(d.Department, w.st.Department) {
+			return tierflow.Errorf(tierflow.CodeConflict, "the case is already with the %s department", w.st.Department)
 		}
-		if strings.EqualFold(d.Department, st.Department) {
-			return tierflow.Errorf(tierflow.CodeConflict, "the case is already with the %s department", st.Department)
+		return nil
+	},
+	tierflow.ActionProposeCompensation: func(w *caseWorkflow, _ tierflow.Decision, _ tierflow.Tier) error {
+		if ap := w.st.PendingApproval; ap != nil {
+			return tierflow.Errorf(tierflow.CodeConflict, "approval %s is already pending", ap.ID)
 		}
-	case tierflow.ActionProposeCompensation:
-		if err := statusIn(st.Status, "propose compensation on", tierflow.StatusOpen, tierflow.StatusInProgress); err != nil {
-			return err
-		}
-		if st.PendingApproval != nil {
-			return tierflow.Errorf(tierflow.CodeConflict, "approval %s is already pending", st.PendingApproval.ID)
-		}
-	case tierflow.ActionResolve:
+		return nil
+	},
+	tierflow.ActionResolve: func(w *caseWorkflow, d tierflow.Decision, _ tierflow.Tier) error {
 		return w.validateResolve(d)
-	case tierflow.ActionReopen:
-		return statusIn(st.Status, "reopen", tierflow.StatusResolved)
-	case tierflow.ActionClose:
-		if tier < tierflow.TierSupervisor {
-			return tierflow.Errorf(tierflow.CodeForbidden, "closing a case without a survey needs a supervisor or above")
-		}
-	}
-	return nil
+	},
 }
 
 func (w *caseWorkflow) validateApproval(d tierflow.Decision, tier tierflow.Tier) error {
@@ -121,9 +126,6 @@ func (w *caseWorkflow) validateApproval(d tierflow.Decision, tier tierflow.Tier)
 
 func (w *caseWorkflow) validateResolve(d tierflow.Decision) error {
 	st := w.st
-	if err := statusIn(st.Status, "resolve", tierflow.StatusOpen, tierflow.StatusInProgress, tierflow.StatusAwaitingCustomer); err != nil {
-		return err
-	}
 	if st.PendingApproval != nil {
 		return tierflow.Errorf(tierflow.CodeConflict, "approval %s is pending; approve or reject it first", st.PendingApproval.ID)
 	}
@@ -167,24 +169,16 @@ func (w *caseWorkflow) validateSurvey(now time.Time, r tierflow.SurveyResponse) 
 	return nil
 }
 
-func statusIn(s tierflow.Status, verb string, allowed ...tierflow.Status) error {
-	for _, a := range allowed {
-		if s == a {
-			return nil
-		}
+// statusRefusal says an action is not allowed in the case's status.
+func statusRefusal(a tierflow.Action, s tierflow.Status, allowed []tierflow.Status) error {
+	if s == tierflow.StatusResolved {
+		return tierflow.Errorf(tierflow.CodeConflict, "cannot %s a case that is resolved; reopen it first", a)
 	}
 	names := make([]string, len(allowed))
-	for i, a := range allowed {
-		names[i] = string(a)
+	for i, st := range allowed {
+		names[i] = string(st)
 	}
-	return tierflow.Errorf(tierflow.CodeConflict, "cannot %s a case that is %s (only %s)", verb, s, strings.Join(names, " or "))
-}
-
-func notResolved(s tierflow.Status, doing string) error {
-	if s == tierflow.StatusResolved {
-		return tierflow.Errorf(tierflow.CodeConflict, "the case is resolved; reopen it before %s", doing)
-	}
-	return nil
+	return tierflow.Errorf(tierflow.CodeConflict, "cannot %s a case that is %s (only %s)", a, s, strings.Join(names, " or "))
 }
 
 // money writes minor units as "250.00 EUR".

@@ -1,0 +1,195 @@
+package workflows
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/tierflow/tierflow"
+)
+
+// Every declared action has exactly one transition, and every transition is
+// declared: adding an action without its transition (or the reverse) fails here.
+func TestEveryDeclaredActionHasATransition(t *testing.T) {
+	for _, a := range tierflow.Actions {
+		assert.NotNil(t, decisionTransitions[a], "action %s has no transition in decide.go", a)
+	}
+	assert.Len(t, decisionTransitions, len(tierflow.Actions))
+	for a := range decisionGuards {
+		assert.True(t, a.Valid(), "guard for an undeclared action %s", a)
+	}
+}
+
+// The decide Update's description (shown in the Temporal UI) lists every action.
+func TestDecideDescriptionListsEveryAction(t *testing.T) {
+	desc := DecideDescription()
+	for _, s := range tierflow.ActionSpecs {
+		assert.Contains(t, desc, " "+string(s.Action)+": "+s.Doc)
+	}
+}
+
+// A property test over the state machine: random cases receive random decisions
+// from random actors (by Update and by Signal), customer events and survey answers
+// at random times, with clocks firing in between. Whatever happens:
+//   - every status change follows tierflow.StatusTransitions;
+//   - every applied decision was declared allowed in the status it found;
+//   - a closed case holds no pending approval or pending compensation, and no clock;
+//   - the record stays contiguous and every email key is unique (checkRecord).
+func TestStateMachineProperties(t *testing.T) {
+	seeds := 40
+	if testing.Short() {
+		seeds = 10
+	}
+	for seed := range seeds {
+		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
+			runRandomCase(t, uint64(seed))
+		})
+	}
+}
+
+func runRandomCase(t *testing.T, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	env, f := testEnv(t, t0)
+	env.SetTestTimeout(time.Minute)
+	r := testRequest()
+	r.Priority = tierflow.Priorities[rng.IntN(len(tierflow.Priorities))]
+	r.Trigger = tierflow.Triggers[rng.IntN(len(tierflow.Triggers))]
+	if rng.IntN(3) == 0 {
+		r.Department = "billing"
+	}
+
+	var applied []appliedDecision
+	actors := []tierflow.Principal{agent, specialist, supervisor, executive,
+		{ID: "spec-2", Role: tierflow.RoleSpecialist, Tier: 2, Departments: []string{"shipping"}}}
+	at := time.Duration(0)
+	for i := range 25 {
+		gap := time.Duration(1+rng.IntN(120)) * time.Minute // mostly between clocks
+		if rng.IntN(5) == 0 {
+			gap = time.Duration(rng.IntN(int(6*day/time.Minute))) * time.Minute // now and then past several
+		}
+		at += gap
+		i := i
+		when := at
+		kind := rng.IntN(10)
+		env.RegisterDelayedCallback(func() {
+			v := currentView(t, env)
+			switch {
+			case kind < 7:
+				d := randomDecision(rng, actors, v, fmt.Sprintf("d%d", i))
+				if rng.IntN(4) == 0 {
+					env.SignalWorkflow(SignalDecision, d)
+					return
+				}
+				applied = append(applied, appliedDecision{d: d, before: v.Status, at: when,
+					o: sendUpdate(t, env, UpdateDecide, d)})
+			case kind < 9:
+				kinds := tierflow.CustomerEventKinds
+				env.SignalWorkflow(SignalCustomerEvent, tierflow.CustomerEvent{Kind: kinds[rng.IntN(len(kinds))],
+					EventID: fmt.Sprintf("e%d", i), Message: "from the CRM"})
+			default:
+				sendUpdate(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 1 + rng.IntN(5), Resolved: rng.IntN(2) == 0})
+			}
+		}, when)
+	}
+	env.RegisterDelayedCallback(func() {
+		v := currentView(t, env)
+		if v.Status != tierflow.StatusClosed {
+			env.SignalWorkflow(SignalDecision, closeBy(executive, "end-of-property-run"))
+		}
+	}, at+time.Hour)
+	env.ExecuteWorkflow(WorkflowName, input(testPolicy(), r))
+	final := result(t, env)
+
+	// Status changes follow the table.
+	prev := tierflow.Status("")
+	for _, ev := range f.events() {
+		if prev != "" && ev.Status != prev {
+			assert.True(t, prev.CanBecome(ev.Status), "seed %d: %s -> %s (event %d %s) is not in StatusTransitions",
+				seed, prev, ev.Status, ev.Seq, ev.Type)
+		}
+		prev = ev.Status
+	}
+	// Applied decisions were allowed where they landed.
+	accepted := 0
+	for _, a := range applied {
+		if !a.o.done || a.o.rejected != nil || a.o.err != nil {
+			continue
+		}
+		accepted++
+		spec, ok := tierflow.SpecOf(a.d.Action)
+		require.True(t, ok)
+		assert.True(t, spec.Allows(a.before) || a.before == "", "seed %d: %s applied in %s", seed, a.d.Action, a.before)
+	}
+	t.Logf("seed %d: %d events, %d decisions accepted by Update, final tier %d", seed, len(f.events()), accepted, final.Tier)
+	// A closed case is settled.
+	assert.Equal(t, tierflow.StatusClosed, final.Status)
+	assert.Nil(t, final.PendingApproval, "seed %d", seed)
+	for _, c := range final.Compensation {
+		assert.NotEqualValues(t, CompensationPending, c.Status, "seed %d: compensation %s", seed, c.ID)
+	}
+	assert.Nil(t, final.Deadlines.AcknowledgeBy)
+	assert.Nil(t, final.Deadlines.ResolveBy)
+	assert.Nil(t, final.Deadlines.ApprovalBy)
+	assert.Empty(t, final.Deadlines.Explanations, "seed %d: a closed case waits for nothing", seed)
+	f.checkRecord(t)
+}
+
+type appliedDecision struct {
+	d      tierflow.Decision
+	before tierflow.Status
+	at     time.Duration
+	o      *outcome
+}
+
+func currentView(t *testing.T, env *testsuite.TestWorkflowEnvironment) tierflow.CaseView {
+	var v tierflow.CaseView
+	res, err := env.QueryWorkflow(QueryCase)
+	if err != nil { // the workflow already completed
+		return v
+	}
+	require.NoError(t, res.Get(&v))
+	return v
+}
+
+// randomDecision builds a plausible decision of a random action.
+func randomDecision(rng *rand.Rand, actors []tierflow.Principal, v tierflow.CaseView, id string) tierflow.Decision {
+	a := tierflow.Actions[rng.IntN(len(tierflow.Actions))]
+	actor := executive // decides at any tier: more decisions land
+	if rng.IntN(2) == 0 {
+		actor = actors[rng.IntN(len(actors))]
+	}
+	d := tierflow.Decision{Action: a, DecisionID: id, Actor: actor}
+	switch a {
+	case tierflow.ActionNote:
+		d.Text = "looked at it"
+	case tierflow.ActionUpdateCustomer, tierflow.ActionRequestInfo:
+		d.Message = "a word for the customer"
+	case tierflow.ActionEscalate:
+		d.Mode, d.Reason, d.Summary = tierflow.EscalationHierarchical, "needs more authority", "tried the usual"
+		if rng.IntN(2) == 0 {
+			d.Mode, d.Department = tierflow.EscalationFunctional, "billing"
+		}
+	case tierflow.ActionTransfer:
+		d.Department, d.Summary = []string{"billing", "shipping"}[rng.IntN(2)], "their area"
+	case tierflow.ActionReassign:
+		d.Assignee = "someone-else"
+	case tierflow.ActionProposeCompensation:
+		d.AmountCents, d.Currency, d.Description = []int64{2000, 30000, 200000}[rng.IntN(3)], "EUR", "goodwill"
+	case tierflow.ActionApprove, tierflow.ActionReject:
+		d.ApprovalID = "apr-none"
+		if v.PendingApproval != nil {
+			d.ApprovalID = v.PendingApproval.ID
+		}
+	case tierflow.ActionResolve:
+		d.Resolution, d.Explanation = "fixed", strings.Repeat("because ", rng.IntN(2))
+	case tierflow.ActionReopen, tierflow.ActionClose:
+		d.Reason = "as asked"
+	}
+	return d
+}
