@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -124,6 +129,49 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 	assert.Contains(t, body, `tierflow_api_request_duration_seconds_count{method="GET",route="GET /healthz"} 1`)
 	assert.Contains(t, body, `le="+Inf"`)
 	assert.NotContains(t, body, "zendesk-1", "labels are routes, not paths")
+	assert.True(t, strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain; version=0.0.4"),
+		"Prometheus text format, got %q", rec.Header().Get("Content-Type"))
+
+	// The exposition parses, and the families keep the names, types, labels and
+	// buckets dashboards rely on.
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	require.NoError(t, err)
+	requests := families["tierflow_api_requests_total"]
+	require.NotNil(t, requests)
+	assert.Equal(t, dto.MetricType_COUNTER, requests.GetType())
+	assert.Len(t, requests.GetMetric(), 2)
+	assert.Equal(t, []string{"method", "route", "status"}, labelNames(requests.GetMetric()[0]))
+	durations := families["tierflow_api_request_duration_seconds"]
+	require.NotNil(t, durations)
+	assert.Equal(t, dto.MetricType_HISTOGRAM, durations.GetType())
+	require.Len(t, durations.GetMetric(), 2)
+	m := durations.GetMetric()[0]
+	assert.Equal(t, []string{"method", "route"}, labelNames(m))
+	var bounds []float64
+	for _, b := range m.GetHistogram().GetBucket() {
+		bounds = append(bounds, b.GetUpperBound())
+	}
+	assert.Equal(t, append(slices.Clone(latencyBuckets), math.Inf(1)), bounds)
+	assert.EqualValues(t, 1, m.GetHistogram().GetSampleCount())
+}
+
+func labelNames(m *dto.Metric) []string {
+	var names []string
+	for _, l := range m.GetLabel() {
+		names = append(names, l.GetName())
+	}
+	return names
+}
+
+// Every server has its own registry: two in one process do not share counts (nor
+// panic on a duplicate registration).
+func TestMetricsRegistryIsPerServer(t *testing.T) {
+	first, second := newTestEnv(t), newTestEnv(t)
+	first.do(request{method: "GET", path: "/healthz"})
+	rec := httptest.NewRecorder()
+	second.srv.metricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	assert.NotContains(t, rec.Body.String(), `tierflow_api_requests_total{method="GET",route="GET /healthz"`)
 }
 
 func TestAccessLogHoldsNoSecrets(t *testing.T) {

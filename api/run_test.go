@@ -86,6 +86,8 @@ func TestRunServesAndStopsGracefully(t *testing.T) {
 	status, body = get("http://"+at.metrics.String()+"/metrics", "")
 	assert.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, `route="GET /readyz",status="200"`)
+	assert.Contains(t, body, "\ngo_goroutines ", "the Go runtime collector is registered")
+	assert.Contains(t, body, "\nprocess_resident_memory_bytes ", "the process collector is registered")
 
 	stop()
 	select {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tierflow/tierflow"
 )
 
@@ -98,7 +100,7 @@ func newServer(d Deps) *server {
 		d.DefaultPolicy = "standard"
 	}
 	if d.Metrics == nil {
-		d.Metrics = NewMetrics()
+		d.Metrics = NewMetrics(prometheus.NewRegistry())
 	}
 	if d.Auth == nil {
 		d.Auth = NewAuthenticator(nil)

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"regexp"
-	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -102,20 +100,16 @@ func (b *bench) measureHistory(ctx context.Context, h *historySize) error {
 // driveManual: tier 1 acknowledges and hands the case to billing, the specialist
 // acknowledges and resolves, the customer answers the survey.
 func driveManual(ctx context.Context, b *bench, i int) (string, error) {
-	v, err := b.api.openCase(ctx, benchCase(b.runID+"life-m", i, policyQuiet))
+	v, _, err := b.api.integration.OpenCase(ctx, benchCase(b.runID+"life-m", i, policyQuiet))
 	if err != nil {
 		return "", err
 	}
-	steps := []struct {
-		token string
-		d     map[string]any
-	}{
-		{tokAgent, map[string]any{"action": "acknowledge", "decision_id": "ack-1"}},
-		{tokAgent, map[string]any{"action": "escalate", "decision_id": "esc-1", "mode": "functional", "department": "billing",
-			"reason": "needs a refund", "summary": "The customer was charged twice; billing can refund."}},
-	}
-	for _, s := range steps {
-		if _, err := b.api.decide(ctx, s.token, v.ID, s.d); err != nil {
+	for _, d := range []tierflow.Decision{
+		{Action: tierflow.ActionAcknowledge, DecisionID: "ack-1"},
+		{Action: tierflow.ActionEscalate, DecisionID: "esc-1", Mode: tierflow.EscalationFunctional, Department: "billing",
+			Reason: "needs a refund", Summary: "The customer was charged twice; billing can refund."},
+	} {
+		if _, err := b.api.agent.Decide(ctx, v.ID, d); err != nil {
 			return v.Workflow.ID, err
 		}
 	}
@@ -125,7 +119,7 @@ func driveManual(ctx context.Context, b *bench, i int) (string, error) {
 // driveAutomatic: nobody at tier 1 acknowledges within the breach policy's two
 // seconds; the case climbs to tier 2 by itself, where it is taken and resolved.
 func driveAutomatic(ctx context.Context, b *bench, i int) (string, error) {
-	v, err := b.api.openCase(ctx, benchCase(b.runID+"life-a", i, policyBreach))
+	v, _, err := b.api.integration.OpenCase(ctx, benchCase(b.runID+"life-a", i, policyBreach))
 	if err != nil {
 		return "", err
 	}
@@ -137,7 +131,7 @@ func driveAutomatic(ctx context.Context, b *bench, i int) (string, error) {
 			return v.Workflow.ID, fmt.Errorf("case %s still at tier %d: %w", v.ID, v.Tier, waitCtx.Err())
 		case <-time.After(250 * time.Millisecond):
 		}
-		if v, err = b.api.getCase(ctx, v.ID); err != nil {
+		if v, err = b.api.viewer.GetCase(ctx, v.ID); err != nil {
 			return "", err
 		}
 	}
@@ -147,26 +141,27 @@ func driveAutomatic(ctx context.Context, b *bench, i int) (string, error) {
 // resolveAndSurvey: the specialist acknowledges and resolves; the customer gives
 // the survey 5/5 through its link, which closes the case.
 func (b *bench) resolveAndSurvey(ctx context.Context, caseID string) error {
-	for _, d := range []map[string]any{
-		{"action": "acknowledge", "decision_id": "ack-2"},
-		{"action": "resolve", "decision_id": "res-1", "resolution": "Refunded the duplicate charge."},
+	for _, d := range []tierflow.Decision{
+		{Action: tierflow.ActionAcknowledge, DecisionID: "ack-2"},
+		{Action: tierflow.ActionResolve, DecisionID: "res-1", Resolution: "Refunded the duplicate charge."},
 	} {
-		if _, err := b.api.decide(ctx, tokSpecialist, caseID, d); err != nil {
+		if _, err := b.api.specialist.Decide(ctx, caseID, d); err != nil {
 			return err
 		}
 	}
-	link, err := b.surveyLink(ctx, caseID)
+	token, err := b.surveyToken(ctx, caseID)
 	if err != nil {
 		return err
 	}
-	return b.api.call(ctx, "", http.MethodPost, strings.TrimPrefix(link, b.stack.APIURL),
-		map[string]any{"score": 5, "resolved": true, "comment": "benchmark"}, nil)
+	return b.api.customer.AnswerSurvey(ctx, token, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "benchmark"})
 }
 
-var surveyLinkRE = regexp.MustCompile(`https?://[^\s"'<>]+/v1/surveys/[A-Za-z0-9_.=-]+`)
+// surveyLinkRE matches the survey link of an email; its group is the token.
+var surveyLinkRE = regexp.MustCompile(`https?://[^\s"'<>]+/v1/surveys/([A-Za-z0-9_.=-]+)`)
 
-// surveyLink waits for the case's survey email in the dev mailbox and returns its link.
-func (b *bench) surveyLink(ctx context.Context, caseID string) (string, error) {
+// surveyToken waits for the case's survey email in the dev mailbox and returns the
+// token of its link.
+func (b *bench) surveyToken(ctx context.Context, caseID string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	for {
@@ -182,8 +177,8 @@ func (b *bench) surveyLink(ctx context.Context, caseID string) (string, error) {
 			if err != nil {
 				return "", fmt.Errorf("read mail %d: %w", m.ID, err)
 			}
-			if link := surveyLinkRE.FindString(full.Text); link != "" {
-				return link, nil
+			if link := surveyLinkRE.FindStringSubmatch(full.Text); link != nil {
+				return link[1], nil
 			}
 			return "", fmt.Errorf("survey email %d of %s has no link", m.ID, caseID)
 		}

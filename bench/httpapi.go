@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/client"
 )
 
 // The dev tokens of the API (TIERFLOW_DEV_TOKENS=true).
@@ -21,86 +17,27 @@ const (
 	tokViewer      = "dev-viewer"
 )
 
-// apiClient calls the product's HTTP API as its clients do.
-type apiClient struct {
-	base string
-	hc   *http.Client
+// apiClients call the product's HTTP API through its Go client (client/), one per
+// dev token the bench acts with, over one connection pool.
+type apiClients struct {
+	integration, agent, specialist, viewer *client.Client
+	// customer answers surveys: it has no token (the survey link is the credential).
+	customer *client.Client
 }
 
-func newAPIClient(base string, conns int) *apiClient {
+// newAPIClients keeps conns idle connections to the API. The clients do not retry:
+// every call is one request, as the figures count them, and the round trip retries
+// its 503s itself, counting them.
+func newAPIClients(base string, conns int) *apiClients {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = conns
-	return &apiClient{base: base, hc: &http.Client{Timeout: 60 * time.Second, Transport: tr}}
-}
-
-// call sends body as JSON with token and decodes a 2xx answer into out (when not
-// nil); any other status is an error carrying the body.
-func (a *apiClient) call(ctx context.Context, token, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("encode %s %s: %w", method, path, err)
-		}
-		rd = bytes.NewReader(b)
+	hc := &http.Client{Timeout: 60 * time.Second, Transport: tr}
+	as := func(token string) *client.Client {
+		return client.New(base, token, client.WithHTTPClient(hc), client.WithRetries(0),
+			client.WithUserAgent("tierflow-bench "+client.DefaultUserAgent))
 	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
-	if err != nil {
-		return fmt.Errorf("request %s %s: %w", method, path, err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := a.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		return &httpError{Status: resp.StatusCode, Msg: fmt.Sprintf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(b))}
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
-		}
-	}
-	return nil
-}
-
-// httpError is an answer of the API other than 2xx.
-type httpError struct {
-	Status int
-	Msg    string
-}
-
-func (e *httpError) Error() string { return e.Msg }
-
-// openCase opens a case and returns it.
-func (a *apiClient) openCase(ctx context.Context, req tierflow.OpenCaseRequest) (tierflow.CaseView, error) {
-	var v tierflow.CaseView
-	err := a.call(ctx, tokIntegration, http.MethodPost, "/v1/cases", req, &v)
-	return v, err
-}
-
-// decide posts one decision as token and returns the updated case.
-func (a *apiClient) decide(ctx context.Context, token, caseID string, d map[string]any) (tierflow.CaseView, error) {
-	var v tierflow.CaseView
-	err := a.call(ctx, token, http.MethodPost, "/v1/cases/"+url.PathEscape(caseID)+"/decisions", d, &v)
-	return v, err
-}
-
-// getCase reads the live case.
-func (a *apiClient) getCase(ctx context.Context, caseID string) (tierflow.CaseView, error) {
-	var v tierflow.CaseView
-	err := a.call(ctx, tokViewer, http.MethodGet, "/v1/cases/"+url.PathEscape(caseID), nil, &v)
-	return v, err
+	return &apiClients{integration: as(tokIntegration), agent: as(tokAgent), specialist: as(tokSpecialist),
+		viewer: as(tokViewer), customer: as("")}
 }
 
 // benchCase is an open request for case i of a run under policy.

@@ -49,7 +49,7 @@ type bench struct {
 	cfg   config
 	runID string
 	stack *stack.Stack
-	api   *apiClient
+	api   *apiClients
 	logf  func(format string, args ...any)
 }
 
@@ -135,7 +135,7 @@ func run(ctx context.Context, cfg config) error {
 			b.logf("stop the stack: %v", err)
 		}
 	}()
-	b.api = newAPIClient(b.stack.APIURL, 2*cfg.Concurrency)
+	b.api = newAPIClients(b.stack.APIURL, 2*cfg.Concurrency)
 	stopBaseline, err := startBaselineWorker(b.stack.Temporal)
 	if err != nil {
 		return err

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/client"
+	sdkclient "go.temporal.io/sdk/client"
 
 	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/client"
 )
 
 // roundTripResult compares a decision through the API (HTTP -> Update -> new state
@@ -47,11 +47,10 @@ func (b *bench) measureRoundTrip(ctx context.Context) (roundTripResult, error) {
 		caseID := opened.ids[i%spread]
 		for attempt := 1; ; attempt++ {
 			start := time.Now()
-			_, err := b.api.decide(ctx, tokAgent, caseID, map[string]any{
-				"action": string(tierflow.ActionNote), "decision_id": fmt.Sprintf("bench-note-%d", i),
-				"text": fmt.Sprintf("benchmark note %d", i)})
-			var httpErr *httpError
-			if attempt == 3 || !errors.As(err, &httpErr) || httpErr.Status != http.StatusServiceUnavailable {
+			_, err := b.api.agent.Decide(ctx, caseID, tierflow.Decision{
+				Action: tierflow.ActionNote, DecisionID: fmt.Sprintf("bench-note-%d", i),
+				Text: fmt.Sprintf("benchmark note %d", i)})
+			if attempt == 3 || !errors.Is(err, client.ErrUnavailable) {
 				return err
 			}
 			r.Unavailable++
@@ -67,7 +66,7 @@ func (b *bench) measureRoundTrip(ctx context.Context) (roundTripResult, error) {
 	for i := range parked {
 		parked[i] = fmt.Sprintf("bench-parked-%s-%d", b.runID, i)
 		if _, err := b.stack.Temporal.ExecuteWorkflow(ctx,
-			client.StartWorkflowOptions{ID: parked[i], TaskQueue: baselineQueue}, parkedName); err != nil {
+			sdkclient.StartWorkflowOptions{ID: parked[i], TaskQueue: baselineQueue}, parkedName); err != nil {
 			return r, fmt.Errorf("start a parked workflow: %w", err)
 		}
 	}
@@ -78,9 +77,9 @@ func (b *bench) measureRoundTrip(ctx context.Context) (roundTripResult, error) {
 	}()
 	poke := func(update string) func(ctx context.Context, i int) error {
 		return func(ctx context.Context, i int) error {
-			h, err := b.stack.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			h, err := b.stack.Temporal.UpdateWorkflow(ctx, sdkclient.UpdateWorkflowOptions{
 				WorkflowID: parked[i%spread], UpdateName: update, UpdateID: fmt.Sprintf("%s-%d", update, i),
-				Args: []any{fmt.Sprintf("benchmark note %d", i)}, WaitForStage: client.WorkflowUpdateStageCompleted,
+				Args: []any{fmt.Sprintf("benchmark note %d", i)}, WaitForStage: sdkclient.WorkflowUpdateStageCompleted,
 			})
 			if err != nil {
 				return err

@@ -151,7 +151,7 @@ func (b *bench) openCases(ctx context.Context, tag string, n, conc int, policy s
 	t0 := time.Now()
 	err := parallel(ctx, n, conc, func(ctx context.Context, i int) error {
 		start := time.Now()
-		v, err := b.api.openCase(ctx, benchCase(run, i, policy))
+		v, _, err := b.api.integration.OpenCase(ctx, benchCase(run, i, policy))
 		if err != nil {
 			return err
 		}

@@ -177,6 +177,24 @@ func (c *Client) KPIs(ctx context.Context, from, to time.Time, groupBy string) (
 	return report, err
 }
 
+// AnswerSurvey records the customer's answer to the survey of surveyToken, the last
+// path segment of the link in the survey email (.../v1/surveys/{token}). The route is
+// public (the signed token is the credential), so the client's bearer token is not
+// sent. It is not retried: once an answer is recorded, another is a conflict
+// (IsConflict); an expired survey is ErrGone and a bad token IsNotFound.
+func (c *Client) AnswerSurvey(ctx context.Context, surveyToken string, r tierflow.SurveyResponse) error {
+	if surveyToken == "" {
+		return errors.New("answer survey: empty survey token")
+	}
+	body, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("answer survey: encode request: %w", err)
+	}
+	_, err = c.do(ctx, call{op: "answer survey", method: http.MethodPost, path: "/surveys/" + url.PathEscape(surveyToken),
+		body: body, public: true}, nil)
+	return err
+}
+
 func casePath(caseID, suffix string) (string, error) {
 	if caseID == "" {
 		return "", errors.New("empty case id")

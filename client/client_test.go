@@ -188,3 +188,34 @@ func TestKPIsQuery(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 12, report.Total.CasesOpened)
 }
+
+func TestAnswerSurvey(t *testing.T) {
+	api := newFakeAPI(t)
+	ctx := context.Background()
+	_, _, err := client.New(api.URL, "dev-integration").OpenCase(ctx, testOpenRequest("7"))
+	require.NoError(t, err)
+	// A client with a token does not send it: the survey route is public.
+	c := client.New(api.URL, "dev-integration")
+	answer := tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "quick and kind"}
+
+	require.NoError(t, c.AnswerSurvey(ctx, "survey-zendesk-7", answer))
+	key := "POST /v1/surveys/survey-zendesk-7"
+	bodies := api.bodiesOf(key)
+	require.Len(t, bodies, 1)
+	assert.JSONEq(t, `{"score":5,"resolved":true,"comment":"quick and kind"}`, string(bodies[0]))
+	assert.Equal(t, []string{""}, api.authorizationsOf(key), "no bearer token on the public route")
+
+	err = c.AnswerSurvey(ctx, "survey-zendesk-7", answer)
+	assert.True(t, client.IsConflict(err), "a second answer is a conflict, got %v", err)
+	assert.ErrorContains(t, err, "answer survey: tierflow api: 409")
+
+	// 503 is not retried: a repeat after an unseen success would be a conflict.
+	api.failNext("POST /v1/surveys/survey-zendesk-8", failure{status: http.StatusServiceUnavailable})
+	err = c.AnswerSurvey(ctx, "survey-zendesk-8", answer)
+	assert.True(t, client.IsUnavailable(err), "got %v", err)
+	assert.Equal(t, 1, api.attemptsOf("POST /v1/surveys/survey-zendesk-8"))
+
+	err = client.New(api.URL, "").AnswerSurvey(ctx, "forged", answer)
+	assert.True(t, client.IsNotFound(err), "got %v", err)
+	assert.ErrorContains(t, client.New(api.URL, "").AnswerSurvey(ctx, "", answer), "empty survey token")
+}

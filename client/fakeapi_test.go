@@ -30,8 +30,10 @@ type fakeAPI struct {
 	views     map[string]tierflow.CaseView
 	decisions map[string][]string // case ID -> applied decision IDs
 	events    map[string][]json.RawMessage
-	attempts  map[string]int      // "METHOD path" -> requests seen
-	bodies    map[string][][]byte // "METHOD path" -> every body seen
+	surveys   map[string]tierflow.SurveyResponse // case ID -> the answer
+	authSeen  map[string][]string                // "METHOD path" -> Authorization headers
+	attempts  map[string]int                     // "METHOD path" -> requests seen
+	bodies    map[string][][]byte                // "METHOD path" -> every body seen
 	failures  map[string][]failure
 	requestN  int
 }
@@ -54,6 +56,7 @@ func newFakeAPI(t testing.TB) *fakeAPI {
 	f := &fakeAPI{
 		cases: map[string]tierflow.OpenCaseRequest{}, views: map[string]tierflow.CaseView{},
 		decisions: map[string][]string{}, events: map[string][]json.RawMessage{},
+		surveys: map[string]tierflow.SurveyResponse{}, authSeen: map[string][]string{},
 		attempts: map[string]int{}, bodies: map[string][][]byte{}, failures: map[string][]failure{},
 	}
 	mux := http.NewServeMux()
@@ -61,6 +64,7 @@ func newFakeAPI(t testing.TB) *fakeAPI {
 	mux.HandleFunc("GET /v1/cases/{id}", f.getCase)
 	mux.HandleFunc("POST /v1/cases/{id}/decisions", f.decide)
 	mux.HandleFunc("POST /v1/cases/{id}/customer-events", f.customerEvent)
+	mux.HandleFunc("POST /v1/surveys/{token}", f.answerSurvey)
 	f.Server = httptest.NewServer(f.middleware(mux))
 	if t != nil {
 		t.Cleanup(f.Close)
@@ -96,6 +100,7 @@ func (f *fakeAPI) middleware(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", "req-"+strconv.Itoa(f.requestN))
 		f.attempts[key]++
 		f.bodies[key] = append(f.bodies[key], body)
+		f.authSeen[key] = append(f.authSeen[key], r.Header.Get("Authorization"))
 		var fail *failure
 		if q := f.failures[key]; len(q) > 0 {
 			fail, f.failures[key] = &q[0], q[1:]
@@ -111,7 +116,8 @@ func (f *fakeAPI) middleware(next http.Handler) http.Handler {
 			writeProblem(w, fail.status, "temporarily unavailable", nil)
 			return
 		}
-		if _, ok := tokenRoles[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]; !ok {
+		_, known := tokenRoles[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+		if !known && !strings.HasPrefix(r.URL.Path, "/v1/surveys/") { // the survey token is the credential
 			writeProblem(w, http.StatusUnauthorized, "missing or unknown bearer token", nil)
 			return
 		}
@@ -213,6 +219,41 @@ func (f *fakeAPI) customerEvent(w http.ResponseWriter, r *http.Request) {
 	raw, _ := json.Marshal(body)
 	f.events[r.PathValue("id")] = append(f.events[r.PathValue("id")], raw)
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// answerSurvey takes "survey-<case ID>" as a valid token and one answer per case.
+func (f *fakeAPI) answerSurvey(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Score    int    `json:"score"`
+		Resolved *bool  `json:"resolved"`
+		Comment  string `json:"comment"`
+	}
+	if !decodeStrict(w, r, &body) {
+		return
+	}
+	if body.Resolved == nil || body.Score < 1 || body.Score > 5 {
+		writeProblem(w, http.StatusUnprocessableEntity, "invalid survey response", nil)
+		return
+	}
+	caseID, ok := strings.CutPrefix(r.PathValue("token"), "survey-")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, exists := f.views[caseID]; !ok || !exists {
+		writeProblem(w, http.StatusNotFound, "no such survey", nil)
+		return
+	}
+	if _, answered := f.surveys[caseID]; answered {
+		writeProblem(w, http.StatusConflict, "this survey was already answered", nil)
+		return
+	}
+	f.surveys[caseID] = tierflow.SurveyResponse{Score: body.Score, Resolved: *body.Resolved, Comment: body.Comment}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "recorded"})
+}
+
+func (f *fakeAPI) authorizationsOf(key string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.authSeen[key]...)
 }
 
 func decodeStrict(w http.ResponseWriter, r *http.Request, into any) bool {

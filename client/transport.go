@@ -25,6 +25,8 @@ type call struct {
 	// idempotent says the server applies the call at most once however often it is
 	// sent, so it may be retried.
 	idempotent bool
+	// public marks a route that takes no bearer token: the token is not sent.
+	public bool
 }
 
 // networkError marks a failure to get an answer at all (refused, reset, timed out,
@@ -112,7 +114,7 @@ func (c *Client) once(ctx context.Context, cl call, out any) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("build request: %w", err)
 	}
-	if c.token != "" {
+	if c.token != "" && !cl.public {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	req.Header.Set("Accept", "application/json, application/problem+json")

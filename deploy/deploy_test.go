@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
 
+	"github.com/tierflow/tierflow/internal/searchattrs"
 	"github.com/tierflow/tierflow/internal/temporaldev"
 	"github.com/tierflow/tierflow/workflows"
 )
@@ -202,10 +203,10 @@ func TestRegisterScriptAgainstADevServer(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	require.Eventually(t, func() bool {
-		missing, err := temporaldev.MissingSearchAttributes(ctx, c, namespace)
+		missing, err := searchattrs.Missing(ctx, c, namespace)
 		return err == nil && len(missing) == 0
 	}, 10*time.Second, 200*time.Millisecond)
-	missing, err := temporaldev.MissingSearchAttributes(ctx, c, temporaldev.DefaultNamespace)
+	missing, err := searchattrs.Missing(ctx, c, temporaldev.DefaultNamespace)
 	require.NoError(t, err)
 	assert.Len(t, missing, len(workflows.SearchAttributeTypes), "the bare server had none of ours on default")
 }

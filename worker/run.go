@@ -14,7 +14,7 @@ import (
 
 	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/activities"
-	"github.com/tierflow/tierflow/internal/temporaldev"
+	"github.com/tierflow/tierflow/internal/searchattrs"
 	"github.com/tierflow/tierflow/postgres"
 	"github.com/tierflow/tierflow/workflows"
 )
@@ -156,7 +156,7 @@ func warnMissingSearchAttributes(ctx context.Context, c client.Client, cfg confi
 	if ns == "" {
 		ns = client.DefaultNamespace
 	}
-	missing, err := temporaldev.MissingSearchAttributes(ctx, c, ns)
+	missing, err := searchattrs.Missing(ctx, c, ns)
 	switch {
 	case err != nil && !errors.Is(err, context.Canceled):
 		logger.Warn("could not check the namespace's search attributes", "namespace", ns, "error", err)

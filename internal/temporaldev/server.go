@@ -21,6 +21,7 @@ import (
 	"github.com/tierflow/tierflow/workflows"
 
 	"github.com/tierflow/tierflow/internal/procgroup"
+	"github.com/tierflow/tierflow/internal/searchattrs"
 )
 
 // UIDisabled as Options.UIPort starts the server without its Web UI.
@@ -255,7 +256,7 @@ func (s *Server) ready(ctx context.Context) error {
 	if !s.checkSAs {
 		return nil
 	}
-	missing, err := MissingSearchAttributes(ctx, c, s.namespace)
+	missing, err := searchattrs.Missing(ctx, c, s.namespace)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tierflow/tierflow/internal/searchattrs"
 	"github.com/tierflow/tierflow/internal/temporaldev"
 	"github.com/tierflow/tierflow/workflows"
 )
@@ -43,7 +44,7 @@ func TestStartRegistersEverySearchAttribute(t *testing.T) {
 		require.True(t, ok, "unknown search attribute type %q for %s", sa[1], sa[0])
 		assert.Equal(t, typ, resp.GetCustomAttributes()[sa[0]], "search attribute %s", sa[0])
 	}
-	missing, err := temporaldev.MissingSearchAttributes(ctx, c, s.Namespace())
+	missing, err := searchattrs.Missing(ctx, c, s.Namespace())
 	require.NoError(t, err)
 	assert.Empty(t, missing)
 
