@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -55,4 +57,32 @@ func TestTypicalLifecycleHistorySize(t *testing.T) {
 	// Each patch the run meets costs a marker and a search attribute upsert: keep
 	// patches off the typical path where possible, and remove them when they expire.
 	assert.LessOrEqual(t, markers["Version"], 1, "patches on the typical path")
+}
+
+// The continued-as-new fixture is a real one: the first run ends in
+// ContinuedAsNew and the resumed run starts from its state (CaseInput.Resume);
+// the server gives the resumed run no static summary, which is why its current
+// details carry it (TestContinuedRunShowsTheCase).
+func TestContinuedAsNewFixtureIsARealContinuation(t *testing.T) {
+	load := func(name string) *historypb.History {
+		f, err := os.Open(filepath.Join("testdata", name+".json"))
+		require.NoError(t, err)
+		defer f.Close()
+		hist, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+		require.NoError(t, err)
+		return hist
+	}
+	first, resumed := load(continuedAsNew+".first"), load(continuedAsNew)
+	assert.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, first.Events[len(first.Events)-1].GetEventType())
+	assert.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, resumed.Events[len(resumed.Events)-1].GetEventType())
+	start := resumed.Events[0].GetWorkflowExecutionStartedEventAttributes()
+	require.NotNil(t, start)
+	assert.NotEmpty(t, start.GetContinuedExecutionRunId())
+	var in CaseInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(start.GetInput(), &in))
+	require.NotNil(t, in.Resume, "the resumed run starts from the carried state")
+	assert.Greater(t, in.Resume.Seq, int64(1))
+	assert.NotEmpty(t, in.Resume.SeenDecisions, "deduplication memory travels too")
+	assert.Nil(t, resumed.Events[0].GetUserMetadata(), "the server carries no static summary across continue-as-new")
+	assert.NotNil(t, first.Events[0].GetUserMetadata())
 }

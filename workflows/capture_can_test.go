@@ -1,0 +1,107 @@
+package workflows
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tierflow/tierflow"
+)
+
+// continuedAsNew is the fixture pair of a case that continued as new: the first
+// run (ending in ContinuedAsNew) and the run that resumed it.
+const continuedAsNew = "continued_as_new"
+
+// TestCaptureContinuedAsNew records a real continue-as-new on a dev server told to
+// suggest it early (after 40 history events), like TestCaptureHistories:
+//
+//	TIERFLOW_CAPTURE=1 go test -count=1 -run TestCaptureContinuedAsNew ./workflows/
+//
+// It writes testdata/continued_as_new.first.json and continued_as_new.json (the
+// resumed run), which TestReplayHistories replays.
+func TestCaptureContinuedAsNew(t *testing.T) {
+	if os.Getenv("TIERFLOW_CAPTURE") != "1" {
+		t.Skip("generator of testdata/continued_as_new*.json: set TIERFLOW_CAPTURE=1 to record it")
+	}
+	bin := filepath.Join("..", "bin", "temporal")
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("the Temporal CLI is missing at %s: run `make temporal-cli`", bin)
+	}
+	args := []string{"--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=40"}
+	for _, sa := range SearchAttributeTypes {
+		args = append(args, "--search-attribute", sa[0]+"="+sa[1])
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{ExistingPath: bin, ExtraArgs: args,
+		LogLevel: "error", ClientOptions: &client.Options{Namespace: "default",
+			Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: testLogLevel})))}})
+	require.NoError(t, err)
+	defer func() { _ = srv.Stop() }()
+	c := srv.Client()
+	w := worker.New(c, TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(CaseWorkflow, workflow.RegisterOptions{Name: WorkflowName})
+	(&fakes{}).register(w)
+	require.NoError(t, w.Start())
+	defer w.Stop()
+
+	r := testRequest()
+	r.ExternalID = "capture-" + continuedAsNew
+	r.OpenedAt = time.Now().UTC()
+	r.CRMURL = "https://crm.example.com/tickets/" + r.ExternalID
+	caseID := tierflow.CaseID(r.Source, r.ExternalID)
+	p := capturePolicy()
+	// Long tier clocks: only the messages below make history.
+	for _, pr := range tierflow.Priorities {
+		pp := p.Priorities[pr]
+		pp.Acknowledge.Default, pp.Resolve.Default = dur(time.Hour), dur(time.Hour)
+		p.Priorities[pr] = pp
+	}
+	first, err := c.ExecuteWorkflow(ctx, StartOptions(caseID, r, p), WorkflowName, input(p, r))
+	require.NoError(t, err)
+	d := &driver{t: t, ctx: ctx, c: c, id: first.GetID()}
+	d.decide(tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "n0", Actor: agent})
+	var resumedRunID string
+	for i := 1; i < 40 && resumedRunID == ""; i++ {
+		d.decide(tierflow.Decision{Action: tierflow.ActionNote, DecisionID: "n" + itoa(i), Actor: agent, Text: "still looking"})
+		desc, err := c.DescribeWorkflowExecution(ctx, first.GetID(), "")
+		require.NoError(t, err)
+		if id := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(); id != first.GetRunID() {
+			resumedRunID = id
+		}
+	}
+	require.NotEmpty(t, resumedRunID, "the server never suggested continue-as-new")
+	d.decide(tierflow.Decision{Action: tierflow.ActionResolve, DecisionID: "r1", Actor: agent, Resolution: "refunded"})
+	d.waitFor("the survey", func(v tierflow.CaseView) bool {
+		return v.Survey != nil && v.Survey.Status == SurveySent
+	})
+	d.update(UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "thanks"})
+	resumed := c.GetWorkflow(ctx, first.GetID(), resumedRunID)
+	var final tierflow.CaseView
+	require.NoError(t, resumed.Get(ctx, &final))
+	require.Equal(t, tierflow.StatusClosed, final.Status)
+
+	for name, runID := range map[string]string{continuedAsNew + ".first": first.GetRunID(), continuedAsNew: resumedRunID} {
+		hist := fetchHistory(t, ctx, c, first.GetID(), runID)
+		raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)
+		require.NoError(t, err)
+		path := filepath.Join("testdata", name+".json")
+		require.NoError(t, os.WriteFile(path, append(raw, '\n'), 0o644))
+		t.Logf("%s: %d history events written to %s", name, len(hist.Events), path)
+	}
+	hist := fetchHistory(t, ctx, c, first.GetID(), first.GetRunID())
+	last := hist.Events[len(hist.Events)-1]
+	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, last.GetEventType())
+}
