@@ -245,3 +245,31 @@ func TestHandlerUsesThePolicyPhrase(t *testing.T) {
 		assert.Equal(t, strings.ToUpper(c.want[:1])+c.want[1:], v.HandlerCap(), "a sentence may start with it")
 	}
 }
+
+// A paused case tells no ETA: the progress email and the new-ETA email say how
+// long the answer will take once the wait ends, and never apologise for a
+// lateness that is not one.
+func TestPausedCaseEmailsSayHowLongOnceTheWaitEnds(t *testing.T) {
+	r := newTestRenderer(t)
+	for _, tc := range []struct {
+		kind       tierflow.MessageKind
+		waitingFor string
+		want       string
+	}{
+		{tierflow.MsgProgressUpdate, "approval", "Once the internal approval is decided, we will give you our answer within 32 hours."},
+		{tierflow.MsgProgressUpdate, "customer", "Once we hear back from you, we will give you our answer within 32 hours."},
+		{tierflow.MsgETAChanged, "approval", "Once the internal approval is decided, we will give you our answer within 32 hours."},
+	} {
+		t.Run(string(tc.kind)+"/"+tc.waitingFor, func(t *testing.T) {
+			e := sample(tc.kind)
+			e.Data.ETA, e.Data.Text, e.Data.Reason = nil, "", ""
+			e.Data.AnswerWithin, e.Data.WaitingFor = "32 hours", tc.waitingFor
+			_, text, html, err := r.Render(e)
+			require.NoError(t, err)
+			assert.Contains(t, text, tc.want)
+			assert.Contains(t, html, tc.want)
+			assert.NotContains(t, text, "sorry")
+			assert.NotContains(t, text, "longer than we expected")
+		})
+	}
+}
