@@ -13,11 +13,14 @@
 // CaseInput.Resume; the policy snapshot pinned at start travels in CaseInput.Policy
 // and is never re-read.
 //
-// Every change is a transition (tx): the state changes, the events that describe it
-// are appended with increasing Seq, then commit runs the side effects: AssignOwner
-// when a tier is entered (a local activity: a quick directory read), then
-// RecordTransition (the events and the new CaseView, one activity per transition)
-// and the notifications in parallel. Notification keys are "<case>/<seq>/<kind>",
+// Every change is a transition: its function (decisionTransitions for decisions,
+// the due items of clocks.go for deadlines, customer.go for customer events and
+// the survey) changes the state, appends the events that describe it with
+// increasing Seq and queues its emails, reading top to bottom; a hand-over asks
+// the directory for the new owner there (AssignOwner, a local activity) and
+// records the assignment. commit then only records what the transition emitted
+// (RecordTransition: the events and the new CaseView, one activity per
+// transition) and starts the emails, in parallel. Notification keys are "<case>/<seq>/<kind>",
 // so a retried email is sent at most once. commit also upserts the search
 // attributes that changed and the UI's current details. A workflow.Mutex serialises
 // transitions: Update handlers and the main loop never interleave inside one, and an
@@ -25,22 +28,34 @@
 //
 // # Statuses
 //
+// The status table is tierflow.StatusTransitions (drawn in the root package's
+// doc); every change goes through moveTo, which consults it. Each decision
+// action is declared in tierflow.ActionSpecs (fields, allowed statuses, who);
+// validateDecision checks the declaration, then the action's guard
+// (decisionGuards), and decisionTransitions holds its transition.
+//
 //	open -> in_progress -> awaiting_customer | awaiting_approval -> resolved -> closed
 //
 // A case enters a tier "open" (the tier must acknowledge; AssignOwner proposes an
 // owner), becomes in_progress on acknowledge, pauses in awaiting_customer (we asked
 // the customer) and awaiting_approval (a compensation above the proposer's authority
 // waits for a higher tier), is resolved (survey scheduled) and closed. Any escalation
-// hands the case to a new tier, open again; a pending approval stays pending. A
-// customer reply or a low survey score reopens a resolved case (in_progress, at tier
-// 3 or higher for a low score or "not resolved").
+// hands the case to a new tier, open again; a pending approval stays pending (its
+// recipients, or anyone above with the authority, may decide it), and a case that
+// ends while one is pending withdraws it. A customer reply reopens a resolved case
+// at its tier (in_progress); a low score or "not resolved" reopens it at tier 3 or
+// higher as a hand-over (open: that tier must acknowledge).
 //
 // # Clocks
 //
 // Deadlines are computed by the policy's pure functions (business calendars,
 // explanations) and kept as absolute instants: acknowledge and resolve per tier
-// (75% warning, breach = automatic escalation one tier up, at tier 4 the executives
-// are told), the customer update cadence, the approval clock (an unanswered request
+// (75% warning, breach = automatic escalation one tier up; at tier 4 the executives
+// are told and the clock starts again with a doubled period, at most a day, its
+// warning included, the repeats counted in one breach entry), the customer's answer
+// promise (the tier's acknowledge plus resolve time from the hand-over: the ETA of
+// every email; none while paused, when emails say how long the answer will take
+// once the wait ends; renewed at tier 4 once passed), the customer update cadence, the approval clock (an unanswered request
 // climbs a tier), the close target from the CRM's opened_at (never paused: day-25
 // warning, day-30 flag and tier 4), reminders and auto-resolution while waiting on
 // the customer, and the survey's send, reminder and expiry. Tier clocks stand still
