@@ -22,7 +22,11 @@ func (s *server) decide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	actor := principalFrom(r.Context())
-	decision := req.decision(actor)
+	decision, err := req.decision(actor)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := decision.Validate(); err != nil {
 		s.writeError(w, r, err)
 		return

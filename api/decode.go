@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode"
 
 	"github.com/tierflow/tierflow"
 )
@@ -60,20 +61,39 @@ func jsonError(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return tierflow.Errorf(tierflow.CodeMalformed, "malformed JSON: unexpected end of the body")
 	case errors.As(err, &typeError):
-		field := typeError.Field
+		field := jsonPath(typeError.Field)
 		if field == "" {
 			field = "(body)"
 		}
 		return &tierflow.Error{Code: tierflow.CodeMalformed, Message: "a field has the wrong type",
 			Fields: []tierflow.FieldError{{Field: field, Message: "must be " + jsonKind(typeError.Type)}}}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &tierflow.Error{Code: tierflow.CodeMalformed, Message: "the body has an unknown field",
-			Fields: []tierflow.FieldError{{Field: name, Message: "is not a known field"}}}
+		return unknownField(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
 	}
 	// Other decoding errors (e.g. a time that is not RFC 3339) come from UnmarshalJSON
 	// methods; their text names the value's problem, not our internals.
 	return &tierflow.Error{Code: tierflow.CodeMalformed, Message: "the body could not be decoded: " + sanitize(err.Error())}
+}
+
+// jsonPath is a decoding error's field path in JSON names: the json package names
+// an embedded struct by its Go name (decisionRequest's "Decision."), which the
+// client never sees; every JSON name of the API is lower case.
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	kept := parts[:0]
+	for _, p := range parts {
+		if p != "" && unicode.IsUpper(rune(p[0])) {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return strings.Join(kept, ".")
+}
+
+// unknownField is the error for a body naming a field the request does not take.
+func unknownField(name string) error {
+	return &tierflow.Error{Code: tierflow.CodeMalformed, Message: "the body has an unknown field",
+		Fields: []tierflow.FieldError{{Field: name, Message: "is not a known field"}}}
 }
 
 // jsonKind names the JSON type a Go type decodes from.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -52,13 +51,4 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 		Status string            `json:"status"`
 		Checks map[string]string `json:"checks"`
 	}{"ok", results})
-}
-
-//go:embed openapi.yaml
-var openAPIDocument []byte
-
-// serveOpenAPI: GET /openapi.yaml, the contract the handlers are tested against.
-func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/yaml")
-	_, _ = w.Write(openAPIDocument)
 }

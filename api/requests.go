@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
 
@@ -11,36 +12,24 @@ import (
 // actor of a decision, the relaying principal of a customer event), so a body naming
 // one is rejected as an unknown field. Their checks are the domain's Validate methods.
 
-// decisionRequest is the body of POST /v1/cases/{id}/decisions: a Decision without
-// its actor, which comes from the token (a body naming an actor is rejected as an
-// unknown field).
+// decisionRequest is the body of POST /v1/cases/{id}/decisions: a Decision, every
+// field of it by its JSON name, except its actor, which comes from the token. Actor
+// shadows the Decision's so that decoding catches a body naming one, which decide
+// rejects as an unknown field.
 type decisionRequest struct {
-	Action      tierflow.Action         `json:"action"`
-	DecisionID  string                  `json:"decision_id,omitempty"`
-	Text        string                  `json:"text,omitempty"`
-	Message     string                  `json:"message,omitempty"`
-	Mode        tierflow.EscalationMode `json:"mode,omitempty"`
-	Department  string                  `json:"department,omitempty"`
-	Reason      string                  `json:"reason,omitempty"`
-	Summary     string                  `json:"summary,omitempty"`
-	Assignee    string                  `json:"assignee,omitempty"`
-	AmountCents int64                   `json:"amount_cents,omitempty"`
-	Currency    string                  `json:"currency,omitempty"`
-	Description string                  `json:"description,omitempty"`
-	ApprovalID  string                  `json:"approval_id,omitempty"`
-	Note        string                  `json:"note,omitempty"`
-	Resolution  string                  `json:"resolution,omitempty"`
-	Explanation string                  `json:"explanation,omitempty"`
+	tierflow.Decision
+	Actor json.RawMessage `json:"actor,omitempty"`
 }
 
-func (d decisionRequest) decision(actor tierflow.Principal) tierflow.Decision {
-	return tierflow.Decision{
-		Action: d.Action, DecisionID: d.DecisionID, Actor: actor,
-		Text: d.Text, Message: d.Message, Mode: d.Mode, Department: d.Department, Reason: d.Reason,
-		Summary: d.Summary, Assignee: d.Assignee, AmountCents: d.AmountCents, Currency: d.Currency,
-		Description: d.Description, ApprovalID: d.ApprovalID, Note: d.Note, Resolution: d.Resolution,
-		Explanation: d.Explanation,
+// decision returns the decision with actor as its actor; an error when the body named
+// an actor.
+func (d decisionRequest) decision(actor tierflow.Principal) (tierflow.Decision, error) {
+	if d.Actor != nil {
+		return tierflow.Decision{}, unknownField("actor")
 	}
+	out := d.Decision
+	out.Actor = actor
+	return out, nil
 }
 
 // customerEventRequest is the body of POST /v1/cases/{id}/customer-events; the relaying

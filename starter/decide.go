@@ -2,46 +2,107 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tierflow/tierflow"
 )
 
-const decideSynopsis = `decide <case-id> <action> [flags]
+// decideArgs is what the decide command's flags fill.
+type decideArgs struct {
+	d            tierflow.Decision
+	mode, amount string // checked and converted before they go into d
+}
 
-Actions and their flags:
-  acknowledge
-  note                  --text
-  update_customer       --message
-  request_info          --message
-  escalate              --mode functional|hierarchical [--department] --reason --summary
-  transfer              --department --summary
-  reassign              --assignee
-  propose_compensation  --amount 12.50 --currency EUR --description
-  approve, reject       --approval-id [--note]
-  resolve               --resolution [--explanation (required at tier 3+)]
-  reopen, close         --reason`
+// decisionFlag is the CLI's flag for one JSON field of a decision. Its name is a
+// contract (scripts use it); the actions that take it come from tierflow.ActionSpecs.
+type decisionFlag struct {
+	name  string // without dashes
+	value string // how the help shows its value; "" for free text
+	usage string
+	bind  func(*decideArgs) *string
+}
+
+// decisionFlags has a flag for every JSON field an action of tierflow.ActionSpecs
+// names (TestDecideHelpComesFromTheActionTable fails on a field without one).
+var decisionFlags = map[string]decisionFlag{
+	"text":         {"text", "", "internal note", func(a *decideArgs) *string { return &a.d.Text }},
+	"message":      {"message", "", "message to the customer", func(a *decideArgs) *string { return &a.d.Message }},
+	"mode":         {"mode", "functional|hierarchical", "escalation mode", func(a *decideArgs) *string { return &a.mode }},
+	"department":   {"department", "", "department; required for a functional escalation", func(a *decideArgs) *string { return &a.d.Department }},
+	"reason":       {"reason", "", "why", func(a *decideArgs) *string { return &a.d.Reason }},
+	"summary":      {"summary", "", "hand-off summary: what was tried, what is proposed", func(a *decideArgs) *string { return &a.d.Summary }},
+	"assignee":     {"assignee", "", "new owner", func(a *decideArgs) *string { return &a.d.Assignee }},
+	"amount_cents": {"amount", "12.50", "compensation amount as a decimal in --currency", func(a *decideArgs) *string { return &a.amount }},
+	"currency":     {"currency", "EUR", "ISO currency of --amount", func(a *decideArgs) *string { return &a.d.Currency }},
+	"description":  {"description", "", "what the compensation is for", func(a *decideArgs) *string { return &a.d.Description }},
+	"approval_id":  {"approval-id", "", "the pending approval", func(a *decideArgs) *string { return &a.d.ApprovalID }},
+	"note":         {"note", "", "note on the approval", func(a *decideArgs) *string { return &a.d.Note }},
+	"resolution":   {"resolution", "", "the resolution", func(a *decideArgs) *string { return &a.d.Resolution }},
+	"explanation":  {"explanation", "", "explanation for the customer; required at tier 3+", func(a *decideArgs) *string { return &a.d.Explanation }},
+}
+
+// flagOf returns how the help writes field's flag: "--amount 12.50", "--text".
+func flagOf(field string) string {
+	f, ok := decisionFlags[field]
+	if !ok {
+		return "--" + field + "(no flag)"
+	}
+	if f.value == "" {
+		return "--" + f.name
+	}
+	return "--" + f.name + " " + f.value
+}
+
+// decideSynopsis is the decide command's help: every action of tierflow.ActionSpecs
+// with its required flags, its optional ones in brackets, and its line.
+func decideSynopsis() string {
+	var b strings.Builder
+	b.WriteString("decide <case-id> <action> [flags]\n\nActions, their flags ([optional]) and what they do:")
+	for _, s := range tierflow.ActionSpecs {
+		line := []string{string(s.Action)}
+		for _, f := range s.Required {
+			line = append(line, flagOf(f))
+		}
+		for _, f := range s.Optional {
+			line = append(line, "["+flagOf(f)+"]")
+		}
+		fmt.Fprintf(&b, "\n  %s\n      %s", strings.Join(line, " "), s.Doc)
+	}
+	return b.String()
+}
+
+// actionsTaking lists the actions whose declaration names field.
+func actionsTaking(field string) []string {
+	var out []string
+	for _, s := range tierflow.ActionSpecs {
+		if slices.Contains(s.Required, field) || slices.Contains(s.Optional, field) {
+			out = append(out, string(s.Action))
+		}
+	}
+	return out
+}
+
+// decideFlagSet returns the decide command's flags, filling a.
+func decideFlagSet(e *env, a *decideArgs) *flag.FlagSet {
+	fs := newFlagSet(e, "decide", decideSynopsis())
+	for field, f := range decisionFlags {
+		usage := f.usage
+		if actions := actionsTaking(field); len(actions) > 0 {
+			usage += " (" + strings.Join(actions, ", ") + ")"
+		}
+		fs.StringVar(f.bind(a), f.name, "", usage)
+	}
+	fs.StringVar(&a.d.DecisionID, "decision-id", "", "your id of this decision, so that repeating the command applies it once (default random)")
+	return fs
+}
 
 func runDecide(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "decide", decideSynopsis)
-	var d tierflow.Decision
-	var mode, amount string
-	fs.StringVar(&d.Reason, "reason", "", "why (escalate, reopen, close)")
-	fs.StringVar(&d.Summary, "summary", "", "hand-off summary: what was tried, what is proposed (escalate, transfer)")
-	fs.StringVar(&mode, "mode", "", "escalation mode: functional or hierarchical")
-	fs.StringVar(&d.Department, "department", "", "department (escalate functional, transfer)")
-	fs.StringVar(&amount, "amount", "", "compensation amount as a decimal, e.g. 12.50")
-	fs.StringVar(&d.Currency, "currency", "", "ISO currency of --amount, e.g. EUR")
-	fs.StringVar(&d.Description, "description", "", "what the compensation is for")
-	fs.StringVar(&d.ApprovalID, "approval-id", "", "the pending approval (approve, reject)")
-	fs.StringVar(&d.Message, "message", "", "message to the customer (update_customer, request_info)")
-	fs.StringVar(&d.Resolution, "resolution", "", "the resolution (resolve)")
-	fs.StringVar(&d.Explanation, "explanation", "", "explanation for the customer (resolve at tier 3+)")
-	fs.StringVar(&d.Assignee, "assignee", "", "new owner (reassign)")
-	fs.StringVar(&d.Text, "text", "", "internal note (note)")
-	fs.StringVar(&d.Note, "note", "", "note on an approval (approve, reject)")
-	fs.StringVar(&d.DecisionID, "decision-id", "", "your id of this decision, so that repeating the command applies it once (default random)")
+	var a decideArgs
+	fs := decideFlagSet(e, &a)
+	d, mode, amount := &a.d, &a.mode, &a.amount
 	asJSON := fs.Bool("json", false, "print the updated case as JSON")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
@@ -55,21 +116,21 @@ func runDecide(ctx context.Context, e *env, args []string) error {
 	if !d.Action.Valid() {
 		return usageErrorf(fs, "unknown action %q; one of %s", rest[1], joinActions())
 	}
-	if mode != "" {
-		d.Mode = tierflow.EscalationMode(mode)
+	if *mode != "" {
+		d.Mode = tierflow.EscalationMode(*mode)
 		if d.Mode != tierflow.EscalationFunctional && d.Mode != tierflow.EscalationHierarchical {
-			return usageErrorf(fs, "--mode must be functional or hierarchical, not %q", mode)
+			return usageErrorf(fs, "--mode must be functional or hierarchical, not %q", *mode)
 		}
 	}
-	if amount != "" {
-		d.AmountCents, err = parseAmount(amount, d.Currency)
+	if *amount != "" {
+		d.AmountCents, err = parseAmount(*amount, d.Currency)
 		if err != nil {
 			return usageErrorf(fs, "--amount: %v", err)
 		}
 	}
 	d.Currency = strings.ToUpper(d.Currency)
 
-	view, err := e.client().Decide(ctx, caseID, d)
+	view, err := e.client().Decide(ctx, caseID, *d)
 	if err != nil {
 		return aboutCase(caseID, err)
 	}

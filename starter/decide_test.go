@@ -1,7 +1,10 @@
 package main
 
 import (
+	"io"
 	"math"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -118,4 +121,87 @@ func TestEvent(t *testing.T) {
 	res = api.as("dev-integration", "event", "zendesk-1", "shouted")
 	assert.Equal(t, 2, res.code)
 	assert.Contains(t, res.stderr, `unknown event "shouted"; one of reply, requested_supervisor, external_complaint, withdrawn`)
+}
+
+// The decide help comes from tierflow.ActionSpecs: every action, with its required
+// fields' flags and its optional ones in brackets; every field an action names has a
+// flag, and the flag fills that field of the decision sent.
+func TestDecideHelpComesFromTheActionTable(t *testing.T) {
+	help := decideSynopsis()
+	lines := strings.Split(help, "\n")
+	for _, a := range tierflow.Actions {
+		spec, ok := tierflow.SpecOf(a)
+		require.True(t, ok, a)
+		i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "  "+string(a)+" ") || l == "  "+string(a) })
+		require.GreaterOrEqual(t, i, 0, "action %s is missing from the help:\n%s", a, help)
+		words := strings.Fields(lines[i])
+		for _, field := range spec.Required {
+			f, ok := decisionFlags[field]
+			require.True(t, ok, "field %q of %s has no CLI flag in decisionFlags", field, a)
+			assert.Contains(t, words, "--"+f.name, "%s's help line names its required --%s", a, f.name)
+		}
+		for _, field := range spec.Optional {
+			f, ok := decisionFlags[field]
+			require.True(t, ok, "field %q of %s has no CLI flag in decisionFlags", field, a)
+			assert.Contains(t, lines[i], "[--"+f.name, "%s's help line names its optional --%s in brackets", a, f.name)
+		}
+		assert.Equal(t, "      "+spec.Doc, lines[i+1], "%s's line follows it", a)
+	}
+
+	fs := decideFlagSet(&env{stderr: io.Discard}, &decideArgs{})
+	for _, spec := range tierflow.ActionSpecs {
+		for _, field := range slices.Concat(spec.Required, spec.Optional) {
+			f, ok := decisionFlags[field]
+			if assert.True(t, ok, "field %q of %s has no CLI flag", field, spec.Action) {
+				assert.NotNil(t, fs.Lookup(f.name), "--%s is registered", f.name)
+			}
+		}
+	}
+
+	// Each action's flags fill the fields of its declaration, by their JSON names.
+	api := newFakeAPI(t)
+	api.views["zendesk-1"] = tierflow.CaseView{ID: "zendesk-1"}
+	for _, spec := range tierflow.ActionSpecs {
+		args := []string{"decide", "zendesk-1", string(spec.Action), "--decision-id", "d-" + string(spec.Action)}
+		want := map[string]any{"action": string(spec.Action), "decision_id": "d-" + string(spec.Action)}
+		for _, field := range slices.Concat(spec.Required, spec.Optional) {
+			value := "x-" + field
+			switch field {
+			case "mode":
+				value = "hierarchical"
+			case "amount_cents":
+				value = "12.50"
+			case "currency":
+				value = "EUR"
+			}
+			args = append(args, "--"+decisionFlags[field].name, value)
+			want[field] = value
+			if field == "amount_cents" {
+				want[field] = float64(1250)
+			}
+		}
+		res := api.as("dev-agent", args...)
+		require.Equal(t, 0, res.code, res.stderr)
+		assert.Equal(t, want, api.decisions[len(api.decisions)-1], "%s", spec.Action)
+	}
+}
+
+// The flag names are a contract with scripts: a field's flag does not change name.
+func TestDecideFlagNamesAreStable(t *testing.T) {
+	want := map[string]string{"text": "text", "message": "message", "mode": "mode", "department": "department",
+		"reason": "reason", "summary": "summary", "assignee": "assignee", "amount_cents": "amount", "currency": "currency",
+		"description": "description", "approval_id": "approval-id", "note": "note", "resolution": "resolution",
+		"explanation": "explanation"}
+	for field, name := range want {
+		assert.Equal(t, name, decisionFlags[field].name, "the flag of %s", field)
+	}
+}
+
+func TestDecideHelp(t *testing.T) {
+	res := runCLI("decide", "--help")
+	require.Equal(t, 0, res.code)
+	assert.Contains(t, res.stderr, "Usage: tierflow decide <case-id> <action> [flags]\n\nActions, their flags")
+	assert.Contains(t, res.stderr, "\n  propose_compensation --amount 12.50 --currency EUR --description\n      offer an amount")
+	assert.Contains(t, res.stderr, "\n  escalate --mode functional|hierarchical --reason --summary [--department]\n")
+	assert.Contains(t, res.stderr, "why (escalate, transfer, reassign, reopen, close)", "a flag's usage names the actions taking it")
 }
