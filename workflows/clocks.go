@@ -68,9 +68,9 @@ func (w *caseWorkflow) dueItems() []dueItem {
 	}
 	if s := st.Survey; s != nil {
 		switch s.Status {
-		case SurveyScheduled:
+		case tierflow.SurveyScheduled:
 			add(*s.SendAt, "survey send", w.sendSurvey)
-		case SurveySent:
+		case tierflow.SurveySent:
 			if c.SurveyRemindAt != nil {
 				add(*c.SurveyRemindAt, "survey reminder", w.remindSurvey)
 			}
@@ -125,7 +125,7 @@ func (w *caseWorkflow) warnResolve(t *tx) {
 // warn tells staff a tier clock is about to run out.
 func (w *caseWorkflow) warn(t *tx, dl tierflow.Deadline, groups []string) {
 	seq := w.emit(t, tierflow.EventWarning, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
-		ev.Details = map[string]string{"clock": string(dl.Clock), "deadline": dl.At.UTC().Format(time.RFC3339)}
+		ev.Details = map[string]string{tierflow.DetailClock: string(dl.Clock), tierflow.DetailDeadline: dl.At.UTC().Format(time.RFC3339)}
 	})
 	w.mailStaff(t, seq, tierflow.MsgStaffWarning, groups, func(in *activities.NotifyStaffInput) {
 		in.Data.Clock, in.Data.Deadline = dl.Clock, timePtr(dl.At)
@@ -156,7 +156,7 @@ func (w *caseWorkflow) breach(t *tx, dl tierflow.Deadline, groups []string) {
 	}
 	seq := w.emit(t, tierflow.EventBreach, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = reason
-		ev.Details = map[string]string{"clock": string(dl.Clock), "deadline": dl.At.UTC().Format(time.RFC3339)}
+		ev.Details = map[string]string{tierflow.DetailClock: string(dl.Clock), tierflow.DetailDeadline: dl.At.UTC().Format(time.RFC3339)}
 	})
 	w.mailStaff(t, seq, tierflow.MsgStaffBreach, groups, func(in *activities.NotifyStaffInput) {
 		in.Data.Clock, in.Data.Deadline, in.Data.Reason = dl.Clock, timePtr(dl.At), reason
@@ -196,7 +196,7 @@ func (w *caseWorkflow) warnCloseTarget(t *tx) {
 	dl := w.st.Clocks.CloseTarget
 	w.st.Clocks.CloseTargetWarned = true
 	seq := w.emit(t, tierflow.EventCloseTargetWarning, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
-		ev.Details = map[string]string{"clock": string(tierflow.ClockCloseTarget), "deadline": dl.At.UTC().Format(time.RFC3339)}
+		ev.Details = map[string]string{tierflow.DetailClock: string(tierflow.ClockCloseTarget), tierflow.DetailDeadline: dl.At.UTC().Format(time.RFC3339)}
 	})
 	w.mailStaff(t, seq, tierflow.MsgStaffCloseTarget, []string{activities.StaffSupervisor, activities.StaffExecutive},
 		func(in *activities.NotifyStaffInput) {
@@ -213,7 +213,7 @@ func (w *caseWorkflow) breachCloseTarget(t *tx) {
 	st.LastDecision = reason
 	seq := w.emit(t, tierflow.EventCloseTargetBreach, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = reason
-		ev.Details = map[string]string{"clock": string(tierflow.ClockCloseTarget), "deadline": dl.At.UTC().Format(time.RFC3339)}
+		ev.Details = map[string]string{tierflow.DetailClock: string(tierflow.ClockCloseTarget), tierflow.DetailDeadline: dl.At.UTC().Format(time.RFC3339)}
 	})
 	w.mailStaff(t, seq, tierflow.MsgStaffCloseTarget, []string{activities.StaffExecutive}, func(in *activities.NotifyStaffInput) {
 		in.Data.Clock, in.Data.Deadline, in.Data.Reason = tierflow.ClockCloseTarget, timePtr(dl.At), reason
@@ -227,7 +227,7 @@ func (w *caseWorkflow) remindCustomer(t *tx) {
 	c := &w.st.Clocks
 	c.RemindersSent++
 	seq := w.emit(t, tierflow.EventReminderSent, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
-		ev.Details = map[string]string{"clock": string(tierflow.ClockAwaitCustomer), "reminder": itoa(c.RemindersSent)}
+		ev.Details = map[string]string{tierflow.DetailClock: string(tierflow.ClockAwaitCustomer), tierflow.DetailReminder: itoa(c.RemindersSent)}
 	})
 	w.mailCustomer(t, seq, tierflow.MsgWaitingReminder, nil)
 }

@@ -8,13 +8,6 @@ import (
 	"github.com/tierflow/tierflow/activities"
 )
 
-// Compensation statuses.
-const (
-	CompensationApproved = "approved"
-	CompensationPending  = "pending"
-	CompensationRejected = "rejected"
-)
-
 // proposeCompensation records an amount within the actor's authority, or asks the
 // lowest tier with that authority to approve it (status awaiting_approval, tier
 // clocks paused, approval clock running).
@@ -23,9 +16,9 @@ func (w *caseWorkflow) proposeCompensation(t *tx, d tierflow.Decision, fill func
 	seq := st.Seq + 1 // the event below; names the compensation and approval
 	c := tierflow.Compensation{ID: fmt.Sprintf("comp-%d", seq), AmountCents: d.AmountCents, Currency: d.Currency,
 		Description: d.Description, ProposedBy: d.Actor.ID, At: t.now}
-	details := map[string]string{"compensation_id": c.ID, "amount_cents": formatInt(d.AmountCents), "currency": d.Currency}
+	details := map[string]string{tierflow.DetailCompensationID: c.ID, tierflow.DetailAmountCents: formatInt(d.AmountCents), tierflow.DetailCurrency: d.Currency}
 	if p.CanApprove(actorTier(d.Actor), d.AmountCents) {
-		c.Status, c.ApprovedBy, c.DecidedAt = CompensationApproved, d.Actor.ID, timePtr(t.now)
+		c.Status, c.ApprovedBy, c.DecidedAt = tierflow.CompensationApproved, d.Actor.ID, timePtr(t.now)
 		st.Compensation = append(st.Compensation, c)
 		w.emit(t, tierflow.EventCompensationOK, d.Actor, func(ev *tierflow.CaseEvent) {
 			ev.Summary, ev.Details = d.Description, details
@@ -33,7 +26,7 @@ func (w *caseWorkflow) proposeCompensation(t *tx, d tierflow.Decision, fill func
 		})
 		return
 	}
-	c.Status = CompensationPending
+	c.Status = tierflow.CompensationPending
 	st.Compensation = append(st.Compensation, c)
 	required := p.LowestTierWithAuthority(d.AmountCents)
 	ap := &tierflow.Approval{ID: fmt.Sprintf("apr-%d", seq), Compensation: c.ID, AmountCents: c.AmountCents,
@@ -42,7 +35,7 @@ func (w *caseWorkflow) proposeCompensation(t *tx, d tierflow.Decision, fill func
 	st.PendingApproval = ap
 	w.startApprovalClock(t)
 	w.pause(t, tierflow.StatusAwaitingApproval)
-	details["approval_id"], details["required_tier"] = ap.ID, itoa(int(required))
+	details[tierflow.DetailApprovalID], details[tierflow.DetailRequiredTier] = ap.ID, itoa(int(required))
 	w.emit(t, tierflow.EventApprovalRequested, d.Actor, func(ev *tierflow.CaseEvent) {
 		ev.Summary, ev.Details = d.Description, details
 		fill(ev)
@@ -86,7 +79,7 @@ func (w *caseWorkflow) climbApproval(t *tx) {
 	w.st.LastDecision = fmt.Sprintf("approval %s climbed to tier %d", ap.ID, ap.RequiredTier)
 	seq := w.emit(t, tierflow.EventApprovalClimbed, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = fmt.Sprintf("no decision from tier %d within %s", from, w.in.Policy.ApprovalTimeout)
-		ev.Details = map[string]string{"approval_id": ap.ID, "required_tier": itoa(int(ap.RequiredTier))}
+		ev.Details = map[string]string{tierflow.DetailApprovalID: ap.ID, tierflow.DetailRequiredTier: itoa(int(ap.RequiredTier))}
 	})
 	w.mailApproval(t, seq)
 }
@@ -96,14 +89,14 @@ func (w *caseWorkflow) climbApproval(t *tx) {
 func (w *caseWorkflow) decideApproval(t *tx, d tierflow.Decision, fill func(*tierflow.CaseEvent)) {
 	st := w.st
 	ap := st.PendingApproval
-	status, evType := CompensationApproved, tierflow.EventApproved
+	status, evType := tierflow.CompensationApproved, tierflow.EventApproved
 	if d.Action == tierflow.ActionReject {
-		status, evType = CompensationRejected, tierflow.EventRejected
+		status, evType = tierflow.CompensationRejected, tierflow.EventRejected
 	}
 	for i := range st.Compensation {
 		if c := &st.Compensation[i]; c.ID == ap.Compensation {
 			c.Status, c.DecidedAt = status, timePtr(t.now)
-			if status == CompensationApproved {
+			if status == tierflow.CompensationApproved {
 				c.ApprovedBy = d.Actor.ID
 			}
 		}
@@ -115,8 +108,8 @@ func (w *caseWorkflow) decideApproval(t *tx, d tierflow.Decision, fill func(*tie
 	}
 	seq := w.emit(t, evType, d.Actor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = d.Note
-		ev.Details = map[string]string{"approval_id": ap.ID, "compensation_id": ap.Compensation,
-			"amount_cents": formatInt(ap.AmountCents), "currency": ap.Currency}
+		ev.Details = map[string]string{tierflow.DetailApprovalID: ap.ID, tierflow.DetailCompensationID: ap.Compensation,
+			tierflow.DetailAmountCents: formatInt(ap.AmountCents), tierflow.DetailCurrency: ap.Currency}
 		fill(ev)
 	})
 	if resumed && t.patched(changeETAOnApprovalPause) {

@@ -17,7 +17,7 @@ func (w *caseWorkflow) applyDecision(t *tx, d tierflow.Decision) {
 			if ev.Details == nil {
 				ev.Details = map[string]string{}
 			}
-			ev.Details["decision_id"] = d.DecisionID
+			ev.Details[tierflow.DetailDecisionID] = d.DecisionID
 		}
 	}
 	switch d.Action {
@@ -51,7 +51,7 @@ func (w *caseWorkflow) applyDecision(t *tx, d tierflow.Decision) {
 		st.Assignee = d.Assignee
 		seq := w.emit(t, tierflow.EventReassigned, d.Actor, func(ev *tierflow.CaseEvent) {
 			ev.Reason = d.Reason
-			ev.Details = map[string]string{"assignee": d.Assignee}
+			ev.Details = map[string]string{tierflow.DetailAssignee: d.Assignee}
 			withID(ev)
 		})
 		w.mailStaff(t, seq, tierflow.MsgStaffAssignment, []string{activities.StaffOwner}, func(in *activities.NotifyStaffInput) {
@@ -93,7 +93,7 @@ func (w *caseWorkflow) restartCustomerUpdates(t *tx) {
 // (status open, a fresh acknowledge clock), any wait on the customer ends, the
 // directory proposes an owner, the customer is told who handles it and by when.
 // A pending approval stays pending with its own clock.
-func (w *caseWorkflow) enterTier(t *tx, to tierflow.Tier, dept, eventType string, actor tierflow.Principal,
+func (w *caseWorkflow) enterTier(t *tx, to tierflow.Tier, dept string, eventType tierflow.EventType, actor tierflow.Principal,
 	mode, reason, summary string, fill func(*tierflow.CaseEvent)) {
 	st := w.st
 	from := st.Tier
@@ -115,7 +115,7 @@ func (w *caseWorkflow) enterTier(t *tx, to tierflow.Tier, dept, eventType string
 	seq := w.emit(t, eventType, actor, func(ev *tierflow.CaseEvent) {
 		ev.FromTier, ev.Reason, ev.Summary = from, reason, summary
 		ev.CustomerMessage = w.toldEscalated()
-		ev.Details = map[string]string{"mode": mode}
+		ev.Details = map[string]string{tierflow.DetailMode: mode}
 		if fill != nil {
 			fill(ev)
 		}
@@ -177,11 +177,11 @@ func (w *caseWorkflow) resolve(t *tx, d tierflow.Decision, fill func(*tierflow.C
 	st.Status, st.ResolvedAt, st.Resolution = tierflow.StatusResolved, timePtr(t.now), d.Resolution
 	w.stopClocks()
 	sendAt := t.now.Add(w.in.Policy.Survey.Delay.Duration)
-	st.Survey = &tierflow.SurveyState{Status: SurveyScheduled, SendAt: &sendAt}
+	st.Survey = &tierflow.SurveyState{Status: tierflow.SurveyScheduled, SendAt: &sendAt}
 	apology := st.Tier >= tierflow.TierSupervisor
 	seq := w.emit(t, tierflow.EventResolved, d.Actor, func(ev *tierflow.CaseEvent) {
 		ev.Summary, ev.CustomerMessage = d.Explanation, d.Resolution
-		ev.Details = map[string]string{"apology": fmt.Sprint(apology)}
+		ev.Details = map[string]string{tierflow.DetailApology: fmt.Sprint(apology)}
 		fill(ev)
 	})
 	w.mailCustomer(t, seq, tierflow.MsgResolution, func(m *tierflow.MessageData) {
@@ -201,7 +201,7 @@ func (w *caseWorkflow) stopClocks() {
 func (w *caseWorkflow) approvedCompensation() []tierflow.Compensation {
 	var out []tierflow.Compensation
 	for _, c := range w.st.Compensation {
-		if c.Status == CompensationApproved {
+		if c.Status == tierflow.CompensationApproved {
 			out = append(out, c)
 		}
 	}
@@ -212,8 +212,8 @@ func (w *caseWorkflow) approvedCompensation() []tierflow.Compensation {
 // survey not yet answered is cancelled.
 func (w *caseWorkflow) reopen(t *tx, actor tierflow.Principal, reason string, at tierflow.Tier, fill func(*tierflow.CaseEvent)) {
 	st := w.st
-	if s := st.Survey; s != nil && (s.Status == SurveyScheduled || s.Status == SurveySent) {
-		s.Status = SurveyCancelled
+	if s := st.Survey; s != nil && (s.Status == tierflow.SurveyScheduled || s.Status == tierflow.SurveySent) {
+		s.Status = tierflow.SurveyCancelled
 	}
 	st.Clocks.SurveyRemindAt = nil
 	st.Reopens++
@@ -235,7 +235,7 @@ func (w *caseWorkflow) reopen(t *tx, actor tierflow.Principal, reason string, at
 	if at > from {
 		w.emit(t, tierflow.EventEscalated, actor, func(ev *tierflow.CaseEvent) {
 			ev.FromTier, ev.Reason = from, reason
-			ev.Details = map[string]string{"mode": "reopen"}
+			ev.Details = map[string]string{tierflow.DetailMode: "reopen"}
 		})
 		t.assign, t.assignReason = true, "reopened at tier "+itoa(int(at))+": "+reason
 		return
@@ -255,8 +255,8 @@ func (w *caseWorkflow) ownerOrQueue() []string {
 // closeCase ends the case without (further) survey.
 func (w *caseWorkflow) closeCase(t *tx, actor tierflow.Principal, reason string, fill func(*tierflow.CaseEvent)) {
 	st := w.st
-	if s := st.Survey; s != nil && (s.Status == SurveyScheduled || s.Status == SurveySent) {
-		s.Status = SurveyCancelled
+	if s := st.Survey; s != nil && (s.Status == tierflow.SurveyScheduled || s.Status == tierflow.SurveySent) {
+		s.Status = tierflow.SurveyCancelled
 	}
 	st.Clocks.SurveyRemindAt = nil
 	w.stopClocks()
