@@ -1,14 +1,15 @@
 package tierflow
 
 import (
+	"archive/zip"
+	"bytes"
+	_ "embed"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-
-	// Embedded zone data: calendars load the same IANA zones on every worker, even
-	// on a minimal container image without /usr/share/zoneinfo.
-	_ "time/tzdata"
 )
 
 // Calendar says when a clock runs: always (24x7) or in business hours.
@@ -149,7 +150,7 @@ func (c Calendar) compile(v *Validation, prefix string) (b businessHours, ok boo
 	before := len(v.fields)
 	if c.TimeZone == "" {
 		v.Add(prefix+"time_zone", "is required (an IANA zone such as \"Europe/Paris\" or \"UTC\")")
-	} else if loc, err := time.LoadLocation(c.TimeZone); err != nil {
+	} else if loc, err := LoadZone(c.TimeZone); err != nil {
 		v.Add(prefix+"time_zone", "unknown time zone %q", c.TimeZone)
 	} else {
 		b.loc = loc
@@ -353,4 +354,81 @@ func (c Calendar) formatInstant(t time.Time) string {
 		return t.Format("Mon 2006-01-02 15:04:05 MST")
 	}
 	return t.Format("Mon 2006-01-02 15:04 MST")
+}
+
+// Time zones come from tzdata/zoneinfo.zip, embedded in the binary, and never from
+// the host. Deadlines are computed inside the workflow, so every worker that
+// replays a case must see the same zone rules: time.LoadLocation reads $ZONEINFO
+// and /usr/share/zoneinfo before any embedded copy (time/tzdata is only its last
+// resort and cannot be read directly), so two workers with different host tzdata
+// (or a tampered file) would compute different deadlines. No well-kept Go module
+// that embeds the IANA database and exposes a loader is available to the project,
+// so the repository keeps the database as data: the Go distribution's own
+// $GOROOT/lib/time/zoneinfo.zip (built by Go's lib/time/update.bash from an IANA
+// release, named in tzdata/VERSION), read with archive/zip and
+// time.LoadLocationFromTZData. Updating it is a deliberate, reviewed change
+// (`go generate` with a newer Go, then the replay tests), never a side effect of a
+// host's package upgrade or of a Go upgrade.
+//
+//go:generate sh -c "cp \"$(go env GOROOT)/lib/time/zoneinfo.zip\" tzdata/zoneinfo.zip && sed -n 's/^DATA=//p' \"$(go env GOROOT)/lib/time/update.bash\" > tzdata/VERSION"
+
+//go:embed tzdata/zoneinfo.zip
+var zoneinfoZip []byte
+
+//go:embed tzdata/VERSION
+var tzdataVersion string
+
+// TZDataVersion is the IANA release of the embedded time-zone database ("2025c").
+func TZDataVersion() string { return strings.TrimSpace(tzdataVersion) }
+
+// zoneDB indexes the embedded database once; zones caches loaded locations (a
+// calendar's zone is looked up on every deadline computation).
+var (
+	zoneDB = sync.OnceValues(func() (map[string]*zip.File, error) {
+		r, err := zip.NewReader(bytes.NewReader(zoneinfoZip), int64(len(zoneinfoZip)))
+		if err != nil {
+			return nil, fmt.Errorf("embedded time-zone database: %w", err)
+		}
+		files := make(map[string]*zip.File, len(r.File))
+		for _, f := range r.File {
+			files[f.Name] = f
+		}
+		return files, nil
+	})
+	zonesMu sync.Mutex
+	zones   = map[string]*time.Location{"UTC": time.UTC}
+)
+
+// LoadZone returns the IANA zone name ("Europe/Paris", "UTC") from the embedded
+// database only. Host-dependent names ("Local", "") are unknown. Use it, never
+// time.LoadLocation, for anything a workflow computes.
+func LoadZone(name string) (*time.Location, error) {
+	zonesMu.Lock()
+	defer zonesMu.Unlock()
+	if loc, ok := zones[name]; ok {
+		return loc, nil
+	}
+	files, err := zoneDB()
+	if err != nil {
+		return nil, err
+	}
+	f, ok := files[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown time zone %q", name)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("time zone %q: %w", name, err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("time zone %q: %w", name, err)
+	}
+	loc, err := time.LoadLocationFromTZData(name, data)
+	if err != nil {
+		return nil, fmt.Errorf("time zone %q: %w", name, err)
+	}
+	zones[name] = loc
+	return loc, nil
 }

@@ -1,7 +1,11 @@
 package tierflow
 
 import (
+	"encoding/binary"
 	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -29,7 +33,7 @@ func officeHours(zone string) Calendar {
 // at parses a local time in zone ("2006-01-02 15:04").
 func at(t *testing.T, zone, s string) time.Time {
 	t.Helper()
-	loc, err := time.LoadLocation(zone)
+	loc, err := LoadZone(zone)
 	require.NoError(t, err)
 	v, err := time.ParseInLocation("2006-01-02 15:04:05", s+":00", loc)
 	if err != nil {
@@ -171,4 +175,116 @@ func TestInvalidCalendarRunsOnWallClock(t *testing.T) {
 	start := at(t, "UTC", "2026-11-21 10:00")
 	assert.Equal(t, start.Add(time.Hour), cal.Add(start, time.Hour))
 	assert.Equal(t, time.Hour, cal.Elapsed(start, start.Add(time.Hour)))
+}
+
+// fixedZoneTZif is a minimal TZif (version 1) file for a zone that keeps utcOffset
+// forever: what an outdated or tampered host zone file looks like to time.
+func fixedZoneTZif(abbrev string, utcOffset int) []byte {
+	var b []byte
+	b = append(b, "TZif"...)
+	b = append(b, 0)                   // version 1
+	b = append(b, make([]byte, 15)...) // reserved
+	// isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+	for _, n := range []uint32{0, 0, 0, 0, 1, uint32(len(abbrev) + 1)} {
+		b = binary.BigEndian.AppendUint32(b, n)
+	}
+	b = binary.BigEndian.AppendUint32(b, uint32(int32(utcOffset))) // ttinfo: utoff
+	b = append(b, 0, 0)                                            // isdst, desigidx
+	b = append(b, abbrev...)
+	return append(b, 0)
+}
+
+// zoneRules checks deadlines in zones whose rules differ from what a stale or
+// tampered zone database says: Europe/Paris (CET, not UTC+9), Asia/Almaty (UTC+6
+// until 2024-03-01, UTC+5 since: tzdata 2024a) and America/Asuncion (permanent
+// UTC-3 since 2024-10-15: tzdata 2025a).
+func zoneRules(t *testing.T) {
+	t.Helper()
+	hours := func(zone string) Calendar {
+		return Calendar{Name: "business", TimeZone: zone, Days: []string{"mon", "tue", "wed", "thu", "fri"},
+			Open: "09:00", Close: "17:00"}
+	}
+	utc := func(s string) time.Time {
+		v, err := time.Parse("2006-01-02 15:04", s)
+		require.NoError(t, err)
+		return v
+	}
+	// Mon 2026-11-23 07:00 UTC is 08:00 CET: one working hour ends at 10:00 CET.
+	assert.Equal(t, utc("2026-11-23 09:00"), hours("Europe/Paris").Add(utc("2026-11-23 07:00"), time.Hour).UTC(),
+		"Europe/Paris")
+	// Thu 2024-02-29 16:00 +06: one hour on Thursday, the second from Friday 09:00 +05.
+	assert.Equal(t, utc("2024-03-01 05:00"), hours("Asia/Almaty").Add(utc("2024-02-29 10:00"), 2*time.Hour).UTC(),
+		"Asia/Almaty across its change to UTC+5")
+	// Tue 2025-07-01 08:00 UTC is 05:00 -03 (it was -04 in winter before 2024).
+	assert.Equal(t, utc("2025-07-01 13:00"), hours("America/Asuncion").Add(utc("2025-07-01 08:00"), time.Hour).UTC(),
+		"America/Asuncion on permanent UTC-3")
+
+	for _, c := range []struct {
+		zone   string
+		at     string
+		offset int
+	}{
+		{"Europe/Paris", "2026-11-23 12:00", 3600},
+		{"Europe/Paris", "2026-07-01 12:00", 7200},
+		{"Asia/Almaty", "2024-02-29 12:00", 6 * 3600},
+		{"Asia/Almaty", "2024-03-01 12:00", 5 * 3600},
+		{"America/Asuncion", "2024-07-01 12:00", -4 * 3600},
+		{"America/Asuncion", "2025-07-01 12:00", -3 * 3600},
+	} {
+		loc, err := LoadZone(c.zone)
+		require.NoError(t, err, c.zone)
+		_, offset := utc(c.at).In(loc).Zone()
+		assert.Equal(t, c.offset, offset, "%s at %s UTC", c.zone, c.at)
+	}
+}
+
+func TestCalendarZoneRules(t *testing.T) { zoneRules(t) }
+
+// zoneinfoChildEnv marks the re-executed test binary of TestCalendarIgnoresHostZoneinfo.
+const zoneinfoChildEnv = "TIERFLOW_TEST_ZONEINFO_CHILD"
+
+// Two workers with different zone databases must compute the same deadlines, or a
+// replay diverges: calendars read only the embedded database, never $ZONEINFO or
+// the host's /usr/share/zoneinfo. The time package reads $ZONEINFO once per
+// process, so the check runs in a fresh test binary.
+func TestCalendarIgnoresHostZoneinfo(t *testing.T) {
+	if os.Getenv(zoneinfoChildEnv) != "" {
+		// The host database is poisoned: the time package itself believes it.
+		loc, err := time.LoadLocation("Europe/Paris")
+		require.NoError(t, err)
+		_, offset := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC).In(loc).Zone()
+		require.Equal(t, 9*3600, offset, "the test's bogus Europe/Paris is in use")
+		zoneRules(t)
+		return
+	}
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{
+		"Europe/Paris":     fixedZoneTZif("XST", 9*3600), // a tampered file
+		"Asia/Almaty":      fixedZoneTZif("+06", 6*3600), // before tzdata 2024a
+		"America/Asuncion": fixedZoneTZif("-04", -4*3600),
+	} {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, data, 0o644))
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCalendarIgnoresHostZoneinfo$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), zoneinfoChildEnv+"=1", "ZONEINFO="+dir)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "deadlines changed with the host's zone files:\n%s", out)
+}
+
+func TestLoadZone(t *testing.T) {
+	paris, err := LoadZone("Europe/Paris")
+	require.NoError(t, err)
+	again, err := LoadZone("Europe/Paris")
+	require.NoError(t, err)
+	assert.Same(t, paris, again, "loaded once")
+	utc, err := LoadZone("UTC")
+	require.NoError(t, err)
+	assert.Same(t, time.UTC, utc)
+	for _, name := range []string{"", "Local", "Mars/Olympus", "../etc/passwd", "/usr/share/zoneinfo/UTC"} {
+		_, err := LoadZone(name)
+		assert.Error(t, err, "%q", name)
+	}
+	assert.Regexp(t, `^20[0-9]{2}[a-z]$`, TZDataVersion())
 }

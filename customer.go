@@ -59,16 +59,34 @@ func (s SurveyResponse) Validate() error {
 	return v.Err("invalid survey response")
 }
 
+// SurveyStatus is where a case's satisfaction survey stands.
+type SurveyStatus string
+
+// Survey statuses, in their usual order.
+const (
+	SurveyScheduled SurveyStatus = "scheduled" // waiting for the delay after resolution
+	SurveySent      SurveyStatus = "sent"
+	SurveyAnswered  SurveyStatus = "answered"
+	SurveyExpired   SurveyStatus = "expired"
+	SurveyCancelled SurveyStatus = "cancelled" // the case reopened or closed before an answer
+)
+
+// SurveyStatuses lists every survey status.
+var SurveyStatuses = []SurveyStatus{SurveyScheduled, SurveySent, SurveyAnswered, SurveyExpired, SurveyCancelled}
+
+// Valid reports whether s is a known survey status.
+func (s SurveyStatus) Valid() bool { return oneOf(s, SurveyStatuses) }
+
 // SurveyState is the customer satisfaction survey of a resolved case.
 type SurveyState struct {
-	Status     string     `json:"status"` // scheduled, sent, answered, expired, cancelled
-	SendAt     *time.Time `json:"send_at,omitempty"`
-	SentAt     *time.Time `json:"sent_at,omitempty"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	Score      int        `json:"score,omitempty"`
-	Resolved   *bool      `json:"resolved,omitempty"`
-	Comment    string     `json:"comment,omitempty"`
-	AnsweredAt *time.Time `json:"answered_at,omitempty"`
+	Status     SurveyStatus `json:"status"`
+	SendAt     *time.Time   `json:"send_at,omitempty"`
+	SentAt     *time.Time   `json:"sent_at,omitempty"`
+	ExpiresAt  *time.Time   `json:"expires_at,omitempty"`
+	Score      int          `json:"score,omitempty"`
+	Resolved   *bool        `json:"resolved,omitempty"`
+	Comment    string       `json:"comment,omitempty"`
+	AnsweredAt *time.Time   `json:"answered_at,omitempty"`
 }
 
 // SignSurveyToken returns a URL-safe token naming the case and its expiry, signed

@@ -24,3 +24,10 @@ func TestSurveyResponseValidate(t *testing.T) {
 	assert.ElementsMatch(t, []string{"comment"}, fieldsOf(t, SurveyResponse{Score: 3, Comment: strings.Repeat("c", MaxCommentLen+1)}.Validate()))
 	assert.NoError(t, SurveyResponse{Score: 3, Comment: strings.Repeat("ü", MaxCommentLen)}.Validate())
 }
+
+func TestSurveyStatuses(t *testing.T) {
+	for _, s := range SurveyStatuses {
+		assert.True(t, s.Valid(), s)
+	}
+	assert.False(t, SurveyStatus("pending").Valid())
+}

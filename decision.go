@@ -221,17 +221,35 @@ func (d Decision) Validate() error {
 	return v.Err(fmt.Sprintf("invalid %s decision", d.Action))
 }
 
+// CompensationStatus is where a compensation proposal stands.
+type CompensationStatus string
+
+// Compensation statuses.
+const (
+	CompensationApproved CompensationStatus = "approved" // within the proposer's authority, or approved
+	CompensationPending  CompensationStatus = "pending"  // waiting for a tier with the authority
+	CompensationRejected CompensationStatus = "rejected"
+	// CompensationWithdrawn: the case ended while the amount waited for approval.
+	CompensationWithdrawn CompensationStatus = "withdrawn"
+)
+
+// CompensationStatuses lists every compensation status.
+var CompensationStatuses = []CompensationStatus{CompensationApproved, CompensationPending, CompensationRejected, CompensationWithdrawn}
+
+// Valid reports whether s is a known compensation status.
+func (s CompensationStatus) Valid() bool { return oneOf(s, CompensationStatuses) }
+
 // Compensation is an amount of money offered to the customer.
 type Compensation struct {
-	ID          string     `json:"id"`
-	AmountCents int64      `json:"amount_cents"`
-	Currency    string     `json:"currency"`
-	Description string     `json:"description"`
-	ProposedBy  string     `json:"proposed_by"`
-	ApprovedBy  string     `json:"approved_by,omitempty"`
-	Status      string     `json:"status"` // approved, pending, rejected
-	At          time.Time  `json:"at"`
-	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+	ID          string             `json:"id"`
+	AmountCents int64              `json:"amount_cents"`
+	Currency    string             `json:"currency"`
+	Description string             `json:"description"`
+	ProposedBy  string             `json:"proposed_by"`
+	ApprovedBy  string             `json:"approved_by,omitempty"`
+	Status      CompensationStatus `json:"status"`
+	At          time.Time          `json:"at"`
+	DecidedAt   *time.Time         `json:"decided_at,omitempty"`
 }
 
 // Approval is a compensation waiting for an actor with the authority.

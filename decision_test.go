@@ -58,3 +58,10 @@ func TestDecisionValidate(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, "invalid escalate decision: mode must be functional or hierarchical", err.Error())
 }
+
+func TestCompensationStatuses(t *testing.T) {
+	for _, s := range CompensationStatuses {
+		assert.True(t, s.Valid(), s)
+	}
+	assert.False(t, CompensationStatus("answered").Valid())
+}

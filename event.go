@@ -10,7 +10,7 @@ import (
 type CaseEvent struct {
 	CaseID string    `json:"case_id"`
 	Seq    int64     `json:"seq"`
-	Type   string    `json:"type"` // see EventType constants
+	Type   EventType `json:"type"`
 	At     time.Time `json:"at"`
 	Actor  Principal `json:"actor"`
 	Tier   Tier      `json:"tier"`
@@ -22,44 +22,100 @@ type CaseEvent struct {
 	Summary    string `json:"summary,omitempty"`
 	// CustomerMessage is what the customer was told, if anything.
 	CustomerMessage string `json:"customer_message,omitempty"`
-	// Details holds event-specific values (amount_cents, score, clock, decision_id...).
+	// Details holds event-specific values under the Detail* keys.
 	Details map[string]string `json:"details,omitempty"`
 }
 
+// EventType names what happened in a case's audit log.
+type EventType string
+
 // Event types recorded in the audit log.
 const (
-	EventOpened             = "opened"
-	EventAcknowledged       = "acknowledged"
-	EventNote               = "note"
-	EventCustomerUpdated    = "customer_updated"
-	EventInfoRequested      = "info_requested"
-	EventEscalated          = "escalated" // Details["mode"]: functional, hierarchical, automatic
-	EventTransferred        = "transferred"
-	EventReassigned         = "reassigned"
-	EventAssigned           = "assigned"
-	EventCompensationOK     = "compensation_recorded"
-	EventApprovalRequested  = "approval_requested"
-	EventApprovalClimbed    = "approval_climbed"
-	EventApprovalWithdrawn  = "approval_withdrawn" // the case ended while the approval was pending
-	EventApproved           = "approved"
-	EventRejected           = "rejected"
-	EventResolved           = "resolved"
-	EventReopened           = "reopened"
-	EventClosed             = "closed"
-	EventWarning            = "deadline_warning"
-	EventBreach             = "sla_breach" // Details["clock"]
-	EventCloseTargetWarning = "close_target_warning"
-	EventCloseTargetBreach  = "close_target_breached"
-	EventCustomerReplied    = "customer_replied"
-	EventCustomerEvent      = "customer_event" // Details["kind"]
-	EventReminderSent       = "reminder_sent"
-	EventAutoResolved       = "auto_resolved"
-	EventSurveySent         = "survey_sent"
-	EventSurveyAnswered     = "survey_answered" // Details: score, resolved, comment
-	EventSurveyExpired      = "survey_expired"
-	EventDecisionRejected   = "decision_rejected" // an invalid signal, Reason says why
-	EventNotificationFailed = "notification_failed"
+	EventOpened             EventType = "opened"
+	EventAcknowledged       EventType = "acknowledged"
+	EventNote               EventType = "note"
+	EventCustomerUpdated    EventType = "customer_updated"
+	EventInfoRequested      EventType = "info_requested"
+	EventEscalated          EventType = "escalated" // Details[DetailMode]: functional, hierarchical, automatic, reopen
+	EventTransferred        EventType = "transferred"
+	EventReassigned         EventType = "reassigned"
+	EventAssigned           EventType = "assigned"
+	EventCompensationOK     EventType = "compensation_recorded"
+	EventApprovalRequested  EventType = "approval_requested"
+	EventApprovalClimbed    EventType = "approval_climbed"
+	EventApprovalWithdrawn  EventType = "approval_withdrawn" // the case ended while the approval was pending
+	EventApproved           EventType = "approved"
+	EventRejected           EventType = "rejected"
+	EventResolved           EventType = "resolved"
+	EventReopened           EventType = "reopened"
+	EventClosed             EventType = "closed"
+	EventWarning            EventType = "deadline_warning"
+	EventBreach             EventType = "sla_breach" // Details[DetailClock]
+	EventCloseTargetWarning EventType = "close_target_warning"
+	EventCloseTargetBreach  EventType = "close_target_breached"
+	EventCustomerReplied    EventType = "customer_replied"
+	EventCustomerEvent      EventType = "customer_event" // Details[DetailKind]
+	EventReminderSent       EventType = "reminder_sent"
+	EventAutoResolved       EventType = "auto_resolved"
+	EventSurveySent         EventType = "survey_sent"
+	EventSurveyAnswered     EventType = "survey_answered" // Details: DetailScore, DetailResolved, DetailComment
+	EventSurveyExpired      EventType = "survey_expired"
+	EventDecisionRejected   EventType = "decision_rejected" // an invalid signal, Reason says why
+	EventNotificationFailed EventType = "notification_failed"
 )
+
+// EventTypes lists every event type.
+var EventTypes = []EventType{
+	EventOpened, EventAcknowledged, EventNote, EventCustomerUpdated, EventInfoRequested, EventEscalated,
+	EventTransferred, EventReassigned, EventAssigned, EventCompensationOK, EventApprovalRequested,
+	EventApprovalClimbed, EventApprovalWithdrawn, EventApproved, EventRejected, EventResolved, EventReopened, EventClosed, EventWarning,
+	EventBreach, EventCloseTargetWarning, EventCloseTargetBreach, EventCustomerReplied, EventCustomerEvent,
+	EventReminderSent, EventAutoResolved, EventSurveySent, EventSurveyAnswered, EventSurveyExpired,
+	EventDecisionRejected, EventNotificationFailed,
+}
+
+// Valid reports whether t is a known event type.
+func (t EventType) Valid() bool { return oneOf(t, EventTypes) }
+
+// Keys of CaseEvent.Details. The workflow writes them and postgres/ reads some of
+// them (in Go and in SQL), so a key is only ever spelled here.
+const (
+	DetailAction         = "action"          // decision_rejected: the rejected decision's action
+	DetailAmountCents    = "amount_cents"    // compensation: non-negative minor units
+	DetailApology        = "apology"         // resolved: "true" when the resolution apologised
+	DetailApproval       = "approval"        // escalated: what becomes of a pending approval
+	DetailApprovalID     = "approval_id"     // approval_requested, approval_climbed, approved, rejected, approval_withdrawn; escalated while one is pending
+	DetailAssignee       = "assignee"        // reassigned, assigned: the new owner
+	DetailClock          = "clock"           // warnings, breaches, reminders: a Clock
+	DetailComment        = "comment"         // survey_answered
+	DetailCompensationID = "compensation_id" // compensation events
+	DetailCurrency       = "currency"        // compensation: ISO 4217 code
+	DetailDeadline       = "deadline"        // warnings, breaches: the deadline (RFC 3339, UTC)
+	DetailDecisionID     = "decision_id"     // any event a decision caused
+	DetailEventID        = "event_id"        // customer events: the CRM's event id
+	DetailKey            = "key"             // notification_failed: the message key
+	DetailKind           = "kind"            // customer events: a CustomerEventKind; notification_failed: a MessageKind
+	DetailMessage        = "message"         // decision_rejected: which message was rejected
+	DetailMode           = "mode"            // escalated: how
+	DetailOwner          = "owner"           // assigned: who owns the case now
+	DetailPolicy         = "policy"          // opened: "<name>@<version>"
+	DetailPriority       = "priority"        // opened
+	DetailReminder       = "reminder"        // reminder_sent: which reminder (1, 2, ...)
+	DetailRepeat         = "repeat"          // sla_breach at tier 4: which repeat of the clock (1, 2, ...)
+	DetailRequiredTier   = "required_tier"   // approval events: the tier with the authority
+	DetailResolved       = "resolved"        // survey_answered: "true" or "false"
+	DetailScore          = "score"           // survey_answered: 1 to 5
+	DetailStartTier      = "start_tier"      // opened
+	DetailTrigger        = "trigger"         // opened
+)
+
+// DetailKeys lists every key of CaseEvent.Details.
+var DetailKeys = []string{
+	DetailAction, DetailAmountCents, DetailApology, DetailApproval, DetailApprovalID, DetailAssignee, DetailClock, DetailComment,
+	DetailCompensationID, DetailCurrency, DetailDeadline, DetailDecisionID, DetailEventID, DetailKey, DetailKind,
+	DetailMessage, DetailMode, DetailOwner, DetailPolicy, DetailPriority, DetailReminder, DetailRepeat, DetailRequiredTier,
+	DetailResolved, DetailScore, DetailStartTier, DetailTrigger,
+}
 
 // Transition is what one state change writes: new events and the new projection, in
 // one transaction.

@@ -27,6 +27,26 @@ const (
 	MsgStaffCloseTarget MessageKind = "staff_close_target" // day-25 warning or day-30 breach
 )
 
+// MessageKinds lists every message kind, customer messages first.
+var MessageKinds = []MessageKind{
+	MsgEscalated, MsgProgressUpdate, MsgInfoRequest, MsgWaitingReminder, MsgETAChanged, MsgResolution,
+	MsgSurvey, MsgSurveyReminder, MsgReopened, MsgAutoResolved,
+	MsgStaffAssignment, MsgStaffWarning, MsgStaffBreach, MsgStaffApproval, MsgStaffCloseTarget,
+}
+
+// Valid reports whether k is a known message kind.
+func (k MessageKind) Valid() bool { return oneOf(k, MessageKinds) }
+
+// Audience is who a message of kind k is for: staff for the MsgStaff* kinds, the
+// customer for the others.
+func (k MessageKind) Audience() Audience {
+	switch k {
+	case MsgStaffAssignment, MsgStaffWarning, MsgStaffBreach, MsgStaffApproval, MsgStaffCloseTarget:
+		return AudienceStaff
+	}
+	return AudienceCustomer
+}
+
 // Audience is who a message is for.
 type Audience string
 

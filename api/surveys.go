@@ -52,10 +52,10 @@ func (s *server) surveyPage(w http.ResponseWriter, r *http.Request) {
 	if view, ok := s.surveyCase(r.Context(), caseID); ok {
 		page.Reference, page.Subject = view.ExternalID, view.Subject
 		switch status := surveyStatus(view); status {
-		case "answered":
+		case tierflow.SurveyAnswered:
 			s.surveyErrorPage(w, r, tierflow.Errorf(tierflow.CodeConflict, "this survey was already answered"))
 			return
-		case "expired", "cancelled":
+		case tierflow.SurveyExpired, tierflow.SurveyCancelled:
 			s.surveyErrorPage(w, r, tierflow.Errorf(tierflow.CodeGone, "this survey is %s", status))
 			return
 		}
@@ -63,7 +63,7 @@ func (s *server) surveyPage(w http.ResponseWriter, r *http.Request) {
 	renderHTML(w, http.StatusOK, surveyFormTemplate, page)
 }
 
-func surveyStatus(v tierflow.CaseView) string {
+func surveyStatus(v tierflow.CaseView) tierflow.SurveyStatus {
 	if v.Survey == nil {
 		return ""
 	}
@@ -195,7 +195,7 @@ func (s *server) surveyErrorPage(w http.ResponseWriter, r *http.Request, err err
 // closedSurveyError explains why a case whose workflow has ended takes no answer:
 // answered already (409, as api.md promises) or closed without one (410).
 func (s *server) closedSurveyError(ctx context.Context, caseID string) error {
-	if v, err := s.Records.GetCase(ctx, caseID); err == nil && v.Survey != nil && v.Survey.Status == "answered" {
+	if v, err := s.Records.GetCase(ctx, caseID); err == nil && v.Survey != nil && v.Survey.Status == tierflow.SurveyAnswered {
 		return tierflow.Errorf(tierflow.CodeConflict, "this survey was already answered; thank you")
 	}
 	return tierflow.Errorf(tierflow.CodeGone, "this survey is closed")

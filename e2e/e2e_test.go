@@ -160,7 +160,7 @@ func (f *flow) compensationApproval(t *testing.T) {
 	assert.Nil(t, v.PendingApproval)
 	assert.Equal(t, tierflow.StatusInProgress, v.Status)
 	require.Len(t, v.Compensation, 1)
-	assert.Equal(t, "approved", v.Compensation[0].Status)
+	assert.Equal(t, tierflow.CompensationApproved, v.Compensation[0].Status)
 	assert.Equal(t, tokSupervisor, v.Compensation[0].ApprovedBy)
 	f.view = v
 }

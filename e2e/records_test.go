@@ -57,25 +57,25 @@ func surveyLink(text string) string { return surveyLinkRE.FindString(text) }
 // requiredTimeline is the order in which the flow's milestones must appear in the
 // audit log ("escalated:<mode>" names an escalation by its mode).
 var requiredTimeline = []string{
-	tierflow.EventOpened,
-	tierflow.EventAcknowledged,
-	tierflow.EventEscalated + ":functional",
-	tierflow.EventApprovalRequested,
-	tierflow.EventApproved,
-	tierflow.EventEscalated + ":hierarchical",
-	tierflow.EventBreach,
-	tierflow.EventEscalated + ":automatic",
-	tierflow.EventResolved,
-	tierflow.EventSurveySent,
-	tierflow.EventSurveyAnswered,
-	tierflow.EventClosed,
+	string(tierflow.EventOpened),
+	string(tierflow.EventAcknowledged),
+	string(tierflow.EventEscalated) + ":functional",
+	string(tierflow.EventApprovalRequested),
+	string(tierflow.EventApproved),
+	string(tierflow.EventEscalated) + ":hierarchical",
+	string(tierflow.EventBreach),
+	string(tierflow.EventEscalated) + ":automatic",
+	string(tierflow.EventResolved),
+	string(tierflow.EventSurveySent),
+	string(tierflow.EventSurveyAnswered),
+	string(tierflow.EventClosed),
 }
 
 func timelineName(ev tierflow.CaseEvent) string {
 	if ev.Type == tierflow.EventEscalated {
-		return ev.Type + ":" + ev.Details["mode"]
+		return string(ev.Type) + ":" + ev.Details[tierflow.DetailMode]
 	}
-	return ev.Type
+	return string(ev.Type)
 }
 
 // closedWithRecords: the survey closed the case; the timeline and the KPIs say so.
@@ -89,7 +89,7 @@ func (f *flow) closedWithRecords(t *testing.T) {
 	v := f.view
 	assert.NotNil(t, v.ClosedAt)
 	require.NotNil(t, v.Survey)
-	assert.Equal(t, "answered", v.Survey.Status)
+	assert.Equal(t, tierflow.SurveyAnswered, v.Survey.Status)
 	assert.Equal(t, 5, v.Survey.Score)
 	if assert.NotNil(t, v.Survey.Resolved) {
 		assert.True(t, *v.Survey.Resolved)
@@ -121,15 +121,15 @@ func (f *flow) closedWithRecords(t *testing.T) {
 		}
 		last += 1 + idx
 	}
-	assert.Equal(t, tierflow.EventClosed, names[len(names)-1], "closed is the last event")
+	assert.Equal(t, string(tierflow.EventClosed), names[len(names)-1], "closed is the last event")
 	answered := 0
 	for _, n := range names {
-		if n == tierflow.EventSurveyAnswered {
+		if n == string(tierflow.EventSurveyAnswered) {
 			answered++
 		}
 	}
 	assert.Equal(t, 1, answered, "the survey is answered once")
-	breach := events[slices.Index(names, tierflow.EventBreach)]
+	breach := events[slices.Index(names, string(tierflow.EventBreach))]
 	assert.Equal(t, string(tierflow.ClockAcknowledge), breach.Details["clock"])
 	assert.Equal(t, tierflow.TierSupervisor, breach.Tier)
 	for _, ev := range events {

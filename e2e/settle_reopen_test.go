@@ -122,7 +122,7 @@ func assertApprovalWithdrawn(t *testing.T, v tierflow.CaseView, ap tierflow.Appr
 
 // waitForEvents polls the audit timeline (written by activities) until it holds
 // every type in want, and returns it.
-func (f *flow) waitForEvents(t *testing.T, within time.Duration, want ...string) []tierflow.CaseEvent {
+func (f *flow) waitForEvents(t *testing.T, within time.Duration, want ...tierflow.EventType) []tierflow.CaseEvent {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(f.ctx, within)
 	defer cancel()
@@ -134,7 +134,7 @@ func (f *flow) waitForEvents(t *testing.T, within time.Duration, want ...string)
 			names[i] = timelineName(ev)
 		}
 		for _, w := range want {
-			if !slices.Contains(names, w) {
+			if !slices.Contains(names, string(w)) {
 				return false, fmt.Sprintf("%v", names)
 			}
 		}
@@ -144,7 +144,7 @@ func (f *flow) waitForEvents(t *testing.T, within time.Duration, want ...string)
 }
 
 // eventsOf returns the events of type typ, oldest first.
-func eventsOf(events []tierflow.CaseEvent, typ string) []tierflow.CaseEvent {
+func eventsOf(events []tierflow.CaseEvent, typ tierflow.EventType) []tierflow.CaseEvent {
 	var out []tierflow.CaseEvent
 	for _, ev := range events {
 		if ev.Type == typ {
@@ -155,8 +155,8 @@ func eventsOf(events []tierflow.CaseEvent, typ string) []tierflow.CaseEvent {
 }
 
 // indexOf is the position of the first event named name (see timelineName), or -1.
-func indexOf(events []tierflow.CaseEvent, name string) int {
-	return slices.IndexFunc(events, func(ev tierflow.CaseEvent) bool { return timelineName(ev) == name })
+func indexOf[N ~string](events []tierflow.CaseEvent, name N) int {
+	return slices.IndexFunc(events, func(ev tierflow.CaseEvent) bool { return timelineName(ev) == string(name) })
 }
 
 // checkWithdrawnEvent: exactly one approval_withdrawn naming the approval and its

@@ -222,7 +222,7 @@ GROUP BY 1, 2, 3`, q.From, q.To)
 	var g, typ string
 	var tier, n int
 	_, err = pgx.ForEachRow(rows, []any{&g, &typ, &tier, &n}, func() error {
-		switch typ {
+		switch tierflow.EventType(typ) {
 		case tierflow.EventEscalated:
 			groups[g].EscalationsToTier[strconv.Itoa(tier)] += n
 		case tierflow.EventBreach:

@@ -20,7 +20,7 @@ var (
 )
 
 type money struct {
-	event    string // compensation_recorded, approval_requested or approved
+	event    tierflow.EventType // compensation_recorded, approval_requested or approved
 	cents    int64
 	currency string
 }
@@ -105,7 +105,7 @@ func seedKPICases(t *testing.T, s *Store) {
 			Department: kc.dept, Subject: "case " + kc.id, Trigger: tierflow.TriggerUnresolved,
 			OpenedAt: opened, EscalatedAt: opened, Seq: 1,
 		}
-		ev := func(seq int64, typ string, tier tierflow.Tier) tierflow.CaseEvent {
+		ev := func(seq int64, typ tierflow.EventType, tier tierflow.Tier) tierflow.CaseEvent {
 			return tierflow.CaseEvent{CaseID: id, Seq: seq, Type: typ, At: opened.Add(time.Duration(seq) * time.Minute),
 				Actor: tierflow.SystemActor, Tier: tier, Status: tierflow.StatusInProgress}
 		}
@@ -114,7 +114,7 @@ func seedKPICases(t *testing.T, s *Store) {
 
 		var events []tierflow.CaseEvent
 		seq := int64(1)
-		next := func(typ string, tier tierflow.Tier) *tierflow.CaseEvent {
+		next := func(typ tierflow.EventType, tier tierflow.Tier) *tierflow.CaseEvent {
 			seq++
 			events = append(events, ev(seq, typ, tier))
 			return &events[len(events)-1]

@@ -70,7 +70,7 @@ func testCase(id string, seq int64) tierflow.CaseView {
 }
 
 // testEvent is a valid event of case id.
-func testEvent(id string, seq int64, typ string) tierflow.CaseEvent {
+func testEvent(id string, seq int64, typ tierflow.EventType) tierflow.CaseEvent {
 	return tierflow.CaseEvent{
 		CaseID: id, Seq: seq, Type: typ, At: baseTime.Add(time.Duration(seq) * time.Minute),
 		Actor: tierflow.SystemActor, Tier: 1, Status: tierflow.StatusOpen,

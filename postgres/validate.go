@@ -13,15 +13,6 @@ var (
 	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 )
 
-// Detail keys the store reads (agreed with the workflow).
-const (
-	detailAmountCents = "amount_cents"
-	detailCurrency    = "currency"
-	detailScore       = "score"
-	detailResolved    = "resolved"
-	detailComment     = "comment"
-)
-
 // validateTransition checks a transition before anything is written, so that a bad
 // one is refused as a whole with every problem listed (CodeInvalid).
 func validateTransition(t tierflow.Transition) error {
@@ -60,11 +51,11 @@ func validateEvent(v *tierflow.Validation, field, caseID string, e tierflow.Case
 	v.Check(e.Tier.Valid(), field+".tier", "must be 1 to 4, got %d", e.Tier)
 	v.Check(e.FromTier == 0 || e.FromTier.Valid(), field+".from_tier", "must be 1 to 4, got %d", e.FromTier)
 	v.Check(e.Status.Valid(), field+".status", "unknown status %q", e.Status)
-	if amount, ok := e.Details[detailAmountCents]; ok {
-		v.Check(amountPattern.MatchString(amount), field+".details.amount_cents",
+	if amount, ok := e.Details[tierflow.DetailAmountCents]; ok {
+		v.Check(amountPattern.MatchString(amount), field+".details."+tierflow.DetailAmountCents,
 			"must be a non-negative whole number of minor units, got %q", amount)
-		v.Check(currencyPattern.MatchString(e.Details[detailCurrency]), field+".details.currency",
-			"must be an ISO 4217 code like EUR, got %q", e.Details[detailCurrency])
+		v.Check(currencyPattern.MatchString(e.Details[tierflow.DetailCurrency]), field+".details."+tierflow.DetailCurrency,
+			"must be an ISO 4217 code like EUR, got %q", e.Details[tierflow.DetailCurrency])
 	}
 	if e.Type == tierflow.EventSurveyAnswered {
 		_, err := surveyAnswer(e)
@@ -80,12 +71,12 @@ type surveyResponse struct {
 }
 
 func surveyAnswer(e tierflow.CaseEvent) (surveyResponse, error) {
-	score, err := strconv.Atoi(e.Details[detailScore])
+	score, err := strconv.Atoi(e.Details[tierflow.DetailScore])
 	if err != nil || score < 1 || score > 5 {
-		return surveyResponse{}, fmt.Errorf("score must be 1 to 5, got %q", e.Details[detailScore])
+		return surveyResponse{}, fmt.Errorf("score must be 1 to 5, got %q", e.Details[tierflow.DetailScore])
 	}
-	r := surveyResponse{Score: score, Comment: e.Details[detailComment]}
-	if s := e.Details[detailResolved]; s != "" {
+	r := surveyResponse{Score: score, Comment: e.Details[tierflow.DetailComment]}
+	if s := e.Details[tierflow.DetailResolved]; s != "" {
 		b, err := strconv.ParseBool(s)
 		if err != nil {
 			return surveyResponse{}, fmt.Errorf("resolved must be true or false, got %q", s)

@@ -78,8 +78,8 @@ func parseTemplateIDs(v string) (map[tierflow.MessageKind]string, error) {
 	if strings.TrimSpace(v) == "" {
 		return nil, nil
 	}
-	known := make(map[tierflow.MessageKind]bool, len(Kinds))
-	for _, k := range Kinds {
+	known := make(map[tierflow.MessageKind]bool, len(tierflow.MessageKinds))
+	for _, k := range tierflow.MessageKinds {
 		known[k] = true
 	}
 	out := make(map[tierflow.MessageKind]string)

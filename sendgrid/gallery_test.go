@@ -175,7 +175,7 @@ func TestRenderGallery(t *testing.T) {
 	}
 	index.WriteString("</ul></html>\n")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), []byte(index.String()), 0o644))
-	for _, k := range Kinds {
+	for _, k := range tierflow.MessageKinds {
 		assert.True(t, seen[k], "the gallery shows %s", k)
 	}
 }

@@ -115,7 +115,7 @@ func TestStaffBreachSaysWhereTheCaseWent(t *testing.T) {
 func TestPhrasesStayGrammaticalForEveryTier(t *testing.T) {
 	r := newTestRenderer(t)
 	teams := []string{"", "our customer service team", "a customer service supervisor", "our executive office"}
-	for _, kind := range Kinds {
+	for _, kind := range tierflow.MessageKinds {
 		for tier := tierflow.TierFrontline; tier <= tierflow.TierExecutive; tier++ {
 			for _, team := range teams {
 				e := sample(kind)

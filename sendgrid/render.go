@@ -16,14 +16,6 @@ import (
 //go:embed templates/*
 var templateFS embed.FS
 
-// Kinds lists every message kind that has a template.
-var Kinds = []tierflow.MessageKind{
-	tierflow.MsgEscalated, tierflow.MsgProgressUpdate, tierflow.MsgInfoRequest, tierflow.MsgWaitingReminder,
-	tierflow.MsgETAChanged, tierflow.MsgResolution, tierflow.MsgSurvey, tierflow.MsgSurveyReminder,
-	tierflow.MsgReopened, tierflow.MsgAutoResolved, tierflow.MsgStaffAssignment, tierflow.MsgStaffWarning,
-	tierflow.MsgStaffBreach, tierflow.MsgStaffApproval, tierflow.MsgStaffCloseTarget,
-}
-
 // Renderer turns an Email into its subject, plain text and HTML with the embedded
 // templates. Each kind has templates/<kind>.txt (defining "subject" and "text") and
 // templates/<kind>.html (defining "content", wrapped by templates/layout.html).
@@ -41,7 +33,7 @@ func NewRenderer(now func() time.Time) (*Renderer, error) {
 		text: make(map[tierflow.MessageKind]*texttemplate.Template),
 		html: make(map[tierflow.MessageKind]*htmltemplate.Template),
 	}
-	for _, k := range Kinds {
+	for _, k := range tierflow.MessageKinds {
 		t, err := texttemplate.New(string(k)).Option("missingkey=error").Funcs(r.funcs()).
 			ParseFS(templateFS, "templates/common.txt", "templates/"+string(k)+".txt")
 		if err != nil {

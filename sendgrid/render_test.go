@@ -1,12 +1,10 @@
 package sendgrid
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +52,7 @@ func newTestRenderer(t *testing.T) *Renderer {
 
 func TestEveryKindRenders(t *testing.T) {
 	r := newTestRenderer(t)
-	for _, kind := range Kinds {
+	for _, kind := range tierflow.MessageKinds {
 		t.Run(string(kind), func(t *testing.T) {
 			subject, text, html, err := r.Render(sample(kind))
 			require.NoError(t, err)
@@ -77,7 +75,7 @@ func TestEveryKindRenders(t *testing.T) {
 
 func TestRenderWithSparseData(t *testing.T) {
 	r := newTestRenderer(t)
-	for _, kind := range Kinds {
+	for _, kind := range tierflow.MessageKinds {
 		e := tierflow.Email{Kind: kind, Data: tierflow.MessageData{CaseID: "crm-1"}}
 		subject, text, html, err := r.Render(e)
 		require.NoError(t, err, kind)
@@ -197,32 +195,22 @@ func TestRelativePhrases(t *testing.T) {
 	}
 }
 
-// TestKindsCoverPorts fails when notification.go gains a message kind without templates.
-func TestKindsCoverPorts(t *testing.T) {
-	// go test runs in the package directory; the domain package is its parent.
-	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join("..", "notification.go"), nil, 0)
-	require.NoError(t, err)
-	var declared []tierflow.MessageKind
-	for _, d := range f.Decls {
-		gd, ok := d.(*ast.GenDecl)
-		if !ok || gd.Tok != token.CONST {
-			continue
-		}
-		for _, spec := range gd.Specs {
-			vs := spec.(*ast.ValueSpec)
-			for i, name := range vs.Names {
-				if strings.HasPrefix(name.Name, "Msg") && i < len(vs.Values) {
-					lit, ok := vs.Values[i].(*ast.BasicLit)
-					require.True(t, ok, name.Name)
-					v, err := strconv.Unquote(lit.Value)
-					require.NoError(t, err)
-					declared = append(declared, tierflow.MessageKind(v))
-				}
+// Every message kind has its text and HTML template, and every template is of a
+// declared kind.
+func TestTemplatesMatchMessageKinds(t *testing.T) {
+	for _, ext := range []string{".txt", ".html"} {
+		files, err := fs.Glob(templateFS, "templates/*"+ext)
+		require.NoError(t, err)
+		var kinds []tierflow.MessageKind
+		for _, f := range files {
+			name := strings.TrimSuffix(path.Base(f), ext)
+			if name == "common" || name == "layout" {
+				continue
 			}
+			kinds = append(kinds, tierflow.MessageKind(name))
 		}
+		assert.ElementsMatch(t, tierflow.MessageKinds, kinds, ext)
 	}
-	require.NotEmpty(t, declared)
-	assert.ElementsMatch(t, declared, Kinds)
 }
 
 // The policy's team phrase is used as written, never wrapped a second time.

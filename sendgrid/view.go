@@ -150,7 +150,7 @@ func (v view) NextTierName() string {
 func (v view) Offered() []tierflow.Compensation {
 	var out []tierflow.Compensation
 	for _, c := range v.Compensation {
-		if c.Status == "" || c.Status == "approved" {
+		if c.Status == "" || c.Status == tierflow.CompensationApproved {
 			out = append(out, c)
 		}
 	}

@@ -178,7 +178,7 @@ func printDeadlines(w io.Writer, v tierflow.CaseView, now time.Time) {
 }
 
 func surveyLine(s *tierflow.SurveyState, now time.Time) string {
-	parts := []string{s.Status}
+	parts := []string{string(s.Status)}
 	add := func(label string, t *time.Time) {
 		if t != nil {
 			parts = append(parts, label+" "+whenAt(t, now))

@@ -85,7 +85,7 @@ func TestCaptureContinuedAsNew(t *testing.T) {
 	require.NotEmpty(t, resumedRunID, "the server never suggested continue-as-new")
 	d.decide(tierflow.Decision{Action: tierflow.ActionResolve, DecisionID: "r1", Actor: agent, Resolution: "refunded"})
 	d.waitFor("the survey", func(v tierflow.CaseView) bool {
-		return v.Survey != nil && v.Survey.Status == SurveySent
+		return v.Survey != nil && v.Survey.Status == tierflow.SurveySent
 	})
 	d.update(UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "thanks"})
 	resumed := c.GetWorkflow(ctx, first.GetID(), resumedRunID)

@@ -181,7 +181,7 @@ func captureScenarios() []captureScenario {
 				Mode: tierflow.EscalationFunctional, Department: "billing", Reason: "double charge", Summary: "needs a refund"})
 			d.decide(tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "c3", Actor: specialist})
 			d.decide(tierflow.Decision{Action: tierflow.ActionResolve, DecisionID: "c4", Actor: specialist, Resolution: "refunded"})
-			d.waitFor("the survey", func(v tierflow.CaseView) bool { return v.Survey != nil && v.Survey.Status == SurveySent })
+			d.waitFor("the survey", func(v tierflow.CaseView) bool { return v.Survey != nil && v.Survey.Status == tierflow.SurveySent })
 			d.update(UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "thanks"})
 		}},
 		{"breach_escalation", func(d *driver) {

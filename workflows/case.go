@@ -70,8 +70,8 @@ func (w *caseWorkflow) open(ctx workflow.Context) *transition {
 		ev.Reason = string(r.Trigger)
 		ev.Summary = r.FrontlineSummary
 		ev.CustomerMessage = w.toldWhoAndWhen()
-		ev.Details = map[string]string{"trigger": string(r.Trigger), "priority": string(r.Priority),
-			"start_tier": itoa(int(start)), "policy": p.Name + "@" + p.Version}
+		ev.Details = map[string]string{tierflow.DetailTrigger: string(r.Trigger), tierflow.DetailPriority: string(r.Priority),
+			tierflow.DetailStartTier: itoa(int(start)), tierflow.DetailPolicy: p.Name + "@" + p.Version}
 	})
 	w.mailCustomer(t, seq, tierflow.MsgEscalated, nil)
 	return t

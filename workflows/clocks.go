@@ -122,7 +122,7 @@ func (w *caseWorkflow) warnResolve(t *transition) {
 // warn tells staff a tier clock is about to run out.
 func (w *caseWorkflow) warn(t *transition, dl tierflow.Deadline, groups []string) {
 	seq := w.emit(t, tierflow.EventWarning, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
-		ev.Details = map[string]string{"clock": string(dl.Clock), "deadline": dl.At.UTC().Format(time.RFC3339)}
+		ev.Details = map[string]string{tierflow.DetailClock: string(dl.Clock), tierflow.DetailDeadline: dl.At.UTC().Format(time.RFC3339)}
 	})
 	w.mailStaff(t, seq, tierflow.MsgStaffWarning, groups, func(in *activities.NotifyStaffInput) {
 		in.Data.Clock, in.Data.Deadline = dl.Clock, timePtr(dl.At)
@@ -161,9 +161,9 @@ func (w *caseWorkflow) breach(t *transition, dl tierflow.Deadline, groups []stri
 	}
 	seq := w.emit(t, tierflow.EventBreach, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = reason
-		ev.Details = map[string]string{"clock": string(dl.Clock), "deadline": dl.At.UTC().Format(time.RFC3339)}
+		ev.Details = map[string]string{tierflow.DetailClock: string(dl.Clock), tierflow.DetailDeadline: dl.At.UTC().Format(time.RFC3339)}
 		if topRepeat {
-			ev.Details["repeat"] = itoa(st.Clocks.Repeats)
+			ev.Details[tierflow.DetailRepeat] = itoa(st.Clocks.Repeats)
 		}
 	})
 	w.mailStaff(t, seq, tierflow.MsgStaffBreach, groups, func(in *activities.NotifyStaffInput) {
@@ -241,7 +241,7 @@ func (w *caseWorkflow) warnCloseTarget(t *transition) {
 	dl := w.st.Clocks.CloseTarget
 	w.st.Clocks.CloseTargetWarned = true
 	seq := w.emit(t, tierflow.EventCloseTargetWarning, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
-		ev.Details = map[string]string{"clock": string(tierflow.ClockCloseTarget), "deadline": dl.At.UTC().Format(time.RFC3339)}
+		ev.Details = map[string]string{tierflow.DetailClock: string(tierflow.ClockCloseTarget), tierflow.DetailDeadline: dl.At.UTC().Format(time.RFC3339)}
 	})
 	w.mailStaff(t, seq, tierflow.MsgStaffCloseTarget, []string{activities.StaffSupervisor, activities.StaffExecutive},
 		func(in *activities.NotifyStaffInput) {
@@ -258,7 +258,7 @@ func (w *caseWorkflow) breachCloseTarget(t *transition) {
 	st.LastDecision = reason
 	seq := w.emit(t, tierflow.EventCloseTargetBreach, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = reason
-		ev.Details = map[string]string{"clock": string(tierflow.ClockCloseTarget), "deadline": dl.At.UTC().Format(time.RFC3339)}
+		ev.Details = map[string]string{tierflow.DetailClock: string(tierflow.ClockCloseTarget), tierflow.DetailDeadline: dl.At.UTC().Format(time.RFC3339)}
 	})
 	w.mailStaff(t, seq, tierflow.MsgStaffCloseTarget, []string{activities.StaffExecutive}, func(in *activities.NotifyStaffInput) {
 		in.Data.Clock, in.Data.Deadline, in.Data.Reason = tierflow.ClockCloseTarget, timePtr(dl.At), reason
@@ -273,7 +273,7 @@ func (w *caseWorkflow) remindCustomer(t *transition) {
 	c := &w.st.Clocks
 	c.RemindersSent++
 	seq := w.emit(t, tierflow.EventReminderSent, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
-		ev.Details = map[string]string{"clock": string(tierflow.ClockAwaitCustomer), "reminder": itoa(c.RemindersSent)}
+		ev.Details = map[string]string{tierflow.DetailClock: string(tierflow.ClockAwaitCustomer), tierflow.DetailReminder: itoa(c.RemindersSent)}
 	})
 	w.mailCustomer(t, seq, tierflow.MsgWaitingReminder, nil)
 }

@@ -122,7 +122,7 @@ func TestCompensationApprovalClimbsThenApproved(t *testing.T) {
 	assert.Equal(t, tierflow.StatusInProgress, approved.view.Status)
 	assert.Nil(t, approved.view.PendingApproval)
 	require.Len(t, approved.view.Compensation, 2)
-	assert.Equal(t, CompensationApproved, approved.view.Compensation[1].Status)
+	assert.Equal(t, tierflow.CompensationApproved, approved.view.Compensation[1].Status)
 	assert.Equal(t, "exec-1", approved.view.Compensation[1].ApprovedBy)
 	// Resolve clock: started at 0:10 for 24h, paused from 0:20 to 5:00.
 	assert.Equal(t, t0.Add(10*time.Minute+24*time.Hour+4*time.Hour+40*time.Minute), *approved.view.Deadlines.ResolveBy)
@@ -212,7 +212,7 @@ func TestLowSurveyScoreReopensAtTier3(t *testing.T) {
 	assert.Nil(t, v.ResolvedAt)
 	require.NotNil(t, v.Assignee)
 	assert.Equal(t, "owner-t3", *v.Assignee)
-	assert.Equal(t, SurveyAnswered, v.Survey.Status)
+	assert.Equal(t, tierflow.SurveyAnswered, v.Survey.Status)
 	assert.Equal(t, 1, v.Survey.Score)
 	require.NotNil(t, v.Deadlines.AcknowledgeBy)
 	assert.Equal(t, t0.Add(2*time.Hour+day+time.Hour+8*time.Hour), *v.Deadlines.AcknowledgeBy)
@@ -262,7 +262,7 @@ func TestReopenPaths(t *testing.T) {
 		result(t, env)
 		assert.Equal(t, tierflow.StatusInProgress, reopened.Status)
 		assert.Equal(t, tierflow.TierFrontline, reopened.Tier)
-		assert.Equal(t, SurveyCancelled, reopened.Survey.Status)
+		assert.Equal(t, tierflow.SurveyCancelled, reopened.Survey.Status)
 		assert.Empty(t, f.eventsOf(tierflow.EventSurveySent), "the cancelled survey never goes out")
 	})
 }
@@ -327,7 +327,7 @@ func TestUnansweredSurveyRemindsThenExpires(t *testing.T) {
 
 	sent := t0.Add(2*time.Hour + day)
 	assert.Equal(t, tierflow.StatusClosed, final.Status)
-	assert.Equal(t, SurveyExpired, final.Survey.Status)
+	assert.Equal(t, tierflow.SurveyExpired, final.Survey.Status)
 	assert.Equal(t, sent.Add(14*day), *final.ClosedAt)
 	assert.Equal(t, []tierflow.MessageKind{tierflow.MsgEscalated, tierflow.MsgResolution, tierflow.MsgSurvey,
 		tierflow.MsgSurveyReminder}, f.customerKinds())

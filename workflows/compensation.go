@@ -8,15 +8,6 @@ import (
 	"github.com/tierflow/tierflow/activities"
 )
 
-// Compensation statuses.
-const (
-	CompensationApproved = "approved"
-	CompensationPending  = "pending"
-	CompensationRejected = "rejected"
-	// CompensationWithdrawn: the case closed while the amount waited for approval.
-	CompensationWithdrawn = "withdrawn"
-)
-
 // proposeCompensation records an amount within the actor's authority, or asks the
 // lowest tier with that authority to approve it (status awaiting_approval, tier
 // clocks paused, approval clock running).
@@ -25,9 +16,9 @@ func (w *caseWorkflow) proposeCompensation(t *transition, d tierflow.Decision, t
 	seq := st.Seq + 1 // the event below; names the compensation and approval
 	c := tierflow.Compensation{ID: fmt.Sprintf("comp-%d", seq), AmountCents: d.AmountCents, Currency: d.Currency,
 		Description: d.Description, ProposedBy: d.Actor.ID, At: t.now}
-	details := map[string]string{"compensation_id": c.ID, "amount_cents": formatInt(d.AmountCents), "currency": d.Currency}
+	details := map[string]string{tierflow.DetailCompensationID: c.ID, tierflow.DetailAmountCents: formatInt(d.AmountCents), tierflow.DetailCurrency: d.Currency}
 	if p.CanApprove(actorTier(d.Actor), d.AmountCents) {
-		c.Status, c.ApprovedBy, c.DecidedAt = CompensationApproved, d.Actor.ID, timePtr(t.now)
+		c.Status, c.ApprovedBy, c.DecidedAt = tierflow.CompensationApproved, d.Actor.ID, timePtr(t.now)
 		st.Compensation = append(st.Compensation, c)
 		w.emit(t, tierflow.EventCompensationOK, d.Actor, func(ev *tierflow.CaseEvent) {
 			ev.Summary, ev.Details = d.Description, details
@@ -35,7 +26,7 @@ func (w *caseWorkflow) proposeCompensation(t *transition, d tierflow.Decision, t
 		})
 		return
 	}
-	c.Status = CompensationPending
+	c.Status = tierflow.CompensationPending
 	st.Compensation = append(st.Compensation, c)
 	required := p.LowestTierWithAuthority(d.AmountCents)
 	ap := &tierflow.Approval{ID: fmt.Sprintf("apr-%d", seq), Compensation: c.ID, AmountCents: c.AmountCents,
@@ -44,7 +35,7 @@ func (w *caseWorkflow) proposeCompensation(t *transition, d tierflow.Decision, t
 	st.PendingApproval = ap
 	w.startApprovalClock(t)
 	w.pause(t, tierflow.StatusAwaitingApproval)
-	details["approval_id"], details["required_tier"] = ap.ID, itoa(int(required))
+	details[tierflow.DetailApprovalID], details[tierflow.DetailRequiredTier] = ap.ID, itoa(int(required))
 	w.emit(t, tierflow.EventApprovalRequested, d.Actor, func(ev *tierflow.CaseEvent) {
 		ev.Summary, ev.Details = d.Description, details
 		tag(ev)
@@ -88,7 +79,7 @@ func (w *caseWorkflow) climbApproval(t *transition) {
 	w.st.LastDecision = fmt.Sprintf("approval %s climbed to tier %d", ap.ID, ap.RequiredTier)
 	seq := w.emit(t, tierflow.EventApprovalClimbed, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = fmt.Sprintf("no decision from tier %d within %s", from, w.in.Policy.ApprovalTimeout)
-		ev.Details = map[string]string{"approval_id": ap.ID, "required_tier": itoa(int(ap.RequiredTier))}
+		ev.Details = map[string]string{tierflow.DetailApprovalID: ap.ID, tierflow.DetailRequiredTier: itoa(int(ap.RequiredTier))}
 	})
 	w.mailApproval(t, seq)
 }
@@ -98,14 +89,14 @@ func (w *caseWorkflow) climbApproval(t *transition) {
 func (w *caseWorkflow) decideApproval(t *transition, d tierflow.Decision, tag eventTag) {
 	st := w.st
 	ap := st.PendingApproval
-	status, evType := CompensationApproved, tierflow.EventApproved
+	status, evType := tierflow.CompensationApproved, tierflow.EventApproved
 	if d.Action == tierflow.ActionReject {
-		status, evType = CompensationRejected, tierflow.EventRejected
+		status, evType = tierflow.CompensationRejected, tierflow.EventRejected
 	}
 	for i := range st.Compensation {
 		if c := &st.Compensation[i]; c.ID == ap.Compensation {
 			c.Status, c.DecidedAt = status, timePtr(t.now)
-			if status == CompensationApproved {
+			if status == tierflow.CompensationApproved {
 				c.ApprovedBy = d.Actor.ID
 			}
 		}
@@ -117,8 +108,8 @@ func (w *caseWorkflow) decideApproval(t *transition, d tierflow.Decision, tag ev
 	}
 	seq := w.emit(t, evType, d.Actor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = d.Note
-		ev.Details = map[string]string{"approval_id": ap.ID, "compensation_id": ap.Compensation,
-			"amount_cents": formatInt(ap.AmountCents), "currency": ap.Currency}
+		ev.Details = map[string]string{tierflow.DetailApprovalID: ap.ID, tierflow.DetailCompensationID: ap.Compensation,
+			tierflow.DetailAmountCents: formatInt(ap.AmountCents), tierflow.DetailCurrency: ap.Currency}
 		tag(ev)
 	})
 	if resumed && t.patched(changeETAOnApprovalPause) {
@@ -147,13 +138,13 @@ func (w *caseWorkflow) withdrawApproval(t *transition, reason string) {
 	ap := st.PendingApproval
 	for i := range st.Compensation {
 		if c := &st.Compensation[i]; c.ID == ap.Compensation {
-			c.Status, c.DecidedAt = CompensationWithdrawn, timePtr(t.now)
+			c.Status, c.DecidedAt = tierflow.CompensationWithdrawn, timePtr(t.now)
 		}
 	}
 	st.PendingApproval, st.Clocks.Approval = nil, nil
 	w.emit(t, tierflow.EventApprovalWithdrawn, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = reason
-		ev.Details = map[string]string{"approval_id": ap.ID, "compensation_id": ap.Compensation,
-			"amount_cents": formatInt(ap.AmountCents), "currency": ap.Currency}
+		ev.Details = map[string]string{tierflow.DetailApprovalID: ap.ID, tierflow.DetailCompensationID: ap.Compensation,
+			tierflow.DetailAmountCents: formatInt(ap.AmountCents), tierflow.DetailCurrency: ap.Currency}
 	})
 }

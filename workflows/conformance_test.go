@@ -68,7 +68,7 @@ func TestApprovalPauseAndResumeTellTheCustomer(t *testing.T) {
 	assert.Equal(t, tierflow.StatusInProgress, v.Status)
 	assert.Nil(t, v.PendingApproval)
 	require.Len(t, v.Compensation, 2)
-	assert.Equal(t, CompensationRejected, v.Compensation[1].Status)
+	assert.Equal(t, tierflow.CompensationRejected, v.Compensation[1].Status)
 	assert.Empty(t, v.Compensation[1].ApprovedBy)
 	// Resolve clock: 24h from 0:10, stood still from 0:20 to 1:20.
 	resolveBy := t0.Add(10*time.Minute + 24*time.Hour + time.Hour)
@@ -179,7 +179,7 @@ func TestReopenAfterTheSurveyWasSent(t *testing.T) {
 			assert.Equal(t, tierflow.TierFrontline, reopened.Tier)
 			assert.Equal(t, 1, reopened.Reopens)
 			assert.Nil(t, reopened.ResolvedAt)
-			assert.Equal(t, SurveyCancelled, reopened.Survey.Status)
+			assert.Equal(t, tierflow.SurveyCancelled, reopened.Survey.Status)
 			require.NotNil(t, reopened.Deadlines.ResolveBy)
 			assert.Equal(t, t0.Add(sent+time.Hour+24*time.Hour), *reopened.Deadlines.ResolveBy)
 			require.Error(t, late.rejected)

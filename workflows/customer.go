@@ -7,15 +7,6 @@ import (
 	"github.com/tierflow/tierflow/activities"
 )
 
-// Survey statuses (tierflow.SurveyState.Status).
-const (
-	SurveyScheduled = "scheduled"
-	SurveySent      = "sent"
-	SurveyAnswered  = "answered"
-	SurveyExpired   = "expired"
-	SurveyCancelled = "cancelled"
-)
-
 // applyCustomerEvent is the one transition of a validated customer event.
 func (w *caseWorkflow) applyCustomerEvent(t *transition, e tierflow.CustomerEvent) {
 	st := w.st
@@ -25,11 +16,11 @@ func (w *caseWorkflow) applyCustomerEvent(t *transition, e tierflow.CustomerEven
 		actor = tierflow.SystemActor
 	}
 	st.LastDecision = fmt.Sprintf("customer %s", e.Kind)
-	details := map[string]string{"kind": string(e.Kind)}
+	details := map[string]string{tierflow.DetailKind: string(e.Kind)}
 	if e.EventID != "" {
-		details["event_id"] = e.EventID
+		details[tierflow.DetailEventID] = e.EventID
 	}
-	note := func(typ string) int64 {
+	note := func(typ tierflow.EventType) int64 {
 		return w.emit(t, typ, actor, func(ev *tierflow.CaseEvent) { ev.Summary, ev.Details = e.Message, details })
 	}
 	switch e.Kind {
@@ -84,13 +75,13 @@ func (w *caseWorkflow) raiseTo(t *transition, actor tierflow.Principal, to tierf
 // resolved" reopens it at tier 3 or above.
 func (w *caseWorkflow) applySurvey(t *transition, r tierflow.SurveyResponse) {
 	st, s := w.st, w.st.Survey
-	s.Status, s.Score, s.Comment, s.AnsweredAt = SurveyAnswered, r.Score, r.Comment, timePtr(t.now)
+	s.Status, s.Score, s.Comment, s.AnsweredAt = tierflow.SurveyAnswered, r.Score, r.Comment, timePtr(t.now)
 	s.Resolved = &r.Resolved
 	st.Clocks.SurveyRemindAt = nil
 	st.LastDecision = fmt.Sprintf("survey answered: %d of 5", r.Score)
 	w.emit(t, tierflow.EventSurveyAnswered, customerActor(w.in.Request.Customer), func(ev *tierflow.CaseEvent) {
 		ev.Summary = r.Comment
-		ev.Details = map[string]string{"score": itoa(r.Score), "resolved": fmt.Sprint(r.Resolved), "comment": r.Comment}
+		ev.Details = map[string]string{tierflow.DetailScore: itoa(r.Score), tierflow.DetailResolved: fmt.Sprint(r.Resolved), tierflow.DetailComment: r.Comment}
 	})
 	if r.Score <= w.in.Policy.Survey.ReopenAtOrBelow || !r.Resolved {
 		reason := fmt.Sprintf("survey score %d of 5", r.Score)
@@ -111,7 +102,7 @@ func customerActor(c tierflow.Customer) tierflow.Principal {
 func (w *caseWorkflow) sendSurvey(t *transition) {
 	st, s, sp := w.st, w.st.Survey, w.in.Policy.Survey
 	expires := t.now.Add(sp.Expiry.Duration)
-	s.Status, s.SentAt, s.ExpiresAt = SurveySent, timePtr(t.now), &expires
+	s.Status, s.SentAt, s.ExpiresAt = tierflow.SurveySent, timePtr(t.now), &expires
 	if sp.Reminder.Duration > 0 && t.now.Add(sp.Reminder.Duration).Before(expires) {
 		st.Clocks.SurveyRemindAt = timePtr(t.now.Add(sp.Reminder.Duration))
 	}
@@ -123,13 +114,13 @@ func (w *caseWorkflow) remindSurvey(t *transition) {
 	w.st.Clocks.SurveyRemindAt = nil
 	expires := w.st.Survey.ExpiresAt
 	seq := w.emit(t, tierflow.EventReminderSent, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
-		ev.Details = map[string]string{"clock": string(tierflow.ClockSurvey)}
+		ev.Details = map[string]string{tierflow.DetailClock: string(tierflow.ClockSurvey)}
 	})
 	w.mailCustomer(t, seq, tierflow.MsgSurveyReminder, func(m *tierflow.MessageData) { m.ETA, m.ExpiresAt = nil, expires })
 }
 
 func (w *caseWorkflow) expireSurvey(t *transition) {
-	w.st.Survey.Status = SurveyExpired
+	w.st.Survey.Status = tierflow.SurveyExpired
 	w.st.Clocks.SurveyRemindAt = nil
 	w.st.LastDecision = "survey expired"
 	w.emit(t, tierflow.EventSurveyExpired, tierflow.SystemActor, nil)

@@ -44,7 +44,7 @@ func tagFor(d tierflow.Decision) eventTag {
 		if ev.Details == nil {
 			ev.Details = map[string]string{}
 		}
-		ev.Details["decision_id"] = d.DecisionID
+		ev.Details[tierflow.DetailDecisionID] = d.DecisionID
 	}
 }
 
@@ -100,7 +100,7 @@ func (w *caseWorkflow) reassignDecision(t *transition, d tierflow.Decision, tag 
 	w.st.Assignee = d.Assignee
 	seq := w.emit(t, tierflow.EventReassigned, d.Actor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = d.Reason
-		ev.Details = map[string]string{"assignee": d.Assignee}
+		ev.Details = map[string]string{tierflow.DetailAssignee: d.Assignee}
 		tag(ev)
 	})
 	w.mailStaff(t, seq, tierflow.MsgStaffAssignment, []string{activities.StaffOwner}, func(in *activities.NotifyStaffInput) {
@@ -151,7 +151,7 @@ func (w *caseWorkflow) restartCustomerUpdates(t *transition) {
 type handover struct {
 	to         tierflow.Tier
 	department string
-	event      string // EventEscalated or EventTransferred
+	event      tierflow.EventType // EventEscalated or EventTransferred
 	actor      tierflow.Principal
 	mode       string // functional, hierarchical, automatic, transfer, reopen
 	reason     string
@@ -191,10 +191,10 @@ func (w *caseWorkflow) handOver(t *transition, h handover) {
 	seq := w.emit(t, h.event, h.actor, func(ev *tierflow.CaseEvent) {
 		ev.FromTier, ev.Reason, ev.Summary = from, h.reason, h.summary
 		ev.CustomerMessage = w.toldWhoAndWhen()
-		ev.Details = map[string]string{"mode": h.mode}
+		ev.Details = map[string]string{tierflow.DetailMode: h.mode}
 		if ap := st.PendingApproval; ap != nil {
-			ev.Details["approval_id"] = ap.ID
-			ev.Details["approval"] = fmt.Sprintf("still pending: %s for tier %d or above to decide", money(ap.AmountCents, ap.Currency), ap.RequiredTier)
+			ev.Details[tierflow.DetailApprovalID] = ap.ID
+			ev.Details[tierflow.DetailApproval] = fmt.Sprintf("still pending: %s for tier %d or above to decide", money(ap.AmountCents, ap.Currency), ap.RequiredTier)
 		}
 		if h.tag != nil {
 			h.tag(ev)
@@ -282,11 +282,11 @@ func (w *caseWorkflow) resolve(t *transition, d tierflow.Decision, tag eventTag)
 	st.ResolvedAt, st.Resolution = timePtr(t.now), d.Resolution
 	w.stopClocks()
 	sendAt := t.now.Add(w.in.Policy.Survey.Delay.Duration)
-	st.Survey = &tierflow.SurveyState{Status: SurveyScheduled, SendAt: &sendAt}
+	st.Survey = &tierflow.SurveyState{Status: tierflow.SurveyScheduled, SendAt: &sendAt}
 	apology := st.Tier >= tierflow.TierSupervisor
 	seq := w.emit(t, tierflow.EventResolved, d.Actor, func(ev *tierflow.CaseEvent) {
 		ev.Summary, ev.CustomerMessage = d.Explanation, d.Resolution
-		ev.Details = map[string]string{"apology": fmt.Sprint(apology)}
+		ev.Details = map[string]string{tierflow.DetailApology: fmt.Sprint(apology)}
 		tag(ev)
 	})
 	w.mailCustomer(t, seq, tierflow.MsgResolution, func(m *tierflow.MessageData) {
@@ -306,7 +306,7 @@ func (w *caseWorkflow) stopClocks() {
 func (w *caseWorkflow) approvedCompensation() []tierflow.Compensation {
 	var out []tierflow.Compensation
 	for _, c := range w.st.Compensation {
-		if c.Status == CompensationApproved {
+		if c.Status == tierflow.CompensationApproved {
 			out = append(out, c)
 		}
 	}
@@ -315,8 +315,8 @@ func (w *caseWorkflow) approvedCompensation() []tierflow.Compensation {
 
 // cancelSurvey stops a survey not yet answered (the case reopened or closed).
 func (w *caseWorkflow) cancelSurvey() {
-	if s := w.st.Survey; s != nil && (s.Status == SurveyScheduled || s.Status == SurveySent) {
-		s.Status = SurveyCancelled
+	if s := w.st.Survey; s != nil && (s.Status == tierflow.SurveyScheduled || s.Status == tierflow.SurveySent) {
+		s.Status = tierflow.SurveyCancelled
 	}
 	w.st.Clocks.SurveyRemindAt = nil
 }
@@ -363,7 +363,7 @@ func (w *caseWorkflow) reopen(t *transition, actor tierflow.Principal, reason st
 		// Histories from before changeReopenHigherIsEscalation.
 		w.emit(t, tierflow.EventEscalated, actor, func(ev *tierflow.CaseEvent) {
 			ev.FromTier, ev.Reason = from, reason
-			ev.Details = map[string]string{"mode": "reopen"}
+			ev.Details = map[string]string{tierflow.DetailMode: "reopen"}
 		})
 		w.assignOwner(t, "reopened at tier "+itoa(int(at))+": "+reason)
 		return

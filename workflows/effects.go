@@ -65,7 +65,7 @@ func (t *transition) patched(changeID string) bool {
 
 // emit appends an event stamped with the state as it is now (call it after the
 // state change it describes) and returns its sequence number.
-func (w *caseWorkflow) emit(t *transition, typ string, actor tierflow.Principal, fill func(*tierflow.CaseEvent)) int64 {
+func (w *caseWorkflow) emit(t *transition, typ tierflow.EventType, actor tierflow.Principal, fill func(*tierflow.CaseEvent)) int64 {
 	w.st.Seq++
 	ev := tierflow.CaseEvent{CaseID: w.st.CaseID, Seq: w.st.Seq, Type: typ, At: t.now, Actor: actor,
 		Tier: w.st.Tier, Status: w.st.Status, Department: w.st.Department}
@@ -174,7 +174,7 @@ func (w *caseWorkflow) commit(ctx workflow.Context, t *transition) {
 	w.publish(ctx, view)
 	types := make([]string, 0, len(t.events))
 	for _, ev := range t.events {
-		types = append(types, ev.Type)
+		types = append(types, string(ev.Type))
 	}
 	rec := workflow.ExecuteActivity(activityCtx(ctx, "record: "+strings.Join(types, ", ")), a.RecordTransition,
 		activities.RecordTransitionInput{CaseID: w.st.CaseID, Events: t.events, View: view})
@@ -229,7 +229,7 @@ func (w *caseWorkflow) recordNotificationFailure(ctx workflow.Context, key strin
 	t := w.begin(ctx)
 	w.emit(t, tierflow.EventNotificationFailed, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = reason
-		ev.Details = map[string]string{"key": key, "kind": string(kind)}
+		ev.Details = map[string]string{tierflow.DetailKey: key, tierflow.DetailKind: string(kind)}
 	})
 	w.commit(ctx, t)
 }
@@ -262,7 +262,7 @@ func (w *caseWorkflow) assignOwner(t *transition, reason string) {
 	}
 	seq := w.emit(t, tierflow.EventAssigned, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = reason
-		ev.Details = map[string]string{"assignee": res.AssigneeID, "owner": owner}
+		ev.Details = map[string]string{tierflow.DetailAssignee: res.AssigneeID, tierflow.DetailOwner: owner}
 	})
 	groups := []string{activities.StaffQueue}
 	if res.AssigneeID != "" {

@@ -99,15 +99,15 @@ func (f *fakes) events() []tierflow.CaseEvent {
 	return out
 }
 
-func (f *fakes) eventTypes() []string {
-	var out []string
+func (f *fakes) eventTypes() []tierflow.EventType {
+	var out []tierflow.EventType
 	for _, ev := range f.events() {
 		out = append(out, ev.Type)
 	}
 	return out
 }
 
-func (f *fakes) eventsOf(typ string) []tierflow.CaseEvent {
+func (f *fakes) eventsOf(typ tierflow.EventType) []tierflow.CaseEvent {
 	var out []tierflow.CaseEvent
 	for _, ev := range f.events() {
 		if ev.Type == typ {

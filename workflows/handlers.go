@@ -42,8 +42,8 @@ func (w *caseWorkflow) decisionSignal(ctx workflow.Context, d tierflow.Decision)
 		err = tierflow.Errorf(tierflow.CodeForbidden, "an actor at tier %d cannot decide for a tier %d case", actorTier(d.Actor), w.st.Tier)
 	}
 	if err != nil {
-		w.recordRejection(t, d.Actor, err, map[string]string{"message": "decision", "action": string(d.Action),
-			"decision_id": d.DecisionID})
+		w.recordRejection(t, d.Actor, err, map[string]string{tierflow.DetailMessage: "decision", tierflow.DetailAction: string(d.Action),
+			tierflow.DetailDecisionID: d.DecisionID})
 	} else {
 		w.applyDecision(t, d)
 	}
@@ -76,8 +76,8 @@ func (w *caseWorkflow) customerEventSignal(ctx workflow.Context, e tierflow.Cust
 	}
 	t := w.begin(ctx)
 	if err := w.validateCustomerEvent(e); err != nil {
-		w.recordRejection(t, e.Source, err, map[string]string{"message": "customer_event", "kind": string(e.Kind),
-			"event_id": e.EventID})
+		w.recordRejection(t, e.Source, err, map[string]string{tierflow.DetailMessage: "customer_event", tierflow.DetailKind: string(e.Kind),
+			tierflow.DetailEventID: e.EventID})
 	} else {
 		w.applyCustomerEvent(t, e)
 	}
@@ -119,6 +119,6 @@ func (w *caseWorkflow) undecodableSignal(ctx workflow.Context, message string, e
 		return
 	}
 	reason := &tierflow.Error{Code: tierflow.CodeInvalid, Message: "the " + message + " signal is not valid JSON of its kind: " + err.Error()}
-	w.recordRejection(t, tierflow.SystemActor, reason, map[string]string{"message": message})
+	w.recordRejection(t, tierflow.SystemActor, reason, map[string]string{tierflow.DetailMessage: message})
 	w.commit(ctx, t)
 }

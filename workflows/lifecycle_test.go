@@ -51,7 +51,7 @@ func TestFullLifecycle(t *testing.T) {
 	require.NoError(t, resolved.rejected)
 	assert.Equal(t, tierflow.StatusResolved, resolved.view.Status)
 	require.NotNil(t, beforeSurvey.Survey)
-	assert.Equal(t, SurveyScheduled, beforeSurvey.Survey.Status)
+	assert.Equal(t, tierflow.SurveyScheduled, beforeSurvey.Survey.Status)
 	require.NoError(t, survey.rejected)
 	require.NoError(t, survey.err)
 
@@ -60,12 +60,12 @@ func TestFullLifecycle(t *testing.T) {
 	assert.Equal(t, 2, final.Escalations)
 	assert.Equal(t, tierflow.TierFrontline, final.StartTier)
 	require.NotNil(t, final.Survey)
-	assert.Equal(t, SurveyAnswered, final.Survey.Status)
+	assert.Equal(t, tierflow.SurveyAnswered, final.Survey.Status)
 	assert.Equal(t, 5, final.Survey.Score)
 	assert.Empty(t, final.Breaches)
 	assert.Equal(t, t0.Add(26*time.Hour), *final.ClosedAt)
 
-	assert.Equal(t, []string{
+	assert.Equal(t, []tierflow.EventType{
 		tierflow.EventOpened, tierflow.EventAssigned,
 		tierflow.EventAcknowledged,
 		tierflow.EventEscalated, tierflow.EventAssigned,
@@ -164,7 +164,7 @@ func TestUpdateWithTheStartWaitsForTheOpening(t *testing.T) {
 
 	require.NoError(t, ack.rejected)
 	require.NoError(t, ack.err)
-	assert.Equal(t, []string{tierflow.EventOpened, tierflow.EventAssigned, tierflow.EventAcknowledged,
+	assert.Equal(t, []tierflow.EventType{tierflow.EventOpened, tierflow.EventAssigned, tierflow.EventAcknowledged,
 		tierflow.EventClosed}, f.eventTypes())
 	require.NotNil(t, final.Assignee)
 	assert.Equal(t, "agent-1", *final.Assignee)

@@ -219,12 +219,12 @@ func TestSurveyValidator(t *testing.T) {
 		reason string
 	}{
 		{"no survey", nil, tierflow.CodeConflict, "no survey is waiting for an answer"},
-		{"not sent yet", &tierflow.SurveyState{Status: SurveyScheduled}, tierflow.CodeConflict, "no survey is waiting for an answer"},
-		{"cancelled by a reopen", &tierflow.SurveyState{Status: SurveyCancelled}, tierflow.CodeConflict, "no survey is waiting for an answer"},
-		{"already answered", &tierflow.SurveyState{Status: SurveyAnswered}, tierflow.CodeConflict, "already answered"},
-		{"expired", &tierflow.SurveyState{Status: SurveyExpired}, tierflow.CodeGone, "expired"},
-		{"expiry instant reached", &tierflow.SurveyState{Status: SurveySent, ExpiresAt: &earlier}, tierflow.CodeGone, "expired"},
-		{"waiting", &tierflow.SurveyState{Status: SurveySent, ExpiresAt: &later}, "", ""},
+		{"not sent yet", &tierflow.SurveyState{Status: tierflow.SurveyScheduled}, tierflow.CodeConflict, "no survey is waiting for an answer"},
+		{"cancelled by a reopen", &tierflow.SurveyState{Status: tierflow.SurveyCancelled}, tierflow.CodeConflict, "no survey is waiting for an answer"},
+		{"already answered", &tierflow.SurveyState{Status: tierflow.SurveyAnswered}, tierflow.CodeConflict, "already answered"},
+		{"expired", &tierflow.SurveyState{Status: tierflow.SurveyExpired}, tierflow.CodeGone, "expired"},
+		{"expiry instant reached", &tierflow.SurveyState{Status: tierflow.SurveySent, ExpiresAt: &earlier}, tierflow.CodeGone, "expired"},
+		{"waiting", &tierflow.SurveyState{Status: tierflow.SurveySent, ExpiresAt: &later}, "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -239,7 +239,7 @@ func TestSurveyValidator(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.reason)
 		})
 	}
-	w := &caseWorkflow{in: input(testPolicy(), testRequest()), st: &CaseState{Survey: &tierflow.SurveyState{Status: SurveySent, ExpiresAt: &later}}}
+	w := &caseWorkflow{in: input(testPolicy(), testRequest()), st: &CaseState{Survey: &tierflow.SurveyState{Status: tierflow.SurveySent, ExpiresAt: &later}}}
 	assert.Equal(t, tierflow.CodeInvalid, tierflow.ErrorCode(w.validateSurvey(now, tierflow.SurveyResponse{Score: 9})))
 }
 

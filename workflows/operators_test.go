@@ -38,7 +38,7 @@ func TestOperatorsSeeSummariesWithoutPersonalData(t *testing.T) {
 	env.ExecuteWorkflow(WorkflowName, input(testPolicy(), r))
 	final := result(t, env)
 	require.Len(t, final.Compensation, 1)
-	require.Equal(t, CompensationApproved, final.Compensation[0].Status)
+	require.Equal(t, tierflow.CompensationApproved, final.Compensation[0].Status)
 
 	end := ops.state()
 	ops.mu.Lock()

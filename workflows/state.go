@@ -237,7 +237,7 @@ func (s *CaseState) surveyDeadlines(p tierflow.Policy) (send, remind, expiry *ti
 		return nil, nil, nil
 	}
 	switch sv.Status {
-	case SurveyScheduled:
+	case tierflow.SurveyScheduled:
 		if sv.SendAt != nil {
 			from := *sv.SendAt
 			if s.ResolvedAt != nil {
@@ -246,7 +246,7 @@ func (s *CaseState) surveyDeadlines(p tierflow.Policy) (send, remind, expiry *ti
 			dl := p.WaitingDeadline(tierflow.ClockSurveySend, 0, from, sv.SendAt.Sub(from))
 			send = &dl
 		}
-	case SurveySent:
+	case tierflow.SurveySent:
 		if sv.SentAt == nil || sv.ExpiresAt == nil {
 			return nil, nil, nil
 		}

@@ -131,7 +131,7 @@ func runRandomCase(t *testing.T, seed uint64) {
 	assert.Equal(t, tierflow.StatusClosed, final.Status)
 	assert.Nil(t, final.PendingApproval, "seed %d", seed)
 	for _, c := range final.Compensation {
-		assert.NotEqualValues(t, CompensationPending, c.Status, "seed %d: compensation %s", seed, c.ID)
+		assert.NotEqualValues(t, tierflow.CompensationPending, c.Status, "seed %d: compensation %s", seed, c.ID)
 	}
 	assert.Nil(t, final.Deadlines.AcknowledgeBy)
 	assert.Nil(t, final.Deadlines.ResolveBy)

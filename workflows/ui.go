@@ -136,7 +136,7 @@ func (w *caseWorkflow) currentDetails(v tierflow.CaseView) string {
 	}
 	if s := v.Survey; s != nil {
 		b.WriteString(fmt.Sprintf("- Survey: %s", s.Status))
-		if s.Status == SurveyAnswered {
+		if s.Status == tierflow.SurveyAnswered {
 			b.WriteString(fmt.Sprintf(" (%d of 5)", s.Score))
 		}
 		b.WriteString("\n")

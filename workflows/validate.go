@@ -159,11 +159,11 @@ func (w *caseWorkflow) validateSurvey(now time.Time, r tierflow.SurveyResponse) 
 	switch {
 	case s == nil:
 		return tierflow.Errorf(tierflow.CodeConflict, "no survey is waiting for an answer")
-	case s.Status == SurveyAnswered:
+	case s.Status == tierflow.SurveyAnswered:
 		return tierflow.Errorf(tierflow.CodeConflict, "the survey was already answered")
-	case s.Status == SurveyExpired || (s.Status == SurveySent && s.ExpiresAt != nil && !now.Before(*s.ExpiresAt)):
+	case s.Status == tierflow.SurveyExpired || (s.Status == tierflow.SurveySent && s.ExpiresAt != nil && !now.Before(*s.ExpiresAt)):
 		return tierflow.Errorf(tierflow.CodeGone, "the survey expired")
-	case s.Status != SurveySent:
+	case s.Status != tierflow.SurveySent:
 		return tierflow.Errorf(tierflow.CodeConflict, "no survey is waiting for an answer")
 	}
 	return nil
