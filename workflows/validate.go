@@ -76,38 +76,6 @@ func (w *caseWorkflow) validateWho(who tierflow.Who, d tierflow.Decision, tier t
 	return nil
 }
 
-// decisionGuard holds an action's rules beyond its declaration: ones that depend
-// on the case's tier, department or pending approval.
-type decisionGuard func(w *caseWorkflow, d tierflow.Decision, tier tierflow.Tier) error
-
-var decisionGuards = map[tierflow.Action]decisionGuard{
-	tierflow.ActionEscalate: func(w *caseWorkflow, d tierflow.Decision, _ tierflow.Tier) error {
-		if d.Mode == tierflow.EscalationFunctional && w.st.Tier != tierflow.TierFrontline {
-			return tierflow.Errorf(tierflow.CodeConflict,
-				"a functional escalation goes from tier 1 to a tier 2 department; the case is at tier %d (use transfer)", w.st.Tier)
-		}
-		if d.Mode == tierflow.EscalationHierarchical && w.st.Tier == tierflow.TierExecutive {
-			return tierflow.Errorf(tierflow.CodeConflict, "the case is already at tier 4, the top of the ladder")
-		}
-		return nil
-	},
-	tierflow.ActionTransfer: func(w *caseWorkflow, d tierflow.Decision, _ tierflow.Tier) error {
-		if strings.EqualFold(d.Department, w.st.Department) {
-			return tierflow.Errorf(tierflow.CodeConflict, "the case is already with the %s department", w.st.Department)
-		}
-		return nil
-	},
-	tierflow.ActionProposeCompensation: func(w *caseWorkflow, _ tierflow.Decision, _ tierflow.Tier) error {
-		if ap := w.st.PendingApproval; ap != nil {
-			return tierflow.Errorf(tierflow.CodeConflict, "approval %s is already pending", ap.ID)
-		}
-		return nil
-	},
-	tierflow.ActionResolve: func(w *caseWorkflow, d tierflow.Decision, _ tierflow.Tier) error {
-		return w.validateResolve(d)
-	},
-}
-
 func (w *caseWorkflow) validateApproval(d tierflow.Decision, tier tierflow.Tier) error {
 	ap := w.st.PendingApproval
 	if ap == nil {
