@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,11 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/temporalproto"
-	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/tierflow/tierflow"
 )
@@ -35,27 +29,10 @@ func TestCaptureContinuedAsNew(t *testing.T) {
 	if os.Getenv("TIERFLOW_CAPTURE") != "1" {
 		t.Skip("generator of testdata/continued_as_new*.json: set TIERFLOW_CAPTURE=1 to record it")
 	}
-	bin := filepath.Join("..", "bin", "temporal")
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("the Temporal CLI is missing at %s: run `make temporal-cli`", bin)
-	}
-	args := []string{"--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=40"}
-	for _, sa := range SearchAttributeTypes {
-		args = append(args, "--search-attribute", sa[0]+"="+sa[1])
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{ExistingPath: bin, ExtraArgs: args,
-		LogLevel: "error", ClientOptions: &client.Options{Namespace: "default",
-			Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: testLogLevel})))}})
-	require.NoError(t, err)
-	defer func() { _ = srv.Stop() }()
-	c := srv.Client()
-	w := worker.New(c, TaskQueue, worker.Options{})
-	w.RegisterWorkflowWithOptions(CaseWorkflow, workflow.RegisterOptions{Name: WorkflowName})
-	(&fakes{}).register(w)
-	require.NoError(t, w.Start())
-	defer w.Stop()
+	c, stop := startCaptureServer(t, ctx, "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=40")
+	defer stop()
 
 	r := testRequest()
 	r.ExternalID = "capture-" + continuedAsNew

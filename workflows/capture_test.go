@@ -32,28 +32,10 @@ func TestCaptureHistories(t *testing.T) {
 	if os.Getenv("TIERFLOW_CAPTURE") != "1" {
 		t.Skip("generator of testdata/*.json: set TIERFLOW_CAPTURE=1 to record new histories")
 	}
-	bin := filepath.Join("..", "bin", "temporal") // go test runs in the package directory
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("the Temporal CLI is missing at %s: run `make temporal-cli`", bin)
-	}
-	var args []string
-	for _, sa := range SearchAttributeTypes {
-		args = append(args, "--search-attribute", sa[0]+"="+sa[1])
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{ExistingPath: bin, ExtraArgs: args,
-		LogLevel: "error", ClientOptions: &client.Options{Namespace: "default",
-			Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: testLogLevel})))}})
-	require.NoError(t, err)
-	defer func() { _ = srv.Stop() }()
-	c := srv.Client()
-
-	w := worker.New(c, TaskQueue, worker.Options{})
-	w.RegisterWorkflowWithOptions(CaseWorkflow, workflow.RegisterOptions{Name: WorkflowName})
-	(&fakes{}).register(w)
-	require.NoError(t, w.Start())
-	defer w.Stop()
+	c, stop := startCaptureServer(t, ctx)
+	defer stop()
 
 	only := os.Getenv("TIERFLOW_CAPTURE_ONLY") // one scenario's name, to record just that one
 	for _, sc := range captureScenarios() {
@@ -86,6 +68,31 @@ func TestCaptureHistories(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startCaptureServer starts a Temporal dev server from bin/temporal (extra
+// arguments appended) with a worker of the case workflow on the fake activities;
+// stop stops both.
+func startCaptureServer(t *testing.T, ctx context.Context, extra ...string) (c client.Client, stop func()) {
+	t.Helper()
+	bin := filepath.Join("..", "bin", "temporal") // go test runs in the package directory
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("the Temporal CLI is missing at %s: run `make temporal-cli`", bin)
+	}
+	args := append([]string(nil), extra...)
+	for _, sa := range SearchAttributeTypes {
+		args = append(args, "--search-attribute", sa[0]+"="+sa[1])
+	}
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{ExistingPath: bin, ExtraArgs: args,
+		LogLevel: "error", ClientOptions: &client.Options{Namespace: "default",
+			Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: testLogLevel})))}})
+	require.NoError(t, err)
+	c = srv.Client()
+	w := worker.New(c, TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(CaseWorkflow, workflow.RegisterOptions{Name: WorkflowName})
+	(&fakes{}).register(w)
+	require.NoError(t, w.Start())
+	return c, func() { w.Stop(); _ = srv.Stop() }
 }
 
 func fetchHistory(t *testing.T, ctx context.Context, c client.Client, id, runID string) *historypb.History {
