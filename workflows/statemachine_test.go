@@ -193,3 +193,79 @@ func randomDecision(rng *rand.Rand, actors []tierflow.Principal, v tierflow.Case
 	}
 	return d
 }
+
+// Every action in every status: a decision the table allows (by an executive,
+// with every field its action needs) is applied, and one it does not is refused
+// with a conflict; the case's status after it is one the action may lead to.
+func TestEveryActionInEveryStatus(t *testing.T) {
+	reach := map[tierflow.Status][]tierflow.Decision{
+		tierflow.StatusOpen:       nil,
+		tierflow.StatusInProgress: {{Action: tierflow.ActionAcknowledge, Actor: agent}},
+		tierflow.StatusAwaitingCustomer: {{Action: tierflow.ActionAcknowledge, Actor: agent},
+			{Action: tierflow.ActionRequestInfo, Actor: agent, Message: "which card?"}},
+		tierflow.StatusAwaitingApproval: {{Action: tierflow.ActionAcknowledge, Actor: agent}, proposeAbove(agent, "")},
+		tierflow.StatusResolved: {{Action: tierflow.ActionAcknowledge, Actor: agent},
+			{Action: tierflow.ActionResolve, Actor: agent, Resolution: "refunded"}},
+	}
+	for status, steps := range reach {
+		for _, a := range tierflow.Actions {
+			t.Run(string(status)+"/"+string(a), func(t *testing.T) {
+				env, _ := testEnv(t, t0)
+				for i, d := range steps {
+					decideAt(t, env, time.Duration(i+1)*time.Minute, d)
+				}
+				before := queryAt(t, env, 30*time.Minute)
+				probe := &outcome{}
+				at(env, 31*time.Minute, func() {
+					d := fullDecision(a, executive)
+					if before.PendingApproval != nil {
+						d.ApprovalID = before.PendingApproval.ID
+					}
+					sendUpdateTo(t, env, UpdateDecide, d, probe)
+				})
+				decideAt(t, env, time.Hour, closeBy(executive, "end"))
+				env.ExecuteWorkflow(WorkflowName, input(testPolicy(), testRequest()))
+				result(t, env)
+
+				require.Equal(t, status, before.Status, "reached the status under test")
+				spec, _ := tierflow.SpecOf(a)
+				want := spec.Allows(status)
+				if a == tierflow.ActionApprove || a == tierflow.ActionReject {
+					want = want && before.PendingApproval != nil
+				}
+				if !want {
+					require.Error(t, probe.rejected, "%s must be refused in %s", a, status)
+					e, ok := AsCaseError(probe.rejected)
+					require.True(t, ok)
+					assert.Equal(t, tierflow.CodeConflict, e.Code, e.Message)
+					return
+				}
+				require.NoError(t, probe.rejected, "%s must be applied in %s", a, status)
+				require.NoError(t, probe.err)
+				after := probe.view.Status
+				if after != status {
+					assert.True(t, status.CanBecome(after), "%s: %s -> %s is not in the table", a, status, after)
+				}
+				if len(spec.Becomes) > 0 && after != status {
+					assert.Contains(t, append(spec.Becomes, tierflow.StatusOpen, tierflow.StatusInProgress), after,
+						"%s led to %s", a, after)
+				}
+			})
+		}
+	}
+	// Closed: every action is refused.
+	w := &caseWorkflow{in: input(testPolicy(), testRequest()), st: &CaseState{Status: tierflow.StatusClosed}}
+	for _, a := range tierflow.Actions {
+		err := w.validateDecision(fullDecision(a, executive))
+		require.Error(t, err, a)
+		assert.Contains(t, err.Error(), "closed")
+	}
+}
+
+// fullDecision is a decision of action a with every field its action needs.
+func fullDecision(a tierflow.Action, actor tierflow.Principal) tierflow.Decision {
+	return tierflow.Decision{Action: a, Actor: actor, Text: "note", Message: "hello", Mode: tierflow.EscalationHierarchical,
+		Department: "shipping", Reason: "because", Summary: "what was tried", Assignee: "someone",
+		AmountCents: 1000, Currency: "EUR", Description: "voucher", ApprovalID: "apr-0", Note: "ok",
+		Resolution: "fixed", Explanation: "what happened"}
+}
