@@ -97,7 +97,7 @@ func (f *flow) proposeAboveTier1(t *testing.T, decisionPrefix string) tierflow.A
 	assert.Equal(t, int64(amount), v.PendingApproval.AmountCents)
 	assert.Equal(t, tierflow.TierSpecialist, v.PendingApproval.RequiredTier, "within tier 2's %d cents", fastTier2AuthorityCents)
 	require.Len(t, v.Compensation, 1)
-	assert.Equal(t, "pending", v.Compensation[0].Status)
+	assert.Equal(t, tierflow.CompensationPending, v.Compensation[0].Status)
 	assert.Equal(t, v.Compensation[0].ID, v.PendingApproval.Compensation)
 	f.view = v
 	return *v.PendingApproval
@@ -114,7 +114,7 @@ func assertApprovalWithdrawn(t *testing.T, v tierflow.CaseView, ap tierflow.Appr
 	if assert.Len(t, v.Compensation, 1, what) {
 		c := v.Compensation[0]
 		assert.Equal(t, ap.Compensation, c.ID, what)
-		assert.Equal(t, "withdrawn", c.Status, "%s: the compensation says what became of it", what)
+		assert.Equal(t, tierflow.CompensationWithdrawn, c.Status, "%s: the compensation says what became of it", what)
 		assert.NotNil(t, c.DecidedAt, "%s: withdrawn at", what)
 		assert.Empty(t, c.ApprovedBy, what)
 	}
