@@ -123,9 +123,6 @@ func remember(ids []string, id string) []string {
 	return ids
 }
 
-// slaBreached reports whether any tier clock was missed.
-func (s *CaseState) slaBreached() bool { return len(s.Breaches) > 0 }
-
 // eta is what the customer is told to expect: the tier's answer promise; none
 // while the tier clocks stand still (the instant frozen at the pause would pass
 // while the case legitimately waits). A state from before the answer clock
