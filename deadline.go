@@ -289,9 +289,10 @@ func (p Policy) AnswerDeadline(pr Priority, t Tier, acknowledged bool, start tim
 const MaxRepeatPeriod = 24 * time.Hour
 
 // RepeatDeadline is tier t's clock started again at now after its repeat-th
-// breach (repeat >= 1): the policy's duration doubled per repeat, due no later
-// than the calendar's first opening a day after now, with its warning at the
-// policy's ratio. Nobody is above tier 4 to take the case, so this back-off
+// breach (repeat >= 1): the policy's duration doubled per repeat, but no longer
+// than a day of the calendar (the working time until its first opening a day
+// after now) and never shorter than the policy's duration, with its warning at
+// the policy's ratio. Nobody is above tier 4 to take the case, so this back-off
 // bounds what an unattended case sends and records.
 func (p Policy) RepeatDeadline(clock Clock, pr Priority, t Tier, repeat int, now time.Time) Deadline {
 	pp := p.Priorities[pr]
@@ -299,20 +300,17 @@ func (p Policy) RepeatDeadline(clock Clock, pr Priority, t Tier, repeat int, now
 	if clock == ClockResolve {
 		base = pp.Resolve.For(t)
 	}
+	cal := p.CalendarFor(pr)
+	limit := max(base, cal.Elapsed(now, cal.NextOpen(now.Add(MaxRepeatPeriod))))
 	d := base
-	for i := 0; i < repeat && d < MaxRepeatPeriod; i++ {
+	for i := 0; i < repeat && d < limit; i++ {
 		d *= 2
 	}
-	cal := p.CalendarFor(pr)
-	at := cal.Add(now, d)
-	if latest := cal.NextOpen(now.Add(MaxRepeatPeriod)); at.After(latest) {
-		at = latest
-		d = cal.Elapsed(now, at)
-	}
+	d = min(d, limit)
 	warn := cal.Add(now, time.Duration(float64(d)*p.WarningRatio))
-	dl := Deadline{Clock: clock, Tier: t, At: at, WarnAt: &warn, Start: now, Duration: Duration{d},
+	dl := Deadline{Clock: clock, Tier: t, At: cal.Add(now, d), WarnAt: &warn, Start: now, Duration: Duration{d},
 		Calendar: cal.Name, PolicyVersion: p.Version,
-		Detail: fmt.Sprintf("repeat %d after a breach: the period doubles each time, at most a day", repeat)}
+		Detail: fmt.Sprintf("repeat %d after a breach: the period doubles each time, up to a day", repeat)}
 	dl.Explanation = p.explain(dl, cal)
 	return dl
 }

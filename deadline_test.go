@@ -181,3 +181,37 @@ func TestResumeAccumulatesAndIgnoresEmptyPauses(t *testing.T) {
 	moved := p.Resume(d, start.Add(5*time.Hour), start.Add(6*time.Hour))
 	assert.Equal(t, d.At.Add(time.Hour), moved.At)
 }
+
+// A repeated tier-4 clock doubles its period up to a day of its calendar, and
+// never runs shorter than the policy's period, even when the breach comes at
+// the close of business on a Friday; its warning always comes after the breach.
+func TestRepeatDeadlineBacksOffWithinADay(t *testing.T) {
+	p := Policy{Name: "p", Version: "v", WarningRatio: 0.75,
+		Calendars: map[string]Calendar{"business": {Name: "business", TimeZone: "UTC",
+			Days: []string{"mon", "tue", "wed", "thu", "fri"}, Open: "09:00", Close: "17:00"}},
+		Priorities: map[Priority]PriorityPolicy{
+			PriorityUrgent: {Calendar: "24x7", Acknowledge: TierDurations{Default: Duration{time.Hour}}},
+			PriorityHigh:   {Calendar: "business", Acknowledge: TierDurations{Default: Duration{8 * time.Hour}}},
+		}}
+	wed := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	var periods []time.Duration
+	for r := 1; r <= 6; r++ {
+		periods = append(periods, p.RepeatDeadline(ClockAcknowledge, PriorityUrgent, TierExecutive, r, wed).At.Sub(wed))
+	}
+	assert.Equal(t, []time.Duration{2 * time.Hour, 4 * time.Hour, 8 * time.Hour, 16 * time.Hour, 24 * time.Hour, 24 * time.Hour}, periods)
+
+	for _, now := range []time.Time{
+		time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC), // Friday at the close
+		time.Date(2026, 11, 27, 16, 0, 0, 0, time.UTC), // an hour before it
+		wed,
+	} {
+		dl := p.RepeatDeadline(ClockAcknowledge, PriorityHigh, TierExecutive, 1, now)
+		assert.GreaterOrEqual(t, dl.Duration.Duration, 8*time.Hour, "%s: never shorter than the policy's 8h", now)
+		require.NotNil(t, dl.WarnAt)
+		assert.True(t, dl.WarnAt.After(now), "%s: the warning comes after the breach", now)
+		assert.True(t, dl.At.After(*dl.WarnAt), "%s", now)
+		assert.Contains(t, dl.Explanation, "repeat 1")
+	}
+	fri := p.RepeatDeadline(ClockAcknowledge, PriorityHigh, TierExecutive, 1, time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC))
+	assert.Equal(t, time.Date(2026, 11, 30, 17, 0, 0, 0, time.UTC), fri.At, "8 business hours from Friday's close: Monday's close")
+}

@@ -12,7 +12,10 @@ const DefaultUserAgent = "tierflow-go-client/1"
 
 // Client calls one Tierflow API with one bearer token. It is safe for concurrent use.
 type Client struct {
-	baseURL   string
+	baseURL string
+	// others are more replicas of the same API: a retry after no answer, a 502,
+	// 503 or 504 goes to the next one (WithReplicas).
+	others    []string
 	token     string
 	http      *http.Client
 	userAgent string
@@ -89,7 +92,7 @@ func WithLogger(l *slog.Logger) Option {
 // "/v1" prefix is added by the client) that authenticates with token.
 func New(baseURL, token string, opts ...Option) *Client {
 	c := &Client{
-		baseURL:   strings.TrimSuffix(strings.TrimSuffix(baseURL, "/"), "/v1"),
+		baseURL:   trimBase(baseURL),
 		token:     token,
 		http:      &http.Client{Timeout: 30 * time.Second},
 		userAgent: DefaultUserAgent,
@@ -100,6 +103,30 @@ func New(baseURL, token string, opts ...Option) *Client {
 		o(c)
 	}
 	return c
+}
+
+// WithReplicas names more addresses of the same API (its other replicas). A
+// call that may be retried (reads, opening a case, decisions with their
+// decision_id) moves to the next address after no answer, a 502, a 503 or a
+// 504, so a replica that dies mid-request costs a retry, not the call.
+func WithReplicas(baseURLs ...string) Option {
+	return func(c *Client) {
+		for _, u := range baseURLs {
+			c.others = append(c.others, trimBase(u))
+		}
+	}
+}
+
+func trimBase(u string) string { return strings.TrimSuffix(strings.TrimSuffix(u, "/"), "/v1") }
+
+// endpoint is the address of attempt number attempt (from 1): the first one,
+// then the replicas in turn.
+func (c *Client) endpoint(attempt int) string {
+	all := len(c.others) + 1
+	if i := (attempt - 1) % all; i > 0 {
+		return c.others[i-1]
+	}
+	return c.baseURL
 }
 
 // BaseURL returns the API's address without the version prefix.

@@ -44,8 +44,9 @@ func (c *Client) do(ctx context.Context, cl call, out any) (int, error) {
 	if cl.idempotent {
 		attempts = c.retry.attempts
 	}
+	base := c.baseURL
 	for attempt := 1; ; attempt++ {
-		status, err := c.once(ctx, cl, out)
+		status, err := c.once(ctx, cl, base, out)
 		if err == nil {
 			return status, nil
 		}
@@ -54,6 +55,9 @@ func (c *Client) do(ctx context.Context, cl call, out any) (int, error) {
 		}
 		if attempt >= attempts || !transient(err) {
 			return status, fmt.Errorf("%s: %w", cl.op, err)
+		}
+		if replicaDown(err) {
+			base = c.endpoint(attempt + 1)
 		}
 		wait := c.retry.wait(attempt, err)
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
@@ -72,15 +76,31 @@ func (c *Client) do(ctx context.Context, cl call, out any) (int, error) {
 	}
 }
 
-// transient reports whether a failure may go away by itself: no answer at all, or
-// the server saying it is overloaded (429) or a dependency is down (503).
+// transient reports whether a failure may go away by itself: no answer at all,
+// the server saying it is overloaded (429) or a dependency is down (503), or a
+// proxy in front of it failing to reach it (502, 504).
 func transient(err error) bool {
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
-		return apiErr.Status == http.StatusTooManyRequests || apiErr.Status == http.StatusServiceUnavailable
+		switch apiErr.Status {
+		case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
+			return true
+		}
+		return false
 	}
 	var netErr *networkError
 	return errors.As(err, &netErr)
+}
+
+// replicaDown reports whether the failure speaks of the replica rather than of
+// the whole service, so that another replica is worth trying: no answer, 502,
+// 503, 504. (A 429 is the same limit everywhere.)
+func replicaDown(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Status != http.StatusTooManyRequests
+	}
+	return true
 }
 
 // wait is the pause before retry number attempt: the server's Retry-After when it
@@ -101,8 +121,8 @@ func (p retryPolicy) wait(attempt int, err error) time.Duration {
 }
 
 // once sends the call one time.
-func (c *Client) once(ctx context.Context, cl call, out any) (int, error) {
-	u := c.baseURL + "/v1" + cl.path
+func (c *Client) once(ctx context.Context, cl call, base string, out any) (int, error) {
+	u := base + "/v1" + cl.path
 	if len(cl.query) > 0 {
 		u += "?" + cl.query.Encode()
 	}

@@ -166,6 +166,33 @@ func TestUnattendedTopTierCaseStaysBounded(t *testing.T) {
 	f.checkRecord(t)
 }
 
+// 4b. At tier 4 the customer's ETA is never left behind the clock: a progress
+// email and the case view always promise a time still ahead.
+func TestTopTierETANeverInThePast(t *testing.T) {
+	env, f := testEnv(t, t0)
+	r := testRequest()
+	r.Priority, r.Trigger = tierflow.PriorityUrgent, tierflow.TriggerExternalComplaint
+	decideAt(t, env, 10*time.Minute, tierflow.Decision{Action: tierflow.ActionAcknowledge, Actor: executive})
+	// The 4h resolve clock breaches at 4h10m and repeats for 8h; the tier's
+	// promise (5h from the hand-over) would pass at 5h.
+	upd := decideAt(t, env, 6*time.Hour, tierflow.Decision{Action: tierflow.ActionUpdateCustomer, Actor: executive, Message: "on it"})
+	view := queryAt(t, env, 6*time.Hour+time.Minute)
+	decideAt(t, env, 7*time.Hour, closeBy(executive, "c"))
+	env.ExecuteWorkflow(WorkflowName, input(testPolicy(), r))
+	result(t, env)
+
+	require.NoError(t, upd.rejected)
+	now := t0.Add(6 * time.Hour)
+	require.NotNil(t, view.Deadlines.AnswerBy)
+	assert.True(t, view.Deadlines.AnswerBy.After(now), "answer_by %s", view.Deadlines.AnswerBy)
+	m := f.customerOf(tierflow.MsgProgressUpdate)
+	require.NotEmpty(t, m)
+	require.NotNil(t, m[len(m)-1].Data.ETA)
+	assert.True(t, m[len(m)-1].Data.ETA.After(now), "the email's ETA %s", m[len(m)-1].Data.ETA)
+	etas := f.customerOf(tierflow.MsgETAChanged)
+	require.Len(t, etas, 1, "told once, at the breach, that the answer will be later")
+}
+
 // 5. A run continued as new still reads as the case in the Temporal UI: its
 // current details carry the summary and details the first run started with.
 func TestContinuedRunShowsTheCase(t *testing.T) {

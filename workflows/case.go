@@ -15,6 +15,7 @@ import (
 // events and the survey answer, and returns the final view once the case is closed.
 func CaseWorkflow(ctx workflow.Context, in CaseInput) (tierflow.CaseView, error) {
 	w := &caseWorkflow{in: in, mu: workflow.NewMutex(ctx)}
+	w.recordAsync = workflow.GetVersion(ctx, changeRecordOutsideMutex, workflow.DefaultVersion, 1) == 1
 	// The opening (or resumption) goes first: handlers registered in setup may run
 	// as soon as they exist (an Update can arrive with the start), and they wait
 	// for the mutex that run releases.
@@ -23,6 +24,7 @@ func CaseWorkflow(ctx workflow.Context, in CaseInput) (tierflow.CaseView, error)
 	if in.Resume != nil {
 		st := *in.Resume
 		w.st = &st
+		w.recordedSeq = st.Seq // the previous run recorded everything before it continued
 	} else {
 		opening = w.open(ctx)
 	}
@@ -49,6 +51,15 @@ type caseWorkflow struct {
 	published *searchValues
 	// timer is the pending timer of the main loop, if any.
 	timer *armedTimer
+
+	// recordAsync: this run records outside the mutex (record.go); runs from
+	// before changeRecordOutsideMutex record synchronously under it.
+	recordAsync bool
+	// recording: a RecordTransition is in flight; backlog waits behind it;
+	// recordedSeq is the last event the record holds.
+	recording   bool
+	backlog     []pendingRecord
+	recordedSeq int64
 }
 
 // open builds the first state of a new case and the opening transition.
@@ -234,7 +245,7 @@ func decodeSignal(raw json.RawMessage, v any) error {
 func (w *caseWorkflow) settle(ctx workflow.Context) error {
 	for {
 		if err := workflow.Await(ctx, func() bool {
-			return workflow.AllHandlersFinished(ctx) && w.pendingSends == 0
+			return workflow.AllHandlersFinished(ctx) && w.pendingSends == 0 && w.recorded()
 		}); err != nil {
 			return err
 		}

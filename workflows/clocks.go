@@ -150,7 +150,7 @@ func (w *caseWorkflow) breach(t *transition, dl tierflow.Deadline, groups []stri
 	st := w.st
 	topRepeat := st.Tier == tierflow.TierExecutive && t.patched(changeTopTierBackoff)
 	if topRepeat {
-		st.Breaches = recordBreach(st.Breaches, tierflow.Breach{Clock: dl.Clock, Tier: st.Tier, At: dl.At})
+		st.Breaches = recordBreach(st.Breaches, tierflow.Breach{Clock: dl.Clock, Tier: st.Tier, At: dl.At}, st.Clocks.Repeats > 0)
 	} else {
 		st.Breaches = append(st.Breaches, tierflow.Breach{Clock: dl.Clock, Tier: st.Tier, At: dl.At})
 	}
@@ -162,8 +162,8 @@ func (w *caseWorkflow) breach(t *transition, dl tierflow.Deadline, groups []stri
 	seq := w.emit(t, tierflow.EventBreach, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = reason
 		ev.Details = map[string]string{tierflow.DetailClock: string(dl.Clock), tierflow.DetailDeadline: dl.At.UTC().Format(time.RFC3339)}
-		if topRepeat {
-			ev.Details[tierflow.DetailRepeat] = itoa(st.Clocks.Repeats)
+		if topRepeat && st.Clocks.Repeats > 0 {
+			ev.Details[tierflow.DetailRepeat] = itoa(st.Clocks.Repeats) // the clock had started again this many times
 		}
 	})
 	w.mailStaff(t, seq, tierflow.MsgStaffBreach, groups, func(in *activities.NotifyStaffInput) {
@@ -180,11 +180,13 @@ func (w *caseWorkflow) breach(t *transition, dl tierflow.Deadline, groups []stri
 	}
 }
 
-// recordBreach adds b to the case's breaches; a repeat of the same clock at the
-// same tier counts in the existing entry instead of adding one.
-func recordBreach(breaches []tierflow.Breach, b tierflow.Breach) []tierflow.Breach {
-	for i := range breaches {
-		if e := &breaches[i]; e.Clock == b.Clock && e.Tier == b.Tier {
+// recordBreach adds b to the case's breaches; the breach of a clock that was
+// started again after its own breach (repeat) counts in that clock's entry, the
+// last one, instead of adding one. A fresh clock's first breach (after a
+// transfer, a reopen) is an entry of its own.
+func recordBreach(breaches []tierflow.Breach, b tierflow.Breach, repeat bool) []tierflow.Breach {
+	if n := len(breaches); repeat && n > 0 {
+		if e := &breaches[n-1]; e.Clock == b.Clock && e.Tier == b.Tier {
 			e.Repeats++
 			e.LastAt = timePtr(b.At)
 			return breaches
@@ -197,7 +199,7 @@ func recordBreach(breaches []tierflow.Breach, b tierflow.Breach) []tierflow.Brea
 // (Policy.RepeatDeadline: at most a day) and its warning; when the customer's
 // ETA has passed, they get a new one with an apology.
 func (w *caseWorkflow) repeatTopTierClock(t *transition, clock tierflow.Clock, seq int64) {
-	st, c := w.st, &w.st.Clocks
+	c := &w.st.Clocks
 	c.Repeats++
 	next := w.in.Policy.RepeatDeadline(clock, w.in.Request.Priority, tierflow.TierExecutive, c.Repeats, t.now)
 	if clock == tierflow.ClockResolve {
@@ -205,16 +207,24 @@ func (w *caseWorkflow) repeatTopTierClock(t *transition, clock tierflow.Clock, s
 	} else {
 		c.Acknowledge, c.AcknowledgeWarned = &next, false
 	}
-	if c.Answer != nil && c.Answer.At.After(t.now) {
-		return
+	if c.Answer != nil && !c.Answer.At.Before(next.At) {
+		return // the promise still holds past the clock's next deadline
 	}
-	answer := w.in.Policy.AnswerDeadline(w.in.Request.Priority, st.Tier, st.Acknowledged, t.now)
+	c.Answer = w.renewedAnswer(t, next)
+	w.mailNewETA(t, seq, "We are sorry: your case is taking longer than we told you.")
+}
+
+// renewedAnswer is the customer's new ETA after a tier-4 breach: the tier's
+// promise from now, and no earlier than the clock's next deadline.
+func (w *caseWorkflow) renewedAnswer(t *transition, next tierflow.Deadline) *tierflow.Deadline {
+	answer := w.in.Policy.AnswerDeadline(w.in.Request.Priority, w.st.Tier, w.st.Acknowledged, t.now)
 	if answer.At.Before(next.At) {
 		answer = next
-		answer.Clock, answer.Explanation = tierflow.ClockAnswer, w.in.Policy.Explain(answer)
+		answer.Clock, answer.WarnAt = tierflow.ClockAnswer, nil
+		answer.Detail = "the tier-4 clock's next deadline, after a breach"
+		answer.Explanation = w.in.Policy.Explain(answer)
 	}
-	c.Answer = &answer
-	w.mailNewETA(t, seq, "We are sorry: your case is taking longer than we told you.")
+	return &answer
 }
 
 // rearmTopTierClock is the repeat of histories from before changeTopTierBackoff:
@@ -225,6 +235,11 @@ func (w *caseWorkflow) rearmTopTierClock(t *transition, clock tierflow.Clock) {
 		w.st.Clocks.Resolve = &next
 	} else {
 		w.st.Clocks.Acknowledge = &next
+	}
+	// State only (these runs send nothing more): the ETA their emails carry is
+	// never left behind the clock.
+	if a := w.st.Clocks.Answer; a == nil || a.At.Before(next.At) {
+		w.st.Clocks.Answer = w.renewedAnswer(t, next)
 	}
 }
 

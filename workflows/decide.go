@@ -81,7 +81,7 @@ func tagFor(d tierflow.Decision) eventTag {
 
 // applyDecision is the one transition of a validated decision.
 func (w *caseWorkflow) applyDecision(t *transition, d tierflow.Decision) {
-	w.st.rememberDecision(d.DecisionID)
+	w.st.rememberDecision(d)
 	w.st.LastDecision = fmt.Sprintf("%s by %s", d.Action, d.Actor.ID)
 	decisionTransitions[d.Action](w, t, d, tagFor(d))
 }

@@ -161,28 +161,23 @@ func (w *caseWorkflow) queues() map[tierflow.Tier]string {
 	return q
 }
 
-// commit records what the transition emitted (RecordTransition: its events and
-// the new view) and starts its emails, in parallel; it shows the new state to
-// operators (search attributes, current details). It returns once the
-// transition is recorded; emails finish in the background (the workflow waits
-// for them before it ends).
+// commit hands what the transition emitted to the record (RecordTransition: its
+// events and the new view, in order, see record.go) and starts its emails; it
+// shows the new state to operators (search attributes, current details). Emails
+// finish in the background (the workflow waits for them before it ends).
 func (w *caseWorkflow) commit(ctx workflow.Context, t *transition) {
 	if len(t.events) == 0 {
 		return
 	}
 	view := w.view(ctx)
 	w.publish(ctx, view)
-	types := make([]string, 0, len(t.events))
-	for _, ev := range t.events {
-		types = append(types, string(ev.Type))
+	if !w.recordAsync {
+		w.recordNow(ctx, t.events, view, t.mails)
+		return
 	}
-	rec := workflow.ExecuteActivity(activityCtx(ctx, "record: "+strings.Join(types, ", ")), a.RecordTransition,
-		activities.RecordTransitionInput{CaseID: w.st.CaseID, Events: t.events, View: view})
+	w.record(ctx, pendingRecord{events: t.events, view: view})
 	for _, m := range t.mails {
 		w.send(ctx, m)
-	}
-	if err := rec.Get(ctx, nil); err != nil {
-		workflow.GetLogger(ctx).Error("record transition failed", "case_id", w.st.CaseID, "seq", w.st.Seq, "error", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -31,10 +32,19 @@ type fakes struct {
 	onRecord func(n int)
 	// rejectCustomer makes NotifyCustomer refuse this kind like a provider 4xx.
 	rejectCustomer tierflow.MessageKind
+	// recordDown, while it returns true, makes RecordTransition fail as a
+	// database outage would (nothing written, retryable).
+	recordDown  func() bool
+	recordTries int
 }
 
 func (f *fakes) RecordTransition(_ context.Context, in activities.RecordTransitionInput) error {
 	f.mu.Lock()
+	f.recordTries++
+	if f.recordDown != nil && f.recordDown() {
+		f.mu.Unlock()
+		return errors.New("connect: connection refused")
+	}
 	f.transitions = append(f.transitions, in)
 	if f.now != nil {
 		f.recordedAt = append(f.recordedAt, f.now())

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"errors"
+
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tierflow/tierflow"
@@ -12,22 +14,49 @@ import (
 // decision_rejected event). Handlers re-validate under the mutex because another
 // message may have changed the case between the validator and the handler.
 
+// A decision retried with its decision_id (the client lost the answer, the API
+// answered 503 during an outage) is accepted and answers the case as it is, once
+// the first one's transition is recorded; it is applied once. The same ID on a
+// different decision is refused.
 func (w *caseWorkflow) validateDecisionUpdate(ctx workflow.Context, d tierflow.Decision) error {
-	return rejection(w.validateDecision(d))
+	if err := w.validateDecision(d); !errors.Is(err, errAlreadyApplied) {
+		return rejection(err)
+	}
+	return nil
 }
 
 func (w *caseWorkflow) decideUpdate(ctx workflow.Context, d tierflow.Decision) (tierflow.CaseView, error) {
 	if err := w.mu.Lock(ctx); err != nil {
 		return tierflow.CaseView{}, err
 	}
-	defer w.mu.Unlock()
-	if err := w.validateDecision(d); err != nil {
+	err := w.validateDecision(d)
+	if err != nil && !errors.Is(err, errAlreadyApplied) {
+		w.mu.Unlock()
 		return tierflow.CaseView{}, rejection(err)
 	}
-	t := w.begin(ctx)
-	w.applyDecision(t, d)
-	w.commit(ctx, t)
-	return w.view(ctx), nil
+	if err == nil {
+		t := w.begin(ctx)
+		if w.approvalOutsideCaseTier(d) && !t.patched(changeApprovalByAuthority) {
+			// A history from before the change: its handler refused this.
+			w.mu.Unlock()
+			return tierflow.CaseView{}, rejection(tierflow.Errorf(tierflow.CodeForbidden,
+				"an actor at tier %d cannot decide for a tier %d case", actorTier(d.Actor), w.st.Tier))
+		}
+		w.applyDecision(t, d)
+		w.commit(ctx, t)
+	}
+	return w.answer(ctx)
+}
+
+// answer releases the mutex and returns the case once the record holds what the
+// handler changed: an Update's answer is never ahead of the durable record.
+func (w *caseWorkflow) answer(ctx workflow.Context) (tierflow.CaseView, error) {
+	view := w.view(ctx)
+	w.mu.Unlock()
+	if err := w.awaitRecorded(ctx, view.Seq); err != nil {
+		return tierflow.CaseView{}, err
+	}
+	return view, nil
 }
 
 // decisionSignal applies a signalled decision; the caller holds mu.
@@ -58,14 +87,14 @@ func (w *caseWorkflow) customerEventUpdate(ctx workflow.Context, e tierflow.Cust
 	if err := w.mu.Lock(ctx); err != nil {
 		return tierflow.CaseView{}, err
 	}
-	defer w.mu.Unlock()
 	if err := w.validateCustomerEvent(e); err != nil {
+		w.mu.Unlock()
 		return tierflow.CaseView{}, rejection(err)
 	}
 	t := w.begin(ctx)
 	w.applyCustomerEvent(t, e)
 	w.commit(ctx, t)
-	return w.view(ctx), nil
+	return w.answer(ctx)
 }
 
 // customerEventSignal applies a signalled customer event; the caller holds mu.
@@ -92,14 +121,14 @@ func (w *caseWorkflow) surveyUpdate(ctx workflow.Context, r tierflow.SurveyRespo
 	if err := w.mu.Lock(ctx); err != nil {
 		return tierflow.CaseView{}, err
 	}
-	defer w.mu.Unlock()
 	t := w.begin(ctx)
 	if err := w.validateSurvey(t.now, r); err != nil {
+		w.mu.Unlock()
 		return tierflow.CaseView{}, rejection(err)
 	}
 	w.applySurvey(t, r)
 	w.commit(ctx, t)
-	return w.view(ctx), nil
+	return w.answer(ctx)
 }
 
 // recordRejection writes an invalid signal into the audit log instead of failing.

@@ -225,7 +225,7 @@ func (w *caseWorkflow) reopen(t *transition, actor tierflow.Principal, reason st
 	st.ResolvedAt = nil
 	from := st.Tier
 	if at > from && t.patched(changeReopenHigherIsEscalation) {
-		w.moveTo(t, tierflow.StatusInProgress) // until the hand-over below opens it at the new tier
+		w.moveTo(t, tierflow.StatusOpen) // the hand-over below gives it to the new tier
 		w.emit(t, tierflow.EventReopened, actor, func(ev *tierflow.CaseEvent) {
 			ev.Reason, ev.FromTier = reason, from
 			if tag != nil {

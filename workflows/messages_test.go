@@ -50,7 +50,7 @@ func TestDecisionValidatorRejections(t *testing.T) {
 			ApprovalID: "apr-1"}, code: tierflow.CodeConflict, reason: "no approval is pending"},
 		{name: "approve above authority", before: []tierflow.Decision{ack(agent), propose},
 			send: tierflow.Decision{Action: tierflow.ActionApprove, Actor: tierflow.Principal{ID: "spec-9", Role: tierflow.RoleSpecialist, Tier: 2}, ApprovalID: "apr-4"},
-			code: tierflow.CodeForbidden, reason: "tier 2's authority (250.00 EUR) does not cover 300.00 EUR"},
+			code: tierflow.CodeForbidden, reason: "tier 2's authority (250.00 EUR) does not cover the pending approval"},
 		{name: "unknown approval id", before: []tierflow.Decision{ack(agent), propose},
 			send: tierflow.Decision{Action: tierflow.ActionApprove, Actor: supervisor, ApprovalID: "apr-99"},
 			code: tierflow.CodeConflict, reason: `unknown approval id "apr-99"`},
@@ -64,9 +64,9 @@ func TestDecisionValidatorRejections(t *testing.T) {
 			{Action: tierflow.ActionEscalate, Actor: agent, Mode: tierflow.EscalationHierarchical, Reason: "r", Summary: "s"}},
 			send: tierflow.Decision{Action: tierflow.ActionResolve, Actor: supervisor, Resolution: "r", Explanation: "e"},
 			code: tierflow.CodeConflict, reason: "approval apr-4 is pending; approve or reject it first"},
-		{name: "duplicate decision id", before: []tierflow.Decision{{Action: tierflow.ActionNote, DecisionID: "n-1", Actor: agent, Text: "x"}},
-			send: tierflow.Decision{Action: tierflow.ActionNote, DecisionID: "n-1", Actor: agent, Text: "x"},
-			code: tierflow.CodeConflict, reason: "decision n-1 was already applied"},
+		{name: "decision id reused for another decision", before: []tierflow.Decision{{Action: tierflow.ActionNote, DecisionID: "n-1", Actor: agent, Text: "x"}},
+			send: tierflow.Decision{Action: tierflow.ActionNote, DecisionID: "n-1", Actor: agent, Text: "y"},
+			code: tierflow.CodeConflict, reason: "decision_id n-1 was already used for a different decision"},
 		{name: "close needs a supervisor", send: closeBy(agent, ""),
 			code: tierflow.CodeForbidden, reason: "needs a supervisor or above"},
 		{name: "reopen a case that is not resolved", send: tierflow.Decision{Action: tierflow.ActionReopen, Actor: agent, Reason: "r"},
@@ -109,7 +109,8 @@ func TestDecisionValidatorRejections(t *testing.T) {
 	}
 }
 
-// A decision ID is applied once, whether it comes back as a signal or an update.
+// A decision ID is applied once, whether it comes back as a signal or an update;
+// an Update retrying it answers the case as it is (the client lost the answer).
 func TestDuplicateDecisionAppliedOnce(t *testing.T) {
 	env, f := testEnv(t, t0)
 	note := tierflow.Decision{Action: tierflow.ActionNote, DecisionID: "dup-1", Actor: agent, Text: "called the bank"}
@@ -125,8 +126,10 @@ func TestDuplicateDecisionAppliedOnce(t *testing.T) {
 
 	assert.Len(t, f.eventsOf(tierflow.EventNote), 1)
 	assert.Equal(t, "dup-1", f.eventsOf(tierflow.EventNote)[0].Details["decision_id"])
-	require.Error(t, again.rejected)
-	assert.Contains(t, again.rejected.Error(), "already applied")
+	require.NoError(t, again.rejected, "a retry is answered, not refused")
+	require.NoError(t, again.err)
+	assert.Equal(t, tierflow.StatusOpen, again.view.Status)
+	assert.Equal(t, f.eventsOf(tierflow.EventNote)[0].Seq, again.view.Seq, "the case as the first one left it")
 	require.NoError(t, first.rejected)
 	assert.Len(t, f.eventsOf(tierflow.EventAcknowledged), 1)
 	assert.Empty(t, f.eventsOf(tierflow.EventDecisionRejected), "a repeated signal is dropped, not an error")

@@ -56,7 +56,9 @@ func TestTypicalLifecycleHistorySize(t *testing.T) {
 	assert.Equal(t, 2, markers["LocalActivity"], "one AssignOwner per tier entered")
 	// Each patch the run meets costs a marker and a search attribute upsert: keep
 	// patches off the typical path where possible, and remove them when they expire.
-	assert.LessOrEqual(t, markers["Version"], 1, "patches on the typical path")
+	// Two today: changeRecordOutsideMutex, asked once at the start of every run,
+	// and changeCadenceOnEveryEmail at the escalation.
+	assert.LessOrEqual(t, markers["Version"], 2, "patches on the typical path")
 }
 
 // The continued-as-new fixture is a real one: the first run ends in

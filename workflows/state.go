@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"hash/fnv"
+	"strconv"
 	"time"
 
 	"github.com/tierflow/tierflow"
@@ -54,7 +56,11 @@ type CaseState struct {
 	// SeenDecisions and SeenEvents are the last maxSeenIDs applied decision and
 	// customer-event IDs, oldest first.
 	SeenDecisions []string `json:"seen_decisions,omitempty"`
-	SeenEvents    []string `json:"seen_events,omitempty"`
+	// DecisionPrints fingerprints each remembered decision by its ID, so that a
+	// retry (same ID, same decision) is told apart from another decision reusing
+	// the ID. States from before it have none: a repeated ID then counts as a retry.
+	DecisionPrints map[string]string `json:"decision_prints,omitempty"`
+	SeenEvents     []string          `json:"seen_events,omitempty"`
 }
 
 // Clocks are the case's running deadlines; nil means the clock is not running.
@@ -93,10 +99,37 @@ func (s *CaseState) seenDecision(id string) bool { return id != "" && contains(s
 // seenEvent reports whether the customer event ID was already applied.
 func (s *CaseState) seenEvent(id string) bool { return id != "" && contains(s.SeenEvents, id) }
 
-func (s *CaseState) rememberDecision(id string) {
-	if id != "" {
-		s.SeenDecisions = remember(s.SeenDecisions, id)
+func (s *CaseState) rememberDecision(d tierflow.Decision) {
+	if d.DecisionID == "" {
+		return
 	}
+	before := s.SeenDecisions
+	s.SeenDecisions = remember(s.SeenDecisions, d.DecisionID)
+	if s.DecisionPrints == nil {
+		s.DecisionPrints = map[string]string{}
+	}
+	s.DecisionPrints[d.DecisionID] = fingerprint(d)
+	if len(before) >= maxSeenIDs { // the oldest ID was dropped
+		delete(s.DecisionPrints, before[0])
+	}
+}
+
+// sameDecision reports whether d repeats the remembered decision with its ID.
+func (s *CaseState) sameDecision(d tierflow.Decision) bool {
+	p, ok := s.DecisionPrints[d.DecisionID]
+	return !ok || p == fingerprint(d)
+}
+
+// fingerprint is a digest of everything a decision says (its actor included).
+func fingerprint(d tierflow.Decision) string {
+	h := fnv.New64a()
+	for _, f := range []string{string(d.Action), d.Actor.ID, d.Text, d.Message, string(d.Mode), d.Department, d.Reason,
+		d.Summary, d.Assignee, strconv.FormatInt(d.AmountCents, 10), d.Currency, d.Description, d.ApprovalID, d.Note,
+		d.Resolution, d.Explanation} {
+		_, _ = h.Write([]byte(f))
+		_, _ = h.Write([]byte{0})
+	}
+	return strconv.FormatUint(h.Sum64(), 36)
 }
 
 func (s *CaseState) rememberEvent(id string) {
@@ -191,7 +224,9 @@ func (s *CaseState) deadlines(p tierflow.Policy) tierflow.Deadlines {
 	}
 	d.AcknowledgeBy = add(c.Acknowledge)
 	d.ResolveBy = add(c.Resolve)
-	d.AnswerBy = add(c.Answer)
+	if !s.Status.TierClocksPaused() { // paused, the customer is promised no instant
+		d.AnswerBy = add(c.Answer)
+	}
 	d.NextCustomerUpdateBy = add(c.CustomerUpdate)
 	d.ApprovalBy = add(c.Approval)
 	if s.closeTargetRunning() {

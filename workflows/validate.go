@@ -12,6 +12,10 @@ import (
 // the case's state, CodeForbidden for the actor's tier, department or authority,
 // CodeInvalid for a missing field, CodeGone for an expired survey.
 
+// errAlreadyApplied: the decision (same ID, same content) was applied before. An
+// Update answers the case; a Signal is ignored.
+var errAlreadyApplied = tierflow.Errorf(tierflow.CodeConflict, "this decision was already applied")
+
 // actorTier is the tier an actor decides at: their own tier, or their role's.
 func actorTier(p tierflow.Principal) tierflow.Tier {
 	if p.Tier.Valid() {
@@ -32,7 +36,10 @@ func (w *caseWorkflow) validateDecision(d tierflow.Decision) error {
 		return tierflow.Errorf(tierflow.CodeConflict, "the case is closed")
 	}
 	if st.seenDecision(d.DecisionID) {
-		return tierflow.Errorf(tierflow.CodeConflict, "decision %s was already applied", d.DecisionID)
+		if st.sameDecision(d) {
+			return errAlreadyApplied
+		}
+		return tierflow.Errorf(tierflow.CodeConflict, "decision_id %s was already used for a different decision", d.DecisionID)
 	}
 	tier := actorTier(d.Actor)
 	if d.Actor.Role.DecidingTier() == 0 || !tier.Valid() {
@@ -81,13 +88,14 @@ func (w *caseWorkflow) validateApproval(d tierflow.Decision, tier tierflow.Tier)
 	if ap == nil {
 		return tierflow.Errorf(tierflow.CodeConflict, "no approval is pending")
 	}
-	if d.ApprovalID != ap.ID {
-		return tierflow.Errorf(tierflow.CodeConflict, "unknown approval id %q (the pending one is %s)", d.ApprovalID, ap.ID)
-	}
+	// Authority first: an actor without it learns nothing of the pending request.
 	if !w.in.Policy.CanApprove(tier, ap.AmountCents) {
 		limit, _ := w.in.Policy.Authority(tier)
-		return tierflow.Errorf(tierflow.CodeForbidden, "tier %d's authority (%s) does not cover %s",
-			tier, money(limit, ap.Currency), money(ap.AmountCents, ap.Currency))
+		return tierflow.Errorf(tierflow.CodeForbidden, "tier %d's authority (%s) does not cover the pending approval",
+			tier, money(limit, ap.Currency))
+	}
+	if d.ApprovalID != ap.ID {
+		return tierflow.Errorf(tierflow.CodeConflict, "unknown approval id %q (the pending one is %s)", d.ApprovalID, ap.ID)
 	}
 	return nil
 }

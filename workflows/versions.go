@@ -37,4 +37,9 @@ const (
 	// actor with the authority, even when the case has climbed above their tier;
 	// before, it was rejected by the case-tier check.
 	changeApprovalByAuthority = "2026-12-approval-by-authority"
+	// changeRecordOutsideMutex: RecordTransition runs outside the case's mutex, one
+	// at a time in order (record.go), so a database outage no longer blocks the
+	// case's timers and messages; Updates still return once their transition is
+	// recorded. Asked once at the start of every run.
+	changeRecordOutsideMutex = "2026-12-record-outside-mutex"
 )

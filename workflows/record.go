@@ -1,0 +1,120 @@
+package workflows
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/activities"
+)
+
+// The durable record (PostgreSQL) is written by one RecordTransition at a time, in
+// the order of the transitions, outside the case's mutex: a database outage
+// delays the record, never the case. Its timers keep firing and other messages
+// keep being applied while RecordTransition retries; what queued meanwhile is
+// recorded in one batch, in order, once the database is back. An Update still
+// returns only once its own transition is recorded (awaitRecorded), waiting
+// without the mutex.
+
+// pendingRecord is one or more transitions' events, oldest first, and the view
+// after the last of them.
+type pendingRecord struct {
+	events []tierflow.CaseEvent
+	view   tierflow.CaseView
+}
+
+// record writes r after every transition before it: at once when nothing is
+// being recorded (scheduled before the transition's emails, as a synchronous
+// record was), else after the RecordTransition in flight.
+func (w *caseWorkflow) record(ctx workflow.Context, r pendingRecord) {
+	if w.recording {
+		w.backlog = append(w.backlog, r)
+		return
+	}
+	w.startRecord(ctx, r)
+}
+
+// startRecord runs one RecordTransition and, when it ends, the backlog merged
+// into one. A record that fails for any reason but invalid input (its retries
+// ran out) is tried again a minute later, with what queued meanwhile: the record
+// is never dropped, and never written out of order.
+func (w *caseWorkflow) startRecord(ctx workflow.Context, r pendingRecord) {
+	w.recording = true
+	run := func(ctx workflow.Context, r pendingRecord) workflow.Future {
+		return workflow.ExecuteActivity(activityCtx(ctx, recordSummary(r.events)), a.RecordTransition,
+			activities.RecordTransitionInput{CaseID: w.st.CaseID, Events: r.events, View: r.view})
+	}
+	f := run(ctx, r) // scheduled now: before the transition's emails
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			err := f.Get(ctx, nil)
+			if err == nil {
+				break
+			}
+			var appErr *temporal.ApplicationError
+			if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeInvalidInput {
+				// No retry can fix it; the events stay in Temporal's history.
+				workflow.GetLogger(ctx).Error("record transition refused", "case_id", w.st.CaseID, "seq", r.view.Seq, "error", err)
+				break
+			}
+			workflow.GetLogger(ctx).Warn("record transition failed; trying again in a minute", "case_id", w.st.CaseID,
+				"seq", r.view.Seq, "error", err)
+			if err := workflow.Sleep(ctx, time.Minute); err != nil {
+				return
+			}
+			r = mergeRecords(append([]pendingRecord{r}, w.backlog...))
+			w.backlog = nil
+			f = run(ctx, r)
+		}
+		w.recordedSeq, w.recording = r.view.Seq, false
+		if len(w.backlog) > 0 {
+			next := mergeRecords(w.backlog)
+			w.backlog = nil
+			w.startRecord(ctx, next)
+		}
+	})
+}
+
+// mergeRecords joins queued records into one: every event in order, the last view.
+func mergeRecords(rs []pendingRecord) pendingRecord {
+	out := pendingRecord{view: rs[len(rs)-1].view}
+	for _, r := range rs {
+		out.events = append(out.events, r.events...)
+	}
+	return out
+}
+
+// recordNow is the synchronous record of runs from before changeRecordOutsideMutex:
+// RecordTransition and the emails start together and the caller (holding the
+// mutex) waits for the record.
+func (w *caseWorkflow) recordNow(ctx workflow.Context, events []tierflow.CaseEvent, view tierflow.CaseView, mails []mail) {
+	rec := workflow.ExecuteActivity(activityCtx(ctx, recordSummary(events)), a.RecordTransition,
+		activities.RecordTransitionInput{CaseID: w.st.CaseID, Events: events, View: view})
+	for _, m := range mails {
+		w.send(ctx, m)
+	}
+	if err := rec.Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Error("record transition failed", "case_id", w.st.CaseID, "seq", w.st.Seq, "error", err)
+	}
+	w.recordedSeq = view.Seq
+}
+
+// awaitRecorded waits, without the mutex, until the record holds event seq.
+func (w *caseWorkflow) awaitRecorded(ctx workflow.Context, seq int64) error {
+	return workflow.Await(ctx, func() bool { return w.recordedSeq >= seq })
+}
+
+// recorded reports whether nothing waits to be recorded.
+func (w *caseWorkflow) recorded() bool { return !w.recording && len(w.backlog) == 0 }
+
+func recordSummary(events []tierflow.CaseEvent) string {
+	types := make([]string, 0, len(events))
+	for _, ev := range events {
+		types = append(types, string(ev.Type))
+	}
+	return "record: " + strings.Join(types, ", ")
+}
