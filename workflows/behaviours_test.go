@@ -400,3 +400,18 @@ func (e *envT) runAfter() {
 		fn()
 	}
 }
+
+// Repeats of one clock count in its entry; a fresh clock's first breach at the
+// same tier (after a transfer or a reopen) is an entry of its own.
+func TestBreachesCoalesceOnlyRepeats(t *testing.T) {
+	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+	var bs []tierflow.Breach
+	bs = recordBreach(bs, tierflow.Breach{Clock: tierflow.ClockAcknowledge, Tier: 4, At: at(1)}, false)
+	bs = recordBreach(bs, tierflow.Breach{Clock: tierflow.ClockAcknowledge, Tier: 4, At: at(3)}, true)
+	bs = recordBreach(bs, tierflow.Breach{Clock: tierflow.ClockAcknowledge, Tier: 4, At: at(7)}, true)
+	bs = recordBreach(bs, tierflow.Breach{Clock: tierflow.ClockAcknowledge, Tier: 4, At: at(9)}, false) // after a transfer
+	require.Len(t, bs, 2)
+	assert.Equal(t, 2, bs[0].Repeats)
+	assert.Equal(t, at(7), *bs[0].LastAt)
+	assert.Zero(t, bs[1].Repeats)
+}
