@@ -23,8 +23,12 @@
 // transition) and starts the emails, in parallel. Notification keys are "<case>/<seq>/<kind>",
 // so a retried email is sent at most once. commit also upserts the search
 // attributes that changed and the UI's current details. A workflow.Mutex serialises
-// transitions: Update handlers and the main loop never interleave inside one, and an
-// Update returns the case only after its transition is recorded.
+// transitions: Update handlers and the main loop never interleave inside one. The
+// record is written outside the mutex (record.go): one RecordTransition at a time,
+// in order, what queues meanwhile in one batch, so a database outage delays the
+// record, never the case's timers or messages. An Update releases the mutex, then
+// returns the case once its transition is recorded; one retried with its
+// decision_id answers the case without applying anything.
 //
 // # Statuses
 //
