@@ -25,18 +25,21 @@
 //  2. The Mailer hands the message to the provider.
 //  3. The outcome is written: "sent" with the provider's message id; "failed" with
 //     the reason when the provider refuses it (non-retryable "EmailRejected", which
-//     the workflow records on the case); or, when the provider is unavailable (429,
-//     5xx, unreachable before the request left), the key is released back to "new"
-//     and the activity fails with the retryable "EmailUnavailable" whose
-//     NextRetryDelay is the provider's Retry-After.
+//     the workflow records on the case); or, when the provider certainly did not
+//     accept it (a 429, a 503 with Retry-After, a 408, no connection before the
+//     request left), the key is released back to "new" and the activity fails with
+//     the retryable "EmailUnavailable" whose NextRetryDelay is the provider's
+//     Retry-After. A 500, 502, 504 or a 503 without Retry-After may hide a queued
+//     message: that outcome is unknown, handled like the window below (see
+//     sendgrid's classify for the table per status).
 //
 // A later attempt that finds "sent" returns "duplicate" and sends nothing; one that
 // finds "failed" returns "failed".
 //
 // The window. Between step 2 and step 3 the provider may have accepted the message
 // while the worker dies (kill -9, OOM, a lost host) or the answer is lost on the
-// wire. The key then stays "sending" (or the Mailer reports the outcome as
-// unknown), and nobody can tell whether the customer got the email. Tierflow chooses
+// wire, or the provider answers a 5xx that may hide a queued message. The key then
+// stays "sending" (or the Mailer reports the outcome as unknown), and nobody can tell whether the customer got the email. Tierflow chooses
 // at most once over at least once here: a duplicate "your case was escalated" or
 // "resolved" email is worse for a customer than one missing progress email, and the
 // case record still holds everything that was said. So the next attempt does not

@@ -29,8 +29,13 @@ const (
 const (
 	ReasonNoRecipients        = "no recipients"
 	ReasonCrashedWhileSending = "outcome unknown after a crash; not resent"
-	ReasonAnswerLost          = "outcome unknown: the provider's answer was lost; not resent"
 )
+
+// unknownReason is the ledger reason of a send whose outcome the Mailer could not
+// tell (a lost answer, a 5xx that may hide a queued message).
+func unknownReason(sendErr error) string {
+	return "outcome unknown (" + sendErr.Error() + "); not resent"
+}
 
 // ledgerWriteTimeout bounds ledger writes after a send. They run on a context
 // detached from the activity's, so that an activity timing out right after the
@@ -159,16 +164,17 @@ func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, sendErr e
 	code := tierflow.ErrorCode(sendErr)
 	switch {
 	case errors.As(sendErr, &unknown) && unknown.OutcomeUnknown():
-		// The request reached the provider and the answer was lost: as after a crash,
-		// do not risk a second email.
-		if err := a.settleFailed(ctx, e.Key, ReasonAnswerLost); err != nil {
+		// The request reached the provider, and its answer was lost or said it may
+		// have queued the message (a 5xx): as after a crash, do not risk a second email.
+		reason := unknownReason(sendErr)
+		if err := a.settleFailed(ctx, e.Key, reason); err != nil {
 			return NotifyResult{}, err
 		}
 		log.Warn("notification outcome unknown; not resent", append(fields, "error", sendErr)...)
-		return NotifyResult{State: StateUnconfirmed, Error: ReasonAnswerLost}, nil
+		return NotifyResult{State: StateUnconfirmed, Error: reason}, nil
 
 	case code == tierflow.CodeUnavailable:
-		// Certainly not sent: give the key back so the retry may send it, after the
+		// Certainly not accepted (a 429, a 503 with Retry-After, no connection): give the key back so the retry may send it, after the
 		// delay the provider asked for.
 		wctx, cancel := detached(ctx)
 		defer cancel()
@@ -198,7 +204,7 @@ func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, sendErr e
 	default:
 		// A Mailer breaking its contract: we cannot tell whether anything left, so
 		// at most once applies.
-		reason := "outcome unknown: " + sendErr.Error() + "; not resent"
+		reason := unknownReason(sendErr)
 		if err := a.settleFailed(ctx, e.Key, reason); err != nil {
 			return NotifyResult{}, err
 		}
