@@ -50,6 +50,13 @@
 // ledger writes after a send run on a context detached from the activity's, so an
 // activity timeout alone does not open it.
 //
+// Fencing. Each claim has a number (the row's attempts), and every later update
+// of this attempt names it: the ledger applies it only while the key is still
+// "sending" under that claim. An attempt Temporal gave up on (past its timeout,
+// still running: a zombie) can therefore neither release a key that a later attempt
+// settled, nor settle one claimed again; its update changes nothing, is refused
+// with CodeConflict and logged as a stale claim.
+//
 // A message with no recipient (a customer without an address, a staff group nobody
 // serves) is recorded "failed" with the reason "no recipients", without an error:
 // retrying would not change it.

@@ -45,41 +45,49 @@ func (s *memStore) ClaimNotification(_ context.Context, c tierflow.NotificationC
 	return r, nil
 }
 
-func (s *memStore) set(key string, state tierflow.NotificationState, id, reason string) {
-	r := s.rows[key]
-	r.State, r.ProviderMessageID, r.Error = state, id, reason
+// update applies a fenced change as the real ledger does.
+func (s *memStore) update(key string, claim int, to tierflow.NotificationState, id, reason string) error {
+	r, ok := s.rows[key]
+	if !ok {
+		return &tierflow.Error{Code: tierflow.CodeNotFound, Message: "no such key"}
+	}
+	if r.Attempts == claim && r.State == to {
+		return nil
+	}
+	if r.Attempts != claim || r.State != tierflow.NotificationSending {
+		return &tierflow.Error{Code: tierflow.CodeConflict, Message: "stale claim"}
+	}
+	r.State, r.ProviderMessageID, r.Error = to, id, reason
 	s.rows[key] = r
+	return nil
 }
 
-func (s *memStore) MarkNotificationSent(_ context.Context, key, id string) error {
+func (s *memStore) MarkNotificationSent(_ context.Context, key string, claim int, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failMarkSent {
 		return errDown
 	}
-	s.set(key, tierflow.NotificationSent, id, "")
-	return nil
+	return s.update(key, claim, tierflow.NotificationSent, id, "")
 }
 
-func (s *memStore) MarkNotificationFailed(_ context.Context, key, reason string) error {
+func (s *memStore) MarkNotificationFailed(_ context.Context, key string, claim int, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failMarkFailedOnce {
 		s.failMarkFailedOnce = false
 		return errDown
 	}
-	s.set(key, tierflow.NotificationFailed, "", reason)
-	return nil
+	return s.update(key, claim, tierflow.NotificationFailed, "", reason)
 }
 
-func (s *memStore) ReleaseNotification(_ context.Context, key, reason string) error {
+func (s *memStore) ReleaseNotification(_ context.Context, key string, claim int, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failRelease {
 		return errDown
 	}
-	s.set(key, tierflow.NotificationNew, "", reason)
-	return nil
+	return s.update(key, claim, tierflow.NotificationNew, "", reason)
 }
 
 func (s *memStore) row(key string) tierflow.NotificationRecord {

@@ -103,6 +103,8 @@ func (a *Activities) notify(ctx context.Context, e tierflow.Email) (NotifyResult
 	if err != nil {
 		return NotifyResult{}, activityError("claim notification "+e.Key, err)
 	}
+	// claim fences every ledger update of this attempt (see tierflow.NotificationLedger).
+	claim := prev.Attempts
 	switch prev.State {
 	case tierflow.NotificationNew:
 		// This attempt owns the key: go on and send.
@@ -115,7 +117,9 @@ func (a *Activities) notify(ctx context.Context, e tierflow.Email) (NotifyResult
 		// after the provider accepted the message. Sending again could email the
 		// customer twice; not sending may lose one email. At most once wins: settle
 		// the key as failed with the reason and report it unconfirmed.
-		if err := a.settleFailed(ctx, e.Key, ReasonCrashedWhileSending); err != nil {
+		// It may also still be running (a zombie past its timeout): the update is
+		// fenced on its claim, so whichever of us writes second changes nothing.
+		if err := a.settleFailed(ctx, e.Key, claim, ReasonCrashedWhileSending); err != nil {
 			return NotifyResult{}, err
 		}
 		log.Warn("notification outcome unknown after a crash; not resent", fields...)
@@ -128,7 +132,7 @@ func (a *Activities) notify(ctx context.Context, e tierflow.Email) (NotifyResult
 	}
 
 	if len(e.To) == 0 {
-		if err := a.settleFailed(ctx, e.Key, ReasonNoRecipients); err != nil {
+		if err := a.settleFailed(ctx, e.Key, claim, ReasonNoRecipients); err != nil {
 			return NotifyResult{}, err
 		}
 		log.Warn("notification has no recipients; recorded as failed", fields...)
@@ -137,20 +141,22 @@ func (a *Activities) notify(ctx context.Context, e tierflow.Email) (NotifyResult
 
 	providerID, sendErr := a.Mailer.Send(ctx, e)
 	if sendErr == nil {
-		return a.sent(ctx, e, providerID, fields), nil
+		return a.sent(ctx, e, claim, providerID, fields), nil
 	}
-	return a.sendFailed(ctx, e, sendErr, fields)
+	return a.sendFailed(ctx, e, claim, sendErr, fields)
 }
 
 // sent records a provider-accepted message. If the ledger cannot be updated the
 // message is still reported sent (it was): the row stays "sending", a later retry
 // of the same key would not resend it, and operators find it in the unsettled list.
-func (a *Activities) sent(ctx context.Context, e tierflow.Email, providerID string, fields []any) NotifyResult {
+// A stale claim (a later attempt settled the key meanwhile) changes nothing.
+func (a *Activities) sent(ctx context.Context, e tierflow.Email, claim int, providerID string, fields []any) NotifyResult {
 	log := activity.GetLogger(ctx)
 	wctx, cancel := detached(ctx)
 	defer cancel()
-	if err := a.Store.MarkNotificationSent(wctx, e.Key, providerID); err != nil {
-		log.Error("notification sent but the ledger was not updated", append(fields, "error", err)...)
+	if err := a.Store.MarkNotificationSent(wctx, e.Key, claim, providerID); err != nil {
+		log.Error("notification sent but the ledger was not updated", append(fields, "provider_message_id", providerID,
+			"stale_claim", isStale(err), "error", err)...)
 	} else {
 		log.Info("notification sent", append(fields, "provider_message_id", providerID)...)
 	}
@@ -158,7 +164,7 @@ func (a *Activities) sent(ctx context.Context, e tierflow.Email, providerID stri
 }
 
 // sendFailed settles the claim after a failed send and says what Temporal should do.
-func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, sendErr error, fields []any) (NotifyResult, error) {
+func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, claim int, sendErr error, fields []any) (NotifyResult, error) {
 	log := activity.GetLogger(ctx)
 	var unknown outcomeUnknown
 	code := tierflow.ErrorCode(sendErr)
@@ -167,7 +173,7 @@ func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, sendErr e
 		// The request reached the provider, and its answer was lost or said it may
 		// have queued the message (a 5xx): as after a crash, do not risk a second email.
 		reason := unknownReason(sendErr)
-		if err := a.settleFailed(ctx, e.Key, reason); err != nil {
+		if err := a.settleFailed(ctx, e.Key, claim, reason); err != nil {
 			return NotifyResult{}, err
 		}
 		log.Warn("notification outcome unknown; not resent", append(fields, "error", sendErr)...)
@@ -178,7 +184,11 @@ func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, sendErr e
 		// delay the provider asked for.
 		wctx, cancel := detached(ctx)
 		defer cancel()
-		if err := a.Store.ReleaseNotification(wctx, e.Key, sendErr.Error()); err != nil {
+		if err := a.Store.ReleaseNotification(wctx, e.Key, claim, sendErr.Error()); isStale(err) {
+			// A later attempt settled the key while this one was sending: this
+			// attempt is a zombie and its release must not reopen the key.
+			log.Warn("stale claim: the release changed nothing", append(fields, "claim", claim, "error", err)...)
+		} else if err != nil {
 			// The claim stays "sending": the retry will report it unconfirmed rather
 			// than risk a double send.
 			log.Error("could not release notification after a failed send", append(fields, "error", err)...)
@@ -194,7 +204,7 @@ func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, sendErr e
 
 	case code == tierflow.CodeRejected || code == tierflow.CodeInvalid:
 		reason := sendErr.Error()
-		if err := a.settleFailed(ctx, e.Key, reason); err != nil {
+		if err := a.settleFailed(ctx, e.Key, claim, reason); err != nil {
 			return NotifyResult{}, err
 		}
 		log.Warn("email rejected; not retried", append(fields, "error", sendErr)...)
@@ -205,7 +215,7 @@ func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, sendErr e
 		// A Mailer breaking its contract: we cannot tell whether anything left, so
 		// at most once applies.
 		reason := unknownReason(sendErr)
-		if err := a.settleFailed(ctx, e.Key, reason); err != nil {
+		if err := a.settleFailed(ctx, e.Key, claim, reason); err != nil {
 			return NotifyResult{}, err
 		}
 		log.Error("unexpected mailer error; not resent", append(fields, "error", sendErr)...)
@@ -213,16 +223,24 @@ func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, sendErr e
 	}
 }
 
-// settleFailed marks the key failed; a ledger error is retryable (the retry finds
-// the key still "sending" and settles it then, never sending it).
-func (a *Activities) settleFailed(ctx context.Context, key, reason string) error {
+// settleFailed marks the claim failed; a ledger error is retryable (the retry finds
+// the key still "sending" and settles it then, never sending it). A stale claim is
+// retryable too: the retry reads what the later attempt decided.
+func (a *Activities) settleFailed(ctx context.Context, key string, claim int, reason string) error {
 	wctx, cancel := detached(ctx)
 	defer cancel()
-	if err := a.Store.MarkNotificationFailed(wctx, key, reason); err != nil {
+	if err := a.Store.MarkNotificationFailed(wctx, key, claim, reason); err != nil {
+		if isStale(err) {
+			activity.GetLogger(ctx).Warn("stale claim: the ledger update changed nothing", "key", key, "claim", claim, "error", err)
+		}
 		return activityError("mark notification "+key+" failed", err)
 	}
 	return nil
 }
+
+// isStale reports a ledger update refused because another attempt holds or
+// settled the key.
+func isStale(err error) bool { return tierflow.ErrorCode(err) == tierflow.CodeConflict }
 
 // detached returns a context that outlives the activity's cancellation for one
 // short ledger write.
