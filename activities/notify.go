@@ -139,7 +139,9 @@ func (a *Activities) notify(ctx context.Context, e tierflow.Email) (NotifyResult
 		return NotifyResult{State: StateFailed, Error: ReasonNoRecipients}, nil
 	}
 
+	stopHeartbeats := a.heartbeatWhileSending(ctx, e.Key)
 	providerID, sendErr := a.Mailer.Send(ctx, e)
+	stopHeartbeats()
 	if sendErr == nil {
 		return a.sent(ctx, e, claim, providerID, fields), nil
 	}
@@ -241,6 +243,39 @@ func (a *Activities) settleFailed(ctx context.Context, key string, claim int, re
 // isStale reports a ledger update refused because another attempt holds or
 // settled the key.
 func isStale(err error) bool { return tierflow.ErrorCode(err) == tierflow.CodeConflict }
+
+// heartbeatWhileSending heartbeats (the key only: no personal data) until the
+// returned stop is called. With a HeartbeatTimeout on the activity, Temporal then
+// tells a slow provider from a dead worker, and a dead worker's attempt is retried
+// after that timeout instead of the whole start-to-close timeout.
+func (a *Activities) heartbeatWhileSending(ctx context.Context, key string) (stop func()) {
+	every := a.HeartbeatInterval
+	if every <= 0 {
+		every = DefaultHeartbeatInterval
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	activity.RecordHeartbeat(ctx, key)
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				activity.RecordHeartbeat(ctx, key)
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
 
 // detached returns a context that outlives the activity's cancellation for one
 // short ledger write.

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/activities"
@@ -92,4 +94,40 @@ func TestZombieAttemptCannotReopenASettledMessage(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, activities.StateSent, res.State)
 	assert.Equal(t, 1, mailer.count(), "the customer is never emailed twice")
+}
+
+// slowMailer answers after a delay, as a slow provider does.
+type slowMailer struct{ delay time.Duration }
+
+func (m slowMailer) Send(ctx context.Context, _ tierflow.Email) (string, error) {
+	select {
+	case <-time.After(m.delay):
+		return "msg-slow", nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// While the provider is slow the activity heartbeats, so that a workflow giving the
+// notify activities a HeartbeatTimeout learns of a dead worker early and a live one
+// is not mistaken for dead.
+func TestNotifyHeartbeatsWhileTheProviderIsSlow(t *testing.T) {
+	h := newHarness(t)
+	acts := *h.acts
+	acts.Mailer = slowMailer{delay: 1500 * time.Millisecond}
+	acts.HeartbeatInterval = 100 * time.Millisecond
+	env := newActivityEnv(&acts, &syncBuffer{})
+	var mu sync.Mutex
+	var beats int
+	env.SetOnActivityHeartbeatListener(func(*activity.Info, converter.EncodedValues) {
+		mu.Lock()
+		defer mu.Unlock()
+		beats++
+	})
+	res, err := run[activities.NotifyResult](t, env, acts.NotifyCustomer, escalatedInput("zendesk-4711/41/escalated"))
+	require.NoError(t, err)
+	assert.Equal(t, activities.StateSent, res.State)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.GreaterOrEqual(t, beats, 1, "the activity heartbeats while it waits for the provider")
 }

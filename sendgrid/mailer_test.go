@@ -180,3 +180,39 @@ func TestProviderMessage(t *testing.T) {
 	assert.Equal(t, "Bad Request", providerMessage("<html>", 400))
 	assert.True(t, strings.HasSuffix(providerMessage(`{"errors":[{"message":"`+strings.Repeat("x", 600)+`"}]}`, 400), "..."))
 }
+
+// The notify activity runs with a 30 s start-to-close timeout: a mailer that waits as
+// long never gets to record its outcome. The default leaves room for the claim and
+// the ledger write; SENDGRID_TIMEOUT changes it.
+func TestMailerTimeoutLeavesRoomInTheActivity(t *testing.T) {
+	m, _ := newFakeMailer(t)
+	assert.Equal(t, 10*time.Second, m.cfg.Timeout)
+
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	base := map[string]string{EnvAPIKey: "k", EnvFrom: "a@example.com"}
+	mailer, _, err := FromEnv(env(base), nil)
+	require.NoError(t, err)
+	assert.Equal(t, DefaultTimeout, mailer.(*Mailer).cfg.Timeout)
+	base[EnvTimeout] = "4s"
+	mailer, _, err = FromEnv(env(base), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 4*time.Second, mailer.(*Mailer).cfg.Timeout)
+	for _, bad := range []string{"soon", "0s", "-1s", "2m"} {
+		base[EnvTimeout] = bad
+		_, _, err = FromEnv(env(base), nil)
+		assert.ErrorContains(t, err, EnvTimeout, bad)
+	}
+}
+
+// A provider that takes the message and never answers: the mailer gives up after
+// its own timeout, and says the outcome is unknown.
+func TestMailerTimeoutAfterTheRequestLeftIsUnknown(t *testing.T) {
+	m, fake := newFakeMailer(t, func(c *Config) { c.Timeout = 300 * time.Millisecond })
+	fake.FailNext(1, fakesendgrid.Fault{Mode: fakesendgrid.AcceptThenHold})
+	start := time.Now()
+	_, err := m.Send(context.Background(), sample(tierflow.MsgEscalated))
+	assert.Less(t, time.Since(start), 5*time.Second)
+	var se *SendError
+	require.ErrorAs(t, err, &se)
+	assert.True(t, se.OutcomeUnknown())
+}

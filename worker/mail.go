@@ -15,7 +15,7 @@ type mailEnv map[string]string
 
 var mailEnvKeys = []string{
 	sendgrid.EnvAPIKey, sendgrid.EnvSandbox, sendgrid.EnvBaseURL, sendgrid.EnvTemplates,
-	sendgrid.EnvFrom, sendgrid.EnvReplyTo,
+	sendgrid.EnvFrom, sendgrid.EnvReplyTo, sendgrid.EnvTimeout,
 }
 
 func loadMailEnv(getenv func(string) string) mailEnv {
