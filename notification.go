@@ -124,6 +124,10 @@ const (
 	NotificationSending NotificationState = "sending" // claimed, outcome unknown
 	NotificationSent    NotificationState = "sent"
 	NotificationFailed  NotificationState = "failed"
+	// NotificationUnconfirmed: the provider may have the message (an attempt died
+	// after handing it over, the answer was lost, a 5xx). Not resent; for a person
+	// to check.
+	NotificationUnconfirmed NotificationState = "unconfirmed"
 )
 
 // NotificationClaim asks to own the sending of one message.
@@ -165,6 +169,9 @@ type NotificationLedger interface {
 	ClaimNotification(ctx context.Context, c NotificationClaim) (NotificationRecord, error)
 	MarkNotificationSent(ctx context.Context, key string, claim int, providerMessageID string) error
 	MarkNotificationFailed(ctx context.Context, key string, claim int, reason string) error
+	// MarkNotificationUnconfirmed settles a claim whose outcome nobody can know. The
+	// same claim may still turn it into sent or failed when it learns the outcome.
+	MarkNotificationUnconfirmed(ctx context.Context, key string, claim int, reason string) error
 	// ReleaseNotification returns a claimed key to new after a failure that certainly
 	// sent nothing (e.g. a 429), so a retry may send it.
 	ReleaseNotification(ctx context.Context, key string, claim int, reason string) error

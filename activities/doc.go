@@ -34,7 +34,7 @@
 //     sendgrid's classify for the table per status).
 //
 // A later attempt that finds "sent" returns "duplicate" and sends nothing; one that
-// finds "failed" returns "failed".
+// finds "failed" returns "failed", one that finds "unconfirmed" returns "unconfirmed".
 //
 // The window. Between step 2 and step 3 the provider may have accepted the message
 // while the worker dies (kill -9, OOM, a lost host) or the answer is lost on the
@@ -43,9 +43,14 @@
 // at most once over at least once here: a duplicate "your case was escalated" or
 // "resolved" email is worse for a customer than one missing progress email, and the
 // case record still holds everything that was said. So the next attempt does not
-// send again: it marks the key "failed" with the reason "outcome unknown after a
-// crash; not resent" and returns the state "unconfirmed" (no error), which the
-// workflow logs. Operators find such rows by state and reason in the ledger. The
+// send again: it marks the key "unconfirmed" with the reason ("outcome unknown after
+// a crash; not resent", or the provider's answer) and returns the state
+// "unconfirmed" (no error). Such a message is not left in a log line: the activity
+// counts it in the metric tierflow_notifications_unconfirmed (tags kind, audience),
+// the ledger lists it for a person to check (postgres.Store.UnconfirmedNotifications,
+// with claims left "sending"), and the workflow records it on the case as a
+// notification_unconfirmed event from the activity's result. Later attempts find the
+// key "unconfirmed" and return that state again. The
 // window is the few milliseconds between the provider's answer and one UPDATE;
 // ledger writes after a send run on a context detached from the activity's, so an
 // activity timeout alone does not open it.

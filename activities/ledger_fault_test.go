@@ -54,7 +54,9 @@ func (s *memStore) update(key string, claim int, to tierflow.NotificationState, 
 	if r.Attempts == claim && r.State == to {
 		return nil
 	}
-	if r.Attempts != claim || r.State != tierflow.NotificationSending {
+	fromUnconfirmed := r.State == tierflow.NotificationUnconfirmed &&
+		(to == tierflow.NotificationSent || to == tierflow.NotificationFailed)
+	if r.Attempts != claim || r.State != tierflow.NotificationSending && !fromUnconfirmed {
 		return &tierflow.Error{Code: tierflow.CodeConflict, Message: "stale claim"}
 	}
 	r.State, r.ProviderMessageID, r.Error = to, id, reason
@@ -79,6 +81,16 @@ func (s *memStore) MarkNotificationFailed(_ context.Context, key string, claim i
 		return errDown
 	}
 	return s.update(key, claim, tierflow.NotificationFailed, "", reason)
+}
+
+func (s *memStore) MarkNotificationUnconfirmed(_ context.Context, key string, claim int, reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failMarkFailedOnce {
+		s.failMarkFailedOnce = false
+		return errDown
+	}
+	return s.update(key, claim, tierflow.NotificationUnconfirmed, "", reason)
 }
 
 func (s *memStore) ReleaseNotification(_ context.Context, key string, claim int, reason string) error {
@@ -182,7 +194,7 @@ func TestSettlingAfterACrashRetriesOnLedgerFailure(t *testing.T) {
 	res, err := notify(in)
 	require.NoError(t, err)
 	assert.Equal(t, activities.StateUnconfirmed, res.State)
-	assert.Equal(t, tierflow.NotificationFailed, store.row(in.Key).State)
+	assert.Equal(t, tierflow.NotificationUnconfirmed, store.row(in.Key).State)
 	assert.Zero(t, mailer.sends)
 }
 
@@ -198,6 +210,6 @@ func TestMailerBreakingItsContractIsTreatedAsUnknown(t *testing.T) {
 	assert.Contains(t, res.Error, "something odd")
 	res, err = notify(in)
 	require.NoError(t, err)
-	assert.Equal(t, activities.StateFailed, res.State)
+	assert.Equal(t, activities.StateUnconfirmed, res.State)
 	assert.Equal(t, 1, mailer.sends)
 }

@@ -19,9 +19,11 @@ const (
 	StateSent      = "sent"
 	StateDuplicate = "duplicate"
 	StateFailed    = "failed"
-	// StateUnconfirmed: an earlier attempt handed the message to the provider and
-	// died (or lost the answer) before recording the outcome. It may or may not
-	// have been delivered; it is not sent again.
+	// StateUnconfirmed: an attempt handed the message to the provider and the
+	// outcome is unknown (it died before recording it, the answer was lost, a 5xx
+	// that may hide a queued message). It may or may not have been delivered; it is
+	// not sent again. The ledger keeps it "unconfirmed" for a person to check, and
+	// the workflow records it on the case (notification_unconfirmed).
 	StateUnconfirmed = "unconfirmed"
 )
 
@@ -44,6 +46,11 @@ const ledgerWriteTimeout = 10 * time.Second
 
 // defaultRetryDelay is the wait after an unavailable provider that did not say.
 const defaultRetryDelay = 30 * time.Second
+
+// MetricNotificationsUnconfirmed counts messages settled unconfirmed (tags kind and
+// audience), through the worker's metrics handler: Prometheus shows it as
+// tierflow_notifications_unconfirmed_total.
+const MetricNotificationsUnconfirmed = "tierflow_notifications_unconfirmed"
 
 // outcomeUnknown is implemented by Mailer errors that can tell a failure before the
 // request left (nothing sent) from one after it (the provider may have the
@@ -119,11 +126,14 @@ func (a *Activities) notify(ctx context.Context, e tierflow.Email) (NotifyResult
 		// the key as failed with the reason and report it unconfirmed.
 		// It may also still be running (a zombie past its timeout): the update is
 		// fenced on its claim, so whichever of us writes second changes nothing.
-		if err := a.settleFailed(ctx, e.Key, claim, ReasonCrashedWhileSending); err != nil {
+		if err := a.settleUnconfirmed(ctx, e, claim, ReasonCrashedWhileSending); err != nil {
 			return NotifyResult{}, err
 		}
 		log.Warn("notification outcome unknown after a crash; not resent", fields...)
 		return NotifyResult{State: StateUnconfirmed, Error: ReasonCrashedWhileSending}, nil
+	case tierflow.NotificationUnconfirmed:
+		log.Info("notification already unconfirmed; not sending", append(fields, "reason", prev.Error)...)
+		return NotifyResult{State: StateUnconfirmed, Error: prev.Error}, nil
 	case tierflow.NotificationFailed:
 		log.Info("notification already failed; not sending", append(fields, "reason", prev.Error)...)
 		return NotifyResult{State: StateFailed, Error: prev.Error}, nil
@@ -175,7 +185,7 @@ func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, claim int
 		// The request reached the provider, and its answer was lost or said it may
 		// have queued the message (a 5xx): as after a crash, do not risk a second email.
 		reason := unknownReason(sendErr)
-		if err := a.settleFailed(ctx, e.Key, claim, reason); err != nil {
+		if err := a.settleUnconfirmed(ctx, e, claim, reason); err != nil {
 			return NotifyResult{}, err
 		}
 		log.Warn("notification outcome unknown; not resent", append(fields, "error", sendErr)...)
@@ -217,7 +227,7 @@ func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, claim int
 		// A Mailer breaking its contract: we cannot tell whether anything left, so
 		// at most once applies.
 		reason := unknownReason(sendErr)
-		if err := a.settleFailed(ctx, e.Key, claim, reason); err != nil {
+		if err := a.settleUnconfirmed(ctx, e, claim, reason); err != nil {
 			return NotifyResult{}, err
 		}
 		log.Error("unexpected mailer error; not resent", append(fields, "error", sendErr)...)
@@ -237,6 +247,21 @@ func (a *Activities) settleFailed(ctx context.Context, key string, claim int, re
 		}
 		return activityError("mark notification "+key+" failed", err)
 	}
+	return nil
+}
+
+// settleUnconfirmed marks the claim unconfirmed and counts it; errors as settleFailed.
+func (a *Activities) settleUnconfirmed(ctx context.Context, e tierflow.Email, claim int, reason string) error {
+	wctx, cancel := detached(ctx)
+	defer cancel()
+	if err := a.Store.MarkNotificationUnconfirmed(wctx, e.Key, claim, reason); err != nil {
+		if isStale(err) {
+			activity.GetLogger(ctx).Warn("stale claim: the ledger update changed nothing", "key", e.Key, "claim", claim, "error", err)
+		}
+		return activityError("mark notification "+e.Key+" unconfirmed", err)
+	}
+	activity.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": string(e.Kind), "audience": string(e.Audience)}).
+		Counter(MetricNotificationsUnconfirmed).Inc(1)
 	return nil
 }
 

@@ -196,12 +196,12 @@ func TestLostAnswerIsNotResent(t *testing.T) {
 	assert.Equal(t, activities.StateUnconfirmed, res.State)
 	assert.Contains(t, res.Error, "outcome unknown (email provider unreachable)")
 	rec := h.ledger(in.Key)
-	assert.Equal(t, tierflow.NotificationFailed, rec.State)
+	assert.Equal(t, tierflow.NotificationUnconfirmed, rec.State)
 	assert.Equal(t, res.Error, rec.Error)
 
 	res, err = h.notifyCustomer(in)
 	require.NoError(t, err)
-	assert.Equal(t, activities.StateFailed, res.State)
+	assert.Equal(t, activities.StateUnconfirmed, res.State)
 	assert.Len(t, h.fake.Accepted(), 1, "the provider got it once, and only once")
 	assert.Equal(t, 1, h.fake.Requests())
 }

@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tierflow/tierflow"
 )
 
-// The ledger row moves new -> sending (claimed) -> sent | failed; a release moves a
-// claim back to new after a failure that certainly sent nothing. Sent and failed
-// are final. Attempts numbers the claims and fences every update.
+// The ledger row moves new -> sending (claimed) -> sent | failed | unconfirmed; a
+// release moves a claim back to new after a failure that certainly sent nothing.
+// Sent and failed are final; the claim that left a key unconfirmed may still turn
+// it into sent or failed when it learns the outcome (a zombie's late answer).
+// Attempts numbers the claims and fences every update.
 
 // claimSQL takes the key when it is unknown (insert) or was released (state new);
 // either way this call owns the send and attempts counts it. It returns no row when
@@ -64,7 +67,7 @@ func (s *Store) ClaimNotification(ctx context.Context, c tierflow.NotificationCl
 func (s *Store) MarkNotificationSent(ctx context.Context, key string, claim int, providerMessageID string) error {
 	return s.settle(ctx, key, claim, `UPDATE notifications
 SET state = 'sent', provider_message_id = $3, error = '', updated_at = now()
-WHERE key = $1 AND attempts = $2 AND state = 'sending'`, providerMessageID, tierflow.NotificationSent)
+WHERE key = $1 AND attempts = $2 AND state IN ('sending', 'unconfirmed')`, providerMessageID, tierflow.NotificationSent)
 }
 
 // MarkNotificationFailed records a permanent failure of the claim (the provider
@@ -72,7 +75,44 @@ WHERE key = $1 AND attempts = $2 AND state = 'sending'`, providerMessageID, tier
 func (s *Store) MarkNotificationFailed(ctx context.Context, key string, claim int, reason string) error {
 	return s.settle(ctx, key, claim, `UPDATE notifications
 SET state = 'failed', error = $3, updated_at = now()
-WHERE key = $1 AND attempts = $2 AND state = 'sending'`, reason, tierflow.NotificationFailed)
+WHERE key = $1 AND attempts = $2 AND state IN ('sending', 'unconfirmed')`, reason, tierflow.NotificationFailed)
+}
+
+// MarkNotificationUnconfirmed settles a claim whose outcome is unknown: the message
+// is not sent again and waits for a person in UnconfirmedNotifications.
+func (s *Store) MarkNotificationUnconfirmed(ctx context.Context, key string, claim int, reason string) error {
+	return s.settle(ctx, key, claim, `UPDATE notifications
+SET state = 'unconfirmed', error = $3, updated_at = now()
+WHERE key = $1 AND attempts = $2 AND state = 'sending'`, reason, tierflow.NotificationUnconfirmed)
+}
+
+// UnconfirmedNotifications lists, oldest first, the messages a person should check,
+// last changed at least olderThan ago: those whose outcome is unknown
+// ("unconfirmed") and claims still "sending" (an attempt that died and was never
+// retried; a younger one may just be in flight). limit is 1 to 1000.
+func (s *Store) UnconfirmedNotifications(ctx context.Context, olderThan time.Duration, limit int) ([]tierflow.NotificationRecord, error) {
+	if olderThan < 0 || limit < 1 || limit > 1000 {
+		return nil, tierflow.Errorf(tierflow.CodeInvalid, "unconfirmed notifications: want olderThan >= 0 and limit 1 to 1000")
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+notificationColumns+` FROM notifications
+WHERE state IN ('unconfirmed', 'sending') AND updated_at <= now() - make_interval(secs => $1)
+ORDER BY updated_at, key LIMIT $2`, olderThan.Seconds(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("unconfirmed notifications: %w", mapError(err))
+	}
+	defer rows.Close()
+	var out []tierflow.NotificationRecord
+	for rows.Next() {
+		rec, err := scanNotification(rows)
+		if err != nil {
+			return nil, fmt.Errorf("unconfirmed notifications: %w", mapError(err))
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("unconfirmed notifications: %w", mapError(err))
+	}
+	return out, nil
 }
 
 // ReleaseNotification returns a claim to new after a failure that certainly sent

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -150,4 +151,49 @@ func TestLedgerConcurrentClaimsHaveOneWinner(t *testing.T) {
 		wg.Wait()
 		assert.Equal(t, int32(1), winners.Load(), "round %d", round)
 	}
+}
+
+// Messages whose outcome is unknown wait in their own state, listed for a person to
+// check with claims left "sending"; the claim that left one unconfirmed may still
+// settle it when it learns the outcome, nobody else can.
+func TestLedgerUnconfirmedIsListedForAPerson(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	unknown, crashed, sent := "zendesk-1/8/escalated", "zendesk-1/9/resolution", "zendesk-1/10/survey"
+	u, err := s.ClaimNotification(ctx, claim(unknown))
+	require.NoError(t, err)
+	require.NoError(t, s.MarkNotificationUnconfirmed(ctx, unknown, u.Attempts, "outcome unknown (502); not resent"))
+	require.NoError(t, s.MarkNotificationUnconfirmed(ctx, unknown, u.Attempts, "outcome unknown (502); not resent"), "repeat is harmless")
+	_, err = s.ClaimNotification(ctx, claim(crashed)) // an attempt that died and was never retried
+	require.NoError(t, err)
+	c, err := s.ClaimNotification(ctx, claim(sent))
+	require.NoError(t, err)
+	require.NoError(t, s.MarkNotificationSent(ctx, sent, c.Attempts, "sg-1"))
+
+	again, err := s.ClaimNotification(ctx, claim(unknown))
+	require.NoError(t, err)
+	assert.Equal(t, tierflow.NotificationUnconfirmed, again.State, "never claimed again")
+	assert.Equal(t, "outcome unknown (502); not resent", again.Error)
+
+	list, err := s.UnconfirmedNotifications(ctx, 0, 100)
+	require.NoError(t, err)
+	var keys []string
+	for _, r := range list {
+		keys = append(keys, r.Key+" "+string(r.State))
+	}
+	assert.ElementsMatch(t, []string{unknown + " unconfirmed", crashed + " sending"}, keys)
+	young, err := s.UnconfirmedNotifications(ctx, time.Hour, 100)
+	require.NoError(t, err)
+	assert.Empty(t, young, "nothing is an hour old yet")
+	_, err = s.UnconfirmedNotifications(ctx, 0, 0)
+	requireCode(t, err, tierflow.CodeInvalid)
+
+	requireCode(t, s.ReleaseNotification(ctx, unknown, u.Attempts, "late 429"), tierflow.CodeConflict)
+	requireCode(t, s.MarkNotificationUnconfirmed(ctx, sent, c.Attempts, "late"), tierflow.CodeConflict)
+	requireCode(t, s.MarkNotificationSent(ctx, unknown, u.Attempts+1, "sg-x"), tierflow.CodeConflict)
+	require.NoError(t, s.MarkNotificationSent(ctx, unknown, u.Attempts, "sg-late"), "the claimant learned it was sent")
+	rec, err := s.Notification(ctx, unknown)
+	require.NoError(t, err)
+	assert.Equal(t, tierflow.NotificationSent, rec.State)
+	assert.Equal(t, "sg-late", rec.ProviderMessageID)
 }
