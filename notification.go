@@ -124,6 +124,10 @@ const (
 	NotificationSending NotificationState = "sending" // claimed, outcome unknown
 	NotificationSent    NotificationState = "sent"
 	NotificationFailed  NotificationState = "failed"
+	// NotificationUnconfirmed: the provider may have the message (an attempt died
+	// after handing it over, the answer was lost, a 5xx). Not resent; for a person
+	// to check.
+	NotificationUnconfirmed NotificationState = "unconfirmed"
 )
 
 // NotificationClaim asks to own the sending of one message.
@@ -144,20 +148,33 @@ type NotificationRecord struct {
 	State             NotificationState `json:"state"`
 	ProviderMessageID string            `json:"provider_message_id,omitempty"`
 	Error             string            `json:"error,omitempty"`
-	Attempts          int               `json:"attempts"`
-	UpdatedAt         time.Time         `json:"updated_at"`
+	// Attempts counts the claims of the key; the current one's number is the
+	// fencing token of every update (see NotificationLedger).
+	Attempts  int       `json:"attempts"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // NotificationLedger makes every message go out at most once.
+//
+// Every update after a claim is fenced on the claim it settles: claim is the
+// Attempts of the record ClaimNotification returned (to the attempt that owns the
+// key, or to a later attempt that found it still "sending"). An update whose claim
+// no longer matches the key's state changes nothing and returns CodeConflict: the
+// caller is a stale attempt (a zombie past its timeout, still running) and must not
+// undo what a later attempt decided. Repeating the update that already applied is
+// harmless (nil).
 type NotificationLedger interface {
 	// ClaimNotification inserts the key in state sending and returns the state it was
 	// in before: NotificationNew when this call claimed it.
 	ClaimNotification(ctx context.Context, c NotificationClaim) (NotificationRecord, error)
-	MarkNotificationSent(ctx context.Context, key, providerMessageID string) error
-	MarkNotificationFailed(ctx context.Context, key, reason string) error
+	MarkNotificationSent(ctx context.Context, key string, claim int, providerMessageID string) error
+	MarkNotificationFailed(ctx context.Context, key string, claim int, reason string) error
+	// MarkNotificationUnconfirmed settles a claim whose outcome nobody can know. The
+	// same claim may still turn it into sent or failed when it learns the outcome.
+	MarkNotificationUnconfirmed(ctx context.Context, key string, claim int, reason string) error
 	// ReleaseNotification returns a claimed key to new after a failure that certainly
-	// sent nothing (e.g. a 429 or 5xx answer), so a retry may send it.
-	ReleaseNotification(ctx context.Context, key, reason string) error
+	// sent nothing (e.g. a 429), so a retry may send it.
+	ReleaseNotification(ctx context.Context, key string, claim int, reason string) error
 }
 
 // MailboxMessage is one email kept by the dev mailbox instead of being sent.

@@ -18,7 +18,14 @@ type Activities struct {
 	// CaseBaseURL links staff emails to a case view (optional).
 	CaseBaseURL string
 	Now         func() time.Time
+	// HeartbeatInterval is how often a notify activity heartbeats while the
+	// provider has its message (default DefaultHeartbeatInterval). Keep it well
+	// under the HeartbeatTimeout the workflow gives the notify activities.
+	HeartbeatInterval time.Duration
 }
+
+// DefaultHeartbeatInterval is the notify activities' heartbeat period.
+const DefaultHeartbeatInterval = 2 * time.Second
 
 // RecordTransitionInput is one state change of a case: its new events and projection.
 type RecordTransitionInput = tierflow.Transition

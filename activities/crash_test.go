@@ -77,14 +77,14 @@ func TestCrashDrillKillNine(t *testing.T) {
 	assert.Equal(t, []string{customerEmail}, accepted[0].Mail.Recipients(), "the customer got one email")
 	assert.Equal(t, 1, h.fake.Requests())
 	rec = h.ledger(in.Key)
-	assert.Equal(t, tierflow.NotificationFailed, rec.State)
+	assert.Equal(t, tierflow.NotificationUnconfirmed, rec.State)
 	assert.Equal(t, activities.ReasonCrashedWhileSending, rec.Error)
 	assert.Equal(t, 1, rec.Attempts, "the retry did not claim it again")
 
 	// Further retries change nothing.
 	res, err = h.notifyCustomer(in)
 	require.NoError(t, err)
-	assert.Equal(t, activities.StateFailed, res.State)
+	assert.Equal(t, activities.StateUnconfirmed, res.State)
 	assert.Len(t, h.fake.Accepted(), 1)
 }
 
@@ -144,5 +144,5 @@ func TestCrashDrillInProcess(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, activities.StateUnconfirmed, res.State)
 	assert.Len(t, h.fake.Accepted(), 1, "not resent")
-	assert.Equal(t, tierflow.NotificationFailed, h.ledger(in.Key).State)
+	assert.Equal(t, tierflow.NotificationUnconfirmed, h.ledger(in.Key).State)
 }

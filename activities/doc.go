@@ -25,27 +25,42 @@
 //  2. The Mailer hands the message to the provider.
 //  3. The outcome is written: "sent" with the provider's message id; "failed" with
 //     the reason when the provider refuses it (non-retryable "EmailRejected", which
-//     the workflow records on the case); or, when the provider is unavailable (429,
-//     5xx, unreachable before the request left), the key is released back to "new"
-//     and the activity fails with the retryable "EmailUnavailable" whose
-//     NextRetryDelay is the provider's Retry-After.
+//     the workflow records on the case); or, when the provider certainly did not
+//     accept it (a 429, a 503 with Retry-After, a 408, no connection before the
+//     request left), the key is released back to "new" and the activity fails with
+//     the retryable "EmailUnavailable" whose NextRetryDelay is the provider's
+//     Retry-After. A 500, 502, 504 or a 503 without Retry-After may hide a queued
+//     message: that outcome is unknown, handled like the window below (see
+//     sendgrid's classify for the table per status).
 //
 // A later attempt that finds "sent" returns "duplicate" and sends nothing; one that
-// finds "failed" returns "failed".
+// finds "failed" returns "failed", one that finds "unconfirmed" returns "unconfirmed".
 //
 // The window. Between step 2 and step 3 the provider may have accepted the message
 // while the worker dies (kill -9, OOM, a lost host) or the answer is lost on the
-// wire. The key then stays "sending" (or the Mailer reports the outcome as
-// unknown), and nobody can tell whether the customer got the email. Tierflow chooses
+// wire, or the provider answers a 5xx that may hide a queued message. The key then
+// stays "sending" (or the Mailer reports the outcome as unknown), and nobody can tell whether the customer got the email. Tierflow chooses
 // at most once over at least once here: a duplicate "your case was escalated" or
 // "resolved" email is worse for a customer than one missing progress email, and the
 // case record still holds everything that was said. So the next attempt does not
-// send again: it marks the key "failed" with the reason "outcome unknown after a
-// crash; not resent" and returns the state "unconfirmed" (no error), which the
-// workflow logs. Operators find such rows by state and reason in the ledger. The
+// send again: it marks the key "unconfirmed" with the reason ("outcome unknown after
+// a crash; not resent", or the provider's answer) and returns the state
+// "unconfirmed" (no error). Such a message is not left in a log line: the activity
+// counts it in the metric tierflow_notifications_unconfirmed (tags kind, audience),
+// the ledger lists it for a person to check (postgres.Store.UnconfirmedNotifications,
+// with claims left "sending"), and the workflow records it on the case as a
+// notification_unconfirmed event from the activity's result. Later attempts find the
+// key "unconfirmed" and return that state again. The
 // window is the few milliseconds between the provider's answer and one UPDATE;
 // ledger writes after a send run on a context detached from the activity's, so an
 // activity timeout alone does not open it.
+//
+// Fencing. Each claim has a number (the row's attempts), and every later update
+// of this attempt names it: the ledger applies it only while the key is still
+// "sending" under that claim. An attempt Temporal gave up on (past its timeout,
+// still running: a zombie) can therefore neither release a key that a later attempt
+// settled, nor settle one claimed again; its update changes nothing, is refused
+// with CodeConflict and logged as a stale claim.
 //
 // A message with no recipient (a customer without an address, a staff group nobody
 // serves) is recorded "failed" with the reason "no recipients", without an error:

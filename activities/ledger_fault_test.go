@@ -45,41 +45,61 @@ func (s *memStore) ClaimNotification(_ context.Context, c tierflow.NotificationC
 	return r, nil
 }
 
-func (s *memStore) set(key string, state tierflow.NotificationState, id, reason string) {
-	r := s.rows[key]
-	r.State, r.ProviderMessageID, r.Error = state, id, reason
+// update applies a fenced change as the real ledger does.
+func (s *memStore) update(key string, claim int, to tierflow.NotificationState, id, reason string) error {
+	r, ok := s.rows[key]
+	if !ok {
+		return &tierflow.Error{Code: tierflow.CodeNotFound, Message: "no such key"}
+	}
+	if r.Attempts == claim && r.State == to {
+		return nil
+	}
+	fromUnconfirmed := r.State == tierflow.NotificationUnconfirmed &&
+		(to == tierflow.NotificationSent || to == tierflow.NotificationFailed)
+	if r.Attempts != claim || r.State != tierflow.NotificationSending && !fromUnconfirmed {
+		return &tierflow.Error{Code: tierflow.CodeConflict, Message: "stale claim"}
+	}
+	r.State, r.ProviderMessageID, r.Error = to, id, reason
 	s.rows[key] = r
+	return nil
 }
 
-func (s *memStore) MarkNotificationSent(_ context.Context, key, id string) error {
+func (s *memStore) MarkNotificationSent(_ context.Context, key string, claim int, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failMarkSent {
 		return errDown
 	}
-	s.set(key, tierflow.NotificationSent, id, "")
-	return nil
+	return s.update(key, claim, tierflow.NotificationSent, id, "")
 }
 
-func (s *memStore) MarkNotificationFailed(_ context.Context, key, reason string) error {
+func (s *memStore) MarkNotificationFailed(_ context.Context, key string, claim int, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failMarkFailedOnce {
 		s.failMarkFailedOnce = false
 		return errDown
 	}
-	s.set(key, tierflow.NotificationFailed, "", reason)
-	return nil
+	return s.update(key, claim, tierflow.NotificationFailed, "", reason)
 }
 
-func (s *memStore) ReleaseNotification(_ context.Context, key, reason string) error {
+func (s *memStore) MarkNotificationUnconfirmed(_ context.Context, key string, claim int, reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failMarkFailedOnce {
+		s.failMarkFailedOnce = false
+		return errDown
+	}
+	return s.update(key, claim, tierflow.NotificationUnconfirmed, "", reason)
+}
+
+func (s *memStore) ReleaseNotification(_ context.Context, key string, claim int, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failRelease {
 		return errDown
 	}
-	s.set(key, tierflow.NotificationNew, "", reason)
-	return nil
+	return s.update(key, claim, tierflow.NotificationNew, "", reason)
 }
 
 func (s *memStore) row(key string) tierflow.NotificationRecord {
@@ -174,7 +194,7 @@ func TestSettlingAfterACrashRetriesOnLedgerFailure(t *testing.T) {
 	res, err := notify(in)
 	require.NoError(t, err)
 	assert.Equal(t, activities.StateUnconfirmed, res.State)
-	assert.Equal(t, tierflow.NotificationFailed, store.row(in.Key).State)
+	assert.Equal(t, tierflow.NotificationUnconfirmed, store.row(in.Key).State)
 	assert.Zero(t, mailer.sends)
 }
 
@@ -190,6 +210,6 @@ func TestMailerBreakingItsContractIsTreatedAsUnknown(t *testing.T) {
 	assert.Contains(t, res.Error, "something odd")
 	res, err = notify(in)
 	require.NoError(t, err)
-	assert.Equal(t, activities.StateFailed, res.State)
+	assert.Equal(t, activities.StateUnconfirmed, res.State)
 	assert.Equal(t, 1, mailer.sends)
 }

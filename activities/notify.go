@@ -19,9 +19,11 @@ const (
 	StateSent      = "sent"
 	StateDuplicate = "duplicate"
 	StateFailed    = "failed"
-	// StateUnconfirmed: an earlier attempt handed the message to the provider and
-	// died (or lost the answer) before recording the outcome. It may or may not
-	// have been delivered; it is not sent again.
+	// StateUnconfirmed: an attempt handed the message to the provider and the
+	// outcome is unknown (it died before recording it, the answer was lost, a 5xx
+	// that may hide a queued message). It may or may not have been delivered; it is
+	// not sent again. The ledger keeps it "unconfirmed" for a person to check, and
+	// the workflow records it on the case (notification_unconfirmed).
 	StateUnconfirmed = "unconfirmed"
 )
 
@@ -29,8 +31,13 @@ const (
 const (
 	ReasonNoRecipients        = "no recipients"
 	ReasonCrashedWhileSending = "outcome unknown after a crash; not resent"
-	ReasonAnswerLost          = "outcome unknown: the provider's answer was lost; not resent"
 )
+
+// unknownReason is the ledger reason of a send whose outcome the Mailer could not
+// tell (a lost answer, a 5xx that may hide a queued message).
+func unknownReason(sendErr error) string {
+	return "outcome unknown (" + sendErr.Error() + "); not resent"
+}
 
 // ledgerWriteTimeout bounds ledger writes after a send. They run on a context
 // detached from the activity's, so that an activity timing out right after the
@@ -39,6 +46,11 @@ const ledgerWriteTimeout = 10 * time.Second
 
 // defaultRetryDelay is the wait after an unavailable provider that did not say.
 const defaultRetryDelay = 30 * time.Second
+
+// MetricNotificationsUnconfirmed counts messages settled unconfirmed (tags kind and
+// audience), through the worker's metrics handler: Prometheus shows it as
+// tierflow_notifications_unconfirmed_total.
+const MetricNotificationsUnconfirmed = "tierflow_notifications_unconfirmed"
 
 // outcomeUnknown is implemented by Mailer errors that can tell a failure before the
 // request left (nothing sent) from one after it (the provider may have the
@@ -98,6 +110,8 @@ func (a *Activities) notify(ctx context.Context, e tierflow.Email) (NotifyResult
 	if err != nil {
 		return NotifyResult{}, activityError("claim notification "+e.Key, err)
 	}
+	// claim fences every ledger update of this attempt (see tierflow.NotificationLedger).
+	claim := prev.Attempts
 	switch prev.State {
 	case tierflow.NotificationNew:
 		// This attempt owns the key: go on and send.
@@ -110,11 +124,16 @@ func (a *Activities) notify(ctx context.Context, e tierflow.Email) (NotifyResult
 		// after the provider accepted the message. Sending again could email the
 		// customer twice; not sending may lose one email. At most once wins: settle
 		// the key as failed with the reason and report it unconfirmed.
-		if err := a.settleFailed(ctx, e.Key, ReasonCrashedWhileSending); err != nil {
+		// It may also still be running (a zombie past its timeout): the update is
+		// fenced on its claim, so whichever of us writes second changes nothing.
+		if err := a.settleUnconfirmed(ctx, e, claim, ReasonCrashedWhileSending); err != nil {
 			return NotifyResult{}, err
 		}
 		log.Warn("notification outcome unknown after a crash; not resent", fields...)
 		return NotifyResult{State: StateUnconfirmed, Error: ReasonCrashedWhileSending}, nil
+	case tierflow.NotificationUnconfirmed:
+		log.Info("notification already unconfirmed; not sending", append(fields, "reason", prev.Error)...)
+		return NotifyResult{State: StateUnconfirmed, Error: prev.Error}, nil
 	case tierflow.NotificationFailed:
 		log.Info("notification already failed; not sending", append(fields, "reason", prev.Error)...)
 		return NotifyResult{State: StateFailed, Error: prev.Error}, nil
@@ -123,29 +142,33 @@ func (a *Activities) notify(ctx context.Context, e tierflow.Email) (NotifyResult
 	}
 
 	if len(e.To) == 0 {
-		if err := a.settleFailed(ctx, e.Key, ReasonNoRecipients); err != nil {
+		if err := a.settleFailed(ctx, e.Key, claim, ReasonNoRecipients); err != nil {
 			return NotifyResult{}, err
 		}
 		log.Warn("notification has no recipients; recorded as failed", fields...)
 		return NotifyResult{State: StateFailed, Error: ReasonNoRecipients}, nil
 	}
 
+	stopHeartbeats := a.heartbeatWhileSending(ctx, e.Key)
 	providerID, sendErr := a.Mailer.Send(ctx, e)
+	stopHeartbeats()
 	if sendErr == nil {
-		return a.sent(ctx, e, providerID, fields), nil
+		return a.sent(ctx, e, claim, providerID, fields), nil
 	}
-	return a.sendFailed(ctx, e, sendErr, fields)
+	return a.sendFailed(ctx, e, claim, sendErr, fields)
 }
 
 // sent records a provider-accepted message. If the ledger cannot be updated the
 // message is still reported sent (it was): the row stays "sending", a later retry
 // of the same key would not resend it, and operators find it in the unsettled list.
-func (a *Activities) sent(ctx context.Context, e tierflow.Email, providerID string, fields []any) NotifyResult {
+// A stale claim (a later attempt settled the key meanwhile) changes nothing.
+func (a *Activities) sent(ctx context.Context, e tierflow.Email, claim int, providerID string, fields []any) NotifyResult {
 	log := activity.GetLogger(ctx)
 	wctx, cancel := detached(ctx)
 	defer cancel()
-	if err := a.Store.MarkNotificationSent(wctx, e.Key, providerID); err != nil {
-		log.Error("notification sent but the ledger was not updated", append(fields, "error", err)...)
+	if err := a.Store.MarkNotificationSent(wctx, e.Key, claim, providerID); err != nil {
+		log.Error("notification sent but the ledger was not updated", append(fields, "provider_message_id", providerID,
+			"stale_claim", isStale(err), "error", err)...)
 	} else {
 		log.Info("notification sent", append(fields, "provider_message_id", providerID)...)
 	}
@@ -153,26 +176,31 @@ func (a *Activities) sent(ctx context.Context, e tierflow.Email, providerID stri
 }
 
 // sendFailed settles the claim after a failed send and says what Temporal should do.
-func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, sendErr error, fields []any) (NotifyResult, error) {
+func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, claim int, sendErr error, fields []any) (NotifyResult, error) {
 	log := activity.GetLogger(ctx)
 	var unknown outcomeUnknown
 	code := tierflow.ErrorCode(sendErr)
 	switch {
 	case errors.As(sendErr, &unknown) && unknown.OutcomeUnknown():
-		// The request reached the provider and the answer was lost: as after a crash,
-		// do not risk a second email.
-		if err := a.settleFailed(ctx, e.Key, ReasonAnswerLost); err != nil {
+		// The request reached the provider, and its answer was lost or said it may
+		// have queued the message (a 5xx): as after a crash, do not risk a second email.
+		reason := unknownReason(sendErr)
+		if err := a.settleUnconfirmed(ctx, e, claim, reason); err != nil {
 			return NotifyResult{}, err
 		}
 		log.Warn("notification outcome unknown; not resent", append(fields, "error", sendErr)...)
-		return NotifyResult{State: StateUnconfirmed, Error: ReasonAnswerLost}, nil
+		return NotifyResult{State: StateUnconfirmed, Error: reason}, nil
 
 	case code == tierflow.CodeUnavailable:
-		// Certainly not sent: give the key back so the retry may send it, after the
+		// Certainly not accepted (a 429, a 503 with Retry-After, no connection): give the key back so the retry may send it, after the
 		// delay the provider asked for.
 		wctx, cancel := detached(ctx)
 		defer cancel()
-		if err := a.Store.ReleaseNotification(wctx, e.Key, sendErr.Error()); err != nil {
+		if err := a.Store.ReleaseNotification(wctx, e.Key, claim, sendErr.Error()); isStale(err) {
+			// A later attempt settled the key while this one was sending: this
+			// attempt is a zombie and its release must not reopen the key.
+			log.Warn("stale claim: the release changed nothing", append(fields, "claim", claim, "error", err)...)
+		} else if err != nil {
 			// The claim stays "sending": the retry will report it unconfirmed rather
 			// than risk a double send.
 			log.Error("could not release notification after a failed send", append(fields, "error", err)...)
@@ -188,7 +216,7 @@ func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, sendErr e
 
 	case code == tierflow.CodeRejected || code == tierflow.CodeInvalid:
 		reason := sendErr.Error()
-		if err := a.settleFailed(ctx, e.Key, reason); err != nil {
+		if err := a.settleFailed(ctx, e.Key, claim, reason); err != nil {
 			return NotifyResult{}, err
 		}
 		log.Warn("email rejected; not retried", append(fields, "error", sendErr)...)
@@ -198,8 +226,8 @@ func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, sendErr e
 	default:
 		// A Mailer breaking its contract: we cannot tell whether anything left, so
 		// at most once applies.
-		reason := "outcome unknown: " + sendErr.Error() + "; not resent"
-		if err := a.settleFailed(ctx, e.Key, reason); err != nil {
+		reason := unknownReason(sendErr)
+		if err := a.settleUnconfirmed(ctx, e, claim, reason); err != nil {
 			return NotifyResult{}, err
 		}
 		log.Error("unexpected mailer error; not resent", append(fields, "error", sendErr)...)
@@ -207,15 +235,71 @@ func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, sendErr e
 	}
 }
 
-// settleFailed marks the key failed; a ledger error is retryable (the retry finds
-// the key still "sending" and settles it then, never sending it).
-func (a *Activities) settleFailed(ctx context.Context, key, reason string) error {
+// settleFailed marks the claim failed; a ledger error is retryable (the retry finds
+// the key still "sending" and settles it then, never sending it). A stale claim is
+// retryable too: the retry reads what the later attempt decided.
+func (a *Activities) settleFailed(ctx context.Context, key string, claim int, reason string) error {
 	wctx, cancel := detached(ctx)
 	defer cancel()
-	if err := a.Store.MarkNotificationFailed(wctx, key, reason); err != nil {
+	if err := a.Store.MarkNotificationFailed(wctx, key, claim, reason); err != nil {
+		if isStale(err) {
+			activity.GetLogger(ctx).Warn("stale claim: the ledger update changed nothing", "key", key, "claim", claim, "error", err)
+		}
 		return activityError("mark notification "+key+" failed", err)
 	}
 	return nil
+}
+
+// settleUnconfirmed marks the claim unconfirmed and counts it; errors as settleFailed.
+func (a *Activities) settleUnconfirmed(ctx context.Context, e tierflow.Email, claim int, reason string) error {
+	wctx, cancel := detached(ctx)
+	defer cancel()
+	if err := a.Store.MarkNotificationUnconfirmed(wctx, e.Key, claim, reason); err != nil {
+		if isStale(err) {
+			activity.GetLogger(ctx).Warn("stale claim: the ledger update changed nothing", "key", e.Key, "claim", claim, "error", err)
+		}
+		return activityError("mark notification "+e.Key+" unconfirmed", err)
+	}
+	activity.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": string(e.Kind), "audience": string(e.Audience)}).
+		Counter(MetricNotificationsUnconfirmed).Inc(1)
+	return nil
+}
+
+// isStale reports a ledger update refused because another attempt holds or
+// settled the key.
+func isStale(err error) bool { return tierflow.ErrorCode(err) == tierflow.CodeConflict }
+
+// heartbeatWhileSending heartbeats (the key only: no personal data) until the
+// returned stop is called. With a HeartbeatTimeout on the activity, Temporal then
+// tells a slow provider from a dead worker, and a dead worker's attempt is retried
+// after that timeout instead of the whole start-to-close timeout.
+func (a *Activities) heartbeatWhileSending(ctx context.Context, key string) (stop func()) {
+	every := a.HeartbeatInterval
+	if every <= 0 {
+		every = DefaultHeartbeatInterval
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	activity.RecordHeartbeat(ctx, key)
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				activity.RecordHeartbeat(ctx, key)
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }
 
 // detached returns a context that outlives the activity's cancellation for one

@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -90,24 +91,49 @@ func TestRateLimitWaitsAsToldThenSendsOnce(t *testing.T) {
 	assert.Equal(t, res.ProviderMessageID, rec.ProviderMessageID)
 }
 
-func TestServerErrorIsRetryable(t *testing.T) {
+// A 500, 502 or 504 (or a 503 that does not say when to come back) leaves the
+// outcome unknown: SendGrid, or the gateway in front of it, may have queued the
+// message before failing. It is not sent again.
+func TestServerErrorIsNotResent(t *testing.T) {
+	for i, status := range []int{500, 502, 503, 504} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			h := newHarness(t)
+			h.fake.FailNext(1, fakesendgrid.Fault{Status: status})
+			in := escalatedInput(fmt.Sprintf("zendesk-4711/%d/escalated", 50+i))
+
+			res, err := h.notifyCustomer(in)
+			require.NoError(t, err, "no retry that could send it twice")
+			assert.Equal(t, activities.StateUnconfirmed, res.State)
+			assert.Contains(t, res.Error, fmt.Sprint(status))
+
+			res, err = h.notifyCustomer(in)
+			require.NoError(t, err)
+			assert.NotEqual(t, activities.StateSent, res.State, "never sent a second time")
+			assert.Equal(t, 1, h.fake.Requests(), "one request in all")
+			assert.Equal(t, 1, h.ledger(in.Key).Attempts)
+		})
+	}
+}
+
+// A 503 with Retry-After is SendGrid refusing work: nothing was accepted, so the
+// retry waits as told and sends.
+func TestUnavailableWithRetryAfterIsRetried(t *testing.T) {
 	h := newHarness(t)
-	h.fake.FailNext(1, fakesendgrid.Fault{Status: 500})
-	h.fake.FailNext(1, fakesendgrid.Fault{Status: 503})
+	h.fake.FailNext(1, fakesendgrid.Fault{Status: 503, RetryAfter: 11 * time.Second})
 	in := escalatedInput("zendesk-4711/5/escalated")
 
-	for range 2 {
-		_, err := h.notifyCustomer(in)
-		appErr := applicationError(t, err)
-		assert.Equal(t, activities.ErrTypeEmailUnavailable, appErr.Type())
-		assert.False(t, appErr.NonRetryable())
-		assert.Equal(t, 30*time.Second, appErr.NextRetryDelay(), "no Retry-After: the default wait")
-	}
+	_, err := h.notifyCustomer(in)
+	appErr := applicationError(t, err)
+	assert.Equal(t, activities.ErrTypeEmailUnavailable, appErr.Type())
+	assert.False(t, appErr.NonRetryable())
+	assert.Equal(t, 11*time.Second, appErr.NextRetryDelay())
+	assert.Equal(t, tierflow.NotificationNew, h.ledger(in.Key).State, "released: nothing was sent")
+
 	res, err := h.notifyCustomer(in)
 	require.NoError(t, err)
 	assert.Equal(t, activities.StateSent, res.State)
 	assert.Len(t, h.fake.Accepted(), 1)
-	assert.Equal(t, 3, h.ledger(in.Key).Attempts)
+	assert.Equal(t, 2, h.ledger(in.Key).Attempts)
 }
 
 func TestRejectedIsFinalAndNeverRetried(t *testing.T) {
@@ -168,14 +194,14 @@ func TestLostAnswerIsNotResent(t *testing.T) {
 	res, err := h.notifyCustomer(in)
 	require.NoError(t, err)
 	assert.Equal(t, activities.StateUnconfirmed, res.State)
-	assert.Equal(t, activities.ReasonAnswerLost, res.Error)
+	assert.Contains(t, res.Error, "outcome unknown (email provider unreachable)")
 	rec := h.ledger(in.Key)
-	assert.Equal(t, tierflow.NotificationFailed, rec.State)
-	assert.Equal(t, activities.ReasonAnswerLost, rec.Error)
+	assert.Equal(t, tierflow.NotificationUnconfirmed, rec.State)
+	assert.Equal(t, res.Error, rec.Error)
 
 	res, err = h.notifyCustomer(in)
 	require.NoError(t, err)
-	assert.Equal(t, activities.StateFailed, res.State)
+	assert.Equal(t, activities.StateUnconfirmed, res.State)
 	assert.Len(t, h.fake.Accepted(), 1, "the provider got it once, and only once")
 	assert.Equal(t, 1, h.fake.Requests())
 }

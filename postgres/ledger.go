@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tierflow/tierflow"
 )
 
-// The ledger row moves new -> sending (claimed) -> sent | failed; a release moves a
-// claim back to new after a failure that certainly sent nothing. Sent is final.
+// The ledger row moves new -> sending (claimed) -> sent | failed | unconfirmed; a
+// release moves a claim back to new after a failure that certainly sent nothing.
+// Sent and failed are final; the claim that left a key unconfirmed may still turn
+// it into sent or failed when it learns the outcome (a zombie's late answer).
+// Attempts numbers the claims and fences every update.
 
 // claimSQL takes the key when it is unknown (insert) or was released (state new);
 // either way this call owns the send and attempts counts it. It returns no row when
@@ -55,38 +59,81 @@ func (s *Store) ClaimNotification(ctx context.Context, c tierflow.NotificationCl
 	return rec, nil
 }
 
+// Every update below is fenced on the claim it settles (attempts = claim) and on
+// the state that claim left (sending): a stale attempt changes nothing.
+
 // MarkNotificationSent settles a claim as sent. Repeating it is harmless (the first
 // provider message id is kept).
-func (s *Store) MarkNotificationSent(ctx context.Context, key, providerMessageID string) error {
-	return s.settle(ctx, key, `UPDATE notifications
-SET state = 'sent', provider_message_id = $2, error = '', updated_at = now()
-WHERE key = $1 AND state <> 'sent'`, providerMessageID, tierflow.NotificationSent)
+func (s *Store) MarkNotificationSent(ctx context.Context, key string, claim int, providerMessageID string) error {
+	return s.settle(ctx, key, claim, `UPDATE notifications
+SET state = 'sent', provider_message_id = $3, error = '', updated_at = now()
+WHERE key = $1 AND attempts = $2 AND state IN ('sending', 'unconfirmed')`, providerMessageID, tierflow.NotificationSent)
 }
 
-// MarkNotificationFailed records a permanent failure (the provider refused the
-// message). A sent message cannot fail afterwards: CodeConflict.
-func (s *Store) MarkNotificationFailed(ctx context.Context, key, reason string) error {
-	return s.settle(ctx, key, `UPDATE notifications
-SET state = 'failed', error = $2, updated_at = now()
-WHERE key = $1 AND state <> 'sent'`, reason, tierflow.NotificationFailed)
+// MarkNotificationFailed records a permanent failure of the claim (the provider
+// refused the message).
+func (s *Store) MarkNotificationFailed(ctx context.Context, key string, claim int, reason string) error {
+	return s.settle(ctx, key, claim, `UPDATE notifications
+SET state = 'failed', error = $3, updated_at = now()
+WHERE key = $1 AND attempts = $2 AND state IN ('sending', 'unconfirmed')`, reason, tierflow.NotificationFailed)
+}
+
+// MarkNotificationUnconfirmed settles a claim whose outcome is unknown: the message
+// is not sent again and waits for a person in UnconfirmedNotifications.
+func (s *Store) MarkNotificationUnconfirmed(ctx context.Context, key string, claim int, reason string) error {
+	return s.settle(ctx, key, claim, `UPDATE notifications
+SET state = 'unconfirmed', error = $3, updated_at = now()
+WHERE key = $1 AND attempts = $2 AND state = 'sending'`, reason, tierflow.NotificationUnconfirmed)
+}
+
+// UnconfirmedNotifications lists, oldest first, the messages a person should check,
+// last changed at least olderThan ago: those whose outcome is unknown
+// ("unconfirmed") and claims still "sending" (an attempt that died and was never
+// retried; a younger one may just be in flight). limit is 1 to 1000.
+func (s *Store) UnconfirmedNotifications(ctx context.Context, olderThan time.Duration, limit int) ([]tierflow.NotificationRecord, error) {
+	if olderThan < 0 || limit < 1 || limit > 1000 {
+		return nil, tierflow.Errorf(tierflow.CodeInvalid, "unconfirmed notifications: want olderThan >= 0 and limit 1 to 1000")
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+notificationColumns+` FROM notifications
+WHERE state IN ('unconfirmed', 'sending') AND updated_at <= now() - make_interval(secs => $1)
+ORDER BY updated_at, key LIMIT $2`, olderThan.Seconds(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("unconfirmed notifications: %w", mapError(err))
+	}
+	defer rows.Close()
+	var out []tierflow.NotificationRecord
+	for rows.Next() {
+		rec, err := scanNotification(rows)
+		if err != nil {
+			return nil, fmt.Errorf("unconfirmed notifications: %w", mapError(err))
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("unconfirmed notifications: %w", mapError(err))
+	}
+	return out, nil
 }
 
 // ReleaseNotification returns a claim to new after a failure that certainly sent
-// nothing, so that the next claim may send it. A sent message cannot be released:
-// CodeConflict.
-func (s *Store) ReleaseNotification(ctx context.Context, key, reason string) error {
-	return s.settle(ctx, key, `UPDATE notifications
-SET state = 'new', error = $2, updated_at = now()
-WHERE key = $1 AND state <> 'sent'`, reason, tierflow.NotificationNew)
+// nothing, so that the next claim may send it.
+func (s *Store) ReleaseNotification(ctx context.Context, key string, claim int, reason string) error {
+	return s.settle(ctx, key, claim, `UPDATE notifications
+SET state = 'new', error = $3, updated_at = now()
+WHERE key = $1 AND attempts = $2 AND state = 'sending'`, reason, tierflow.NotificationNew)
 }
 
-// settle runs one state change. When it changes nothing, the key is either unknown
-// (CodeNotFound), already sent (fine for a repeated "sent", CodeConflict otherwise).
-func (s *Store) settle(ctx context.Context, key, sql, arg string, to tierflow.NotificationState) error {
+// settle runs one fenced state change. When it changes nothing, the key is unknown
+// (CodeNotFound), the same change was already made by this claim (nil: a retried
+// update), or the claim is stale (CodeConflict, saying what the key is now).
+func (s *Store) settle(ctx context.Context, key string, claim int, sql, arg string, to tierflow.NotificationState) error {
 	if key == "" {
 		return tierflow.Errorf(tierflow.CodeInvalid, "notification key is required")
 	}
-	tag, err := s.pool.Exec(ctx, sql, key, arg)
+	if claim <= 0 {
+		return tierflow.Errorf(tierflow.CodeInvalid, "notification %s: a claim number is required", key)
+	}
+	tag, err := s.pool.Exec(ctx, sql, key, claim, arg)
 	if err != nil {
 		return fmt.Errorf("mark notification %s %s: %w", key, to, mapError(err))
 	}
@@ -97,10 +144,11 @@ func (s *Store) settle(ctx context.Context, key, sql, arg string, to tierflow.No
 	if err != nil {
 		return fmt.Errorf("mark notification %s %s: %w", key, to, err)
 	}
-	if to == tierflow.NotificationSent {
-		return nil // already sent: a retried confirmation
+	if rec.Attempts == claim && rec.State == to {
+		return nil // this claim already made this change
 	}
-	return tierflow.Errorf(tierflow.CodeConflict, "notification %s was already %s", key, rec.State)
+	return tierflow.Errorf(tierflow.CodeConflict,
+		"notification %s: stale claim %d changed nothing (the key is %s, claim %d)", key, claim, rec.State, rec.Attempts)
 }
 
 // Notification returns the ledger row of key; CodeNotFound when unknown.

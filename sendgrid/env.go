@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tierflow/tierflow"
 )
@@ -18,6 +19,7 @@ const (
 	EnvTemplates = "SENDGRID_TEMPLATE_IDS" // optional: "escalated=d-123,resolution=d-456"
 	EnvFrom      = "TIERFLOW_MAIL_FROM"    // "Support <support@example.com>"
 	EnvReplyTo   = "TIERFLOW_MAIL_REPLY_TO"
+	EnvTimeout   = "SENDGRID_TIMEOUT" // optional: one request's timeout, e.g. "10s" (at most 1m)
 )
 
 // FromEnv picks the process's Mailer: SendGrid when SENDGRID_API_KEY is set (then
@@ -51,6 +53,13 @@ func FromEnv(getenv func(string) string, mb tierflow.Mailbox) (m tierflow.Mailer
 		if cfg.SandboxMode, err = strconv.ParseBool(v); err != nil {
 			return nil, "", fmt.Errorf("%s: %w", EnvSandbox, err)
 		}
+	}
+	if v := strings.TrimSpace(getenv(EnvTimeout)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > MaxTimeout {
+			return nil, "", fmt.Errorf("%s: want a duration such as 10s, above 0 and at most %s, got %q", EnvTimeout, MaxTimeout, v)
+		}
+		cfg.Timeout = d
 	}
 	if cfg.TemplateIDs, err = parseTemplateIDs(getenv(EnvTemplates)); err != nil {
 		return nil, "", err

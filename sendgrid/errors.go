@@ -38,18 +38,41 @@ func (e *SendError) RetryAfter() time.Duration { return e.After }
 // OutcomeUnknown reports whether the message may have been accepted anyway.
 func (e *SendError) OutcomeUnknown() bool { return e.Unknown }
 
-// classify maps SendGrid's answer: 202 is success (the X-Message-Id), 429 and 5xx
-// are unavailable (retry after Retry-After), any other status is a permanent
-// rejection carrying SendGrid's own error messages.
+// classify maps SendGrid's answer to POST /v3/mail/send to what it tells about the
+// message. SendGrid documents 202 for an accepted message, 4xx for a request it
+// refused and 5xx for its own failures; a 5xx does not say whether the message was
+// queued before the failure, and a gateway's 502 or 504 can hide an accepted one.
+//
+//	200, 202            accepted; the id is the X-Message-Id header
+//	429                 rate limited, refused before any processing: not accepted;
+//	                    retry after Retry-After or X-RateLimit-Reset
+//	503 + Retry-After   SendGrid refusing work for a while: not accepted; retry after it
+//	408                 the server gave up reading the request: not accepted; retry
+//	other 5xx (500, 502, 504, a 503 that gives no Retry-After)
+//	                    outcome unknown: the message may have been queued; never resent
+//	                    blindly (SendError.Unknown)
+//	other 4xx (400, 401, 403, 404, 413, ...)
+//	                    refused for good: CodeRejected with SendGrid's own messages
+//
+// "Not accepted" and "unknown" are both CodeUnavailable; only the former may be
+// sent again.
 func classify(status int, header http.Header, body string, now time.Time) (string, error) {
 	switch {
 	case status == http.StatusAccepted || status == http.StatusOK:
 		return header.Get("X-Message-Id"), nil
-	case status == http.StatusTooManyRequests || status >= 500:
+	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout ||
+		status == http.StatusServiceUnavailable && header.Get("Retry-After") != "":
 		return "", &SendError{
 			Err: &tierflow.Error{Code: tierflow.CodeUnavailable,
 				Message: fmt.Sprintf("email provider answered %d: %s", status, providerMessage(body, status))},
 			After: retryAfter(header, now),
+		}
+	case status >= 500:
+		return "", &SendError{
+			Err: &tierflow.Error{Code: tierflow.CodeUnavailable,
+				Message: fmt.Sprintf("email provider answered %d, it may have queued the message: %s", status, providerMessage(body, status))},
+			After:   retryAfter(header, now),
+			Unknown: true,
 		}
 	default:
 		return "", &tierflow.Error{Code: tierflow.CodeRejected,

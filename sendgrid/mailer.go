@@ -24,6 +24,15 @@ import (
 // DefaultBaseURL is SendGrid's global API host.
 const DefaultBaseURL = "https://api.sendgrid.com"
 
+// DefaultTimeout bounds one request to SendGrid. It must stay well below the notify
+// activities' start-to-close timeout (30 s at the time of writing), so that a slow
+// provider ends in an error the attempt can still record, not in the attempt's own
+// timeout with the ledger left "sending".
+const DefaultTimeout = 10 * time.Second
+
+// MaxTimeout is the longest request timeout FromEnv accepts.
+const MaxTimeout = time.Minute
+
 // DefaultRetryAfter is the wait after a 429 or 5xx that gives no Retry-After.
 const DefaultRetryAfter = 30 * time.Second
 
@@ -41,8 +50,8 @@ type Config struct {
 	TemplateIDs map[tierflow.MessageKind]string
 	// Categories are added to every message, besides "tierflow" and the kind.
 	Categories []string
-	// Timeout bounds one request (default 30s; the caller's context may end it
-	// sooner).
+	// Timeout bounds one request (default DefaultTimeout; the caller's context may
+	// end it sooner).
 	Timeout time.Duration
 }
 
@@ -67,7 +76,7 @@ func NewMailer(cfg Config) (*Mailer, error) {
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
+		cfg.Timeout = DefaultTimeout
 	}
 	r, err := NewRenderer(nil)
 	if err != nil {

@@ -90,8 +90,21 @@ func TestMailerClassifiesFailures(t *testing.T) {
 	}{
 		{name: "429 waits as told", fault: &fakesendgrid.Fault{Status: 429, RetryAfter: 7 * time.Second},
 			wantCode: tierflow.CodeUnavailable, wantAfter: 7 * time.Second, wantMessage: "too many requests"},
-		{name: "500 is retryable", fault: &fakesendgrid.Fault{Status: 500},
+		{name: "503 with Retry-After was not accepted", fault: &fakesendgrid.Fault{Status: 503, RetryAfter: 9 * time.Second},
+			wantCode: tierflow.CodeUnavailable, wantAfter: 9 * time.Second},
+		{name: "408 was not read to the end", fault: &fakesendgrid.Fault{Status: 408},
 			wantCode: tierflow.CodeUnavailable, wantAfter: DefaultRetryAfter},
+		{name: "500 may have queued it", fault: &fakesendgrid.Fault{Status: 500},
+			wantCode: tierflow.CodeUnavailable, wantAfter: DefaultRetryAfter, wantUnknown: true},
+		{name: "502 from a gateway may hide an accepted message", fault: &fakesendgrid.Fault{Status: 502},
+			wantCode: tierflow.CodeUnavailable, wantAfter: DefaultRetryAfter, wantUnknown: true},
+		{name: "504 from a gateway may hide an accepted message", fault: &fakesendgrid.Fault{Status: 504},
+			wantCode: tierflow.CodeUnavailable, wantAfter: DefaultRetryAfter, wantUnknown: true},
+		{name: "503 without Retry-After may have queued it", fault: &fakesendgrid.Fault{Status: 503},
+			wantCode: tierflow.CodeUnavailable, wantAfter: DefaultRetryAfter, wantUnknown: true},
+		{name: "401 is permanent", fault: &fakesendgrid.Fault{Status: 401}, wantCode: tierflow.CodeRejected},
+		{name: "403 is permanent", fault: &fakesendgrid.Fault{Status: 403}, wantCode: tierflow.CodeRejected},
+		{name: "413 is permanent", fault: &fakesendgrid.Fault{Status: 413}, wantCode: tierflow.CodeRejected},
 		{name: "400 is permanent", fault: &fakesendgrid.Fault{Status: 400, Message: "The from address does not match a verified Sender Identity."},
 			wantCode: tierflow.CodeRejected, wantMessage: "verified Sender Identity"},
 		{name: "an address the provider refuses", mutate: func(e *tierflow.Email) { e.To[0].Email = "ada(at)example" },
@@ -166,4 +179,40 @@ func TestProviderMessage(t *testing.T) {
 	assert.Equal(t, "personalizations.0.to.0.email: Does not contain a valid address.; second", providerMessage(body, 400))
 	assert.Equal(t, "Bad Request", providerMessage("<html>", 400))
 	assert.True(t, strings.HasSuffix(providerMessage(`{"errors":[{"message":"`+strings.Repeat("x", 600)+`"}]}`, 400), "..."))
+}
+
+// The notify activity runs with a 30 s start-to-close timeout: a mailer that waits as
+// long never gets to record its outcome. The default leaves room for the claim and
+// the ledger write; SENDGRID_TIMEOUT changes it.
+func TestMailerTimeoutLeavesRoomInTheActivity(t *testing.T) {
+	m, _ := newFakeMailer(t)
+	assert.Equal(t, 10*time.Second, m.cfg.Timeout)
+
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	base := map[string]string{EnvAPIKey: "k", EnvFrom: "a@example.com"}
+	mailer, _, err := FromEnv(env(base), nil)
+	require.NoError(t, err)
+	assert.Equal(t, DefaultTimeout, mailer.(*Mailer).cfg.Timeout)
+	base[EnvTimeout] = "4s"
+	mailer, _, err = FromEnv(env(base), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 4*time.Second, mailer.(*Mailer).cfg.Timeout)
+	for _, bad := range []string{"soon", "0s", "-1s", "2m"} {
+		base[EnvTimeout] = bad
+		_, _, err = FromEnv(env(base), nil)
+		assert.ErrorContains(t, err, EnvTimeout, bad)
+	}
+}
+
+// A provider that takes the message and never answers: the mailer gives up after
+// its own timeout, and says the outcome is unknown.
+func TestMailerTimeoutAfterTheRequestLeftIsUnknown(t *testing.T) {
+	m, fake := newFakeMailer(t, func(c *Config) { c.Timeout = 300 * time.Millisecond })
+	fake.FailNext(1, fakesendgrid.Fault{Mode: fakesendgrid.AcceptThenHold})
+	start := time.Now()
+	_, err := m.Send(context.Background(), sample(tierflow.MsgEscalated))
+	assert.Less(t, time.Since(start), 5*time.Second)
+	var se *SendError
+	require.ErrorAs(t, err, &se)
+	assert.True(t, se.OutcomeUnknown())
 }

@@ -37,7 +37,7 @@ type config struct {
 	// StopTimeout bounds the graceful stop (tests shorten it).
 	StopTimeout time.Duration
 	// Mail holds the mail settings (SENDGRID_API_KEY, TIERFLOW_MAIL_FROM, ...):
-	// SendGrid when a key is set, else the dev mailbox.
+	// SendGrid when a key is set, else the dev mailbox, only with TIERFLOW_MAILBOX=true.
 	Mail mailEnv
 }
 
@@ -73,6 +73,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		problems = append(problems, fmt.Errorf("TIERFLOW_POLICY_FILES: %w", err))
 	}
 	cfg.Mail = loadMailEnv(getenv)
+	if err := cfg.Mail.check(); err != nil {
+		problems = append(problems, err)
+	}
 	if err := errors.Join(problems...); err != nil {
 		return config{}, fmt.Errorf("configuration: %w", err)
 	}

@@ -59,6 +59,26 @@ func TestLoadConfig(t *testing.T) {
 			wantErr: []string{"TIERFLOW_POLICY_FILES", "nope.yaml"},
 		},
 		{
+			name:    "no SendGrid key and no explicit mailbox",
+			change:  map[string]string{"SENDGRID_API_KEY": ""},
+			wantErr: []string{"SENDGRID_API_KEY is not set", "TIERFLOW_MAILBOX=true"},
+		},
+		{
+			name:    "no SendGrid key and the mailbox switched off",
+			change:  map[string]string{"SENDGRID_API_KEY": "", "TIERFLOW_MAILBOX": "false"},
+			wantErr: []string{"SENDGRID_API_KEY is not set"},
+		},
+		{
+			name:    "a mailbox switch that is not a boolean",
+			change:  map[string]string{"SENDGRID_API_KEY": "", "TIERFLOW_MAILBOX": "yes please"},
+			wantErr: []string{"TIERFLOW_MAILBOX"},
+		},
+		{
+			name:   "no SendGrid key and the mailbox asked for",
+			change: map[string]string{"SENDGRID_API_KEY": "", "TIERFLOW_MAILBOX": "true"},
+			check:  func(t *testing.T, cfg config) { assert.Equal(t, "true", cfg.Mail.get("TIERFLOW_MAILBOX")) },
+		},
+		{
 			name:    "relative public URL",
 			change:  map[string]string{"TIERFLOW_PUBLIC_URL": "support.example.com"},
 			wantErr: []string{"TIERFLOW_PUBLIC_URL"},

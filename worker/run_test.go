@@ -59,7 +59,7 @@ func testConfig(t *testing.T) config {
 		PublicURL:   "http://localhost:8080",
 		MetricsAddr: freeAddr(t),
 		StopTimeout: 3 * time.Second,
-		Mail:        mailEnv{},
+		Mail:        mailEnv{EnvMailbox: "true"},
 	}
 }
 
@@ -128,6 +128,11 @@ func TestRunFailsClearly(t *testing.T) {
 			name:    "bad mail settings",
 			change:  func(cfg *config) { cfg.Mail = mailEnv{"SENDGRID_API_KEY": "SG.x"} },
 			wantErr: "mail settings:",
+		},
+		{
+			name:    "no SendGrid key and no explicit mailbox",
+			change:  func(cfg *config) { cfg.Mail = mailEnv{} },
+			wantErr: "TIERFLOW_MAILBOX=true",
 		},
 		{
 			name: "metrics address taken",

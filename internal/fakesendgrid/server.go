@@ -40,10 +40,12 @@ const (
 
 // Fault scripts the answer to one request.
 type Fault struct {
-	Mode       FaultMode
-	Status     int           // for Status: 429, 500, 400...
-	RetryAfter time.Duration // for 429: the Retry-After header (whole seconds)
-	Message    string        // error message in the JSON body
+	Mode   FaultMode
+	Status int // for Status: 429, 500, 400...
+	// RetryAfter is the Retry-After header in whole seconds: always sent with a
+	// 429, with any other status when positive (a 503 that says when to come back).
+	RetryAfter time.Duration
+	Message    string // error message in the JSON body
 }
 
 // Server is a running fake.
@@ -221,6 +223,9 @@ func writeFault(w http.ResponseWriter, f Fault) {
 		w.Header().Set("X-RateLimit-Limit", "600")
 		w.Header().Set("X-RateLimit-Remaining", "0")
 		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(f.RetryAfter).Unix(), 10))
+	}
+	if f.Status != http.StatusTooManyRequests && f.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(f.RetryAfter.Round(time.Second)/time.Second)))
 	}
 	if msg == "" {
 		msg = http.StatusText(f.Status)
