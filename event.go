@@ -62,6 +62,9 @@ const (
 	EventSurveyExpired      EventType = "survey_expired"
 	EventDecisionRejected   EventType = "decision_rejected" // an invalid signal, Reason says why
 	EventNotificationFailed EventType = "notification_failed"
+	// EventNotificationUnconfirmed: the provider may or may not have the email
+	// (it is not sent again); Details[DetailKey] names it for a person to check.
+	EventNotificationUnconfirmed EventType = "notification_unconfirmed"
 )
 
 // EventTypes lists every event type.
@@ -71,7 +74,7 @@ var EventTypes = []EventType{
 	EventApprovalClimbed, EventApprovalWithdrawn, EventApproved, EventRejected, EventResolved, EventReopened, EventClosed, EventWarning,
 	EventBreach, EventCloseTargetWarning, EventCloseTargetBreach, EventCustomerReplied, EventCustomerEvent,
 	EventReminderSent, EventAutoResolved, EventSurveySent, EventSurveyAnswered, EventSurveyExpired,
-	EventDecisionRejected, EventNotificationFailed,
+	EventDecisionRejected, EventNotificationFailed, EventNotificationUnconfirmed,
 }
 
 // Valid reports whether t is a known event type.

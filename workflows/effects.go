@@ -183,7 +183,7 @@ func (w *caseWorkflow) commit(ctx workflow.Context, t *transition) {
 
 // send starts one notification and tracks it until it completes.
 func (w *caseWorkflow) send(ctx workflow.Context, m mail) {
-	actx := activityCtx(ctx, m.summary)
+	actx := notifyCtx(ctx, m.summary)
 	var f workflow.Future
 	var key string
 	var kind tierflow.MessageKind
@@ -198,7 +198,14 @@ func (w *caseWorkflow) send(ctx workflow.Context, m mail) {
 		var res activities.NotifyResult
 		err := f.Get(ctx, &res)
 		if err == nil {
-			if res.State != "" && res.State != activities.StateSent && res.State != activities.StateDuplicate {
+			switch res.State {
+			case "", activities.StateSent, activities.StateDuplicate:
+			case activities.StateUnconfirmed:
+				// The provider may or may not have it; it is not sent again. A
+				// person checks it (the ledger lists it), the case's record says so.
+				workflow.GetLogger(ctx).Warn("notification unconfirmed", "key", key, "reason", res.Error)
+				w.recordNotificationProblem(ctx, tierflow.EventNotificationUnconfirmed, key, kind, res.Error, changeRecordUnconfirmedEmail)
+			default:
 				workflow.GetLogger(ctx).Warn("notification not delivered", "key", key, "state", res.State, "reason", res.Error)
 			}
 			return
@@ -206,23 +213,40 @@ func (w *caseWorkflow) send(ctx workflow.Context, m mail) {
 		// Retries are unlimited except for errors no retry can fix: the failure
 		// goes on the case's record.
 		workflow.GetLogger(ctx).Error("notification failed", "key", key, "error", err)
-		w.recordNotificationFailure(ctx, key, kind, err)
+		reason := err.Error()
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) {
+			reason = appErr.Message()
+		}
+		w.recordNotificationProblem(ctx, tierflow.EventNotificationFailed, key, kind, reason, "")
 	})
 }
 
-// recordNotificationFailure writes a failed email into the audit log.
-func (w *caseWorkflow) recordNotificationFailure(ctx workflow.Context, key string, kind tierflow.MessageKind, cause error) {
+// notifyCtx are the options of the email activities: the mailer gives up on the
+// provider after 10s, the activity heartbeats while it waits and has room for the
+// ledger writes around the send.
+func notifyCtx(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 60 * time.Second,
+		HeartbeatTimeout:    15 * time.Second,
+		RetryPolicy:         retryPolicy,
+		Summary:             truncate(summary, 200),
+	})
+}
+
+// recordNotificationProblem writes an email that failed or went unconfirmed into
+// the audit log (for a change that came with a patch, only in runs that have it).
+func (w *caseWorkflow) recordNotificationProblem(ctx workflow.Context, typ tierflow.EventType, key string,
+	kind tierflow.MessageKind, reason, changeID string) {
 	if err := w.mu.Lock(ctx); err != nil {
 		return
 	}
 	defer w.mu.Unlock()
-	reason := cause.Error()
-	var appErr *temporal.ApplicationError
-	if errors.As(cause, &appErr) {
-		reason = appErr.Message()
-	}
 	t := w.begin(ctx)
-	w.emit(t, tierflow.EventNotificationFailed, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
+	if changeID != "" && !t.patched(changeID) {
+		return
+	}
+	w.emit(t, typ, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = reason
 		ev.Details = map[string]string{tierflow.DetailKey: key, tierflow.DetailKind: string(kind)}
 	})

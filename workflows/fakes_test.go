@@ -32,6 +32,9 @@ type fakes struct {
 	onRecord func(n int)
 	// rejectCustomer makes NotifyCustomer refuse this kind like a provider 4xx.
 	rejectCustomer tierflow.MessageKind
+	// unconfirmCustomer makes NotifyCustomer answer "unconfirmed" for this kind
+	// (the provider answered 500: it may have the message).
+	unconfirmCustomer tierflow.MessageKind
 	// recordDown, while it returns true, makes RecordTransition fail as a
 	// database outage would (nothing written, retryable).
 	recordDown  func() bool
@@ -61,6 +64,9 @@ func (f *fakes) NotifyCustomer(_ context.Context, in activities.NotifyCustomerIn
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.customer = append(f.customer, in)
+	if in.Kind == f.unconfirmCustomer {
+		return activities.NotifyResult{State: activities.StateUnconfirmed, Error: "SendGrid answered 500: outcome unknown"}, nil
+	}
 	if in.Kind == f.rejectCustomer {
 		return activities.NotifyResult{}, temporal.NewNonRetryableApplicationError("email rejected: invalid address",
 			activities.ErrTypeEmailRejected, nil)

@@ -65,3 +65,21 @@ func TestDatabaseOutageDelaysTheRecordNotTheCase(t *testing.T) {
 	assert.Equal(t, tierflow.StatusClosed, final.Status)
 	f.checkRecord(t)
 }
+
+// An email whose outcome is unknown is not resent, and the case's record says so
+// (a notification_unconfirmed event naming the message), so a person can check it.
+func TestUnconfirmedEmailIsOnTheCaseRecord(t *testing.T) {
+	env, f := testEnv(t, t0)
+	f.unconfirmCustomer = tierflow.MsgEscalated
+	decideAt(t, env, time.Hour, closeBy(supervisor, "end"))
+	env.ExecuteWorkflow(WorkflowName, input(testPolicy(), testRequest()))
+	result(t, env)
+
+	evs := f.eventsOf(tierflow.EventNotificationUnconfirmed)
+	require.Len(t, evs, 1)
+	assert.Equal(t, testCaseID+"/1/escalated", evs[0].Details[tierflow.DetailKey])
+	assert.Equal(t, string(tierflow.MsgEscalated), evs[0].Details[tierflow.DetailKind])
+	assert.Contains(t, evs[0].Reason, "outcome unknown")
+	assert.Len(t, f.customerOf(tierflow.MsgEscalated), 1, "not sent again")
+	f.checkRecord(t)
+}

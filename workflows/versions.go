@@ -42,4 +42,8 @@ const (
 	// case's timers and messages; Updates still return once their transition is
 	// recorded. Asked once at the start of every run.
 	changeRecordOutsideMutex = "2026-12-record-outside-mutex"
+	// changeRecordUnconfirmedEmail: an email whose outcome is unknown (the provider
+	// may have it; it is not resent) is recorded on the case as a
+	// notification_unconfirmed event; before, it was only logged.
+	changeRecordUnconfirmedEmail = "2026-12-record-unconfirmed-email"
 )
