@@ -24,6 +24,11 @@ type Ports struct {
 	Metrics                                    int
 }
 
+// MaxMembershipPort: the services' membership ports are stored in a smallint
+// column on PostgreSQL, so they must stay below the kernel's ephemeral range
+// (32768 and up): a "free port" from the kernel does not fit.
+const MaxMembershipPort = 32767
+
 // DefaultPorts is the layout of the server's own sample configurations (frontend
 // on 7233), with the metrics on 8000.
 func DefaultPorts() Ports {
@@ -186,6 +191,12 @@ func (c ServerConfig) Render() ([]byte, error) {
 	}
 	if c.DynamicConfigFile == "" {
 		return nil, fmt.Errorf("server config: the dynamic config file is required")
+	}
+	for _, p := range []int{c.Ports.FrontendMembership, c.Ports.HistoryMembership, c.Ports.MatchingMembership, c.Ports.WorkerMembership} {
+		if p <= 0 || p > MaxMembershipPort {
+			return nil, fmt.Errorf("server config: membership port %d out of range 1-%d "+
+				"(the PostgreSQL schema's cluster_membership.rpc_port is a smallint; the server dies at start otherwise)", p, MaxMembershipPort)
+		}
 	}
 	pg := c.Postgres.withDefaults()
 	shards := c.HistoryShards

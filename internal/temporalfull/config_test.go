@@ -63,6 +63,13 @@ func TestServerConfigRenderNeedsPorts(t *testing.T) {
 	assert.ErrorContains(t, err, "dynamic config")
 }
 
+func TestServerConfigRefusesMembershipPortsThatPostgresCannotStore(t *testing.T) {
+	ports := DefaultPorts()
+	ports.HistoryMembership = 37235
+	_, err := ServerConfig{Ports: ports, Postgres: Postgres{Port: 5432}, DynamicConfigFile: "x"}.Render()
+	assert.ErrorContains(t, err, "membership port 37235")
+}
+
 func TestWriteServerConfig(t *testing.T) {
 	root := t.TempDir()
 	require.NoError(t, WriteServerConfig(root, ServerConfig{Ports: DefaultPorts(), Postgres: Postgres{Port: 5432}}))

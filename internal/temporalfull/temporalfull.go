@@ -40,7 +40,7 @@ const InstallHint = "run `make prod-local-bins` (it builds " + ServerPackage + "
 	" into bin/; several minutes the first time)"
 
 // ErrBinaryMissing is returned (wrapped) by Find when a binary is missing.
-var ErrBinaryMissing = errors.New("temporal server binary missing")
+var ErrBinaryMissing = errors.New("a pinned Temporal binary is missing")
 
 // Binaries are the paths of the three pinned programs.
 type Binaries struct {
