@@ -10,6 +10,13 @@ WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_TIMEOUT ?= 15m
 TEST_FLAGS ?= -race
+# The production topology (make prod-local): the full Temporal server, its SQL
+# schema tool and the standalone UI, pinned and built outside our module.
+TEMPORAL_SERVER_VERSION := v1.29.1
+TEMPORAL_UI_VERSION := v2.42.1
+TEMPORAL_SERVER := $(BIN)/temporal-server
+TEMPORAL_SQL_TOOL := $(BIN)/temporal-sql-tool
+TEMPORAL_UI_SERVER := $(BIN)/temporal-ui-server
 
 .PHONY: dev dev-fast dev-reset test vet workflowcheck unit lint build temporal-cli postgres-check chromium
 
@@ -78,3 +85,27 @@ chromium:
 .PHONY: bench
 bench: temporal-cli postgres-check
 	$(GO) run ./bench $(BENCH_FLAGS)
+
+## prod-local: the production topology here: full Temporal server on PostgreSQL + UI :8233, 2 workers, 2 APIs (:8080, :8081); Ctrl-C stops it (PROD_FLAGS=--fast, --reset)
+.PHONY: prod-local prod-local-bins prod-local-test
+prod-local: prod-local-bins postgres-check
+	$(GO) build -o $(BIN)/prodlocal ./prodlocal && exec $(BIN)/prodlocal $(PROD_FLAGS)
+
+## prod-local-bins: the pinned Temporal server, SQL tool and UI server into bin/ (several minutes the first time)
+prod-local-bins: $(TEMPORAL_SERVER) $(TEMPORAL_SQL_TOOL) $(TEMPORAL_UI_SERVER)
+
+# `go install` names two of them "server": each is installed into a folder of its
+# own under bin/.install/ and renamed.
+$(TEMPORAL_SERVER):
+	GOBIN=$(BIN)/.install/server $(GO) install go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION)
+	mv $(BIN)/.install/server/server $@
+$(TEMPORAL_SQL_TOOL):
+	GOBIN=$(BIN)/.install/sql $(GO) install go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION)
+	mv $(BIN)/.install/sql/sql $@
+$(TEMPORAL_UI_SERVER):
+	GOBIN=$(BIN)/.install/ui $(GO) install github.com/temporalio/ui-server/v2/cmd/server@$(TEMPORAL_UI_VERSION)
+	mv $(BIN)/.install/ui/server $@
+
+## prod-local-test: the production topology's integration test (not part of test: it needs prod-local-bins)
+prod-local-test: prod-local-bins postgres-check
+	$(GO) test -tags prodlocal -count=1 -timeout 20m -run 'TestProdLocal' -v ./internal/prodlocal/

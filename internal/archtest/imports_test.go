@@ -23,6 +23,9 @@ var devHarnesses = []string{
 	module + "/internal/stack",
 	module + "/internal/fakesendgrid",
 	module + "/internal/pgcluster",
+	module + "/internal/temporalfull",
+	module + "/internal/prodlocal",
+	module + "/internal/supervise",
 }
 
 // deps lists what pkg links, directly or not, leaving its tests out (go list

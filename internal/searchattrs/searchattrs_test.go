@@ -91,3 +91,16 @@ func TestSameType(t *testing.T) {
 	assert.False(t, sameType("INDEXED_VALUE_TYPE_KEYWORD", "KeywordList"))
 	assert.False(t, sameType("INDEXED_VALUE_TYPE_TEXT", "Keyword"))
 }
+
+func TestIndexedValueType(t *testing.T) {
+	for _, sa := range workflows.SearchAttributeTypes {
+		typ, err := indexedValueType(sa[1])
+		require.NoError(t, err, sa[0])
+		assert.True(t, sameType(typ.String(), sa[1]), "%s: %s", sa[0], typ)
+	}
+	typ, err := indexedValueType("KeywordList")
+	require.NoError(t, err)
+	assert.Equal(t, enums.INDEXED_VALUE_TYPE_KEYWORD_LIST, typ)
+	_, err = indexedValueType("Money")
+	assert.ErrorContains(t, err, "unknown")
+}

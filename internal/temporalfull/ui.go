@@ -1,0 +1,80 @@
+package temporalfull
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"sigs.k8s.io/yaml"
+)
+
+// UIEnv is the environment the UI server is started with: it reads
+// <root>/config/<UIEnv>.yaml.
+const UIEnv = "development"
+
+// UIConfig is what the runner decides about the standalone UI server.
+type UIConfig struct {
+	TemporalAddress  string // the frontend's gRPC address
+	Port             int    // served on 127.0.0.1
+	DefaultNamespace string
+}
+
+// URL is the UI's base URL.
+func (c UIConfig) URL() string { return "http://localhost:" + strconv.Itoa(c.Port) }
+
+type uiYAML struct {
+	TemporalGRPCAddress string `json:"temporalGrpcAddress"`
+	Host                string `json:"host"`
+	Port                int    `json:"port"`
+	EnableUI            bool   `json:"enableUi"`
+	DefaultNamespace    string `json:"defaultNamespace"`
+	CORS                struct {
+		AllowOrigins   []string `json:"allowOrigins"`
+		CookieInsecure bool     `json:"cookieInsecure"`
+	} `json:"cors"`
+	NotifyOnNewVersion bool `json:"notifyOnNewVersion"`
+}
+
+// Render returns the UI server's configuration file.
+func (c UIConfig) Render() ([]byte, error) {
+	if c.TemporalAddress == "" || c.Port == 0 {
+		return nil, fmt.Errorf("ui config: the Temporal address and the port are required")
+	}
+	y := uiYAML{
+		TemporalGRPCAddress: c.TemporalAddress, Host: "127.0.0.1", Port: c.Port, EnableUI: true,
+		DefaultNamespace: c.DefaultNamespace,
+	}
+	if y.DefaultNamespace == "" {
+		y.DefaultNamespace = "default"
+	}
+	// The UI posts from its own origin; plain HTTP on localhost needs insecure cookies.
+	y.CORS.AllowOrigins = []string{c.URL(), "http://127.0.0.1:" + strconv.Itoa(c.Port)}
+	y.CORS.CookieInsecure = true
+	out, err := yaml.Marshal(y)
+	if err != nil {
+		return nil, fmt.Errorf("ui config: %w", err)
+	}
+	return append([]byte("# Written by internal/temporalfull at every start: edits are overwritten.\n"), out...), nil
+}
+
+// WriteUIConfig writes <root>/config/development.yaml.
+func WriteUIConfig(root string, c UIConfig) error {
+	b, err := c.Render()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(root, "config")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("ui config: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, UIEnv+".yaml"), b, 0o644); err != nil {
+		return fmt.Errorf("ui config: %w", err)
+	}
+	return nil
+}
+
+// UIArgs are the UI server's arguments for a configuration written under root.
+func UIArgs(root string) []string {
+	return []string{"--root", root, "--env", UIEnv, "start"}
+}
