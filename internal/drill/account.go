@@ -80,6 +80,23 @@ func account(ctx context.Context, e *Env, r *Result, cases []*caseRun) {
 		}
 	}
 
+	var maxLag time.Duration
+	lagged, disordered := 0, 0
+	for _, c := range cases {
+		evs := events[c.id]
+		for i, ev := range evs {
+			if lag := ev.recordedAt.Sub(ev.at); lag > maxLag {
+				maxLag = lag
+			}
+			if ev.recordedAt.Sub(ev.at) > 5*time.Second {
+				lagged++
+			}
+			if i > 0 && ev.recordedAt.Before(evs[i-1].recordedAt) {
+				disordered++
+			}
+		}
+	}
+	r.Note("record: the longest delay between an event and its recording was %s; %d events recorded more than 5s late; %d recorded before an earlier seq", maxLag.Round(100*time.Millisecond), lagged, disordered)
 	for _, c := range cases {
 		evs := events[c.id]
 		want := int64(0)
@@ -145,10 +162,11 @@ type event struct {
 	at         time.Time
 	mode       string
 	decisionID string
+	recordedAt time.Time
 }
 
 func loadEvents(ctx context.Context, e *Env, ids []string) (map[string][]event, error) {
-	rows, err := e.db.Query(ctx, `SELECT case_id, seq, type, at, coalesce(details->>'mode', ''), coalesce(details->>'decision_id', '')
+	rows, err := e.db.Query(ctx, `SELECT case_id, seq, type, at, coalesce(details->>'mode', ''), coalesce(details->>'decision_id', ''), recorded_at
 		FROM case_events WHERE case_id = ANY($1) ORDER BY case_id, seq`, ids)
 	if err != nil {
 		return nil, err
@@ -158,7 +176,7 @@ func loadEvents(ctx context.Context, e *Env, ids []string) (map[string][]event, 
 	for rows.Next() {
 		var id string
 		var ev event
-		if err := rows.Scan(&id, &ev.seq, &ev.typ, &ev.at, &ev.mode, &ev.decisionID); err != nil {
+		if err := rows.Scan(&id, &ev.seq, &ev.typ, &ev.at, &ev.mode, &ev.decisionID, &ev.recordedAt); err != nil {
 			return nil, err
 		}
 		out[id] = append(out[id], ev)
