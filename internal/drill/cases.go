@@ -19,14 +19,14 @@ type caseRun struct {
 	staff  *client.Client // dev-executive, likewise
 	prog   *progress
 
-	mu          sync.Mutex
-	opened      bool
-	ackBy       time.Time // the tier-1 acknowledge deadline
-	final       tierflow.CaseView
-	closed      bool
-	lastErr     error
-	errs        int // errors that came back from the client (after its own retries)
-	step        string
+	mu      sync.Mutex
+	opened  bool
+	ackBy   time.Time // the tier-1 acknowledge deadline
+	final   tierflow.CaseView
+	closed  bool
+	lastErr error
+	errs    int // errors that came back from the client (after its own retries)
+	step    string
 }
 
 func newCaseRun(e *Env, drill, i int, prog *progress) *caseRun {
