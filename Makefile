@@ -109,3 +109,8 @@ $(TEMPORAL_UI_SERVER):
 ## prod-local-test: the production topology's integration test (not part of test: it needs prod-local-bins)
 prod-local-test: prod-local-bins postgres-check
 	$(GO) test -tags prodlocal -count=1 -timeout 20m -run 'TestProdLocal' -v ./internal/prodlocal/
+
+## drill: the fault drills on the production topology (fast policy, fake SendGrid); not part of test (DRILL_FLAGS=-only 1,3,6)
+.PHONY: drill
+drill: prod-local-bins postgres-check
+	$(GO) run ./drill $(DRILL_FLAGS)

@@ -36,6 +36,11 @@ const (
 	// answer until the caller goes away (or the server closes): for drills where the
 	// caller is killed after the provider took the message.
 	AcceptThenHold
+	// Hang records nothing and never answers: it holds the request until the
+	// caller gives up (its timeout) or the server closes, as a provider that
+	// stopped answering. Whether such a message was delivered is unknown to the
+	// caller.
+	Hang
 )
 
 // Fault scripts the answer to one request.
@@ -59,6 +64,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	faults   []Fault
+	window   *Fault // FailAll: every request misbehaves until Recover
 	accepted []Message
 	requests int
 	changed  chan struct{} // closed and replaced whenever accepted grows
@@ -107,6 +113,22 @@ func (s *Server) FailNext(n int, f Fault) {
 	for range n {
 		s.faults = append(s.faults, f)
 	}
+}
+
+// FailAll makes every request that passes authentication misbehave as f until
+// Recover (after any FailNext script is used up): a fault window for drills
+// (a minute of 500s, of 429s, of hanging requests).
+func (s *Server) FailAll(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.window = &f
+}
+
+// Recover ends a FailAll window.
+func (s *Server) Recover() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.window = nil
 }
 
 // Accepted returns a copy of every message accepted so far, oldest first.
@@ -164,6 +186,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, fault)
 		return
 	}
+	if scripted && fault.Mode == Hang {
+		select {
+		case <-r.Context().Done():
+		case <-s.done:
+		}
+		dropConnection(w)
+		return
+	}
 	if errs := s.valid.validate(r.Context(), r, body); len(errs) > 0 {
 		writeErrors(w, http.StatusBadRequest, errs...)
 		return
@@ -194,6 +224,9 @@ func (s *Server) takeFault() (Fault, bool) {
 	defer s.mu.Unlock()
 	s.requests++
 	if len(s.faults) == 0 {
+		if s.window != nil {
+			return *s.window, true
+		}
 		return Fault{}, false
 	}
 	f := s.faults[0]

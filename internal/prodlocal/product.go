@@ -110,7 +110,7 @@ func (t *Topology) productEnv(o Options) []string {
 	if o.Fast {
 		env = withEnv(env, "TIERFLOW_DEFAULT_POLICY=fast")
 	}
-	return env
+	return withEnv(env, o.Env...)
 }
 
 // serverEnv is the environment of the Temporal and UI servers: the user's, without

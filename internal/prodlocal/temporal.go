@@ -28,7 +28,18 @@ func (t *Topology) startDatabase(ctx context.Context, sqlTool string) error {
 	if err := t.Postgres.Start(ctx); err != nil {
 		return err
 	}
-	if err := t.Postgres.EnsureDatabases(ctx, TemporalDB, VisibilityDB, TierflowDB); err != nil {
+	dbs := []string{TemporalDB, VisibilityDB, TierflowDB}
+	if t.Record != nil {
+		dbs = dbs[:2]
+		t.logf("starting PostgreSQL for Tierflow's record (data %s)", t.Record.dir)
+		if err := t.Record.Start(ctx); err != nil {
+			return err
+		}
+		if err := t.Record.EnsureDatabases(ctx, TierflowDB); err != nil {
+			return err
+		}
+	}
+	if err := t.Postgres.EnsureDatabases(ctx, dbs...); err != nil {
 		return err
 	}
 	dirs, err := temporalfull.FindSchemaDirs(ctx)

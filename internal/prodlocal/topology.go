@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tierflow/tierflow/internal/supervise"
@@ -60,6 +61,14 @@ type Options struct {
 	APIs     int   // default 2
 	// Fast makes the demo policy (clocks in seconds) the APIs' default.
 	Fast bool
+	// Env adds KEY=VALUE settings to the workers' and APIs' environment (after
+	// the topology's own), e.g. SENDGRID_API_KEY and SENDGRID_BASE_URL to send
+	// email to a fake SendGrid in drills.
+	Env []string
+	// SeparateRecordDB puts Tierflow's database on a PostgreSQL cluster of its
+	// own (Topology.Record), so that a drill can stop it while Temporal's keeps
+	// running, as in production where they are separate servers.
+	SeparateRecordDB bool
 	// Retention of closed workflows in the namespace (default 7 days).
 	Retention time.Duration
 	// Logf receives progress lines; nil discards them.
@@ -69,6 +78,9 @@ type Options struct {
 // Topology is the running production topology.
 type Topology struct {
 	Postgres *Postgres
+	// Record is the cluster of Tierflow's database when Options.SeparateRecordDB
+	// is set (nil otherwise: it is then on Postgres).
+	Record   *Postgres
 	Temporal *supervise.Process
 	UI       *supervise.Process
 	Workers  []*supervise.Process
@@ -184,7 +196,7 @@ func newTopology(o Options) *Topology {
 		DataDir: o.DataDir, LogDir: filepath.Join(o.DataDir, "logs"), Ports: o.Ports, Fast: o.Fast,
 		FrontendAddress:  o.Ports.Temporal.FrontendAddress(),
 		UIURL:            "http://localhost:" + strconv.Itoa(o.Ports.UI),
-		Mailbox:          os.Getenv("SENDGRID_API_KEY") == "",
+		Mailbox:          envValue(append(os.Environ(), o.Env...), "SENDGRID_API_KEY") == "",
 		StartupDurations: map[string]time.Duration{},
 		logf:             o.Logf,
 	}
@@ -199,6 +211,9 @@ func newTopology(o Options) *Topology {
 		t.APIMetrics = append(t.APIMetrics, loopback(o.Ports.APIMetrics+i))
 	}
 	t.Postgres = NewPostgres(filepath.Join(o.DataDir, "pg"), o.Ports.Postgres, o.Logf)
+	if o.SeparateRecordDB {
+		t.Record = NewPostgres(filepath.Join(o.DataDir, "pg-record"), 0, o.Logf)
+	}
 	return t
 }
 
@@ -233,10 +248,13 @@ func (t *Topology) Stop() error {
 		}
 		t.logf("stopped %s (%s)", ps[i].Name(), time.Since(begin).Round(time.Millisecond))
 	}
-	if t.Postgres.Running() {
+	for _, pg := range []*Postgres{t.Record, t.Postgres} {
+		if pg == nil || !pg.Running() {
+			continue
+		}
 		begin := time.Now()
-		t.logf("stopping PostgreSQL")
-		if err := t.Postgres.Stop(); err != nil {
+		t.logf("stopping PostgreSQL (%s)", pg.dir)
+		if err := pg.Stop(); err != nil {
 			errs = append(errs, err)
 		} else {
 			t.logf("stopped PostgreSQL (%s)", time.Since(begin).Round(time.Millisecond))
@@ -246,6 +264,22 @@ func (t *Topology) Stop() error {
 }
 
 // DSN is the URL of Tierflow's database.
-func (t *Topology) DSN() string { return t.Postgres.DSN(TierflowDB) }
+func (t *Topology) DSN() string {
+	if t.Record != nil {
+		return t.Record.DSN(TierflowDB)
+	}
+	return t.Postgres.DSN(TierflowDB)
+}
+
+// envValue is the value of the last name=... in env ("" when absent).
+func envValue(env []string, name string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
+			v = val
+		}
+	}
+	return v
+}
 
 func loopback(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
