@@ -35,7 +35,7 @@ dev-reset:
 	$(GO) build -o $(BIN)/dev ./dev && exec $(BIN)/dev --reset $(DEV_FLAGS)
 
 ## test: what CI runs: vet, workflowcheck, every test with the race detector
-test: temporal-cli postgres-check chromium vet workflowcheck unit
+test: temporal-cli prod-local-bins postgres-check chromium vet workflowcheck unit
 
 vet:
 	$(GO) vet ./...

@@ -40,9 +40,10 @@ const sendgridKey = "SG.drill-fake-key"
 
 func main() {
 	only := flag.String("only", "", "comma-separated drill numbers to run (default: all)")
+	short := flag.Bool("short", false, "the short form (fewer cases per drill), as make test runs drill 1")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, *only)
+	code := run(ctx, *only, *short)
 	stop()
 	os.Exit(code)
 }
@@ -55,7 +56,7 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "drill | %s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
-func run(ctx context.Context, only string) int {
+func run(ctx context.Context, only string, short bool) int {
 	drills, err := selectDrills(only)
 	if err != nil {
 		logf("%v", err)
@@ -67,6 +68,12 @@ func run(ctx context.Context, only string) int {
 		return 2
 	}
 	dataDir := filepath.Join(root, ".tierflow", "drill")
+	if short {
+		dataDir += "-short"
+		for _, d := range drills {
+			d.MinCases = min(d.MinCases, 8)
+		}
+	}
 	if err := os.RemoveAll(dataDir); err != nil {
 		logf("reset %s: %v", dataDir, err)
 		return 2
