@@ -131,8 +131,10 @@ func requestFingerprint(req tierflow.OpenCaseRequest) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// getCase: GET /v1/cases/{id}: the live case from the workflow, or the record once
-// the workflow's history has expired.
+// getCase: GET /v1/cases/{id}: the live case from the workflow; the record once
+// the workflow's history has expired, or while the workflow cannot answer (no
+// worker, Temporal down), then with the header X-Tierflow-Source: record (it may
+// be a transition behind).
 func (s *server) getCase(w http.ResponseWriter, r *http.Request) {
 	id, err := caseIDParam(r)
 	if err != nil {
@@ -142,8 +144,16 @@ func (s *server) getCase(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.UpdateTimeout)
 	defer cancel()
 	view, err := s.Cases.Get(ctx, id)
-	if tierflow.ErrorCode(err) == tierflow.CodeNotFound {
+	switch tierflow.ErrorCode(err) {
+	case tierflow.CodeNotFound:
 		view, err = s.Records.GetCase(ctx, id)
+	case tierflow.CodeUnavailable:
+		rctx, rcancel := context.WithTimeout(r.Context(), s.UpdateTimeout)
+		defer rcancel()
+		if recorded, rerr := s.Records.GetCase(rctx, id); rerr == nil {
+			view, err = recorded, nil
+			w.Header().Set("X-Tierflow-Source", "record")
+		}
 	}
 	if err != nil {
 		s.writeError(w, r, err)

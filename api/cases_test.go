@@ -169,8 +169,20 @@ func TestGetCaseFallsBackToTheRecord(t *testing.T) {
 	problemOf(t, env.do(request{method: "GET", path: "/v1/cases/zendesk-2", token: "dev-agent"}), http.StatusNotFound)
 	problemOf(t, env.do(request{method: "GET", path: "/v1/cases/zendesk-2"}), http.StatusUnauthorized)
 
-	env.cases.fail("get", tierflow.Errorf(tierflow.CodeUnavailable, "Temporal is unavailable"))
-	problemOf(t, env.do(request{method: "GET", path: "/v1/cases/zendesk-1", token: "dev-agent"}), http.StatusServiceUnavailable)
+	// No worker, or Temporal down: the case is still read, from its record, and
+	// the answer says so.
+	live := fullCase("zendesk-3", 2, "billing")
+	env.records.cases[live.ID] = live
+	env.cases.fail("get", tierflow.Errorf(tierflow.CodeUnavailable, "the case did not answer in time (no worker is processing it)"))
+	rec := env.do(request{method: "GET", path: "/v1/cases/zendesk-3", token: "dev-agent"})
+	v = caseOf(t, rec, http.StatusOK)
+	assert.Equal(t, live.Seq, v.Seq)
+	assert.Equal(t, "record", rec.Header().Get("X-Tierflow-Source"), "the answer says it is the record, maybe behind")
+	// With the record unreachable too, 503 and Retry-After.
+	env.records.err = tierflow.Errorf(tierflow.CodeUnavailable, "database unavailable")
+	rec = env.do(request{method: "GET", path: "/v1/cases/zendesk-3", token: "dev-agent"})
+	problemOf(t, rec, http.StatusServiceUnavailable)
+	assert.NotEmpty(t, rec.Header().Get("Retry-After"))
 }
 
 func TestListCases(t *testing.T) {
