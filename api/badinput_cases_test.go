@@ -84,7 +84,11 @@ func badInputCases() []badInput {
 		{endpoint: epGet, column: colUnknownCase, req: get("dev-agent", "/v1/cases/zendesk-404"), status: 404},
 		{endpoint: epGet, column: colInvalid, name: "an id no case can have",
 			setup: idRefused, req: get("dev-agent", "/v1/cases/"+strings.Repeat("a", 2000)), status: 404},
-		{endpoint: epGet, column: colDependency, setup: func(env *testEnv) { env.cases.fail("get", unavailable) },
+		// Temporal and the record both down (with the record up, the case is read from it).
+		{endpoint: epGet, column: colDependency, setup: func(env *testEnv) {
+			env.cases.fail("get", unavailable)
+			env.records.err = unavailable
+		},
 			req: get("dev-agent", "/v1/cases/"+seededCaseID), status: 503},
 
 		// POST /v1/cases/{id}/decisions
