@@ -104,7 +104,7 @@ func run(ctx context.Context, only string, short bool) int {
 	}
 	defer mail.Close()
 	env.Mail = mail
-	ports, err := drill.FreePorts()
+	ports, err := prodlocal.FreePorts()
 	if err != nil {
 		logf("%v", err)
 		return 2

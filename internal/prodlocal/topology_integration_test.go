@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -36,7 +35,8 @@ func TestProdLocalTopology(t *testing.T) {
 		t.Fatalf("run make prod-local-bins first: %v", err)
 	}
 	t.Setenv("SENDGRID_API_KEY", "")
-	ports := freePorts(t)
+	ports, err := FreePorts()
+	require.NoError(t, err)
 	logs := &lockedBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -144,52 +144,6 @@ func call(t *testing.T, method, url, token, body string) (int, string) {
 		b = pretty.Bytes()
 	}
 	return resp.StatusCode, string(b)
-}
-
-// freePorts picks every port below 32768: the kernel hands out ephemeral ports
-// (32768 and up) to outgoing connections, which would race for a port chosen
-// there, and Temporal's membership ports must fit a smallint anyway.
-func freePorts(t *testing.T) Ports {
-	t.Helper()
-	var held []net.Listener
-	defer func() {
-		for _, l := range held {
-			l.Close()
-		}
-	}()
-	hold := func(port int) bool {
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			held = append(held, l)
-		}
-		return err == nil
-	}
-	// run picks a port p with p .. p+n-1 free.
-	run := func(n int) int {
-		for range 500 {
-			p := 20000 + rand.IntN(temporalfull.MaxMembershipPort-20000-n)
-			ok := true
-			for i := range n {
-				if ok = ok && hold(p+i); !ok {
-					break
-				}
-			}
-			if ok {
-				return p
-			}
-		}
-		t.Fatalf("no %d consecutive free ports below 32768", n)
-		return 0
-	}
-	free := func() int { return run(1) }
-	return Ports{
-		Temporal: temporalfull.Ports{
-			Frontend: free(), FrontendMembership: free(), FrontendHTTP: free(),
-			History: free(), HistoryMembership: free(), Matching: free(), MatchingMembership: free(),
-			Worker: free(), WorkerMembership: free(), Metrics: free(),
-		},
-		UI: free(), Postgres: free(), API: run(2), APIMetrics: run(2), WorkerMetrics: run(2),
-	}
 }
 
 func allPorts(p Ports, postgres int) []int {

@@ -1,18 +1,17 @@
-package drill
+package prodlocal
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"net"
 
-	"github.com/tierflow/tierflow/internal/prodlocal"
 	"github.com/tierflow/tierflow/internal/temporalfull"
 )
 
 // FreePorts picks every port of the topology below 32768 (Temporal's membership
 // ports must fit a smallint, and the kernel hands out ephemeral ports from 32768
 // up), so that a drill never collides with a `make prod-local` on the usual ports.
-func FreePorts() (prodlocal.Ports, error) {
+func FreePorts() (Ports, error) {
 	var held []net.Listener
 	defer func() {
 		for _, l := range held {
@@ -44,7 +43,7 @@ func FreePorts() (prodlocal.Ports, error) {
 		return 0
 	}
 	free := func() int { return run(1) }
-	p := prodlocal.Ports{
+	p := Ports{
 		Temporal: temporalfull.Ports{
 			Frontend: free(), FrontendMembership: free(), FrontendHTTP: free(),
 			History: free(), HistoryMembership: free(), Matching: free(), MatchingMembership: free(),
