@@ -10,6 +10,9 @@
 //     whose acknowledge deadlines fall at one instant, and the processes' peak RSS;
 //  4. history events and bytes per case for the standard lifecycles.
 //
+// -server=full runs the stack on the full Temporal server (temporalfull.ServerVersion)
+// on PostgreSQL instead, everything else unchanged.
+//
 // Run it with `make bench` (BENCH_FLAGS=-quick for a short run) or `go run ./bench`.
 // The report is printed and written to testartifacts/bench-<timestamp>.json.
 package main
@@ -26,10 +29,12 @@ import (
 	"time"
 
 	"github.com/tierflow/tierflow/internal/stack"
+	"github.com/tierflow/tierflow/internal/temporalfull"
 )
 
 // config holds the sizes of a run.
 type config struct {
+	Server      string        `json:"server"` // serverDev or serverFull
 	Quick       bool          `json:"quick"`
 	Cases       int           `json:"cases"`
 	Concurrency int           `json:"concurrency"`
@@ -65,6 +70,8 @@ func main() {
 
 func parseFlags() config {
 	var cfg config
+	flag.StringVar(&cfg.Server, "server", serverDev, "the Temporal server: dev (the CLI's dev server, in memory) or full (the full server "+
+		temporalfull.ServerVersion+" on PostgreSQL, as in production; needs `make prod-local-bins`)")
 	flag.BoolVar(&cfg.Quick, "quick", false, "small sizes: finishes in under 2 minutes (the defaults: under 10)")
 	flag.IntVar(&cfg.Cases, "cases", 300, "cases opened for the throughput figure")
 	flag.IntVar(&cfg.Concurrency, "concurrency", 8, "concurrent API clients (and baseline starters)")
@@ -102,6 +109,24 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.TimerAck < 2*time.Second || cfg.TimerAck%time.Second != 0 {
 		return fmt.Errorf("-timer-ack must be whole seconds, at least 2s")
 	}
+	opts := stack.Options{}
+	switch cfg.Server {
+	case serverDev:
+	case serverFull:
+		bins, err := findFullServer()
+		if err != nil {
+			return err
+		}
+		fullLog := func(string, ...any) {}
+		if cfg.Verbose {
+			fullLog = func(format string, args ...any) {
+				fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format(time.TimeOnly)}, args...)...)
+			}
+		}
+		opts.StartTemporal = startFullServer(bins, fullLog)
+	default:
+		return fmt.Errorf("-server must be %s or %s, not %q", serverDev, serverFull, cfg.Server)
+	}
 	began := time.Now()
 	b := &bench{cfg: cfg, runID: "r" + strconv.FormatInt(began.Unix()%1_000_000, 36),
 		logf: func(format string, args ...any) {
@@ -122,10 +147,15 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.Verbose {
 		stackLog = b.logf
 	}
-	b.logf("starting the stack (build, PostgreSQL, Temporal dev server in memory, worker, API)")
-	startCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	b.stack, err = stack.Start(startCtx, stack.Options{Logf: stackLog, Env: map[string]string{
-		"TIERFLOW_POLICY_FILES": strings.Join(basePolicies, ",")}})
+	opts.Logf = stackLog
+	opts.Env = map[string]string{"TIERFLOW_POLICY_FILES": strings.Join(basePolicies, ",")}
+	startWait := 3 * time.Minute
+	if cfg.Server == serverFull {
+		startWait += fullStartWait + fullNamespaceWait
+	}
+	b.logf("starting the stack (build, PostgreSQL, %s, worker, API)", serverDescription(cfg.Server))
+	startCtx, cancel := context.WithTimeout(ctx, startWait)
+	b.stack, err = stack.Start(startCtx, opts)
 	cancel()
 	if err != nil {
 		return err

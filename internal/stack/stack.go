@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/tierflow/tierflow/internal/pgcluster"
 	"github.com/tierflow/tierflow/internal/temporaldev"
@@ -43,6 +44,23 @@ type Options struct {
 	Env map[string]string
 	// Logf receives progress lines; nil discards them.
 	Logf func(format string, args ...any)
+	// StartTemporal, when set, starts the Temporal server the stack runs on instead
+	// of the in-memory dev server: it is called once PostgreSQL is up (with the
+	// stack's cluster, where it may create databases of its own) and must return a
+	// server whose namespace is ready for the product (on error, having stopped
+	// whatever it started). UI is ignored then.
+	StartTemporal func(ctx context.Context, pg *pgcluster.Cluster) (TemporalServer, error)
+}
+
+// TemporalServer is the Temporal server a stack runs on: *temporaldev.Server, or
+// what Options.StartTemporal returns.
+type TemporalServer interface {
+	HostPort() string
+	Namespace() string
+	UIURL() string
+	// Dial connects a client to the namespace; nil logger drops the SDK's logging.
+	Dial(ctx context.Context, logger sdklog.Logger) (client.Client, error)
+	Stop() error
 }
 
 // Stack is the running product.
@@ -52,9 +70,9 @@ type Stack struct {
 	UIURL     string // Temporal Web UI base URL, empty without Options.UI
 	DSN       string // the case records' database
 	SurveyKey string
-	Store     *postgres.Store // the case records (and the dev mailbox)
-	Temporal  client.Client   // the dev server's namespace
-	Server    *temporaldev.Server
+	Store     *postgres.Store     // the case records (and the dev mailbox)
+	Temporal  client.Client       // the server's namespace
+	Server    *temporaldev.Server // the dev server; nil with Options.StartTemporal
 	Worker    *Process
 	API       *Process
 
@@ -62,6 +80,7 @@ type Stack struct {
 	env     []string // the children's shared environment
 	apiAddr string
 	pg      *pgcluster.Cluster
+	server  TemporalServer // Server, or the one Options.StartTemporal started
 	logf    func(string, ...any)
 }
 
@@ -93,7 +112,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		return s, fmt.Errorf("make a build directory: %w", err)
 	}
 	start := time.Now()
-	if err := s.startInfrastructure(ctx, opts.UI); err != nil {
+	if err := s.startInfrastructure(ctx, opts.UI, opts.StartTemporal); err != nil {
 		return s, err
 	}
 	s.logf("stack: PostgreSQL, Temporal and the build ready in %s", time.Since(start).Round(time.Millisecond))
@@ -101,24 +120,24 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		return s, err
 	}
 	s.logf("stack: ready in %s: API %s, Temporal %s %s", time.Since(start).Round(time.Millisecond),
-		s.APIURL, s.Server.HostPort(), s.UIURL)
+		s.APIURL, s.server.HostPort(), s.UIURL)
 	return s, nil
 }
 
 // startInfrastructure builds the mains and starts PostgreSQL and Temporal, the
-// three slow parts, side by side, then opens the store and the Temporal client.
-func (s *Stack) startInfrastructure(ctx context.Context, ui bool) error {
+// three slow parts, side by side (a Temporal server of startTemporal's after
+// PostgreSQL), then opens the store and the Temporal client.
+func (s *Stack) startInfrastructure(ctx context.Context, ui bool, startTemporal func(context.Context, *pgcluster.Cluster) (TemporalServer, error)) error {
 	built := make(chan error, 1)
 	go func() { built <- buildMains(ctx, s.Root, s.binDir) }()
-	type pgResult struct {
-		cluster *pgcluster.Cluster
-		err     error
-	}
 	pgc := make(chan pgResult, 1)
 	go func() {
 		c, err := pgcluster.Start(ctx, pgcluster.Options{})
 		pgc <- pgResult{c, err}
 	}()
+	if startTemporal != nil {
+		return s.startOwnTemporal(ctx, startTemporal, pgc, built)
+	}
 	uiPort := temporaldev.UIDisabled
 	if ui {
 		uiPort = 0
@@ -127,6 +146,9 @@ func (s *Stack) startInfrastructure(ctx context.Context, ui bool) error {
 	pg := <-pgc
 	buildErr := <-built
 	s.pg, s.Server = pg.cluster, srv
+	if srv != nil {
+		s.server = srv
+	}
 	if err != nil {
 		return fmt.Errorf("start the Temporal dev server: %w", err)
 	}
@@ -136,8 +158,37 @@ func (s *Stack) startInfrastructure(ctx context.Context, ui bool) error {
 	if buildErr != nil {
 		return fmt.Errorf("build the worker and API: %w", buildErr)
 	}
-	s.UIURL = srv.UIURL()
+	return s.openClients(ctx)
+}
 
+// startOwnTemporal is startInfrastructure's second half with startTemporal: the
+// server starts once PostgreSQL is up, while the build goes on.
+func (s *Stack) startOwnTemporal(ctx context.Context, startTemporal func(context.Context, *pgcluster.Cluster) (TemporalServer, error),
+	pgc <-chan pgResult, built <-chan error) error {
+	pg := <-pgc
+	s.pg = pg.cluster
+	if pg.err != nil {
+		<-built
+		return fmt.Errorf("start PostgreSQL (%s): %w", pgcluster.InstallHint, pg.err)
+	}
+	srv, err := startTemporal(ctx, s.pg)
+	buildErr := <-built
+	if err != nil {
+		return fmt.Errorf("start the Temporal server: %w", err)
+	}
+	s.server = srv
+	if buildErr != nil {
+		return fmt.Errorf("build the worker and API: %w", buildErr)
+	}
+	return s.openClients(ctx)
+}
+
+// openClients creates the product's database and opens the store and the Temporal
+// client.
+func (s *Stack) openClients(ctx context.Context) error {
+	s.UIURL = s.server.UIURL()
+
+	var err error
 	const dbName = "tierflow"
 	if err := s.pg.CreateDatabase(ctx, dbName); err != nil {
 		return fmt.Errorf("create the database: %w", err)
@@ -146,7 +197,7 @@ func (s *Stack) startInfrastructure(ctx context.Context, ui bool) error {
 	if s.Store, err = postgres.Open(ctx, s.DSN, slog.New(slog.DiscardHandler)); err != nil {
 		return fmt.Errorf("open the case records: %w", err)
 	}
-	if s.Temporal, err = srv.Dial(ctx, nil); err != nil {
+	if s.Temporal, err = s.server.Dial(ctx, nil); err != nil {
 		return fmt.Errorf("dial Temporal: %w", err)
 	}
 	return nil
@@ -161,8 +212,8 @@ func (s *Stack) startProduct(ctx context.Context, extra map[string]string) error
 	s.apiAddr, s.APIURL = addr, "http://"+addr
 	set := map[string]string{
 		"DATABASE_URL":        s.DSN,
-		"TEMPORAL_ADDRESS":    s.Server.HostPort(),
-		"TEMPORAL_NAMESPACE":  s.Server.Namespace(),
+		"TEMPORAL_ADDRESS":    s.server.HostPort(),
+		"TEMPORAL_NAMESPACE":  s.server.Namespace(),
 		"TIERFLOW_DEV_TOKENS": "true",
 		"TIERFLOW_MAILBOX":    "true",
 		"TIERFLOW_SURVEY_KEY": s.SurveyKey,
@@ -237,8 +288,8 @@ func (s *Stack) Stop() error {
 		s.Store.Close()
 		s.Store = nil
 	}
-	if s.Server != nil {
-		if err := s.Server.Stop(); err != nil {
+	if s.server != nil {
+		if err := s.server.Stop(); err != nil {
 			errs = append(errs, fmt.Errorf("stop Temporal: %w", err))
 		}
 	}
@@ -252,6 +303,11 @@ func (s *Stack) Stop() error {
 		s.binDir = ""
 	}
 	return errors.Join(errs...)
+}
+
+type pgResult struct {
+	cluster *pgcluster.Cluster
+	err     error
 }
 
 // buildMains builds ./worker and ./api into dir.
