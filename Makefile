@@ -83,7 +83,7 @@ chromium:
 
 ## bench: the benchmarks of operations.md "Proof", side by side with a baseline on the same server (BENCH_FLAGS=-quick: under 2 minutes)
 .PHONY: bench
-bench: temporal-cli postgres-check
+bench: temporal-cli prod-local-bins postgres-check
 	$(GO) run ./bench $(BENCH_FLAGS)
 
 ## prod-local: the production topology here: full Temporal server on PostgreSQL + UI :8233, 2 workers, 2 APIs (:8080, :8081); Ctrl-C stops it (PROD_FLAGS=--fast, --reset)
