@@ -79,21 +79,29 @@ func (w *caseWorkflow) decisionSignal(ctx workflow.Context, d tierflow.Decision)
 	w.commit(ctx, t)
 }
 
+// A customer event sent again with its event_id (the CRM retried) is accepted and
+// answers the case as it is; it is applied once.
 func (w *caseWorkflow) validateCustomerEventUpdate(ctx workflow.Context, e tierflow.CustomerEvent) error {
-	return rejection(w.validateCustomerEvent(e))
+	if err := w.validateCustomerEvent(e); !errors.Is(err, errEventAlreadyApplied) {
+		return rejection(err)
+	}
+	return nil
 }
 
 func (w *caseWorkflow) customerEventUpdate(ctx workflow.Context, e tierflow.CustomerEvent) (tierflow.CaseView, error) {
 	if err := w.mu.Lock(ctx); err != nil {
 		return tierflow.CaseView{}, err
 	}
-	if err := w.validateCustomerEvent(e); err != nil {
+	err := w.validateCustomerEvent(e)
+	if err != nil && !errors.Is(err, errEventAlreadyApplied) {
 		w.mu.Unlock()
 		return tierflow.CaseView{}, rejection(err)
 	}
-	t := w.begin(ctx)
-	w.applyCustomerEvent(t, e)
-	w.commit(ctx, t)
+	if err == nil {
+		t := w.begin(ctx)
+		w.applyCustomerEvent(t, e)
+		w.commit(ctx, t)
+	}
 	return w.answer(ctx)
 }
 

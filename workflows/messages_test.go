@@ -193,8 +193,9 @@ func TestCustomerEscalations(t *testing.T) {
 	assert.Equal(t, tierflow.StatusOpen, atTier3.Status)
 	require.NoError(t, complaint.rejected)
 	assert.Equal(t, tierflow.TierExecutive, complaint.view.Tier)
-	require.Error(t, dup.rejected)
-	assert.Contains(t, dup.rejected.Error(), "customer event c-2 was already applied")
+	require.NoError(t, dup.rejected, "the CRM's retry answers the case")
+	assert.Equal(t, complaint.view.Seq, dup.view.Seq, "and applies nothing")
+	assert.Len(t, f.eventsOf(tierflow.EventCustomerEvent), 3, "the request, the complaint once, the withdrawal")
 
 	assert.Equal(t, tierflow.StatusClosed, final.Status)
 	assert.Nil(t, final.Survey, "a withdrawn case closes without survey")

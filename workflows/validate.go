@@ -121,10 +121,14 @@ func (w *caseWorkflow) validateCustomerEvent(e tierflow.CustomerEvent) error {
 		return tierflow.Errorf(tierflow.CodeConflict, "the case is closed")
 	}
 	if w.st.seenEvent(e.EventID) {
-		return tierflow.Errorf(tierflow.CodeConflict, "customer event %s was already applied", e.EventID)
+		return errEventAlreadyApplied
 	}
 	return nil
 }
+
+// errEventAlreadyApplied: the CRM sent a customer event again (same event_id). An
+// Update answers the case; a Signal is ignored.
+var errEventAlreadyApplied = tierflow.Errorf(tierflow.CodeConflict, "this customer event was already applied")
 
 // validateSurvey says whether a survey answer is expected now.
 func (w *caseWorkflow) validateSurvey(now time.Time, r tierflow.SurveyResponse) error {
