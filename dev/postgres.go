@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tierflow/tierflow/internal/pgcluster"
+	"github.com/tierflow/tierflow/internal/procgroup"
 	"github.com/tierflow/tierflow/postgres"
 )
 
@@ -65,13 +66,13 @@ func stopLeftoverPostmaster(con *console, pgDir string) error {
 	}
 	first, _, _ := strings.Cut(string(b), "\n")
 	pid, err := strconv.Atoi(strings.TrimSpace(first))
-	if err != nil || !alive(pid) || !isPostgres(pid) {
+	if err != nil || !procgroup.Alive(pid) || !isPostgres(pid) {
 		return nil
 	}
 	con.printf("dev", "stopping a PostgreSQL (pid %d) left running by an earlier run", pid)
 	_ = syscall.Kill(pid, syscall.SIGINT) // fast shutdown
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
-		if !alive(pid) {
+		if !procgroup.Alive(pid) {
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)

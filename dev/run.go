@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tierflow/tierflow/internal/procgroup"
 	"github.com/tierflow/tierflow/internal/temporaldev"
 )
 
@@ -94,7 +95,7 @@ func run(ctx context.Context, con *console, opts options) (err error) {
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
 	}
-	unlock, err := lockDataDir(dataDir)
+	unlock, err := procgroup.LockDir(dataDir, "dev.pid", "dev runner") // two would fight over the ports and the SQLite file
 	if err != nil {
 		return err
 	}

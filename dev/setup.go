@@ -3,14 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/tierflow/tierflow/internal/temporaldev"
 )
@@ -124,25 +121,4 @@ func hasEnv(env []string, key string) bool {
 		}
 	}
 	return false
-}
-
-// lockDataDir makes sure one dev runner at a time uses the data folder: two would
-// fight over the ports and corrupt the SQLite file.
-func lockDataDir(dataDir string) (unlock func(), err error) {
-	path := filepath.Join(dataDir, "dev.pid")
-	if b, err := os.ReadFile(path); err == nil {
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid != os.Getpid() && alive(pid) {
-			return nil, fmt.Errorf("another dev runner (pid %d) is using %s: stop it first", pid, dataDir)
-		}
-	}
-	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
-	}
-	return func() { _ = os.Remove(path) }, nil
-}
-
-// alive reports whether a process with this pid exists.
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }

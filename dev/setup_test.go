@@ -3,8 +3,6 @@ package main
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -86,32 +84,6 @@ func TestChildEnv(t *testing.T) {
 			tt.check(t, envMap(env))
 		})
 	}
-}
-
-func TestLockDataDir(t *testing.T) {
-	dir := t.TempDir()
-	unlock, err := lockDataDir(dir)
-	require.NoError(t, err)
-	pidFile := filepath.Join(dir, "dev.pid")
-	assert.FileExists(t, pidFile)
-
-	// Another live runner holds it.
-	other := exec.Command("sleep", "30")
-	require.NoError(t, other.Start())
-	defer func() { _ = other.Process.Kill(); _ = other.Wait() }()
-	require.NoError(t, os.WriteFile(pidFile, []byte(strconv.Itoa(other.Process.Pid)), 0o644))
-	_, err = lockDataDir(dir)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "another dev runner")
-
-	// A stale file from a runner that died is taken over.
-	_ = other.Process.Kill()
-	_ = other.Wait()
-	unlock2, err := lockDataDir(dir)
-	require.NoError(t, err)
-	unlock2()
-	unlock()
-	assert.NoFileExists(t, pidFile)
 }
 
 func TestChildStopIsGracefulThenForced(t *testing.T) {

@@ -22,12 +22,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/tierflow/tierflow/internal/procgroup"
 	"github.com/tierflow/tierflow/internal/prodlocal"
 	"github.com/tierflow/tierflow/internal/supervise"
 	"github.com/tierflow/tierflow/internal/temporaldev"
@@ -72,7 +71,7 @@ func run(ctx context.Context, out *console, fast, reset bool, dataDir string) er
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return fmt.Errorf("create the data folder: %w", err)
 	}
-	unlock, err := lockDataDir(dataDir)
+	unlock, err := procgroup.LockDir(dataDir, "runner.pid", "prod-local runner")
 	if err != nil {
 		return err
 	}
@@ -133,23 +132,4 @@ func (c *console) raw(s string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	_, _ = io.WriteString(c.w, s)
-}
-
-// lockDataDir makes sure one runner at a time uses the data folder.
-func lockDataDir(dataDir string) (unlock func(), err error) {
-	path := filepath.Join(dataDir, "runner.pid")
-	if b, err := os.ReadFile(path); err == nil {
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid != os.Getpid() && alive(pid) {
-			return nil, fmt.Errorf("another prod-local runner (pid %d) is using %s: stop it first", pid, dataDir)
-		}
-	}
-	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
-	}
-	return func() { _ = os.Remove(path) }, nil
-}
-
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tierflow/tierflow/internal/pgcluster"
+	"github.com/tierflow/tierflow/internal/procgroup"
 )
 
 // duplicateDatabase is the SQLSTATE of CREATE DATABASE for a name that exists.
@@ -81,7 +82,7 @@ func (p *Postgres) Kill() error {
 	if err := syscall.Kill(pid, syscall.SIGQUIT); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("kill postgres (pid %d): %w", pid, err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); alive(pid); {
+	for deadline := time.Now().Add(30 * time.Second); procgroup.Alive(pid); {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("postgres (pid %d) still runs 30s after SIGQUIT", pid)
 		}
@@ -142,10 +143,4 @@ func postmasterPid(dataDir string) (int, error) {
 		return 0, fmt.Errorf("postgres: bad postmaster.pid in %s: %w", dataDir, err)
 	}
 	return pid, nil
-}
-
-// alive reports whether a process with this pid exists.
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
