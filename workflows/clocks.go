@@ -59,20 +59,20 @@ func (w *caseWorkflow) dueItems() []dueItem {
 	// The same instants the case view explains (CaseState.deadlines).
 	reminder, auto := st.waitingDeadlines(w.in.Policy)
 	if reminder != nil {
-		add(reminder.At, fmt.Sprintf("customer reminder %d", c.RemindersSent+1), w.remindCustomer)
+		add(reminder.at, fmt.Sprintf("customer reminder %d", reminder.n), w.remindCustomer)
 	}
 	if auto != nil {
-		add(auto.At, "auto-resolve without a customer reply", w.autoResolve)
+		add(auto.at, "auto-resolve without a customer reply", w.autoResolve)
 	}
-	send, remind, expiry := st.surveyDeadlines(w.in.Policy)
+	send, remind, expiry := st.surveyDeadlines()
 	if send != nil {
-		add(send.At, "survey send", w.sendSurvey)
+		add(send.at, "survey send", w.sendSurvey)
 	}
 	if remind != nil {
-		add(remind.At, "survey reminder", w.remindSurvey)
+		add(remind.at, "survey reminder", w.remindSurvey)
 	}
 	if expiry != nil {
-		add(expiry.At, "survey expiry", w.expireSurvey)
+		add(expiry.at, "survey expiry", w.expireSurvey)
 	}
 	return items
 }

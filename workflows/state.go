@@ -233,37 +233,54 @@ func (s *CaseState) deadlines(p tierflow.Policy) tierflow.Deadlines {
 		d.CloseTargetAt = add(&c.CloseTarget)
 	}
 	reminder, auto := s.waitingDeadlines(p)
-	d.CustomerReminderAt = add(reminder)
-	d.AutoResolveAt = add(auto)
-	send, remind, expiry := s.surveyDeadlines(p)
-	d.SurveySendAt = add(send)
-	d.SurveyReminderAt = add(remind)
-	d.SurveyExpiresAt = add(expiry)
+	d.CustomerReminderAt = add(reminder.explained(p))
+	d.AutoResolveAt = add(auto.explained(p))
+	send, remind, expiry := s.surveyDeadlines()
+	d.SurveySendAt = add(send.explained(p))
+	d.SurveyReminderAt = add(remind.explained(p))
+	d.SurveyExpiresAt = add(expiry.explained(p))
 	return d
+}
+
+// pendingWait is an instant the case waits for on the customer or the survey:
+// when it comes and from what. The main loop needs only the instant (it asks on
+// every wake-up); the case view explains it (explained).
+type pendingWait struct {
+	clock tierflow.Clock
+	n     int // the reminder's number; 0 for the others
+	from  time.Time
+	at    time.Time
+}
+
+func (w *pendingWait) explained(p tierflow.Policy) *tierflow.Deadline {
+	if w == nil {
+		return nil
+	}
+	dl := p.WaitingDeadline(w.clock, w.n, w.from, w.at.Sub(w.from))
+	return &dl
 }
 
 // waitingDeadlines are the next reminder (nil once all are sent, or when it
 // would come after the auto-resolution) and the auto-resolution of a case waiting
 // on the customer.
-func (s *CaseState) waitingDeadlines(p tierflow.Policy) (reminder, auto *tierflow.Deadline) {
+func (s *CaseState) waitingDeadlines(p tierflow.Policy) (reminder, auto *pendingWait) {
 	c := s.Clocks
 	if s.Status != tierflow.StatusAwaitingCustomer || c.InfoRequestedAt == nil {
 		return nil, nil
 	}
-	ac := p.AwaitingCustomer
-	a := p.WaitingDeadline(tierflow.ClockAutoResolve, 0, *c.InfoRequestedAt, ac.AutoResolveAfter.Duration)
+	ac, from := p.AwaitingCustomer, *c.InfoRequestedAt
+	auto = &pendingWait{clock: tierflow.ClockAutoResolve, from: from, at: from.Add(ac.AutoResolveAfter.Duration)}
 	if c.RemindersSent < len(ac.Reminders) {
-		r := p.WaitingDeadline(tierflow.ClockCustomerReminder, c.RemindersSent+1, *c.InfoRequestedAt, ac.Reminders[c.RemindersSent].Duration)
-		if r.At.Before(a.At) {
-			reminder = &r
+		if at := from.Add(ac.Reminders[c.RemindersSent].Duration); at.Before(auto.at) {
+			reminder = &pendingWait{clock: tierflow.ClockCustomerReminder, n: c.RemindersSent + 1, from: from, at: at}
 		}
 	}
-	return reminder, &a
+	return reminder, auto
 }
 
 // surveyDeadlines are the survey's pending instants: its send while scheduled,
 // its reminder and expiry once sent.
-func (s *CaseState) surveyDeadlines(p tierflow.Policy) (send, remind, expiry *tierflow.Deadline) {
+func (s *CaseState) surveyDeadlines() (send, remind, expiry *pendingWait) {
 	sv := s.Survey
 	if sv == nil {
 		return nil, nil, nil
@@ -275,19 +292,16 @@ func (s *CaseState) surveyDeadlines(p tierflow.Policy) (send, remind, expiry *ti
 			if s.ResolvedAt != nil {
 				from = *s.ResolvedAt
 			}
-			dl := p.WaitingDeadline(tierflow.ClockSurveySend, 0, from, sv.SendAt.Sub(from))
-			send = &dl
+			send = &pendingWait{clock: tierflow.ClockSurveySend, from: from, at: *sv.SendAt}
 		}
 	case tierflow.SurveySent:
 		if sv.SentAt == nil || sv.ExpiresAt == nil {
 			return nil, nil, nil
 		}
 		if r := s.Clocks.SurveyRemindAt; r != nil {
-			dl := p.WaitingDeadline(tierflow.ClockSurveyReminder, 0, *sv.SentAt, r.Sub(*sv.SentAt))
-			remind = &dl
+			remind = &pendingWait{clock: tierflow.ClockSurveyReminder, from: *sv.SentAt, at: *r}
 		}
-		dl := p.WaitingDeadline(tierflow.ClockSurveyExpiry, 0, *sv.SentAt, sv.ExpiresAt.Sub(*sv.SentAt))
-		expiry = &dl
+		expiry = &pendingWait{clock: tierflow.ClockSurveyExpiry, from: *sv.SentAt, at: *sv.ExpiresAt}
 	}
 	return send, remind, expiry
 }
