@@ -5,17 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/tierflow/tierflow/internal/pgcluster"
+	"github.com/tierflow/tierflow/internal/prodlocal"
 	"github.com/tierflow/tierflow/internal/stack"
 	"github.com/tierflow/tierflow/internal/supervise"
 	"github.com/tierflow/tierflow/internal/temporaldev"
@@ -69,18 +67,14 @@ var _ stack.TemporalServer = (*fullServer)(nil)
 func startFullServer(bins temporalfull.Binaries, logf func(string, ...any)) func(context.Context, *pgcluster.Cluster) (stack.TemporalServer, error) {
 	return func(ctx context.Context, pg *pgcluster.Cluster) (stack.TemporalServer, error) {
 		pgc := temporalfull.Postgres{Port: pg.Port(), User: pgcluster.Superuser, Database: "temporal", VisibilityDatabase: "temporal_visibility"}
-		dirs, err := temporalfull.FindSchemaDirs(ctx)
-		if err != nil {
-			return nil, err
-		}
 		began := time.Now()
-		for _, s := range []struct{ db, dir string }{{pgc.Database, dirs.Default}, {pgc.VisibilityDatabase, dirs.Visibility}} {
-			if err := pg.CreateDatabase(ctx, s.db); err != nil {
-				return nil, fmt.Errorf("create the database %s: %w", s.db, err)
+		for _, db := range []string{pgc.Database, pgc.VisibilityDatabase} {
+			if err := pg.CreateDatabase(ctx, db); err != nil {
+				return nil, fmt.Errorf("create the database %s: %w", db, err)
 			}
-			if err := temporalfull.SetupSchema(ctx, bins.SQLTool, pgc, s.db, s.dir); err != nil {
-				return nil, err
-			}
+		}
+		if err := temporalfull.SetupSchemas(ctx, bins.SQLTool, pgc); err != nil {
+			return nil, err
 		}
 		logf("full server: schemas set up in %s", time.Since(began).Round(time.Millisecond))
 		// A port picked free may be taken before the server binds it: try again then.
@@ -113,7 +107,7 @@ func launchFullServer(ctx context.Context, bins temporalfull.Binaries, pgc tempo
 	}
 	s := &fullServer{hostPort: ports.FrontendAddress(), dir: dir}
 	s.proc = supervise.New(supervise.Spec{
-		Name: "temporal", Path: bins.Server, Args: temporalfull.ServerArgs(dir), Env: serverEnv(),
+		Name: "temporal", Path: bins.Server, Args: temporalfull.ServerArgs(dir), Env: temporalfull.ServerEnv(),
 		LogFile: filepath.Join(dir, "temporal.log"), Grace: fullGrace,
 		Ready: func(ctx context.Context) error { return temporalfull.FrontendReady(ctx, s.hostPort) },
 	})
@@ -165,48 +159,10 @@ func (s *fullServer) Stop() error {
 	return errors.Join(err, os.RemoveAll(s.dir))
 }
 
-// serverEnv is our environment without TEMPORAL_* settings, which the server reads.
-func serverEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); !strings.HasPrefix(name, "TEMPORAL_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
 // freeTemporalPorts picks the server's ten ports free on 127.0.0.1, all below 32768:
 // the membership ports must fit PostgreSQL's smallint, and the kernel hands out its
 // own free ports from 32768 up.
 func freeTemporalPorts() (temporalfull.Ports, error) {
-	var held []net.Listener
-	defer func() {
-		for _, l := range held {
-			l.Close()
-		}
-	}()
-	pick := func() (int, error) {
-		for range 500 {
-			p := 20000 + rand.IntN(temporalfull.MaxMembershipPort-20000)
-			if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
-				held = append(held, l)
-				return p, nil
-			}
-		}
-		return 0, errors.New("no free port below 32768")
-	}
-	var ports [10]int
-	for i := range ports {
-		p, err := pick()
-		if err != nil {
-			return temporalfull.Ports{}, err
-		}
-		ports[i] = p
-	}
-	return temporalfull.Ports{
-		Frontend: ports[0], FrontendMembership: ports[1], FrontendHTTP: ports[2],
-		History: ports[3], HistoryMembership: ports[4], Matching: ports[5], MatchingMembership: ports[6],
-		Worker: ports[7], WorkerMembership: ports[8], Metrics: ports[9],
-	}, nil
+	p, err := prodlocal.FreePorts()
+	return p.Temporal, err
 }

@@ -113,20 +113,6 @@ func (t *Topology) productEnv(o Options) []string {
 	return withEnv(env, o.Env...)
 }
 
-// serverEnv is the environment of the Temporal and UI servers: the user's, without
-// the variables their configuration loaders read instead of our files.
-func serverEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "TEMPORAL_") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
-}
-
 // withEnv returns env with each KEY=VALUE of set replacing any earlier KEY.
 func withEnv(env []string, set ...string) []string {
 	replaced := map[string]bool{}

@@ -42,18 +42,8 @@ func (t *Topology) startDatabase(ctx context.Context, sqlTool string) error {
 	if err := t.Postgres.EnsureDatabases(ctx, dbs...); err != nil {
 		return err
 	}
-	dirs, err := temporalfull.FindSchemaDirs(ctx)
-	if err != nil {
-		return err
-	}
-	pg := t.temporalPostgres()
-	for _, s := range []struct{ db, dir string }{{TemporalDB, dirs.Default}, {VisibilityDB, dirs.Visibility}} {
-		t.logf("schema: %s up to date with %s", s.db, s.dir)
-		if err := temporalfull.SetupSchema(ctx, sqlTool, pg, s.db, s.dir); err != nil {
-			return err
-		}
-	}
-	return nil
+	t.logf("schema: bringing %s and %s up to date", TemporalDB, VisibilityDB)
+	return temporalfull.SetupSchemas(ctx, sqlTool, t.temporalPostgres())
 }
 
 func (t *Topology) temporalPostgres() temporalfull.Postgres {
@@ -72,7 +62,7 @@ func (t *Topology) startTemporal(ctx context.Context, bins temporalfull.Binaries
 	}
 	frontend := t.FrontendAddress
 	t.Temporal = supervise.New(supervise.Spec{
-		Name: "temporal", Path: bins.Server, Args: temporalfull.ServerArgs(root), Env: serverEnv(),
+		Name: "temporal", Path: bins.Server, Args: temporalfull.ServerArgs(root), Env: temporalfull.ServerEnv(),
 		LogFile: filepath.Join(t.LogDir, "temporal.log"), Grace: temporalGrace,
 		Ready: func(ctx context.Context) error { return temporalfull.FrontendReady(ctx, frontend) },
 	})
@@ -95,7 +85,7 @@ func (t *Topology) startTemporal(ctx context.Context, bins temporalfull.Binaries
 	}
 	uiURL := "http://" + loopback(t.Ports.UI) + "/"
 	t.UI = supervise.New(supervise.Spec{
-		Name: "temporal-ui", Path: bins.UIServer, Args: temporalfull.UIArgs(uiRoot), Env: serverEnv(),
+		Name: "temporal-ui", Path: bins.UIServer, Args: temporalfull.UIArgs(uiRoot), Env: temporalfull.ServerEnv(),
 		LogFile: filepath.Join(t.LogDir, "temporal-ui.log"), Grace: uiGrace,
 		Ready: func(ctx context.Context) error { return httpOK(ctx, uiURL) },
 	})

@@ -103,3 +103,31 @@ func tailLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// SetupSchemas brings both of pg's databases (pg.Database, pg.VisibilityDatabase)
+// to the server's schemas, found in the server module.
+func SetupSchemas(ctx context.Context, sqlTool string, pg Postgres) error {
+	dirs, err := FindSchemaDirs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range []struct{ db, dir string }{{pg.Database, dirs.Default}, {pg.VisibilityDatabase, dirs.Visibility}} {
+		if err := SetupSchema(ctx, sqlTool, pg, s.db, s.dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ServerEnv is the environment of the Temporal and UI servers: this process's,
+// without the TEMPORAL_* variables their configuration loaders would read instead
+// of our files.
+func ServerEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); !strings.HasPrefix(name, "TEMPORAL_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
