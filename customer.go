@@ -49,12 +49,17 @@ type SurveyResponse struct {
 	Score    int    `json:"score"`
 	Resolved bool   `json:"resolved"`
 	Comment  string `json:"comment,omitempty"`
+	// Round is the survey round the link was signed for (SurveyLink.Round); the
+	// case takes the answer only for the survey of that round. Zero in answers
+	// recorded before rounds.
+	Round int `json:"round,omitempty"`
 }
 
 // Validate checks a survey answer.
 func (s SurveyResponse) Validate() error {
 	var v Validation
 	v.Check(s.Score >= 1 && s.Score <= 5, "score", "must be 1 to 5, got %d", s.Score)
+	v.Check(s.Round >= 0, "round", "must not be negative, got %d", s.Round)
 	maxLen(&v, "comment", s.Comment, MaxCommentLen)
 	return v.Err("invalid survey response")
 }
@@ -80,6 +85,7 @@ func (s SurveyStatus) Valid() bool { return oneOf(s, SurveyStatuses) }
 // SurveyState is the customer satisfaction survey of a resolved case.
 type SurveyState struct {
 	Status     SurveyStatus `json:"status"`
+	Round      int          `json:"round,omitempty"` // 1 for the first resolution, +1 per reopen (SurveyLink); 0 before rounds
 	SendAt     *time.Time   `json:"send_at,omitempty"`
 	SentAt     *time.Time   `json:"sent_at,omitempty"`
 	ExpiresAt  *time.Time   `json:"expires_at,omitempty"`
@@ -89,46 +95,115 @@ type SurveyState struct {
 	AnsweredAt *time.Time   `json:"answered_at,omitempty"`
 }
 
-// SignSurveyToken returns a URL-safe token naming the case and its expiry, signed
-// with key (HMAC-SHA256). Same inputs give the same token, so a retried activity
-// sends the same link.
-func SignSurveyToken(key []byte, caseID string, expires time.Time) string {
-	payload := caseID + "." + strconv.FormatInt(expires.Unix(), 10)
-	enc := base64.RawURLEncoding
-	return enc.EncodeToString([]byte(payload)) + "." + enc.EncodeToString(surveyMAC(key, payload))
+// SurveyLink is what a signed survey link names: the case, the survey round it
+// was sent for and when it expires. Rounds count the case's resolutions: 1 for the
+// first survey, one more after each reopen (a reopen cancels the survey of the
+// round before), so a link from an earlier round cannot answer a later survey.
+type SurveyLink struct {
+	CaseID  string
+	Round   int
+	Expires time.Time
 }
 
-// VerifySurveyToken checks the signature and returns the case and expiry. A bad or
-// forged token is CodeNotFound; an expired one is CodeGone (with the case ID).
-func VerifySurveyToken(key []byte, token string, now time.Time) (caseID string, expires time.Time, err error) {
+// LegacySurveyRound is the round of a link in the format before rounds (signed
+// without one): such links were only sent for surveys already out when rounds
+// came, and count as the case's first round. After a reopen they answer nothing.
+const LegacySurveyRound = 1
+
+// surveyTokenVersion starts a token that names its round; a legacy token has no
+// version part (two dot-separated parts, not three).
+const surveyTokenVersion = "v2"
+
+// SignSurveyToken returns a URL-safe token naming the case, its survey round and
+// its expiry, signed with key (HMAC-SHA256). Same inputs give the same token, so a
+// retried activity sends the same link. The signer uses the newest key of the list
+// the verifier holds (see VerifySurveyToken).
+func SignSurveyToken(key []byte, link SurveyLink) string {
+	payload := strconv.Itoa(link.Round) + "." + strconv.FormatInt(link.Expires.Unix(), 10) + "." + link.CaseID
+	enc := base64.RawURLEncoding
+	return surveyTokenVersion + "." + enc.EncodeToString([]byte(payload)) + "." +
+		enc.EncodeToString(surveyMAC(key, surveyMACv2, payload))
+}
+
+// VerifySurveyToken checks the signature against every key of keys (newest first,
+// so a key can rotate while links signed with the previous one are still out) and
+// returns what the link names. A token in the legacy format (no round) verifies
+// too and names LegacySurveyRound. A bad or forged token, or one signed with a key
+// no longer in the list, is CodeNotFound; an expired one is CodeGone (with the
+// link, so the case is known).
+func VerifySurveyToken(keys [][]byte, token string, now time.Time) (SurveyLink, error) {
 	bad := Errorf(CodeNotFound, "survey link is not valid")
-	p, sig, ok := strings.Cut(token, ".")
+	link, ok := parseSurveyToken(keys, token)
 	if !ok {
-		return "", time.Time{}, bad
+		return SurveyLink{}, bad
 	}
-	enc := base64.RawURLEncoding
-	payload, err1 := enc.DecodeString(p)
-	mac, err2 := enc.DecodeString(sig)
-	if err1 != nil || err2 != nil || !hmac.Equal(mac, surveyMAC(key, string(payload))) {
-		return "", time.Time{}, bad
+	if !now.Before(link.Expires) {
+		return link, Errorf(CodeGone, "this survey expired on %s", link.Expires.Format("2 January 2006"))
 	}
-	i := strings.LastIndexByte(string(payload), '.')
-	if i <= 0 {
-		return "", time.Time{}, bad
-	}
-	secs, err := strconv.ParseInt(string(payload[i+1:]), 10, 64)
-	if err != nil {
-		return "", time.Time{}, bad
-	}
-	caseID, expires = string(payload[:i]), time.Unix(secs, 0).UTC()
-	if !now.Before(expires) {
-		return caseID, expires, Errorf(CodeGone, "this survey expired on %s", expires.Format("2 January 2006"))
-	}
-	return caseID, expires, nil
+	return link, nil
 }
 
-func surveyMAC(key []byte, payload string) []byte {
+// parseSurveyToken checks the signature and reads the payload of either format.
+func parseSurveyToken(keys [][]byte, token string) (SurveyLink, bool) {
+	parts := strings.Split(token, ".")
+	domain := surveyMACv1
+	switch {
+	case len(parts) == 3 && parts[0] == surveyTokenVersion:
+		domain, parts = surveyMACv2, parts[1:]
+	case len(parts) != 2:
+		return SurveyLink{}, false
+	}
+	enc := base64.RawURLEncoding
+	raw, err1 := enc.DecodeString(parts[0])
+	mac, err2 := enc.DecodeString(parts[1])
+	if err1 != nil || err2 != nil || !macMatchesAny(keys, domain, string(raw), mac) {
+		return SurveyLink{}, false
+	}
+	payload := string(raw)
+	if domain == surveyMACv1 {
+		// "<case id>.<expiry>": the case ID may hold dots, the expiry does not.
+		i := strings.LastIndexByte(payload, '.')
+		if i <= 0 {
+			return SurveyLink{}, false
+		}
+		secs, err := strconv.ParseInt(payload[i+1:], 10, 64)
+		if err != nil {
+			return SurveyLink{}, false
+		}
+		return SurveyLink{CaseID: payload[:i], Round: LegacySurveyRound, Expires: time.Unix(secs, 0).UTC()}, true
+	}
+	// "<round>.<expiry>.<case id>"
+	round, rest, ok1 := strings.Cut(payload, ".")
+	expiry, caseID, ok2 := strings.Cut(rest, ".")
+	n, err1 := strconv.Atoi(round)
+	secs, err2 := strconv.ParseInt(expiry, 10, 64)
+	if !ok1 || !ok2 || err1 != nil || err2 != nil || n < 1 || caseID == "" {
+		return SurveyLink{}, false
+	}
+	return SurveyLink{CaseID: caseID, Round: n, Expires: time.Unix(secs, 0).UTC()}, true
+}
+
+// MAC domains of the two token formats: a legacy payload can never be read as a
+// round-bound one, or the other way round.
+const (
+	surveyMACv1 = "tierflow-survey\x00"
+	surveyMACv2 = "tierflow-survey-v2\x00"
+)
+
+// macMatchesAny compares mac with the MAC under every key, in constant time each,
+// and without stopping at the first match.
+func macMatchesAny(keys [][]byte, domain, payload string, mac []byte) bool {
+	ok := false
+	for _, key := range keys {
+		if len(key) > 0 && hmac.Equal(mac, surveyMAC(key, domain, payload)) {
+			ok = true
+		}
+	}
+	return ok
+}
+
+func surveyMAC(key []byte, domain, payload string) []byte {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte("tierflow-survey\x00" + payload))
+	m.Write([]byte(domain + payload))
 	return m.Sum(nil)
 }

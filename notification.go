@@ -84,7 +84,8 @@ type MessageData struct {
 	Explanation  string         `json:"explanation,omitempty"`
 	Apology      bool           `json:"apology,omitempty"`
 	Compensation []Compensation `json:"compensation,omitempty"`
-	SurveyURL    string         `json:"survey_url,omitempty"` // filled by the activity
+	SurveyURL    string         `json:"survey_url,omitempty"`   // filled by the activity
+	SurveyRound  int            `json:"survey_round,omitempty"` // the round SurveyURL is signed for (SurveyLink)
 	ExpiresAt    *time.Time     `json:"expires_at,omitempty"`
 	Clock        Clock          `json:"clock,omitempty"`
 	Deadline     *time.Time     `json:"deadline,omitempty"`

@@ -11,9 +11,11 @@ import (
 type Activities struct {
 	Store  tierflow.Store
 	Mailer tierflow.Mailer
-	// SurveyKey signs survey links; SurveyBaseURL is the public API base
-	// ("https://support.example.com"), the link is SurveyBaseURL+"/v1/surveys/"+token.
-	SurveyKey     []byte
+	// SurveyKeys are the survey signing keys, newest first: the first signs, the
+	// API verifies with all of them (TIERFLOW_SURVEY_KEYS). SurveyBaseURL is the
+	// public API base ("https://support.example.com"), the link is
+	// SurveyBaseURL+"/v1/surveys/"+token.
+	SurveyKeys    [][]byte
 	SurveyBaseURL string
 	// CaseBaseURL links staff emails to a case view (optional).
 	CaseBaseURL string

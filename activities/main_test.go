@@ -59,7 +59,12 @@ func migrateTemplate(c *pgcluster.Cluster, name string) error {
 
 const apiKey = "SG.activities-test"
 
-var surveyKey = []byte("survey-test-key")
+// surveyKey is the newest survey key (it signs); previousSurveyKey is still in
+// the list for links sent before the rotation.
+var (
+	surveyKey         = []byte("survey-test-key")
+	previousSurveyKey = []byte("survey-test-key-before-rotation")
+)
 
 // harness is one test's world: its own database, a fake SendGrid, the real Mailer
 // pointed at it, and a Temporal activity environment running the activities.
@@ -84,7 +89,7 @@ func newHarness(t *testing.T) *harness {
 		From: tierflow.Address{Email: "support@example.com", Name: "Example Support"}})
 	require.NoError(t, err)
 	h := &harness{t: t, dsn: dsn, store: store, fake: fake, logs: &syncBuffer{}}
-	h.acts = &activities.Activities{Store: store, Mailer: mailer, SurveyKey: surveyKey,
+	h.acts = &activities.Activities{Store: store, Mailer: mailer, SurveyKeys: [][]byte{surveyKey, previousSurveyKey},
 		SurveyBaseURL: "https://support.example.com/", CaseBaseURL: "https://support.example.com/v1/cases/",
 		Now: time.Now}
 	h.env = newActivityEnv(h.acts, h.logs)

@@ -85,16 +85,21 @@ func (a *Activities) NotifyCustomer(ctx context.Context, in NotifyCustomerInput)
 		Audience: tierflow.AudienceCustomer, To: to, Data: data})
 }
 
-// fillSurveyURL signs the survey link. The token depends only on the key, the case
-// and the expiry, so every attempt sends the same link.
+// fillSurveyURL signs the survey link with the newest key, for the survey round
+// the workflow names. The token depends only on the key, the case, the round and
+// the expiry, so every attempt sends the same link. A message without a round was
+// scheduled before rounds: its survey is the case's first (LegacySurveyRound).
 func (a *Activities) fillSurveyURL(caseID string, data *tierflow.MessageData) error {
 	if data.ExpiresAt == nil {
 		return invalidInput("survey email for case %s needs expires_at", caseID)
 	}
-	if len(a.SurveyKey) == 0 {
+	if len(a.SurveyKeys) == 0 || len(a.SurveyKeys[0]) == 0 {
 		return invalidInput("survey signing key is not configured")
 	}
-	token := tierflow.SignSurveyToken(a.SurveyKey, caseID, *data.ExpiresAt)
+	if data.SurveyRound == 0 {
+		data.SurveyRound = tierflow.LegacySurveyRound
+	}
+	token := tierflow.SignSurveyToken(a.SurveyKeys[0], tierflow.SurveyLink{CaseID: caseID, Round: data.SurveyRound, Expires: *data.ExpiresAt})
 	data.SurveyURL = strings.TrimRight(a.SurveyBaseURL, "/") + "/v1/surveys/" + token
 	return nil
 }

@@ -225,28 +225,39 @@ func TestSurveyLinkIsSignedAndStable(t *testing.T) {
 	expires := time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC)
 	in := activities.NotifyCustomerInput{Key: "zendesk-4711/20/survey", CaseID: "zendesk-4711", Kind: tierflow.MsgSurvey,
 		Customer: tierflow.Customer{Name: "Ada", Email: customerEmail},
-		Data:     tierflow.MessageData{Subject: "Charged twice", ExpiresAt: &expires}}
+		Data:     tierflow.MessageData{Subject: "Charged twice", ExpiresAt: &expires, SurveyRound: 2}}
 
 	res, err := h.notifyCustomer(in)
 	require.NoError(t, err)
 	require.Equal(t, activities.StateSent, res.State)
-	token := tierflow.SignSurveyToken(surveyKey, "zendesk-4711", expires)
+	want := tierflow.SurveyLink{CaseID: "zendesk-4711", Round: 2, Expires: expires}
+	token := tierflow.SignSurveyToken(surveyKey, want)
 	link := "https://support.example.com/v1/surveys/" + token
 	text := h.fake.Accepted()[0].Mail.Part("text/plain")
 	assert.Contains(t, text, link)
 
 	u, err := url.Parse(link)
 	require.NoError(t, err)
-	caseID, _, err := tierflow.VerifySurveyToken(surveyKey, strings.TrimPrefix(u.Path, "/v1/surveys/"), expires.Add(-time.Hour))
-	require.NoError(t, err)
-	assert.Equal(t, "zendesk-4711", caseID)
+	sent := strings.TrimPrefix(u.Path, "/v1/surveys/")
+	got, err := tierflow.VerifySurveyToken([][]byte{surveyKey}, sent, expires.Add(-time.Hour))
+	require.NoError(t, err, "the newest key signs")
+	assert.Equal(t, want, got, "the link names the case and its survey round")
+	_, err = tierflow.VerifySurveyToken([][]byte{previousSurveyKey}, sent, expires.Add(-time.Hour))
+	assert.Equal(t, tierflow.CodeNotFound, tierflow.ErrorCode(err), "an older key of the list never signs")
 
 	in.Key, in.Kind = "zendesk-4711/21/survey_reminder", tierflow.MsgSurveyReminder
 	_, err = h.notifyCustomer(in)
 	require.NoError(t, err)
 	assert.Contains(t, h.fake.Accepted()[1].Mail.Part("text/plain"), link, "the reminder carries the same link")
 
-	in.Key, in.Data.ExpiresAt = "zendesk-4711/22/survey", nil
+	// A survey email scheduled before rounds names none: its survey is round 1.
+	in.Key, in.Kind, in.Data.SurveyRound = "zendesk-4711/22/survey_reminder", tierflow.MsgSurveyReminder, 0
+	_, err = h.notifyCustomer(in)
+	require.NoError(t, err)
+	legacy := tierflow.SignSurveyToken(surveyKey, tierflow.SurveyLink{CaseID: "zendesk-4711", Round: tierflow.LegacySurveyRound, Expires: expires})
+	assert.Contains(t, h.fake.Accepted()[2].Mail.Part("text/plain"), "/v1/surveys/"+legacy)
+
+	in.Key, in.Data.ExpiresAt = "zendesk-4711/23/survey", nil
 	_, err = h.notifyCustomer(in)
 	appErr := applicationError(t, err)
 	assert.Equal(t, activities.ErrTypeInvalidInput, appErr.Type())

@@ -79,7 +79,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	}
 	env.srv = newServer(Deps{
 		Cases: env.cases, Records: env.records, Policies: policies, DefaultPolicy: "standard",
-		Auth: NewAuthenticator(DevTokens()), SurveyKey: testSurveyKey,
+		Auth: NewAuthenticator(DevTokens()), SurveyKeys: [][]byte{testSurveyKey},
 		Mailbox: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, "mailbox "+r.URL.Path)
 		}),

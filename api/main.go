@@ -12,9 +12,13 @@
 //	                         (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, profiles)
 //	TIERFLOW_POLICY_FILES    comma-separated policy files (default: the embedded policies)
 //	TIERFLOW_DEFAULT_POLICY  policy of open requests that name none (default standard)
-//	TIERFLOW_SURVEY_KEY      key that signs survey links, shared with the worker (required, 16+ chars)
+//	TIERFLOW_SURVEY_KEYS     comma-separated survey link keys, newest first (required, 16+ chars
+//	                         each; the worker signs with the first, the API verifies with all)
+//	TIERFLOW_SURVEY_KEY      the single survey key of earlier releases (a list of one)
 //	TIERFLOW_PUBLIC_URL      public base URL of the API (informational)
-//	TIERFLOW_TOKENS_FILE     JSON or YAML list of {token_sha256, id, name, role, tier, departments}
+//	TIERFLOW_TOKENS_FILE     JSON or YAML list of {token_sha256, id, name, role, tier, departments,
+//	                         allowed_sources} (agents and specialists need departments;
+//	                         allowed_sources scopes an integration to its CRM sources)
 //	TIERFLOW_TOKENS          the same list inline
 //	TIERFLOW_DEV_TOKENS      true adds the documented dev tokens (dev-integration, dev-agent,
 //	                         dev-specialist, dev-supervisor, dev-executive, dev-viewer)
@@ -38,6 +42,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 
+	"github.com/tierflow/tierflow/internal/secrets"
 	"github.com/tierflow/tierflow/policyfile"
 )
 
@@ -52,7 +57,7 @@ type config struct {
 	Temporal      client.Options
 	PolicyFiles   []string
 	DefaultPolicy string
-	SurveyKey     []byte
+	SurveyKeys    [][]byte // newest first; all verify
 	PublicURL     string
 	Tokens        []TokenEntry
 	Mailbox       bool
@@ -90,7 +95,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DatabaseURL:     getenv("DATABASE_URL"),
 		Temporal:        temporal,
 		DefaultPolicy:   or(getenv("TIERFLOW_DEFAULT_POLICY"), "standard"),
-		SurveyKey:       []byte(getenv("TIERFLOW_SURVEY_KEY")),
 		PublicURL:       strings.TrimRight(getenv("TIERFLOW_PUBLIC_URL"), "/"),
 		ShutdownTimeout: 15 * time.Second,
 	}
@@ -101,8 +105,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.DatabaseURL == "" {
 		problems = append(problems, errors.New("DATABASE_URL is not set (the PostgreSQL DSN of the case records)"))
 	}
-	if len(cfg.SurveyKey) < minSurveyKeyLen {
-		problems = append(problems, fmt.Errorf("TIERFLOW_SURVEY_KEY must be at least %d characters (the worker signs survey links with the same key)", minSurveyKeyLen))
+	if cfg.SurveyKeys, err = secrets.SurveyKeys(getenv, minSurveyKeyLen); err != nil {
+		problems = append(problems, err)
 	}
 	if cfg.PublicURL != "" {
 		if u, err := url.Parse(cfg.PublicURL); err != nil || u.Scheme == "" || u.Host == "" {

@@ -45,7 +45,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 	deps := Deps{
 		Cases: cases, Records: store, Policies: policies, DefaultPolicy: cfg.DefaultPolicy,
-		Auth: NewAuthenticator(cfg.Tokens), SurveyKey: cfg.SurveyKey, Logger: logger,
+		Auth: NewAuthenticator(cfg.Tokens), SurveyKeys: cfg.SurveyKeys, Logger: logger,
 		Ready:   []ReadyCheck{{Name: "temporal", Check: cases.Ping}, {Name: "postgres", Check: store.Ping}},
 		Metrics: NewMetrics(newProcessRegistry()),
 	}

@@ -38,7 +38,7 @@ func TestRunServesAndStopsGracefully(t *testing.T) {
 	cfg := config{
 		Addr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0", DatabaseURL: dsn,
 		Temporal:      client.Options{HostPort: temporalServer.HostPort(), Namespace: temporalServer.Namespace()},
-		DefaultPolicy: "standard", SurveyKey: testSurveyKey, Tokens: DevTokens(), Mailbox: true,
+		DefaultPolicy: "standard", SurveyKeys: [][]byte{testSurveyKey}, Tokens: DevTokens(), Mailbox: true,
 		ShutdownTimeout: 5 * time.Second,
 		OnListen:        func(api, metrics net.Addr) { listening <- addrs{api, metrics} },
 	}
@@ -102,7 +102,7 @@ func TestRunServesAndStopsGracefully(t *testing.T) {
 
 func TestRunFailsClearly(t *testing.T) {
 	base := config{Addr: "127.0.0.1:0", DatabaseURL: "postgres://127.0.0.1:1/x", DefaultPolicy: "standard",
-		SurveyKey: testSurveyKey, Tokens: DevTokens(), ShutdownTimeout: time.Second}
+		SurveyKeys: [][]byte{testSurveyKey}, Tokens: DevTokens(), ShutdownTimeout: time.Second}
 	ctx := context.Background()
 
 	bad := base

@@ -69,7 +69,8 @@ type Deps struct {
 	// DefaultPolicy is used when an open request names none.
 	DefaultPolicy string
 	Auth          *Authenticator
-	SurveyKey     []byte
+	// SurveyKeys verify survey links, newest first (every key verifies).
+	SurveyKeys [][]byte
 	// Mailbox, when set, is mounted at /dev/mailbox/ (dev only).
 	Mailbox http.Handler
 	Ready   []ReadyCheck

@@ -43,14 +43,18 @@ func (a surveyAnswer) response() (tierflow.SurveyResponse, error) {
 
 // surveyPage: GET /v1/surveys/{token}, a plain HTML form that works without JavaScript.
 func (s *server) surveyPage(w http.ResponseWriter, r *http.Request) {
-	caseID, err := s.verifySurvey(r)
+	link, err := s.verifySurvey(r)
 	if err != nil {
 		s.surveyErrorPage(w, r, err)
 		return
 	}
 	page := surveyPageData{Action: r.URL.Path}
-	if view, ok := s.surveyCase(r.Context(), caseID); ok {
+	if view, ok := s.surveyCase(r.Context(), link.CaseID); ok {
 		page.Reference, page.Subject = view.ExternalID, view.Subject
+		if err := otherRound(view, link); err != nil {
+			s.surveyErrorPage(w, r, err)
+			return
+		}
 		switch status := surveyStatus(view); status {
 		case tierflow.SurveyAnswered:
 			s.surveyErrorPage(w, r, tierflow.Errorf(tierflow.CodeConflict, "this survey was already answered"))
@@ -61,6 +65,17 @@ func (s *server) surveyPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	renderHTML(w, http.StatusOK, surveyFormTemplate, page)
+}
+
+// otherRound refuses a link signed for another survey round than the case's
+// current survey (an old link after a reopen): 410, that survey is over. The
+// workflow refuses the answer too; this only spares the customer a form it would
+// refuse. A case recorded before rounds (round 0) is left to the workflow.
+func otherRound(v tierflow.CaseView, link tierflow.SurveyLink) error {
+	if v.Survey == nil || v.Survey.Round == 0 || v.Survey.Round == link.Round {
+		return nil
+	}
+	return tierflow.Errorf(tierflow.CodeGone, "this link belongs to an earlier survey of the case")
 }
 
 func surveyStatus(v tierflow.CaseView) tierflow.SurveyStatus {
@@ -94,7 +109,7 @@ func (s *server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 		}
 	}
-	caseID, err := s.verifySurvey(r)
+	link, err := s.verifySurvey(r)
 	if err != nil {
 		fail(err)
 		return
@@ -113,6 +128,7 @@ func (s *server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		resp, err = answer.response()
+		resp.Round = link.Round // the workflow takes it only for the survey of that round
 	}
 	if err != nil {
 		if form && tierflow.ErrorCode(err) == tierflow.CodeInvalid {
@@ -126,9 +142,9 @@ func (s *server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.UpdateTimeout)
 	defer cancel()
-	if _, err := s.Cases.AnswerSurvey(ctx, caseID, resp); err != nil {
+	if _, err := s.Cases.AnswerSurvey(ctx, link.CaseID, resp); err != nil {
 		if tierflow.ErrorCode(err) == tierflow.CodeNotFound {
-			err = s.closedSurveyError(r.Context(), caseID)
+			err = s.closedSurveyError(r.Context(), link.CaseID)
 		}
 		fail(err)
 		return
@@ -142,10 +158,10 @@ func (s *server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 	}{"recorded"})
 }
 
-// verifySurvey checks the token's signature (404) and expiry (410).
-func (s *server) verifySurvey(r *http.Request) (caseID string, err error) {
-	caseID, _, err = tierflow.VerifySurveyToken(s.SurveyKey, r.PathValue("token"), s.Now())
-	return caseID, err
+// verifySurvey checks the token's signature against every survey key (404) and its
+// expiry (410), and returns the case and survey round it names.
+func (s *server) verifySurvey(r *http.Request) (tierflow.SurveyLink, error) {
+	return tierflow.VerifySurveyToken(s.SurveyKeys, r.PathValue("token"), s.Now())
 }
 
 // parseSurveyForm reads the page's form: score 1-5, resolved yes/no, comment.

@@ -13,8 +13,13 @@ import (
 	"github.com/tierflow/tierflow"
 )
 
+// surveyPath is the path of a link to the case's first survey.
 func surveyPath(key []byte, caseID string, expires time.Time) string {
-	return "/v1/surveys/" + tierflow.SignSurveyToken(key, caseID, expires)
+	return roundSurveyPath(key, caseID, 1, expires)
+}
+
+func roundSurveyPath(key []byte, caseID string, round int, expires time.Time) string {
+	return "/v1/surveys/" + tierflow.SignSurveyToken(key, tierflow.SurveyLink{CaseID: caseID, Round: round, Expires: expires})
 }
 
 // surveyEnv has a resolved case whose survey was sent.
@@ -22,7 +27,7 @@ func surveyEnv(t *testing.T) (*testEnv, string) {
 	env := newTestEnv(t)
 	c := fullCase("zendesk-1", 1, "")
 	c.Status = tierflow.StatusResolved
-	c.Survey = &tierflow.SurveyState{Status: "sent"}
+	c.Survey = &tierflow.SurveyState{Status: "sent", Round: 1}
 	env.cases.put(c)
 	return env, surveyPath(testSurveyKey, "zendesk-1", testNow.Add(24*time.Hour))
 }
@@ -68,7 +73,7 @@ func TestSurveyAnsweredByForm(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	assert.Contains(t, rec.Body.String(), "Thank you")
 	require.Len(t, env.cases.surveys, 1)
-	assert.Equal(t, tierflow.SurveyResponse{Score: 2, Resolved: false, Comment: "still broken"}, env.cases.surveys[0])
+	assert.Equal(t, tierflow.SurveyResponse{Score: 2, Resolved: false, Comment: "still broken", Round: 1}, env.cases.surveys[0])
 
 	again := env.do(request{method: "POST", path: path, contentType: "application/x-www-form-urlencoded", body: form})
 	assert.Equal(t, http.StatusConflict, again.Code)
@@ -91,7 +96,7 @@ func TestSurveyAnsweredByJSON(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	assert.JSONEq(t, `{"status": "recorded"}`, rec.Body.String())
 	require.Len(t, env.cases.surveys, 1)
-	assert.Equal(t, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "great"}, env.cases.surveys[0])
+	assert.Equal(t, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "great", Round: 1}, env.cases.surveys[0])
 
 	problemOf(t, env.do(request{method: "POST", path: path, body: `{"score": 5, "resolved": true}`}), http.StatusConflict)
 }

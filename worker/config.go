@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 
+	"github.com/tierflow/tierflow/internal/secrets"
 	"github.com/tierflow/tierflow/policyfile"
 )
 
@@ -28,8 +29,10 @@ type config struct {
 	Temporal client.Options
 	// DatabaseURL is the PostgreSQL DSN of the case records (DATABASE_URL).
 	DatabaseURL string
-	// SurveyKey signs survey links (TIERFLOW_SURVEY_KEY, the same value as the API's).
-	SurveyKey []byte
+	// SurveyKeys are the survey keys, newest first (TIERFLOW_SURVEY_KEYS, or
+	// TIERFLOW_SURVEY_KEY as a list of one; the same list as the API's): the
+	// first signs survey links.
+	SurveyKeys [][]byte
 	// PublicURL is the API's public base URL (TIERFLOW_PUBLIC_URL), for links in emails.
 	PublicURL string
 	// MetricsAddr serves /metrics, /healthz and /readyz (TIERFLOW_METRICS_ADDR).
@@ -52,7 +55,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg := config{
 		Temporal:    temporal,
 		DatabaseURL: getenv("DATABASE_URL"),
-		SurveyKey:   []byte(getenv("TIERFLOW_SURVEY_KEY")),
 		PublicURL:   strings.TrimRight(getenv("TIERFLOW_PUBLIC_URL"), "/"),
 		MetricsAddr: or(getenv("TIERFLOW_METRICS_ADDR"), ":9090"),
 		StopTimeout: StopTimeout,
@@ -60,8 +62,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.DatabaseURL == "" {
 		problems = append(problems, errors.New("DATABASE_URL is not set (the PostgreSQL DSN of the case records)"))
 	}
-	if len(cfg.SurveyKey) < minSurveyKeyLen {
-		problems = append(problems, fmt.Errorf("TIERFLOW_SURVEY_KEY must be at least %d characters (the API uses the same key)", minSurveyKeyLen))
+	if cfg.SurveyKeys, err = secrets.SurveyKeys(getenv, minSurveyKeyLen); err != nil {
+		problems = append(problems, err)
 	}
 	if u, err := url.Parse(cfg.PublicURL); cfg.PublicURL == "" || err != nil || u.Scheme == "" || u.Host == "" {
 		problems = append(problems, fmt.Errorf("TIERFLOW_PUBLIC_URL must be an absolute URL such as https://support.example.com, got %q", cfg.PublicURL))

@@ -30,12 +30,19 @@ func TestLoadConfig(t *testing.T) {
 			name: "valid with defaults",
 			check: func(t *testing.T, cfg config) {
 				assert.Equal(t, "postgres://tierflow@db:5432/tierflow", cfg.DatabaseURL)
-				assert.Equal(t, []byte("0123456789abcdef-survey"), cfg.SurveyKey)
+				assert.Equal(t, [][]byte{[]byte("0123456789abcdef-survey")}, cfg.SurveyKeys, "TIERFLOW_SURVEY_KEY is a list of one")
 				assert.Equal(t, "https://support.example.com", cfg.PublicURL, "trailing slash trimmed")
 				assert.Equal(t, ":9090", cfg.MetricsAddr)
 				assert.Equal(t, StopTimeout, cfg.StopTimeout)
 				assert.Equal(t, "SG.key", cfg.Mail.get("SENDGRID_API_KEY"))
 				assert.Equal(t, "Support <support@example.com>", cfg.Mail.get("TIERFLOW_MAIL_FROM"))
+			},
+		},
+		{
+			name:   "rotated survey keys: the newest first signs",
+			change: map[string]string{"TIERFLOW_SURVEY_KEYS": "new-survey-key-0123456789, 0123456789abcdef-survey"},
+			check: func(t *testing.T, cfg config) {
+				assert.Equal(t, [][]byte{[]byte("new-survey-key-0123456789"), []byte("0123456789abcdef-survey")}, cfg.SurveyKeys)
 			},
 		},
 		{

@@ -73,7 +73,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	register(w, &activities.Activities{
 		Store:         store,
 		Mailer:        mailer,
-		SurveyKey:     cfg.SurveyKey,
+		SurveyKeys:    cfg.SurveyKeys,
 		SurveyBaseURL: cfg.PublicURL,
 		CaseBaseURL:   cfg.PublicURL + "/v1/cases/",
 		Now:           time.Now,

@@ -55,7 +55,7 @@ func testConfig(t *testing.T) config {
 	return config{
 		Temporal:    client.Options{HostPort: devServer.HostPort(), Namespace: devServer.Namespace()},
 		DatabaseURL: pgcluster.NewTestDatabase(t, cluster),
-		SurveyKey:   []byte("test-survey-key-0123456789"),
+		SurveyKeys:  [][]byte{[]byte("test-survey-key-0123456789")},
 		PublicURL:   "http://localhost:8080",
 		MetricsAddr: freeAddr(t),
 		StopTimeout: 3 * time.Second,

@@ -231,7 +231,7 @@ func TestLowScoreReopenIsAnEscalation(t *testing.T) {
 	decideAt(t, env, time.Hour, tierflow.Decision{Action: tierflow.ActionResolve, Actor: agent, Resolution: "refunded"})
 	survey := &outcome{}
 	at(env, 26*time.Hour, func() {
-		sendUpdateTo(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 1, Resolved: false, Comment: "still charged"}, survey)
+		sendUpdateTo(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 1, Resolved: false, Comment: "still charged", Round: 1}, survey)
 	})
 	decideAt(t, env, 28*time.Hour, closeBy(supervisor, "end"))
 	env.ExecuteWorkflow(WorkflowName, input(testPolicy(), testRequest()))

@@ -64,7 +64,7 @@ func TestCaptureContinuedAsNew(t *testing.T) {
 	d.waitFor("the survey", func(v tierflow.CaseView) bool {
 		return v.Survey != nil && v.Survey.Status == tierflow.SurveySent
 	})
-	d.update(UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "thanks"})
+	d.update(UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "thanks", Round: 1})
 	resumed := c.GetWorkflow(ctx, first.GetID(), resumedRunID)
 	var final tierflow.CaseView
 	require.NoError(t, resumed.Get(ctx, &final))

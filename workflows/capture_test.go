@@ -189,7 +189,7 @@ func captureScenarios() []captureScenario {
 			d.decide(tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "c3", Actor: specialist})
 			d.decide(tierflow.Decision{Action: tierflow.ActionResolve, DecisionID: "c4", Actor: specialist, Resolution: "refunded"})
 			d.waitFor("the survey", func(v tierflow.CaseView) bool { return v.Survey != nil && v.Survey.Status == tierflow.SurveySent })
-			d.update(UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "thanks"})
+			d.update(UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "thanks", Round: 1})
 		}},
 		{"breach_escalation", func(d *driver) {
 			// Nobody acknowledges: the warning, then the breach and the automatic

@@ -190,11 +190,11 @@ func TestLowSurveyScoreReopensAtTier3(t *testing.T) {
 	decideAt(t, env, 2*time.Hour, tierflow.Decision{Action: tierflow.ActionResolve, Actor: agent, Resolution: "refunded"})
 	answered := &outcome{}
 	at(env, 2*time.Hour+day+time.Hour, func() {
-		sendUpdateTo(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 1, Resolved: true, Comment: "still charged"}, answered)
+		sendUpdateTo(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 1, Resolved: true, Comment: "still charged", Round: 1}, answered)
 	})
 	again := &outcome{}
 	at(env, 2*time.Hour+day+2*time.Hour, func() {
-		sendUpdateTo(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true}, again)
+		sendUpdateTo(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Round: 1}, again)
 	})
 	acked := decideAt(t, env, 2*time.Hour+day+3*time.Hour, tierflow.Decision{Action: tierflow.ActionAcknowledge, Actor: supervisor})
 	closed := decideAt(t, env, 2*day, closeBy(supervisor, "end"))
@@ -240,7 +240,7 @@ func TestReopenPaths(t *testing.T) {
 		decideAt(t, env, 2*time.Hour, tierflow.Decision{Action: tierflow.ActionResolve, Actor: agent, Resolution: "done"})
 		answered := &outcome{}
 		at(env, 2*time.Hour+day+time.Hour, func() {
-			sendUpdateTo(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 4, Resolved: false}, answered)
+			sendUpdateTo(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 4, Resolved: false, Round: 1}, answered)
 		})
 		decideAt(t, env, 3*day, closeBy(executive, "end"))
 		env.ExecuteWorkflow(WorkflowName, input(testPolicy(), testRequest()))

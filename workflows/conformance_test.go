@@ -169,7 +169,7 @@ func TestReopenAfterTheSurveyWasSent(t *testing.T) {
 			reopened := queryAt(t, env, sent+2*time.Hour)
 			late := &outcome{}
 			at(env, sent+3*time.Hour, func() {
-				sendUpdateTo(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true}, late)
+				sendUpdateTo(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Round: 1}, late)
 			})
 			decideAt(t, env, sent+4*day, closeBy(executive, "end"))
 			env.ExecuteWorkflow(WorkflowName, input(testPolicy(), testRequest()))

@@ -107,7 +107,8 @@ func (w *caseWorkflow) sendSurvey(t *transition) {
 		st.Clocks.SurveyRemindAt = timePtr(t.now.Add(sp.Reminder.Duration))
 	}
 	seq := w.emit(t, tierflow.EventSurveySent, tierflow.SystemActor, nil)
-	w.mailCustomer(t, seq, tierflow.MsgSurvey, func(m *tierflow.MessageData) { m.ETA, m.ExpiresAt = nil, &expires })
+	round := st.surveyRound()
+	w.mailCustomer(t, seq, tierflow.MsgSurvey, func(m *tierflow.MessageData) { m.ETA, m.ExpiresAt, m.SurveyRound = nil, &expires, round })
 }
 
 func (w *caseWorkflow) remindSurvey(t *transition) {
@@ -116,7 +117,8 @@ func (w *caseWorkflow) remindSurvey(t *transition) {
 	seq := w.emit(t, tierflow.EventReminderSent, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Details = map[string]string{tierflow.DetailClock: string(tierflow.ClockSurvey)}
 	})
-	w.mailCustomer(t, seq, tierflow.MsgSurveyReminder, func(m *tierflow.MessageData) { m.ETA, m.ExpiresAt = nil, expires })
+	round := w.st.surveyRound()
+	w.mailCustomer(t, seq, tierflow.MsgSurveyReminder, func(m *tierflow.MessageData) { m.ETA, m.ExpiresAt, m.SurveyRound = nil, expires, round })
 }
 
 func (w *caseWorkflow) expireSurvey(t *transition) {

@@ -122,6 +122,9 @@ func (w *caseWorkflow) customerEventSignal(ctx workflow.Context, e tierflow.Cust
 }
 
 func (w *caseWorkflow) validateSurveyUpdate(ctx workflow.Context, r tierflow.SurveyResponse) error {
+	if r.Round == 0 {
+		return rejection(surveyRoundRequired)
+	}
 	return rejection(w.validateSurvey(workflow.Now(ctx), r))
 }
 

@@ -174,7 +174,9 @@ func (w *caseWorkflow) resolve(t *transition, d tierflow.Decision, tag eventTag)
 	st.ResolvedAt, st.Resolution = timePtr(t.now), d.Resolution
 	w.stopClocks()
 	sendAt := t.now.Add(w.in.Policy.Survey.Delay.Duration)
-	st.Survey = &tierflow.SurveyState{Status: tierflow.SurveyScheduled, SendAt: &sendAt}
+	// A reopen cancels the survey of its round, so this resolution's survey is
+	// round Reopens+1; its links name that round (tierflow.SurveyLink).
+	st.Survey = &tierflow.SurveyState{Status: tierflow.SurveyScheduled, Round: st.Reopens + 1, SendAt: &sendAt}
 	apology := st.Tier >= tierflow.TierSupervisor
 	seq := w.emit(t, tierflow.EventResolved, d.Actor, func(ev *tierflow.CaseEvent) {
 		ev.Summary, ev.CustomerMessage = d.Explanation, d.Resolution

@@ -28,7 +28,7 @@ func TestFullLifecycle(t *testing.T) {
 	beforeSurvey := queryAt(t, env, 24*time.Hour+59*time.Minute)
 	survey := &outcome{}
 	at(env, 26*time.Hour, func() {
-		sendUpdateTo(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "thanks"}, survey)
+		sendUpdateTo(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "thanks", Round: 1}, survey)
 	})
 
 	env.ExecuteWorkflow(WorkflowName, input(testPolicy(), testRequest()))

@@ -233,7 +233,7 @@ func TestSurveyValidator(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &caseWorkflow{in: input(testPolicy(), testRequest()), st: &CaseState{Status: tierflow.StatusResolved, Survey: tc.survey}}
-			err := w.validateSurvey(now, tierflow.SurveyResponse{Score: 4, Resolved: true})
+			err := w.validateSurvey(now, tierflow.SurveyResponse{Score: 4, Resolved: true, Round: 1})
 			if tc.code == "" {
 				assert.NoError(t, err)
 				return
@@ -252,7 +252,7 @@ func TestSurveyUpdateRejectedWithoutSurvey(t *testing.T) {
 	env, _ := testEnv(t, t0)
 	got := &outcome{}
 	at(env, time.Minute, func() {
-		sendUpdateTo(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true}, got)
+		sendUpdateTo(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Round: 1}, got)
 	})
 	decideAt(t, env, time.Hour, closeBy(supervisor, "end"))
 	env.ExecuteWorkflow(WorkflowName, input(testPolicy(), testRequest()))

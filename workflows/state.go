@@ -90,6 +90,16 @@ type Clocks struct {
 	SurveyRemindAt *time.Time `json:"survey_remind_at,omitempty"`
 }
 
+// surveyRound is the round of the case's current survey: the one it was scheduled
+// with, or for a survey scheduled before rounds (a state carried from an older
+// run), the resolutions so far: every reopen follows a resolution.
+func (s *CaseState) surveyRound() int {
+	if s.Survey != nil && s.Survey.Round > 0 {
+		return s.Survey.Round
+	}
+	return s.Reopens + 1
+}
+
 // Closed reports whether the case is over (the workflow then completes).
 func (s *CaseState) Closed() bool { return s.Status == tierflow.StatusClosed }
 

@@ -93,7 +93,11 @@ func runRandomCase(t *testing.T, seed uint64) {
 				env.SignalWorkflow(SignalCustomerEvent, tierflow.CustomerEvent{Kind: kinds[rng.IntN(len(kinds))],
 					EventID: fmt.Sprintf("e%d", i), Message: "from the CRM"})
 			default:
-				sendUpdate(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 1 + rng.IntN(5), Resolved: rng.IntN(2) == 0})
+				round := 1 // the link of the case's current survey
+				if v.Survey != nil && v.Survey.Round > 0 {
+					round = v.Survey.Round
+				}
+				sendUpdate(t, env, UpdateSurvey, tierflow.SurveyResponse{Score: 1 + rng.IntN(5), Resolved: rng.IntN(2) == 0, Round: round})
 			}
 		}, when)
 	}

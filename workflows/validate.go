@@ -130,7 +130,10 @@ func (w *caseWorkflow) validateCustomerEvent(e tierflow.CustomerEvent) error {
 // Update answers the case; a Signal is ignored.
 var errEventAlreadyApplied = tierflow.Errorf(tierflow.CodeConflict, "this customer event was already applied")
 
-// validateSurvey says whether a survey answer is expected now.
+// validateSurvey says whether a survey answer is expected now: the survey of the
+// answer's round (an old link after a reopen answers nothing), sent and not
+// expired. An answer without a round is one recorded before rounds (a replay):
+// the validator refuses new ones (validateSurveyUpdate).
 func (w *caseWorkflow) validateSurvey(now time.Time, r tierflow.SurveyResponse) error {
 	if err := r.Validate(); err != nil {
 		return err
@@ -139,6 +142,8 @@ func (w *caseWorkflow) validateSurvey(now time.Time, r tierflow.SurveyResponse) 
 	switch {
 	case s == nil:
 		return tierflow.Errorf(tierflow.CodeConflict, "no survey is waiting for an answer")
+	case r.Round != 0 && r.Round != w.st.surveyRound():
+		return tierflow.Errorf(tierflow.CodeGone, "this survey link belongs to an earlier survey of the case")
 	case s.Status == tierflow.SurveyAnswered:
 		return tierflow.Errorf(tierflow.CodeConflict, "the survey was already answered")
 	case s.Status == tierflow.SurveyExpired || (s.Status == tierflow.SurveySent && s.ExpiresAt != nil && !now.Before(*s.ExpiresAt)):
@@ -148,6 +153,11 @@ func (w *caseWorkflow) validateSurvey(now time.Time, r tierflow.SurveyResponse) 
 	}
 	return nil
 }
+
+// surveyRoundRequired refuses a new survey answer that names no round: the API
+// always sends the round its link was signed for.
+var surveyRoundRequired = &tierflow.Error{Code: tierflow.CodeInvalid, Message: "invalid survey response",
+	Fields: []tierflow.FieldError{{Field: "round", Message: "is required: the survey round the link was signed for"}}}
 
 // statusRefusal says an action is not allowed in the case's status.
 func statusRefusal(a tierflow.Action, s tierflow.Status, allowed []tierflow.Status) error {
