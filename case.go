@@ -227,6 +227,10 @@ var (
 	localePattern = regexp.MustCompile(`^[A-Za-z]{2,8}([_-][A-Za-z0-9]{1,8})*$`)
 )
 
+// ValidSource reports whether s is a CRM source name (api.md): 1-64 characters of
+// A-Z a-z 0-9 . _ -.
+func ValidSource(s string) bool { return crmIDPattern.MatchString(s) }
+
 // Validate checks the request's own fields (no clock: see ValidateAt).
 func (r OpenCaseRequest) Validate() error {
 	var v Validation

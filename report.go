@@ -13,9 +13,12 @@ type CaseFilter struct {
 	Department string
 	Assignee   string
 	Source     string
-	Breached   *bool
-	Limit      int
-	Cursor     string
+	// Sources, when not empty, keeps only cases of one of these sources (the
+	// sources a scoped integration may read); Source still narrows it further.
+	Sources  []string
+	Breached *bool
+	Limit    int
+	Cursor   string
 }
 
 // CasePage is one page of a list.

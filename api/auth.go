@@ -24,6 +24,11 @@ type TokenEntry struct {
 	Role        tierflow.Role `json:"role"`
 	Tier        tierflow.Tier `json:"tier,omitempty"`
 	Departments []string      `json:"departments,omitempty"`
+	// AllowedSources scopes an integration token to the CRM sources it may open,
+	// read and relay customer events for (integrations only). Without it an
+	// integration reaches every source, as before scoping existed: production
+	// operators should scope every integration token.
+	AllowedSources []string `json:"allowed_sources,omitempty"`
 }
 
 type tokenHash = [sha256.Size]byte
@@ -51,7 +56,7 @@ func NewAuthenticator(entries []TokenEntry) *Authenticator {
 			tier = e.Role.DecidingTier()
 		}
 		a.creds = append(a.creds, credential{hash: h, principal: tierflow.Principal{
-			ID: e.ID, Name: e.Name, Role: e.Role, Tier: tier, Departments: e.Departments,
+			ID: e.ID, Name: e.Name, Role: e.Role, Tier: tier, Departments: e.Departments, AllowedSources: e.AllowedSources,
 		}})
 	}
 	return a
@@ -86,7 +91,7 @@ func DevTokens() []TokenEntry {
 	}
 	return []TokenEntry{
 		dev("dev-integration", "Dev CRM integration", tierflow.RoleIntegration, 0),
-		dev("dev-agent", "Dev frontline agent", tierflow.RoleAgent, tierflow.TierFrontline),
+		dev("dev-agent", "Dev frontline agent", tierflow.RoleAgent, tierflow.TierFrontline, "billing", "technical", "shipping"),
 		dev("dev-specialist", "Dev specialist", tierflow.RoleSpecialist, tierflow.TierSpecialist, "billing", "technical"),
 		dev("dev-supervisor", "Dev supervisor", tierflow.RoleSupervisor, tierflow.TierSupervisor),
 		dev("dev-executive", "Dev executive", tierflow.RoleExecutive, tierflow.TierExecutive),
@@ -136,6 +141,22 @@ func (e TokenEntry) validate() error {
 	}
 	if want := e.Role.DecidingTier(); e.Tier != 0 && want != 0 && e.Tier != want {
 		return fmt.Errorf("tier %d does not match role %s (tier %d)", e.Tier, e.Role, want)
+	}
+	if e.Role.RequiresDepartments() && len(e.Departments) == 0 {
+		return fmt.Errorf("role %s needs departments: an agent or specialist serves only the departments it lists", e.Role)
+	}
+	for _, d := range e.Departments {
+		if strings.TrimSpace(d) == "" {
+			return fmt.Errorf("departments must not hold an empty name")
+		}
+	}
+	if len(e.AllowedSources) > 0 && e.Role != tierflow.RoleIntegration {
+		return fmt.Errorf("allowed_sources is only for integration tokens, not %s", e.Role)
+	}
+	for _, src := range e.AllowedSources {
+		if !tierflow.ValidSource(src) {
+			return fmt.Errorf("allowed_sources: %q is not a source (1-64 characters of A-Z a-z 0-9 . _ -)", src)
+		}
 	}
 	return nil
 }

@@ -42,9 +42,9 @@ func TestParseTokensRejectsBadEntries(t *testing.T) {
 		"no id":          `[{"token_sha256": "` + hash + `", "role": "agent"}]`,
 		"unknown role":   `[{"token_sha256": "` + hash + `", "id": "a", "role": "admin"}]`,
 		"system role":    `[{"token_sha256": "` + hash + `", "id": "a", "role": "system"}]`,
-		"tier mismatch":  `[{"token_sha256": "` + hash + `", "id": "a", "role": "agent", "tier": 3}]`,
+		"tier mismatch":  `[{"token_sha256": "` + hash + `", "id": "a", "role": "agent", "tier": 3, "departments": ["billing"]}]`,
 		"unknown field":  `[{"token_sha256": "` + hash + `", "id": "a", "role": "agent", "token": "x"}]`,
-		"duplicate hash": `[{"token_sha256": "` + hash + `", "id": "a", "role": "agent"}, {"token_sha256": "` + hash + `", "id": "b", "role": "viewer"}]`,
+		"duplicate hash": `[{"token_sha256": "` + hash + `", "id": "a", "role": "viewer"}, {"token_sha256": "` + hash + `", "id": "b", "role": "viewer"}]`,
 		"not a list":     `{"id": "a"}`,
 	}
 	for name, doc := range tests {
@@ -59,7 +59,7 @@ func TestDevTokens(t *testing.T) {
 	a := NewAuthenticator(DevTokens())
 	want := map[string]tierflow.Principal{
 		"dev-integration": {Role: tierflow.RoleIntegration},
-		"dev-agent":       {Role: tierflow.RoleAgent, Tier: 1},
+		"dev-agent":       {Role: tierflow.RoleAgent, Tier: 1, Departments: []string{"billing", "technical", "shipping"}},
 		"dev-specialist":  {Role: tierflow.RoleSpecialist, Tier: 2, Departments: []string{"billing", "technical"}},
 		"dev-supervisor":  {Role: tierflow.RoleSupervisor, Tier: 3},
 		"dev-executive":   {Role: tierflow.RoleExecutive, Tier: 4},

@@ -66,6 +66,10 @@ func (s *server) openCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principalFrom(r.Context())
+	if err := mayOpenFor(p, req.Source); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	cmd := OpenCommand{
 		CaseID: tierflow.CaseID(req.Source, req.ExternalID), Request: req, Policy: policy,
 		OpenedBy: p, Fingerprint: requestFingerprint(req),
@@ -136,7 +140,7 @@ func requestFingerprint(req tierflow.OpenCaseRequest) string {
 // worker, Temporal down), then with the header X-Tierflow-Source: record (it may
 // be a transition behind).
 func (s *server) getCase(w http.ResponseWriter, r *http.Request) {
-	id, err := caseIDParam(r)
+	id, err := scopedCaseIDParam(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -175,12 +179,14 @@ func (s *server) listCases(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	page, err := s.Records.ListCases(r.Context(), f)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	p := principalFrom(r.Context())
+	page := tierflow.CasePage{}
+	if f, visible := scopeFilter(p, f); visible {
+		if page, err = s.Records.ListCases(r.Context(), f); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	out := struct {
 		Cases      []caseJSON `json:"cases"`
 		NextCursor string     `json:"next_cursor,omitempty"`
@@ -231,7 +237,7 @@ func parseCaseFilter(q url.Values) (tierflow.CaseFilter, error) {
 
 // caseEvents: GET /v1/cases/{id}/events, the audit timeline oldest first.
 func (s *server) caseEvents(w http.ResponseWriter, r *http.Request) {
-	id, err := caseIDParam(r)
+	id, err := scopedCaseIDParam(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -51,8 +51,9 @@ func (s *server) decide(w http.ResponseWriter, r *http.Request) {
 }
 
 // mayDecide is the object-level rule: an actor below the case's tier may only add a
-// note; a specialist acts only on cases of a department they serve; only a supervisor
-// or above closes a case without survey.
+// note; an agent or specialist acts only on cases of a department they serve (one
+// without departments serves none); only a supervisor or above closes a case
+// without survey.
 func mayDecide(actor tierflow.Principal, action tierflow.Action, c tierflow.CaseView) error {
 	if action == tierflow.ActionNote {
 		return nil
@@ -61,7 +62,7 @@ func mayDecide(actor tierflow.Principal, action tierflow.Action, c tierflow.Case
 		return tierflow.Errorf(tierflow.CodeForbidden,
 			"the case is at tier %d; a tier %d actor may only add a note", c.Tier, actor.Tier)
 	}
-	if actor.Role == tierflow.RoleSpecialist && !actor.InDepartment(c.Department) {
+	if actor.Role.RequiresDepartments() && !actor.InDepartment(c.Department) {
 		return tierflow.Errorf(tierflow.CodeForbidden, "you do not serve the %s department", c.Department)
 	}
 	if action == tierflow.ActionClose && actor.Tier < tierflow.TierSupervisor {
@@ -85,7 +86,7 @@ func (s *server) messageError(ctx context.Context, id string, err error) error {
 // customerEvent: POST /v1/cases/{id}/customer-events (integration); 202 once the
 // workflow accepted the event.
 func (s *server) customerEvent(w http.ResponseWriter, r *http.Request) {
-	id, err := caseIDParam(r)
+	id, err := scopedCaseIDParam(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -170,7 +171,22 @@ func (f *fakeRecords) ListCases(_ context.Context, filter tierflow.CaseFilter) (
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lastFilter = &filter
-	return f.page, f.err
+	return onlySources(f.page, filter.Sources), f.err
+}
+
+// onlySources keeps the cases of sources (all of them when sources is empty), as
+// the Postgres filter does.
+func onlySources(page tierflow.CasePage, sources []string) tierflow.CasePage {
+	if len(sources) == 0 {
+		return page
+	}
+	out := tierflow.CasePage{Cases: []tierflow.CaseView{}, NextCursor: page.NextCursor}
+	for _, c := range page.Cases {
+		if slices.Contains(sources, c.Source) {
+			out.Cases = append(out.Cases, c)
+		}
+	}
+	return out
 }
 
 func (f *fakeRecords) CaseEvents(_ context.Context, id string) ([]tierflow.CaseEvent, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -14,9 +13,11 @@ import (
 const staffColumns = `s.id, s.name, s.email, s.role, s.tier, s.departments, s.active`
 
 // servesDepartment matches staff serving department $2 (case-insensitively), or
-// any department when $2 is empty. Staff with no departments serve every one, like
-// tierflow.Principal.InDepartment.
-const servesDepartment = `($2 = '' OR cardinality(s.departments) = 0
+// any department when $2 is empty, like tierflow.Principal.InDepartment: a
+// supervisor or executive with no departments oversees every one; an agent or
+// specialist with none (a row from before UpsertStaff required them) serves none.
+const servesDepartment = `($2 = ''
+    OR (cardinality(s.departments) = 0 AND s.role NOT IN ('agent', 'specialist'))
     OR lower($2) IN (SELECT lower(d) FROM unnest(s.departments) AS d))`
 
 // PickAssignee returns the active member of the tier who serves the department
@@ -82,13 +83,7 @@ ORDER BY s.tier, s.name, s.id`, tier, department)
 
 // UpsertStaff creates or replaces a member of the directory.
 func (s *Store) UpsertStaff(ctx context.Context, m tierflow.StaffMember) error {
-	var v tierflow.Validation
-	v.Check(m.ID != "", "id", "is required")
-	v.Check(m.Name != "", "name", "is required")
-	v.Check(strings.Contains(m.Email, "@"), "email", "must be an email address, got %q", m.Email)
-	v.Check(m.Role.Valid(), "role", "unknown role %q", m.Role)
-	v.Check(m.Tier.Valid(), "tier", "must be 1 to 4, got %d", m.Tier)
-	if err := v.Err("invalid staff member"); err != nil {
+	if err := m.Validate(); err != nil {
 		return err
 	}
 	departments := m.Departments

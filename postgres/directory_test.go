@@ -33,7 +33,7 @@ func TestPickAssigneeLeastLoadedTiesByName(t *testing.T) {
 		member("a-alice", "Alice", 1, true, "billing", "shipping"),
 		member("a-carol", "Carol", 1, true, "shipping"),
 		member("a-aaron", "Aaron", 1, false, "billing"), // inactive: never picked
-		member("s-sam", "Sam", 2, true),                 // no departments: serves all
+		member("s-sam", "Sam", 2, true, "shipping"),
 	} {
 		require.NoError(t, s.UpsertStaff(ctx, m))
 	}
@@ -114,9 +114,41 @@ func TestStaffLookups(t *testing.T) {
 
 	bad := member("x", "X", 7, true)
 	requireCode(t, s.UpsertStaff(ctx, bad), tierflow.CodeInvalid)
-	bad = member("x", "X", 1, true)
+	bad = member("x", "X", 1, true, "billing")
 	bad.Email = "not-an-email"
 	requireCode(t, s.UpsertStaff(ctx, bad), tierflow.CodeInvalid)
+}
+
+// An agent or specialist without departments is refused; one already in the table
+// from before the rule serves no department (it used to serve every one), while a
+// supervisor or executive without departments still oversees all.
+func TestDepartmentlessAgentsServeNoDepartment(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	for _, m := range []tierflow.StaffMember{member("a-none", "Ann", 1, true), member("s-none", "Sid", 2, true)} {
+		requireCode(t, s.UpsertStaff(ctx, m), tierflow.CodeInvalid)
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO staff (id, name, email, role, tier, departments, active) VALUES
+    ('a-legacy', 'Lee', 'lee@support.example.com', 'agent', 1, '{}', true),
+    ('s-legacy', 'Sol', 'sol@support.example.com', 'specialist', 2, '{}', true)`)
+	require.NoError(t, err)
+	require.NoError(t, s.UpsertStaff(ctx, member("sup-all", "Avery", 3, true)))
+
+	for _, tier := range []tierflow.Tier{1, 2} {
+		_, ok, err := s.PickAssignee(ctx, tier, "billing")
+		require.NoError(t, err)
+		assert.False(t, ok, "a tier %d member without departments is never picked for billing", tier)
+		m, ok, err := s.PickAssignee(ctx, tier, "")
+		require.NoError(t, err)
+		assert.True(t, ok && m.Tier == tier, "a case without a department is anyone's at its tier")
+	}
+	got, err := s.StaffAtTier(ctx, 2, "billing")
+	require.NoError(t, err)
+	ids := make([]string, len(got))
+	for i, m := range got {
+		ids[i] = m.ID
+	}
+	assert.Equal(t, []string{"sup-all"}, ids, "the supervisor oversees billing; the department-less specialist does not")
 }
 
 func TestSeedDevStaff(t *testing.T) {

@@ -138,6 +138,9 @@ func listConditions(f tierflow.CaseFilter) (string, []any, int, error) {
 	if f.Source != "" {
 		add("source = ?", f.Source)
 	}
+	if len(f.Sources) > 0 {
+		add("source = ANY(?)", f.Sources)
+	}
 	if f.Breached != nil {
 		add("breached = ?", *f.Breached)
 	}

@@ -97,6 +97,8 @@ func TestListCasesFiltersAndPages(t *testing.T) {
 		{"department", tierflow.CaseFilter{Department: "shipping"}, []string{"hubspot-2"}},
 		{"assignee", tierflow.CaseFilter{Assignee: "dev-specialist"}, []string{"zendesk-3", "zendesk-2"}},
 		{"source", tierflow.CaseFilter{Source: "hubspot"}, []string{"hubspot-3", "hubspot-2", "hubspot-1"}},
+		{"a scoped integration's sources", tierflow.CaseFilter{Sources: []string{"hubspot", "freshdesk"}}, []string{"hubspot-3", "hubspot-2", "hubspot-1"}},
+		{"sources and source", tierflow.CaseFilter{Sources: []string{"hubspot"}, Source: "zendesk"}, []string{}},
 		{"breached", tierflow.CaseFilter{Breached: ptr(true)}, []string{"hubspot-3", "hubspot-1", "zendesk-2"}},
 		{"not breached", tierflow.CaseFilter{Breached: ptr(false)}, []string{"zendesk-4", "zendesk-3", "hubspot-2", "zendesk-1"}},
 		{"combined", tierflow.CaseFilter{Department: "billing", Breached: ptr(false), Status: tierflow.StatusOpen}, []string{"zendesk-4", "zendesk-1"}},

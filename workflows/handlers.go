@@ -29,14 +29,15 @@ func (w *caseWorkflow) decideUpdate(ctx workflow.Context, d tierflow.Decision) (
 	if err := w.mu.Lock(ctx); err != nil {
 		return tierflow.CaseView{}, err
 	}
-	err := w.validateDecision(d)
+	judged := w.asJudged(ctx, d)
+	err := w.validateDecision(judged)
 	if err != nil && !errors.Is(err, errAlreadyApplied) {
 		w.mu.Unlock()
 		return tierflow.CaseView{}, rejection(err)
 	}
 	if err == nil {
 		t := w.begin(ctx)
-		if w.approvalOutsideCaseTier(d) && !t.patched(changeApprovalByAuthority) {
+		if w.approvalOutsideCaseTier(judged) && !t.patched(changeApprovalByAuthority) {
 			// A history from before the change: its handler refused this.
 			w.mu.Unlock()
 			return tierflow.CaseView{}, rejection(tierflow.Errorf(tierflow.CodeForbidden,
@@ -66,8 +67,9 @@ func (w *caseWorkflow) decisionSignal(ctx workflow.Context, d tierflow.Decision)
 		return
 	}
 	t := w.begin(ctx)
-	err := w.validateDecision(d)
-	if err == nil && w.approvalOutsideCaseTier(d) && !t.patched(changeApprovalByAuthority) {
+	judged := w.asJudged(ctx, d)
+	err := w.validateDecision(judged)
+	if err == nil && w.approvalOutsideCaseTier(judged) && !t.patched(changeApprovalByAuthority) {
 		err = tierflow.Errorf(tierflow.CodeForbidden, "an actor at tier %d cannot decide for a tier %d case", actorTier(d.Actor), w.st.Tier)
 	}
 	if err != nil {

@@ -77,7 +77,7 @@ const testCaseID = "zendesk-48213"
 
 var (
 	integration = tierflow.Principal{ID: "crm", Role: tierflow.RoleIntegration}
-	agent       = tierflow.Principal{ID: "agent-1", Role: tierflow.RoleAgent, Tier: 1}
+	agent       = tierflow.Principal{ID: "agent-1", Role: tierflow.RoleAgent, Tier: 1, Departments: []string{"billing", "shipping", "technical"}}
 	specialist  = tierflow.Principal{ID: "spec-1", Role: tierflow.RoleSpecialist, Tier: 2, Departments: []string{"billing"}}
 	supervisor  = tierflow.Principal{ID: "sup-1", Role: tierflow.RoleSupervisor, Tier: 3}
 	executive   = tierflow.Principal{ID: "exec-1", Role: tierflow.RoleExecutive, Tier: 4}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/workflow"
+
 	"github.com/tierflow/tierflow"
 )
 
@@ -158,6 +160,24 @@ func (w *caseWorkflow) validateSurvey(now time.Time, r tierflow.SurveyResponse) 
 // always sends the round its link was signed for.
 var surveyRoundRequired = &tierflow.Error{Code: tierflow.CodeInvalid, Message: "invalid survey response",
 	Fields: []tierflow.FieldError{{Field: "round", Message: "is required: the survey round the link was signed for"}}}
+
+// asJudged is d as this run's department rules see its actor. Before
+// changeDepartmentsRequired an agent or specialist without departments served
+// every department, and a history recorded then replays with that rule (as if
+// the actor served the case's department). Only such an actor, on a case with a
+// department, asks for the patch, so other runs pay no marker. The decision
+// applied and recorded is always d itself.
+func (w *caseWorkflow) asJudged(ctx workflow.Context, d tierflow.Decision) tierflow.Decision {
+	a := d.Actor
+	if w.st.Department == "" || len(a.Departments) > 0 || !a.Role.RequiresDepartments() {
+		return d
+	}
+	if workflow.GetVersion(ctx, changeDepartmentsRequired, workflow.DefaultVersion, 1) == 1 {
+		return d
+	}
+	d.Actor.Departments = []string{w.st.Department}
+	return d
+}
 
 // statusRefusal says an action is not allowed in the case's status.
 func statusRefusal(a tierflow.Action, s tierflow.Status, allowed []tierflow.Status) error {

@@ -46,4 +46,9 @@ const (
 	// may have it; it is not resent) is recorded on the case as a
 	// notification_unconfirmed event; before, it was only logged.
 	changeRecordUnconfirmedEmail = "2026-12-record-unconfirmed-email"
+	// changeDepartmentsRequired: an agent or specialist without departments
+	// serves no department (tierflow.Principal.InDepartment); before, such an actor
+	// served every one. Asked only when such an actor decides on a case with a
+	// department (histories from before tokens and staff had to name them).
+	changeDepartmentsRequired = "2026-12-departments-required"
 )
