@@ -70,7 +70,8 @@ type Deps struct {
 	DefaultPolicy string
 	Auth          *Authenticator
 	SurveyKey     []byte
-	// Mailbox, when set, is mounted at /dev/mailbox/ (dev only).
+	// Mailbox, when set, is mounted at /dev/mailbox/ for authenticated principals
+	// (dev only: never in production).
 	Mailbox http.Handler
 	Ready   []ReadyCheck
 	Logger  *slog.Logger
