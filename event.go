@@ -110,14 +110,22 @@ const (
 	DetailScore          = "score"           // survey_answered: 1 to 5
 	DetailStartTier      = "start_tier"      // opened
 	DetailTrigger        = "trigger"         // opened
+	// DetailVia says how a decision reached the case when it did not come through
+	// the API: ViaSignal on every event a signalled decision caused and on a
+	// rejected signal (decision_rejected).
+	DetailVia = "via"
 )
+
+// ViaSignal is DetailVia's value for a message sent as a Temporal Signal (the
+// Temporal UI, `temporal workflow signal`): an operator's, not the API's.
+const ViaSignal = "signal"
 
 // DetailKeys lists every key of CaseEvent.Details.
 var DetailKeys = []string{
 	DetailAction, DetailAmountCents, DetailApology, DetailApproval, DetailApprovalID, DetailAssignee, DetailClock, DetailComment,
 	DetailCompensationID, DetailCurrency, DetailDeadline, DetailDecisionID, DetailEventID, DetailKey, DetailKind,
 	DetailMessage, DetailMode, DetailOwner, DetailPolicy, DetailPriority, DetailReminder, DetailRepeat, DetailRequiredTier,
-	DetailResolved, DetailScore, DetailStartTier, DetailTrigger,
+	DetailResolved, DetailScore, DetailStartTier, DetailTrigger, DetailVia,
 }
 
 // Transition is what one state change writes: new events and the new projection, in

@@ -91,3 +91,19 @@ type AssignOwnerResult struct {
 	AssigneeName string `json:"assignee_name,omitempty"`
 	Queue        string `json:"queue,omitempty"`
 }
+
+// LookUpStaffInput names the staff member a signalled decision claims as its
+// actor, for the workflow to check against the directory.
+type LookUpStaffInput struct {
+	CaseID  string `json:"case_id"`
+	StaffID string `json:"staff_id"`
+}
+
+// LookUpStaffResult is the directory's entry for the ID: Found is false when the
+// directory does not know it. Member carries the identity only (no email
+// address: the result is kept in the case's Temporal history).
+type LookUpStaffResult struct {
+	Found  bool               `json:"found"`
+	Active bool               `json:"active,omitempty"`
+	Member tierflow.Principal `json:"member"`
+}

@@ -14,6 +14,10 @@
 // department) with the fewest open cases; when nobody serves it, the tier's queue
 // owns the case.
 //
+// LookUpStaff reads one member (found or not, active or not, and the identity
+// without the email address) for the workflow to check the actor a decision Signal
+// names; an unknown ID is an answer, a directory that cannot answer an error.
+//
 // # Emails, at most once
 //
 // NotifyCustomer and NotifyStaff send one message per key ("<case>/<seq>/<kind>"),

@@ -83,11 +83,12 @@ func HashToken(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// DevTokens are the documented tokens of the dev environment; each principal's id is
-// the token itself. Never enable them in production.
+// DevTokens are the documented tokens of the dev environment (secrets.DevTokens);
+// production refuses them. Each principal's ID is DevPrincipalID of its token, the
+// ID of its member in the dev staff directory (postgres.DevStaff).
 func DevTokens() []TokenEntry {
 	dev := func(token, name string, role tierflow.Role, tier tierflow.Tier, depts ...string) TokenEntry {
-		return TokenEntry{TokenSHA256: HashToken(token), ID: token, Name: name, Role: role, Tier: tier, Departments: depts}
+		return TokenEntry{TokenSHA256: HashToken(token), ID: DevPrincipalID(token), Name: name, Role: role, Tier: tier, Departments: depts}
 	}
 	return []TokenEntry{
 		dev("dev-integration", "Dev CRM integration", tierflow.RoleIntegration, 0),
@@ -98,6 +99,11 @@ func DevTokens() []TokenEntry {
 		dev("dev-viewer", "Dev viewer", tierflow.RoleViewer, 0),
 	}
 }
+
+// DevPrincipalID is the principal ID of a documented dev token: dev:agent for
+// dev-agent. Principal IDs land in access logs and audit events, so an ID is never
+// the token itself.
+func DevPrincipalID(token string) string { return "dev:" + strings.TrimPrefix(token, "dev-") }
 
 // ParseTokens reads a JSON or YAML list of token entries and validates each.
 func ParseTokens(data []byte) ([]TokenEntry, error) {

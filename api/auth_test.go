@@ -4,12 +4,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/postgres"
 )
 
 func TestParseTokensJSONAndYAML(t *testing.T) {
@@ -68,11 +70,34 @@ func TestDevTokens(t *testing.T) {
 	for token, w := range want {
 		p, ok := a.Authenticate(token)
 		require.True(t, ok, token)
-		assert.Equal(t, token, p.ID, "dev principal ids are the token names")
+		assert.Equal(t, "dev:"+strings.TrimPrefix(token, "dev-"), p.ID, "a dev principal's id is not its token")
+		assert.NotContains(t, p.ID, token)
 		assert.Equal(t, w.Role, p.Role, token)
 		assert.Equal(t, w.Tier, p.Tier, token)
 		assert.Equal(t, w.Departments, p.Departments, token)
 	}
+}
+
+// A deciding dev principal is its member of the dev staff directory (make dev seeds
+// it), with the same role and tier.
+func TestDevPrincipalsAreDevStaff(t *testing.T) {
+	staff := map[string]tierflow.StaffMember{}
+	for _, m := range postgres.DevStaff {
+		staff[m.ID] = m
+	}
+	deciding := 0
+	for _, e := range DevTokens() {
+		if e.Role.DecidingTier() == 0 {
+			continue
+		}
+		deciding++
+		m, ok := staff[e.ID]
+		if assert.True(t, ok, "%s is in postgres.DevStaff", e.ID) {
+			assert.Equal(t, e.Role, m.Role, e.ID)
+			assert.Equal(t, e.Tier, m.Tier, e.ID)
+		}
+	}
+	assert.Equal(t, 4, deciding)
 }
 
 func TestLoadConfig(t *testing.T) {

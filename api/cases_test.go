@@ -24,7 +24,7 @@ func TestOpenCaseIsIdempotent(t *testing.T) {
 	assert.Equal(t, "ada@example.com", created.Customer.Email, "integrations see the email")
 	require.Len(t, env.cases.opened, 1)
 	cmd := env.cases.opened[0]
-	assert.Equal(t, "dev-integration", cmd.OpenedBy.ID, "the opener is the token's principal")
+	assert.Equal(t, "dev:integration", cmd.OpenedBy.ID, "the opener is the token's principal")
 	assert.Equal(t, "standard", cmd.Policy.Name)
 	assert.Len(t, cmd.Fingerprint, 64)
 

@@ -20,11 +20,11 @@ func TestDecideActsAsTheCaller(t *testing.T) {
 	v := caseOf(t, rec, http.StatusOK)
 	assert.Equal(t, tierflow.StatusInProgress, v.Status)
 	require.NotNil(t, v.Assignee)
-	assert.Equal(t, "dev-specialist", *v.Assignee)
+	assert.Equal(t, "dev:specialist", *v.Assignee)
 	require.Len(t, env.cases.decisions, 1)
 	d := env.cases.decisions[0]
 	assert.Equal(t, "d-1", d.DecisionID)
-	assert.Equal(t, tierflow.Principal{ID: "dev-specialist", Name: "Dev specialist", Role: tierflow.RoleSpecialist,
+	assert.Equal(t, tierflow.Principal{ID: "dev:specialist", Name: "Dev specialist", Role: tierflow.RoleSpecialist,
 		Tier: 2, Departments: []string{"billing", "technical"}}, d.Actor)
 }
 
@@ -165,7 +165,7 @@ func TestCustomerEvents(t *testing.T) {
 	require.Len(t, env.cases.events, 1)
 	ev := env.cases.events[0]
 	assert.Equal(t, tierflow.CustomerRequestedSupervisor, ev.Kind)
-	assert.Equal(t, "dev-integration", ev.Source.ID, "the relaying principal is the caller")
+	assert.Equal(t, "dev:integration", ev.Source.ID, "the relaying principal is the caller")
 	assert.Equal(t, testNow, ev.At)
 }
 

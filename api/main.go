@@ -21,8 +21,13 @@
 //	                         allowed_sources scopes an integration to its CRM sources)
 //	TIERFLOW_TOKENS          the same list inline
 //	TIERFLOW_DEV_TOKENS      true adds the documented dev tokens (dev-integration, dev-agent,
-//	                         dev-specialist, dev-supervisor, dev-executive, dev-viewer)
-//	TIERFLOW_MAILBOX         true mounts the dev mailbox at /dev/mailbox/
+//	                         dev-specialist, dev-supervisor, dev-executive, dev-viewer), whose
+//	                         principals are dev:integration, dev:agent, ... (never the token)
+//	TIERFLOW_MAILBOX         true mounts the dev mailbox at /dev/mailbox/ (authenticated: a bearer
+//	                         token, or in a browser HTTP Basic with the token as the password)
+//	TIERFLOW_ENV             production refuses dev tokens, the dev mailbox, the documented dev
+//	                         keys, placeholders and weak keys (secrets.CheckProduction); outside
+//	                         production every development-only setting logs a loud warning
 package main
 
 import (
@@ -61,6 +66,9 @@ type config struct {
 	PublicURL     string
 	Tokens        []TokenEntry
 	Mailbox       bool
+	// Mode says whether this is production and lists the development-only
+	// settings run warns about.
+	Mode secrets.Mode
 	// ShutdownTimeout bounds the graceful stop.
 	ShutdownTimeout time.Duration
 	// OnListen, when set, is told the bound addresses (tests use port 0).
@@ -142,6 +150,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if len(cfg.Tokens) == 0 && getenv("TIERFLOW_TOKENS_FILE") == "" && getenv("TIERFLOW_TOKENS") == "" {
 		problems = append(problems, errors.New("no API tokens: set TIERFLOW_TOKENS_FILE or TIERFLOW_TOKENS (or TIERFLOW_DEV_TOKENS=true in development)"))
 	}
+	mode, err := secrets.CheckProduction(getenv, secrets.ProcessAPI)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	cfg.Mode = mode
 	if err := errors.Join(problems...); err != nil {
 		return config{}, fmt.Errorf("configuration: %w", err)
 	}

@@ -111,7 +111,7 @@ func TestUnknownRoutesAnswerProblems(t *testing.T) {
 
 func TestDevMailboxIsMounted(t *testing.T) {
 	env := newTestEnv(t)
-	rec := env.do(request{method: "GET", path: "/dev/mailbox/12"})
+	rec := env.do(request{method: "GET", path: "/dev/mailbox/12", token: "dev-viewer"})
 	assert.Equal(t, http.StatusOK, rec.Code)
 	assert.Equal(t, "mailbox /12", rec.Body.String())
 }
@@ -185,7 +185,8 @@ func TestAccessLogHoldsNoSecrets(t *testing.T) {
 	env.do(request{method: "GET", path: path})
 	env.do(request{method: "GET", path: "/v1/cases?assignee=ada@example.com", token: "dev-agent"})
 	out := logs.String()
-	assert.Contains(t, out, `"principal_id":"dev-agent"`)
+	assert.Contains(t, out, `"principal_id":"dev:agent"`)
+	assert.NotContains(t, out, "dev-agent", "the token is not the principal id")
 	assert.Contains(t, out, `"request_id"`)
 	assert.NotContains(t, out, "Bearer")
 	assert.NotContains(t, out, "ada@example.com")

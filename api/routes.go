@@ -33,7 +33,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /openapi.yaml", serveOpenAPI)
 
 	if s.Mailbox != nil {
-		mux.Handle("/dev/mailbox/", http.StripPrefix("/dev/mailbox", s.Mailbox))
+		mux.Handle("/dev/mailbox/", s.authenticateMailbox(http.StripPrefix("/dev/mailbox", s.Mailbox)))
 	}
 	return s.instrument(problemRouting(mux))
 }

@@ -79,6 +79,8 @@ func TestRunServesAndStopsGracefully(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, status, "neither Temporal nor PostgreSQL knows the case")
 
 	status, _ = get(base+"/dev/mailbox/", "")
+	assert.Equal(t, http.StatusUnauthorized, status, "the dev mailbox needs a token")
+	status, _ = get(base+"/dev/mailbox/", "dev-viewer")
 	assert.Equal(t, http.StatusOK, status)
 
 	status, _ = get(base+"/metrics", "")

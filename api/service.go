@@ -71,7 +71,8 @@ type Deps struct {
 	Auth          *Authenticator
 	// SurveyKeys verify survey links, newest first (every key verifies).
 	SurveyKeys [][]byte
-	// Mailbox, when set, is mounted at /dev/mailbox/ (dev only).
+	// Mailbox, when set, is mounted at /dev/mailbox/ for authenticated principals
+	// (dev only: never in production).
 	Mailbox http.Handler
 	Ready   []ReadyCheck
 	Logger  *slog.Logger

@@ -31,7 +31,8 @@ func banner(b bannerInfo) string {
 	if !b.OwnPostgres {
 		pg = "DATABASE_URL (given)"
 	}
-	mail := b.PublicURL + "/dev/mailbox/  (email is kept here, not sent)"
+	mail := b.PublicURL + "/dev/mailbox/  (email is kept here, not sent;\n" +
+		"                 the browser asks: any user name, a dev token such as dev-viewer as the password)"
 	if !b.Mailbox {
 		mail = "SendGrid (SENDGRID_API_KEY is set): real email is sent"
 	}
@@ -51,7 +52,7 @@ func banner(b bannerInfo) string {
 	line("  Policy         %s", policy)
 	line("                 (a case may also name its policy: \"policy\": \"fast\" or \"standard\")")
 	line("")
-	line("  Dev tokens (Authorization: Bearer <token>):")
+	line("  Dev tokens (Authorization: Bearer <token>; principal IDs dev:integration, dev:agent, ...):")
 	line("    dev-integration  a CRM backend: open cases, relay customer events")
 	line("    dev-agent        tier 1 frontline agent")
 	line("    dev-specialist   tier 2 specialist (billing, technical)")
@@ -67,6 +68,9 @@ func banner(b bannerInfo) string {
 	line(`      "category":"billing","priority":"high","channel":"phone","trigger":"unresolved",`)
 	line(`      "department":"billing","opened_at":"'$(date -u +%%FT%%TZ)'"}'`)
 	line("  Then: curl -s %s/v1/cases/demo-1001 -H 'Authorization: Bearer dev-viewer'", b.PublicURL)
+	line("")
+	line("  Development only: the dev tokens, the dev mailbox and the dev keys are public;")
+	line("  TIERFLOW_ENV=production refuses them (see the README's security notes).")
 	line("================================================================================")
 	line("")
 	return s.String()

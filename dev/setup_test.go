@@ -131,6 +131,7 @@ func TestBannerSaysWhereEverythingIs(t *testing.T) {
 		"http://localhost:8080/dev/mailbox/", "postgres://postgres@127.0.0.1:5555/tierflow",
 		"dev-integration", "dev-agent", "dev-specialist", "dev-supervisor", "dev-executive", "dev-viewer",
 		"make dev-fast", "curl -s http://localhost:8080/v1/cases", ".tierflow/",
+		"dev-viewer as the password", "dev:agent", "TIERFLOW_ENV=production refuses them",
 	} {
 		assert.Contains(t, b, want)
 	}

@@ -27,6 +27,13 @@ const (
 	tokViewer      = "dev-viewer"
 )
 
+// The principal IDs of the dev tokens (never the tokens themselves), the IDs of
+// their members in the dev staff directory.
+const (
+	idAgent      = "dev:agent"
+	idSupervisor = "dev:supervisor"
+)
+
 // flow is what the steps of TestEndToEnd share.
 type flow struct {
 	ctx     context.Context
@@ -122,7 +129,7 @@ func (f *flow) functionalEscalation(t *testing.T) {
 	v := f.api.mustDecide(f.ctx, t, tokAgent, f.caseID, map[string]any{"action": "acknowledge", "decision_id": "ack-t1"})
 	assert.Equal(t, tierflow.StatusInProgress, v.Status)
 	require.NotNil(t, v.Assignee)
-	assert.Equal(t, tokAgent, *v.Assignee)
+	assert.Equal(t, idAgent, *v.Assignee)
 
 	v = f.api.mustDecide(f.ctx, t, tokAgent, f.caseID, map[string]any{
 		"action": "escalate", "mode": "functional", "department": "billing", "decision_id": "esc-functional",
@@ -161,7 +168,7 @@ func (f *flow) compensationApproval(t *testing.T) {
 	assert.Equal(t, tierflow.StatusInProgress, v.Status)
 	require.Len(t, v.Compensation, 1)
 	assert.Equal(t, tierflow.CompensationApproved, v.Compensation[0].Status)
-	assert.Equal(t, tokSupervisor, v.Compensation[0].ApprovedBy)
+	assert.Equal(t, idSupervisor, v.Compensation[0].ApprovedBy)
 	f.view = v
 }
 
@@ -231,7 +238,7 @@ func (f *flow) resolveWithApology(t *testing.T) {
 	assert.Contains(t, text, "500.00", "the approved compensation is offered")
 
 	// The mailbox's list page shows it too, as a developer would browse it.
-	list := f.api.do(f.ctx, t, "", http.MethodGet, "/dev/mailbox/?case="+url.QueryEscape(f.caseID), nil).
+	list := f.api.do(f.ctx, t, tokViewer, http.MethodGet, "/dev/mailbox/?case="+url.QueryEscape(f.caseID), nil).
 		expect(t, http.StatusOK, "dev mailbox list")
 	assert.Contains(t, string(list.Body), html.EscapeString(mail.Subject))
 }

@@ -44,7 +44,7 @@ func (f *flow) waitForMail(t *testing.T, kind tierflow.MessageKind, within time.
 // mailText reads a kept message's text through the API's dev mailbox pages.
 func (f *flow) mailText(t *testing.T, id int64) string {
 	t.Helper()
-	r := f.api.do(f.ctx, t, "", http.MethodGet, "/dev/mailbox/"+strconv.FormatInt(id, 10)+"/text", nil).
+	r := f.api.do(f.ctx, t, tokViewer, http.MethodGet, "/dev/mailbox/"+strconv.FormatInt(id, 10)+"/text", nil).
 		expect(t, http.StatusOK, "dev mailbox message text")
 	return string(r.Body)
 }

@@ -209,7 +209,7 @@ func (f *flow) closeWithdrawsApproval(t *testing.T) {
 	}
 	closed := eventsOf(events, tierflow.EventClosed)
 	if assert.Len(t, closed, 1) {
-		assert.Equal(t, tokSupervisor, closed[0].Actor.ID)
+		assert.Equal(t, idSupervisor, closed[0].Actor.ID)
 	}
 }
 

@@ -103,30 +103,41 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
 	return nil
 }
 
-// DevStaff is the directory of the dev environment: one member per dev token
-// principal (dev-agent, dev-specialist, dev-supervisor, dev-executive) plus a few
-// colleagues so that assignment has a choice to make.
+// DevStaff is the directory of the dev environment: one member per deciding dev
+// token's principal (dev:agent, dev:specialist, dev:supervisor, dev:executive, the
+// IDs the API gives the tokens dev-agent, ...) plus a few colleagues so that
+// assignment has a choice to make.
 var DevStaff = []tierflow.StaffMember{
-	{ID: "dev-agent", Name: "Alex Agent", Email: "alex.agent@support.example.com", Role: tierflow.RoleAgent,
+	{ID: "dev:agent", Name: "Alex Agent", Email: "alex.agent@support.example.com", Role: tierflow.RoleAgent,
 		Tier: tierflow.TierFrontline, Departments: []string{"billing", "technical", "shipping"}, Active: true},
-	{ID: "dev-agent-2", Name: "Bailey Frontline", Email: "bailey.frontline@support.example.com", Role: tierflow.RoleAgent,
+	{ID: "dev:agent-2", Name: "Bailey Frontline", Email: "bailey.frontline@support.example.com", Role: tierflow.RoleAgent,
 		Tier: tierflow.TierFrontline, Departments: []string{"billing", "shipping"}, Active: true},
-	{ID: "dev-specialist", Name: "Sam Specialist", Email: "sam.specialist@support.example.com", Role: tierflow.RoleSpecialist,
+	{ID: "dev:specialist", Name: "Sam Specialist", Email: "sam.specialist@support.example.com", Role: tierflow.RoleSpecialist,
 		Tier: tierflow.TierSpecialist, Departments: []string{"billing", "technical"}, Active: true},
-	{ID: "dev-specialist-shipping", Name: "Casey Shipping", Email: "casey.shipping@support.example.com", Role: tierflow.RoleSpecialist,
+	{ID: "dev:specialist-shipping", Name: "Casey Shipping", Email: "casey.shipping@support.example.com", Role: tierflow.RoleSpecialist,
 		Tier: tierflow.TierSpecialist, Departments: []string{"shipping"}, Active: true},
-	{ID: "dev-supervisor", Name: "Morgan Supervisor", Email: "morgan.supervisor@support.example.com", Role: tierflow.RoleSupervisor,
+	{ID: "dev:supervisor", Name: "Morgan Supervisor", Email: "morgan.supervisor@support.example.com", Role: tierflow.RoleSupervisor,
 		Tier: tierflow.TierSupervisor, Departments: []string{"billing", "technical", "shipping"}, Active: true},
-	{ID: "dev-executive", Name: "Jordan Executive", Email: "jordan.executive@support.example.com", Role: tierflow.RoleExecutive,
+	{ID: "dev:executive", Name: "Jordan Executive", Email: "jordan.executive@support.example.com", Role: tierflow.RoleExecutive,
 		Tier: tierflow.TierExecutive, Departments: []string{}, Active: true},
 }
 
-// SeedDevStaff upserts DevStaff (safe to run at every dev start).
+// retiredDevStaffIDs were DevStaff's IDs when a dev principal's ID was its token;
+// a dev database seeded then still holds them.
+var retiredDevStaffIDs = []string{"dev-agent", "dev-agent-2", "dev-specialist", "dev-specialist-shipping", "dev-supervisor", "dev-executive"}
+
+// SeedDevStaff upserts DevStaff and deactivates the retired dev IDs, so that an
+// older dev database does not hold every colleague twice (safe to run at every dev
+// start).
 func (s *Store) SeedDevStaff(ctx context.Context) error {
 	for _, m := range DevStaff {
 		if err := s.UpsertStaff(ctx, m); err != nil {
 			return fmt.Errorf("seed dev staff: %w", err)
 		}
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE staff SET active = false, updated_at = now() WHERE active AND id = ANY($1)`,
+		retiredDevStaffIDs); err != nil {
+		return fmt.Errorf("seed dev staff: retire the old dev ids: %w", mapError(err))
 	}
 	return nil
 }

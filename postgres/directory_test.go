@@ -154,11 +154,17 @@ func TestDepartmentlessAgentsServeNoDepartment(t *testing.T) {
 func TestSeedDevStaff(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
+	oldSeed := member("dev-agent", "Alex Agent", 1, true, "billing")
+	require.NoError(t, s.UpsertStaff(ctx, oldSeed), "a dev database seeded when the ids were the tokens")
 	require.NoError(t, s.SeedDevStaff(ctx))
 	require.NoError(t, s.SeedDevStaff(ctx), "seeding twice is harmless")
-	assert.Equal(t, len(DevStaff), countRows(t, s, "staff"))
+	assert.Equal(t, len(DevStaff)+1, countRows(t, s, "staff"))
+	old, ok, err := s.StaffByID(ctx, "dev-agent")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.False(t, old.Active, "the old dev id is retired: nobody is assigned twice")
 
-	for tier, id := range map[tierflow.Tier]string{1: "dev-agent", 2: "dev-specialist", 3: "dev-supervisor", 4: "dev-executive"} {
+	for tier, id := range map[tierflow.Tier]string{1: "dev:agent", 2: "dev:specialist", 3: "dev:supervisor", 4: "dev:executive"} {
 		m, ok, err := s.StaffByID(ctx, id)
 		require.NoError(t, err)
 		require.True(t, ok, id)

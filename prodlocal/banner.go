@@ -42,7 +42,8 @@ func banner(t *prodlocal.Topology, root string, took time.Duration) string {
 	line("  PostgreSQL     %s", t.DSN())
 	line("                 %s, %s (Temporal's)", t.Postgres.DSN(prodlocal.TemporalDB), t.Postgres.DSN(prodlocal.VisibilityDB))
 	if t.Mailbox {
-		line("  Mailbox        %s/dev/mailbox/  (email is kept, not sent; both APIs show it)", t.APIURLs[0])
+		line("  Mailbox        %s/dev/mailbox/  (email is kept, not sent; both APIs show it;", t.APIURLs[0])
+		line("                 the browser asks: any user name, a dev token as the password)")
 	} else {
 		line("  Mailbox        SendGrid (SENDGRID_API_KEY is set): real email is sent")
 	}

@@ -42,6 +42,10 @@ type config struct {
 	// Mail holds the mail settings (SENDGRID_API_KEY, TIERFLOW_MAIL_FROM, ...):
 	// SendGrid when a key is set, else the dev mailbox, only with TIERFLOW_MAILBOX=true.
 	Mail mailEnv
+	// Mode says whether this is production (TIERFLOW_ENV), which refuses the dev
+	// mailbox, dev and placeholder secrets and weak keys, and lists the
+	// development-only settings run warns about.
+	Mode secrets.Mode
 }
 
 // loadConfig reads the environment through getenv (the Temporal settings through
@@ -78,6 +82,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if err := cfg.Mail.check(); err != nil {
 		problems = append(problems, err)
 	}
+	mode, err := secrets.CheckProduction(getenv, secrets.ProcessWorker)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	cfg.Mode = mode
 	if err := errors.Join(problems...); err != nil {
 		return config{}, fmt.Errorf("configuration: %w", err)
 	}

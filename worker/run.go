@@ -26,6 +26,7 @@ const dialTimeout = 15 * time.Second
 // run wires the worker and blocks until ctx ends (then stops gracefully) or the
 // worker fails. Every startup failure says what could not be reached or done.
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
+	cfg.Mode.WarnDevSettings(logger)
 	metricsHandler, metricsHTTP, metricsCloser := newMetrics()
 	defer metricsCloser.Close()
 	ready := &readiness{}

@@ -220,6 +220,15 @@ func captureScenarios() []captureScenario {
 			d.decide(tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "x2", Actor: executive})
 			d.decide(closeBy(executive, "x3"))
 		}},
+		{"signalled_decisions", func(d *driver) {
+			// An invented executive's close by signal is rejected after the
+			// directory check; a directory member's acknowledge is applied.
+			d.signal(SignalDecision, tierflow.Decision{Action: tierflow.ActionClose, DecisionID: "f1", Reason: "forged",
+				Actor: tierflow.Principal{ID: "exec-impostor", Role: tierflow.RoleExecutive, Tier: 4}})
+			d.signal(SignalDecision, tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "f2", Actor: executive})
+			d.waitFor("the acknowledgement", func(v tierflow.CaseView) bool { return v.Status == tierflow.StatusInProgress })
+			d.decide(closeBy(supervisor, "f3"))
+		}},
 		{"customer_and_approval", func(d *driver) {
 			d.decide(tierflow.Decision{Action: tierflow.ActionAcknowledge, Actor: agent})
 			d.decide(tierflow.Decision{Action: tierflow.ActionRequestInfo, Actor: agent, Message: "which card?"})

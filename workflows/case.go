@@ -60,6 +60,11 @@ type caseWorkflow struct {
 	recording   bool
 	backlog     []pendingRecord
 	recordedSeq int64
+
+	// checking: a signalled decision's actor is being looked up in the staff
+	// directory (signals.go); unchecked holds it and those behind it, in order.
+	checking  bool
+	unchecked []tierflow.Decision
 }
 
 // open builds the first state of a new case and the opening transition.
@@ -91,8 +96,7 @@ func (w *caseWorkflow) open(ctx workflow.Context) *transition {
 // setup registers every handler before the workflow does anything else.
 func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	w.decisions = workflow.GetSignalChannelWithOptions(ctx, SignalDecision, workflow.SignalChannelOptions{
-		Description: "A decision (tierflow.Decision JSON: action, decision_id, actor, fields); same as the decide update, " +
-			"fire-and-forget. An invalid one is recorded as decision_rejected."})
+		Description: SignalDecisionDescription})
 	w.customerEvents = workflow.GetSignalChannelWithOptions(ctx, SignalCustomerEvent, workflow.SignalChannelOptions{
 		Description: "A customer event from the CRM (reply, requested_supervisor, external_complaint, withdrawn), " +
 			"deduplicated by event_id."})
@@ -240,12 +244,13 @@ func decodeSignal(raw json.RawMessage, v any) error {
 	return json.Unmarshal(raw, v)
 }
 
-// settle waits for running handlers and emails, applying any signal that arrives
-// meanwhile, so that nothing is lost when the run ends.
+// settle waits for running handlers, emails and directory checks of signals,
+// applying any signal that arrives meanwhile, so that nothing is lost when the run
+// ends.
 func (w *caseWorkflow) settle(ctx workflow.Context) error {
 	for {
 		if err := workflow.Await(ctx, func() bool {
-			return workflow.AllHandlersFinished(ctx) && w.pendingSends == 0 && w.recorded()
+			return workflow.AllHandlersFinished(ctx) && w.pendingSends == 0 && w.recorded() && !w.checking
 		}); err != nil {
 			return err
 		}

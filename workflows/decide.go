@@ -67,23 +67,34 @@ var decisionGuards = map[tierflow.Action]decisionGuard{
 // eventTag marks the events a decision causes with its decision ID.
 type eventTag func(*tierflow.CaseEvent)
 
-func tagFor(d tierflow.Decision) eventTag {
+// tagFor marks the events a decision causes with its decision ID and, when it did
+// not come through the API, with how it came (DetailVia: tierflow.ViaSignal).
+func tagFor(d tierflow.Decision, via string) eventTag {
 	return func(ev *tierflow.CaseEvent) {
-		if d.DecisionID == "" {
+		if d.DecisionID == "" && via == "" {
 			return
 		}
 		if ev.Details == nil {
 			ev.Details = map[string]string{}
 		}
-		ev.Details[tierflow.DetailDecisionID] = d.DecisionID
+		if d.DecisionID != "" {
+			ev.Details[tierflow.DetailDecisionID] = d.DecisionID
+		}
+		if via != "" {
+			ev.Details[tierflow.DetailVia] = via
+		}
 	}
 }
 
-// applyDecision is the one transition of a validated decision.
-func (w *caseWorkflow) applyDecision(t *transition, d tierflow.Decision) {
+// applyDecision is the one transition of a validated decision; via is how it
+// came when not through the API ("" for an Update, tierflow.ViaSignal).
+func (w *caseWorkflow) applyDecision(t *transition, d tierflow.Decision, via string) {
 	w.st.rememberDecision(d)
 	w.st.LastDecision = fmt.Sprintf("%s by %s", d.Action, d.Actor.ID)
-	decisionTransitions[d.Action](w, t, d, tagFor(d))
+	if via != "" {
+		w.st.LastDecision += " (" + via + ")"
+	}
+	decisionTransitions[d.Action](w, t, d, tagFor(d, via))
 }
 
 func (w *caseWorkflow) acknowledgeDecision(t *transition, d tierflow.Decision, tag eventTag) {

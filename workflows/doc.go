@@ -78,7 +78,11 @@
 // Decisions arrive as the Update UpdateDecide (validated before acceptance: the
 // rejection is a non-retryable ApplicationError of type "tierflow.<code>", see
 // AsCaseError) or the Signal SignalDecision (an invalid one, or one whose payload
-// does not even decode, is recorded as a decision_rejected event). Customer events arrive as SignalCustomerEvent or
+// does not even decode, is recorded as a decision_rejected event). A signal names
+// its own actor, so it is applied only once the staff directory confirms that
+// actor (an active member with that role and tier, looked up outside the mutex;
+// see signals.go), as the directory's member, its events marked via=signal.
+// Customer events arrive as SignalCustomerEvent or
 // UpdateCustomerEvent, the survey answer as UpdateSurvey, and QueryCase returns the
 // CaseView. Both paths share one validation function and one transition function
 // per message kind; decision and event IDs are remembered (the last 500) so a

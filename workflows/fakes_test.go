@@ -39,6 +39,38 @@ type fakes struct {
 	// database outage would (nothing written, retryable).
 	recordDown  func() bool
 	recordTries int
+	// directory is the staff directory LookUpStaff reads; nil means
+	// testDirectory (the test principals, active). directoryDown, while it
+	// returns true, makes LookUpStaff fail as an unreachable database would.
+	directory     map[string]activities.LookUpStaffResult
+	directoryDown func() bool
+	lookups       []string
+}
+
+// testDirectory has every principal the tests decide as, active, exactly as the
+// tests spell them (so a verified signal's actor equals the one sent).
+func testDirectory() map[string]activities.LookUpStaffResult {
+	dir := map[string]activities.LookUpStaffResult{}
+	for _, p := range []tierflow.Principal{agent, specialist, supervisor, executive,
+		{ID: "spec-2", Role: tierflow.RoleSpecialist, Tier: 2, Departments: []string{"shipping"}}} {
+		dir[p.ID] = activities.LookUpStaffResult{Found: true, Active: true, Member: p}
+	}
+	return dir
+}
+
+// LookUpStaff answers from the fake directory.
+func (f *fakes) LookUpStaff(_ context.Context, in activities.LookUpStaffInput) (activities.LookUpStaffResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lookups = append(f.lookups, in.StaffID)
+	if f.directoryDown != nil && f.directoryDown() {
+		return activities.LookUpStaffResult{}, errors.New("staff " + in.StaffID + ": connect: connection refused")
+	}
+	dir := f.directory
+	if dir == nil {
+		dir = testDirectory()
+	}
+	return dir[in.StaffID], nil
 }
 
 func (f *fakes) RecordTransition(_ context.Context, in activities.RecordTransitionInput) error {
@@ -102,6 +134,7 @@ func (f *fakes) register(r activityRegistry) {
 	r.RegisterActivityWithOptions(f.NotifyCustomer, activity.RegisterOptions{Name: "NotifyCustomer"})
 	r.RegisterActivityWithOptions(f.NotifyStaff, activity.RegisterOptions{Name: "NotifyStaff"})
 	r.RegisterActivityWithOptions(f.AssignOwner, activity.RegisterOptions{Name: "AssignOwner"})
+	r.RegisterActivityWithOptions(f.LookUpStaff, activity.RegisterOptions{Name: "LookUpStaff"})
 }
 
 // events lists every recorded event in order.

@@ -43,7 +43,7 @@ func (w *caseWorkflow) decideUpdate(ctx workflow.Context, d tierflow.Decision) (
 			return tierflow.CaseView{}, rejection(tierflow.Errorf(tierflow.CodeForbidden,
 				"an actor at tier %d cannot decide for a tier %d case", actorTier(d.Actor), w.st.Tier))
 		}
-		w.applyDecision(t, d)
+		w.applyDecision(t, d, "")
 		w.commit(ctx, t)
 	}
 	return w.answer(ctx)
@@ -60,13 +60,19 @@ func (w *caseWorkflow) answer(ctx workflow.Context) (tierflow.CaseView, error) {
 	return view, nil
 }
 
-// decisionSignal applies a signalled decision; the caller holds mu.
+// decisionSignal takes a signalled decision; the caller holds mu. Its actor is
+// checked against the staff directory before it is applied (signals.go); runs
+// from before changeVerifySignalActor applied it as the payload named it.
 func (w *caseWorkflow) decisionSignal(ctx workflow.Context, d tierflow.Decision) {
 	if w.st.seenDecision(d.DecisionID) {
 		workflow.GetLogger(ctx).Info("duplicate decision ignored", "case_id", w.st.CaseID, "decision_id", d.DecisionID)
 		return
 	}
 	t := w.begin(ctx)
+	if t.patched(changeVerifySignalActor) {
+		w.checkSignalActor(ctx, d)
+		return
+	}
 	judged := w.asJudged(ctx, d)
 	err := w.validateDecision(judged)
 	if err == nil && w.approvalOutsideCaseTier(judged) && !t.patched(changeApprovalByAuthority) {
@@ -76,7 +82,7 @@ func (w *caseWorkflow) decisionSignal(ctx workflow.Context, d tierflow.Decision)
 		w.recordRejection(t, d.Actor, err, map[string]string{tierflow.DetailMessage: "decision", tierflow.DetailAction: string(d.Action),
 			tierflow.DetailDecisionID: d.DecisionID})
 	} else {
-		w.applyDecision(t, d)
+		w.applyDecision(t, d, "")
 	}
 	w.commit(ctx, t)
 }
@@ -144,8 +150,11 @@ func (w *caseWorkflow) surveyUpdate(ctx workflow.Context, r tierflow.SurveyRespo
 	return w.answer(ctx)
 }
 
-// recordRejection writes an invalid signal into the audit log instead of failing.
+// recordRejection writes an invalid signal into the audit log instead of failing,
+// marked as a signal (only signals are recorded when refused: a refused Update
+// leaves no trace).
 func (w *caseWorkflow) recordRejection(t *transition, actor tierflow.Principal, err error, details map[string]string) {
+	details[tierflow.DetailVia] = tierflow.ViaSignal
 	w.emit(t, tierflow.EventDecisionRejected, actor, func(ev *tierflow.CaseEvent) {
 		ev.Reason = err.Error()
 		ev.Details = details

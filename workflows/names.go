@@ -29,6 +29,16 @@ const (
 	QueryCase           = "case"                  // -> tierflow.CaseView
 )
 
+// SignalDecisionDescription is the decision Signal's description in the Temporal
+// UI: what an operator must type, and what the directory check does and does not
+// prove.
+const SignalDecisionDescription = "An operator's decision (tierflow.Decision JSON: action, decision_id, fields, and " +
+	`"actor": {"id": "<your own staff ID>", "role": "<your role>", "tier": <your tier>}); the decide update's actions, ` +
+	"fire-and-forget. It is applied only if the staff directory has that ID as an active member with that role and " +
+	"tier, as the directory's member, and the audit log marks it via=signal; anything else is recorded as " +
+	"decision_rejected (unknown staff id, inactive, role/tier mismatch, directory unavailable: send it again). The " +
+	"directory check is not authentication: Temporal's mTLS and UI SSO are what prove who sent a signal."
+
 // WorkflowID is the case workflow's ID for a case ID: deterministic, so opening the
 // same CRM issue twice finds the same workflow. It holds no personal data.
 func WorkflowID(caseID string) string { return "case-" + caseID }

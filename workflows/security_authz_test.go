@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/activities"
 )
 
 // Authorization gaps (issue 9, item 6) where the case workflow is the last word.
@@ -84,9 +85,14 @@ func TestSecurityDepartmentlessAgentServesNoDepartment(t *testing.T) {
 	billing := testRequest()
 	billing.Department = "billing" // unresolved, normal priority: tier 1
 	noDepartments := tierflow.Principal{ID: "agent-none", Role: tierflow.RoleAgent, Tier: 1}
+	// The staff directory vouches for signals; agent-none is a row written before
+	// the directory required departments (UpsertStaff refuses it now).
+	directory := testDirectory()
+	directory[noDepartments.ID] = activities.LookUpStaffResult{Found: true, Active: true, Member: noDepartments}
 
 	t.Run("refused", func(t *testing.T) {
 		env, f := testEnv(t, t0)
+		f.directory = directory
 		update := decideAt(t, env, time.Minute, tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "u-1", Actor: noDepartments})
 		at(env, 2*time.Minute, func() {
 			env.SignalWorkflow(SignalDecision, tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "s-1", Actor: noDepartments})
@@ -105,6 +111,7 @@ func TestSecurityDepartmentlessAgentServesNoDepartment(t *testing.T) {
 	})
 	t.Run("a run from before the rule", func(t *testing.T) {
 		env, f := testEnv(t, t0)
+		f.directory = directory
 		env.OnGetVersion(changeDepartmentsRequired, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 		at(env, time.Minute, func() {
 			env.SignalWorkflow(SignalDecision, tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "s-1", Actor: noDepartments})

@@ -46,6 +46,11 @@ const (
 	// may have it; it is not resent) is recorded on the case as a
 	// notification_unconfirmed event; before, it was only logged.
 	changeRecordUnconfirmedEmail = "2026-12-record-unconfirmed-email"
+	// changeVerifySignalActor: a signalled decision is applied only if the staff
+	// directory knows its actor as an active member with that role and tier (a
+	// LookUpStaff activity, outside the mutex), as the directory's member; its
+	// events say it came by signal. Before, the payload's actor was taken as is.
+	changeVerifySignalActor = "2026-12-verify-signal-actor"
 	// changeDepartmentsRequired: an agent or specialist without departments
 	// serves no department (tierflow.Principal.InDepartment); before, such an actor
 	// served every one. Asked only when such an actor decides on a case with a

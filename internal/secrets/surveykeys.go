@@ -6,18 +6,10 @@ import (
 	"slices"
 )
 
-// The survey signing keys, shared by the worker (it signs survey links) and the
-// API (it verifies them).
-const (
-	// SurveyKeysVar is the comma-separated list of survey keys, newest first: the
-	// newest signs, every key verifies. To rotate, put a new key first and keep
-	// the old one until the last link it signed has expired (the policy's survey
-	// expiry), then drop it.
-	SurveyKeysVar = "TIERFLOW_SURVEY_KEYS"
-	// SurveyKeyVar is the single survey key of earlier releases, still accepted
-	// as a one-key list.
-	SurveyKeyVar = "TIERFLOW_SURVEY_KEY"
-)
+// Survey keys (EnvSurveyKeys, EnvSurveyKey) are shared by the worker, which signs
+// survey links with the first, and the API, which verifies them with every one. To
+// rotate, put a new key first and keep the old one until the last link it signed
+// has expired (the policy's survey expiry), then drop it.
 
 // SurveyKeys reads the survey keys through getenv: TIERFLOW_SURVEY_KEYS when set,
 // else TIERFLOW_SURVEY_KEY as a list of one. Each key must be at least minLen
@@ -26,25 +18,25 @@ const (
 // the list, so that a half-done migration cannot silently drop the key the links
 // in customers' mailboxes were signed with. Errors never hold a key.
 func SurveyKeys(getenv func(string) string, minLen int) ([][]byte, error) {
-	single := getenv(SurveyKeyVar)
-	list := SplitList(getenv(SurveyKeysVar))
-	name := SurveyKeysVar
+	single := getenv(EnvSurveyKey)
+	list := SplitList(getenv(EnvSurveyKeys))
+	name := EnvSurveyKeys
 	switch {
 	case len(list) > 0 && single != "" && !slices.Contains(list, single):
-		return nil, fmt.Errorf("%s is set and is not one of %s: put it in the list (after the new key) or unset it", SurveyKeyVar, SurveyKeysVar)
+		return nil, fmt.Errorf("%s is set and is not one of %s: put it in the list (after the new key) or unset it", EnvSurveyKey, EnvSurveyKeys)
 	case len(list) == 0 && single == "":
-		return nil, fmt.Errorf("%s (or %s) is not set: the worker signs survey links with its first key, the API verifies them with every key", SurveyKeysVar, SurveyKeyVar)
+		return nil, fmt.Errorf("%s (or %s) is not set: the worker signs survey links with its first key, the API verifies them with every key", EnvSurveyKeys, EnvSurveyKey)
 	case len(list) == 0:
 		// The single key is used exactly as before (not trimmed): trimming would
 		// change the key and break the links already sent.
-		list, name = []string{single}, SurveyKeyVar
+		list, name = []string{single}, EnvSurveyKey
 	}
 	var problems []error
 	keys := make([][]byte, 0, len(list))
 	for i, k := range list {
 		if len(k) < minLen {
 			where := name
-			if name == SurveyKeysVar {
+			if name == EnvSurveyKeys {
 				where = fmt.Sprintf("%s key %d", name, i+1)
 			}
 			problems = append(problems, fmt.Errorf("%s must be at least %d characters (the API and the worker share the keys)", where, minLen))
