@@ -149,17 +149,30 @@ func principalFrom(ctx context.Context) tierflow.Principal {
 }
 
 // authorize wraps h so that only a caller with a valid bearer token holding one of
-// roles reaches it: 401 without a valid token, 403 with the wrong role.
+// roles reaches it: 401 without a valid token, 403 with the wrong role. Rate limits
+// come first: a client address whose failed authentications emptied its bucket gets
+// 429 before its token is looked at (a failure spends a token, a success none), and
+// an authenticated principal over its own limit gets 429.
 func (s *server) authorize(h http.HandlerFunc, roles ...tierflow.Role) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		client := s.clientKey(r)
+		if wait := s.limits.authFailures.wait(client, s.Now()); wait > 0 {
+			s.writeError(w, r, s.rateLimited(w, s.limits.authFailures, wait))
+			return
+		}
 		token, found := bearerToken(r.Header.Get("Authorization"))
 		p, ok := s.Auth.Authenticate(token)
 		if !found || !ok {
+			s.limits.authFailures.take(client, s.Now())
 			w.Header().Set("WWW-Authenticate", `Bearer realm="tierflow"`)
 			s.writeError(w, r, tierflow.Errorf(tierflow.CodeUnauthorized, "a valid bearer token is required"))
 			return
 		}
 		notePrincipal(r.Context(), p.ID)
+		if err := s.throttle(w, s.limits.principal, p.ID); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if len(roles) > 0 && !slices.Contains(roles, p.Role) {
 			s.writeError(w, r, tierflow.Errorf(tierflow.CodeForbidden, "the %s role may not do this", p.Role))
 			return

@@ -18,7 +18,7 @@ import (
 // run serves the API until ctx ends, then stops gracefully: it stops accepting
 // connections and lets requests in flight finish within cfg.ShutdownTimeout.
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
-	store, err := postgres.Open(ctx, cfg.DatabaseURL, logger.With(slog.String("component", "postgres")))
+	store, err := postgres.OpenWithLimits(ctx, cfg.DatabaseURL, cfg.DBLimits, logger.With(slog.String("component", "postgres")))
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
@@ -49,6 +49,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Ready:   []ReadyCheck{{Name: "temporal", Check: cases.Ping}, {Name: "postgres", Check: store.Ping}},
 		Metrics: NewMetrics(newProcessRegistry()),
 	}
+	deps.RateLimits, deps.ReadyCacheTTL = cfg.RateLimits, readyCacheTTL
 	if cfg.Mailbox {
 		deps.Mailbox = mailboxHandler(store)
 	}
