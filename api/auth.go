@@ -180,19 +180,45 @@ func principalFrom(ctx context.Context) tierflow.Principal {
 func (s *server) authorize(h http.HandlerFunc, roles ...tierflow.Role) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		token, found := bearerToken(r.Header.Get("Authorization"))
-		p, ok := s.Auth.Authenticate(token)
-		if !found || !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="tierflow"`)
-			s.writeError(w, r, tierflow.Errorf(tierflow.CodeUnauthorized, "a valid bearer token is required"))
+		p, ok := s.authenticate(w, r, token, found, `Bearer realm="tierflow"`)
+		if !ok {
 			return
 		}
-		notePrincipal(r.Context(), p.ID)
 		if len(roles) > 0 && !slices.Contains(roles, p.Role) {
 			s.writeError(w, r, tierflow.Errorf(tierflow.CodeForbidden, "the %s role may not do this", p.Role))
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	}
+}
+
+// authenticate resolves the principal of a request's token (found says whether the
+// request carried one), for every entrance that takes a credential. Rate limits
+// come first: a client address whose failed authentications emptied its bucket gets
+// 429 before its token is looked at (a failure spends a token, a success none), and
+// an authenticated principal over its own limit gets 429. Without a valid token it
+// answers 401 with the challenges given. ok is false when it has answered.
+func (s *server) authenticate(w http.ResponseWriter, r *http.Request, token string, found bool, challenges ...string) (p tierflow.Principal, ok bool) {
+	client := s.clientKey(r)
+	if wait := s.limits.authFailures.wait(client, s.Now()); wait > 0 {
+		s.writeError(w, r, s.rateLimited(w, s.limits.authFailures, wait))
+		return p, false
+	}
+	p, ok = s.Auth.Authenticate(token)
+	if !found || !ok {
+		s.limits.authFailures.take(client, s.Now())
+		for _, c := range challenges {
+			w.Header().Add("WWW-Authenticate", c)
+		}
+		s.writeError(w, r, tierflow.Errorf(tierflow.CodeUnauthorized, "a valid API token is required"))
+		return tierflow.Principal{}, false
+	}
+	notePrincipal(r.Context(), p.ID)
+	if err := s.throttle(w, s.limits.principal, p.ID); err != nil {
+		s.writeError(w, r, err)
+		return tierflow.Principal{}, false
+	}
+	return p, true
 }
 
 // bearerToken extracts the token of an "Authorization: Bearer <token>" header; the

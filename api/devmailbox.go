@@ -30,15 +30,11 @@ func (s *server) authenticateMailbox(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store") // pages hold personal data
 		token, found := mailboxToken(r)
-		p, ok := s.Auth.Authenticate(token)
-		if !found || !ok {
-			w.Header().Add("WWW-Authenticate", `Basic realm="`+mailboxRealm+`", charset="UTF-8"`)
-			w.Header().Add("WWW-Authenticate", `Bearer realm="tierflow"`)
-			s.writeError(w, r, tierflow.Errorf(tierflow.CodeUnauthorized,
-				"the dev mailbox needs an API token, as a bearer token or as the password of HTTP Basic"))
+		p, ok := s.authenticate(w, r, token, found,
+			`Basic realm="`+mailboxRealm+`", charset="UTF-8"`, `Bearer realm="tierflow"`)
+		if !ok {
 			return
 		}
-		notePrincipal(r.Context(), p.ID)
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
 }

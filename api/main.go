@@ -28,6 +28,24 @@
 //	TIERFLOW_ENV             production refuses dev tokens, the dev mailbox, the documented dev
 //	                         keys, placeholders and weak keys (secrets.CheckProduction); outside
 //	                         production every development-only setting logs a loud warning
+//
+// Rate limits (token buckets; 429 with Retry-After and problem+json over them). Each
+// takes requests a second ("off": none); its _BURST (default: 2 seconds' worth, at
+// least 10) the requests allowed at once:
+//
+//	TIERFLOW_RATE_LIMIT_PRINCIPAL      per authenticated principal (default 50, burst 100)
+//	TIERFLOW_RATE_LIMIT_SURVEY         survey endpoints, per client address (default 1, burst 10)
+//	TIERFLOW_RATE_LIMIT_AUTH_FAILURES  failed authentications (401) per client address; over
+//	                                   it the address gets 429 before its token is checked
+//	                                   (default 0.2, burst 10)
+//	TIERFLOW_RATE_LIMIT_KEYS           principals or addresses each limit remembers (default 10000)
+//	TIERFLOW_TRUSTED_PROXIES           comma-separated CIDR blocks or addresses of the reverse
+//	                                   proxies whose X-Forwarded-For names the client; unset:
+//	                                   the connection's peer is the client (the header is ignored)
+//
+// PostgreSQL pool (postgres.LimitsFromEnv): TIERFLOW_DB_MAX_CONNS (10), TIERFLOW_DB_MIN_CONNS
+// (0), TIERFLOW_DB_MAX_CONN_LIFETIME (30m), TIERFLOW_DB_MAX_CONN_IDLE_TIME (5m),
+// TIERFLOW_DB_HEALTH_CHECK_PERIOD (30s), TIERFLOW_DB_STATEMENT_TIMEOUT (30s; "off").
 package main
 
 import (
@@ -49,6 +67,7 @@ import (
 
 	"github.com/tierflow/tierflow/internal/secrets"
 	"github.com/tierflow/tierflow/policyfile"
+	"github.com/tierflow/tierflow/postgres"
 )
 
 // minSurveyKeyLen keeps survey links unforgeable.
@@ -69,6 +88,10 @@ type config struct {
 	// Mode says whether this is production and lists the development-only
 	// settings run warns about.
 	Mode secrets.Mode
+	// RateLimits are the token buckets per principal and per client address.
+	RateLimits RateLimits
+	// DBLimits bound the PostgreSQL pool and every statement's run time.
+	DBLimits postgres.Limits
 	// ShutdownTimeout bounds the graceful stop.
 	ShutdownTimeout time.Duration
 	// OnListen, when set, is told the bound addresses (tests use port 0).
@@ -155,6 +178,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		problems = append(problems, err)
 	}
 	cfg.Mode = mode
+	limits, limitProblems := loadRateLimits(getenv)
+	cfg.RateLimits = limits
+	problems = append(problems, limitProblems...)
+	if cfg.DBLimits, err = postgres.LimitsFromEnv(getenv); err != nil {
+		problems = append(problems, err)
+	}
 	if err := errors.Join(problems...); err != nil {
 		return config{}, fmt.Errorf("configuration: %w", err)
 	}

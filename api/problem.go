@@ -54,8 +54,9 @@ func init() {
 }
 
 // problemFor turns any error into the problem the client sees. Only a *tierflow.Error's
-// Message and Fields are shown; anything else is an internal error whose text is
-// logged, never returned.
+// Message and Fields are shown, and only when its code maps to a status below 500;
+// anything else (a foreign error, an unknown code, CodeInternal) gets a fixed text,
+// and writeError logs the cause with the request id.
 func problemFor(err error) problem {
 	var e *tierflow.Error
 	if !errors.As(err, &e) {
@@ -73,15 +74,17 @@ func problemFor(err error) problem {
 	if detail == "" {
 		detail = http.StatusText(status) // api.md: every problem has a detail
 	}
+	fields := e.Fields
 	if status == http.StatusInternalServerError {
 		detail = "an internal error occurred; quote the request id when reporting it"
+		fields = nil
 	}
 	return problem{
 		Type:   "https://tierflow.dev/problems/" + string(codeOf(status, e.Code)),
 		Title:  http.StatusText(status),
 		Status: status,
 		Detail: detail,
-		Errors: e.Fields,
+		Errors: fields,
 	}
 }
 
@@ -104,10 +107,18 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if p.Status >= 500 {
 		level = slog.LevelError
 	}
-	s.Logger.Log(r.Context(), level, "request failed",
+	attrs := []slog.Attr{
 		slog.String("request_id", requestID(r.Context())),
 		slog.Int("status", p.Status),
-		slog.String("error", err.Error()))
+		slog.String("error", err.Error()),
+	}
+	// A domain error shows its safe message; its cause (a driver's or Temporal's
+	// text) is for this log only.
+	var e *tierflow.Error
+	if errors.As(err, &e) && e.Err != nil && e.Message != "" {
+		attrs = append(attrs, slog.String("cause", e.Err.Error()))
+	}
+	s.Logger.LogAttrs(r.Context(), level, "request failed", attrs...)
 	writeProblem(w, p)
 }
 

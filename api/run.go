@@ -19,7 +19,7 @@ import (
 // connections and lets requests in flight finish within cfg.ShutdownTimeout.
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	cfg.Mode.WarnDevSettings(logger)
-	store, err := postgres.Open(ctx, cfg.DatabaseURL, logger.With(slog.String("component", "postgres")))
+	store, err := postgres.OpenWithLimits(ctx, cfg.DatabaseURL, cfg.DBLimits, logger.With(slog.String("component", "postgres")))
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
@@ -50,6 +50,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Ready:   []ReadyCheck{{Name: "temporal", Check: cases.Ping}, {Name: "postgres", Check: store.Ping}},
 		Metrics: NewMetrics(newProcessRegistry()),
 	}
+	deps.RateLimits, deps.ReadyCacheTTL = cfg.RateLimits, readyCacheTTL
 	deps.Mailbox = devMailbox(cfg, store)
 	srv := newServer(deps)
 	return serve(ctx, cfg, srv, logger)

@@ -81,11 +81,20 @@ type Deps struct {
 	Now func() time.Time
 	// UpdateTimeout bounds a decision or survey Update; 10s when zero.
 	UpdateTimeout time.Duration
+	// RateLimits are the token buckets per principal and per client address; the
+	// zero value limits nothing (main passes the configured ones).
+	RateLimits RateLimits
+	// ReadyCacheTTL is how long /readyz answers from its last check, so that a flood
+	// of probes does not become a flood of checks; zero checks on every call (main
+	// passes readyCacheTTL).
+	ReadyCacheTTL time.Duration
 }
 
 // server holds the handlers' dependencies.
 type server struct {
 	Deps
+	limits limiters
+	ready  readyCache
 }
 
 func newServer(d Deps) *server {
@@ -107,5 +116,5 @@ func newServer(d Deps) *server {
 	if d.Auth == nil {
 		d.Auth = NewAuthenticator(nil)
 	}
-	return &server{Deps: d}
+	return &server{Deps: d, limits: newLimiters(d.RateLimits)}
 }

@@ -43,6 +43,10 @@ func (a surveyAnswer) response() (tierflow.SurveyResponse, error) {
 
 // surveyPage: GET /v1/surveys/{token}, a plain HTML form that works without JavaScript.
 func (s *server) surveyPage(w http.ResponseWriter, r *http.Request) {
+	if err := s.throttle(w, s.limits.survey, s.clientKey(r)); err != nil {
+		s.surveyErrorPage(w, r, err)
+		return
+	}
 	link, err := s.verifySurvey(r)
 	if err != nil {
 		s.surveyErrorPage(w, r, err)
@@ -108,6 +112,10 @@ func (s *server) answerSurvey(w http.ResponseWriter, r *http.Request) {
 		} else {
 			s.writeError(w, r, err)
 		}
+	}
+	if err := s.throttle(w, s.limits.survey, s.clientKey(r)); err != nil {
+		fail(err)
+		return
 	}
 	link, err := s.verifySurvey(r)
 	if err != nil {
@@ -195,9 +203,10 @@ func (s *server) surveyErrorPage(w http.ResponseWriter, r *http.Request, err err
 		s.Logger.Error("survey failed", "request_id", requestID(r.Context()), "error", err.Error())
 	}
 	msg := map[int]string{
-		http.StatusNotFound: "This survey link is not valid. Please use the link from your email.",
-		http.StatusGone:     "This survey has expired. Thank you all the same.",
-		http.StatusConflict: "You have already answered this survey. Thank you!",
+		http.StatusNotFound:        "This survey link is not valid. Please use the link from your email.",
+		http.StatusGone:            "This survey has expired. Thank you all the same.",
+		http.StatusConflict:        "You have already answered this survey. Thank you!",
+		http.StatusTooManyRequests: "Too many requests from your network. Please try again in a minute.",
 	}[p.Status]
 	if msg == "" {
 		msg = "We could not record your answer right now. Please try again in a few minutes."

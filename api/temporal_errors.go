@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -59,44 +58,35 @@ func caseError(caseID string, err error) error {
 	return &tierflow.Error{Code: tierflow.CodeInternal, Err: err}
 }
 
-// rejection classifies a message the workflow refused. The workflow's convention
-// (workflows.AsCaseError): the ApplicationError's type is "tierflow.<code>" and its
-// details carry the safe message and field errors. Other application errors are
-// classified by type (a bare tierflow.Code) or else by message: authority problems
-// are 403, missing fields 422, expiry 410, the rest 409.
+// rejection classifies a message the workflow refused. Only Tierflow's own errors
+// pass their code, message and field errors through: the workflow's convention
+// (workflows.AsCaseError: type "tierflow.<code>", the safe message and fields in the
+// details) or a type that is itself one of ownCodes. Any other ApplicationError (a
+// panic, an SDK or library error, another service's type) may carry internal text:
+// it becomes CodeInternal, answered with a fixed message and logged with the
+// request id by writeError.
 func rejection(e *temporal.ApplicationError) error {
-	if ce, ok := workflows.AsCaseError(e); ok {
+	if ce, ok := workflows.AsCaseError(e); ok && ownCodes[ce.Code] {
 		ce.Err = e
 		return ce
 	}
-	msg := e.Message()
-	out := &tierflow.Error{Code: rejectionCode(e.Type(), msg), Message: msg, Err: e}
-	if e.HasDetails() {
-		var fields []tierflow.FieldError
-		if e.Details(&fields) == nil {
-			out.Fields = fields
+	if code := tierflow.Code(e.Type()); ownCodes[code] {
+		out := &tierflow.Error{Code: code, Message: e.Message(), Err: e}
+		if e.HasDetails() {
+			var fields []tierflow.FieldError
+			if e.Details(&fields) == nil {
+				out.Fields = fields
+			}
 		}
+		return out
 	}
-	return out
+	return &tierflow.Error{Code: tierflow.CodeInternal, Err: e}
 }
 
-func rejectionCode(errType, msg string) tierflow.Code {
-	switch c := tierflow.Code(errType); c {
-	case tierflow.CodeForbidden, tierflow.CodeInvalid, tierflow.CodeConflict, tierflow.CodeNotFound,
-		tierflow.CodeGone, tierflow.CodeMalformed:
-		return c
-	case tierflow.CodeUnavailable:
-		return tierflow.CodeUnavailable
-	}
-	m := strings.ToLower(msg)
-	switch {
-	case strings.Contains(m, "not allowed"), strings.Contains(m, "below the case's tier"),
-		strings.Contains(m, "authority"), strings.Contains(m, "forbidden"):
-		return tierflow.CodeForbidden
-	case strings.Contains(m, "missing"), strings.Contains(m, "required"), strings.Contains(m, "invalid"):
-		return tierflow.CodeInvalid
-	case strings.Contains(m, "expired"):
-		return tierflow.CodeGone
-	}
-	return tierflow.CodeConflict
+// ownCodes are the codes a workflow rejects a message with; their messages are
+// written for the caller.
+var ownCodes = map[tierflow.Code]bool{
+	tierflow.CodeForbidden: true, tierflow.CodeInvalid: true, tierflow.CodeConflict: true,
+	tierflow.CodeNotFound: true, tierflow.CodeGone: true, tierflow.CodeMalformed: true,
+	tierflow.CodeUnavailable: true,
 }

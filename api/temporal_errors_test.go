@@ -31,11 +31,10 @@ func TestCaseErrorClassifiesTemporalErrors(t *testing.T) {
 		{"typed conflict", temporal.NewApplicationError("the case is resolved", "conflict"), tierflow.CodeConflict},
 		{"typed invalid", temporal.NewApplicationError("explanation is required", "invalid"), tierflow.CodeInvalid},
 		{"typed gone", temporal.NewApplicationError("survey expired", "gone"), tierflow.CodeGone},
-		{"untyped authority", temporal.NewApplicationError("actor lacks the authority", "Error"), tierflow.CodeForbidden},
-		{"untyped below tier", temporal.NewApplicationError("actor is below the case's tier", ""), tierflow.CodeForbidden},
-		{"untyped not allowed", temporal.NewApplicationError("approve is not allowed for this actor", ""), tierflow.CodeForbidden},
-		{"untyped missing", temporal.NewApplicationError("summary is required", ""), tierflow.CodeInvalid},
-		{"untyped state", temporal.NewApplicationError("the case is closed", ""), tierflow.CodeConflict},
+		// Not Tierflow's own type: the message is not trusted, whatever it says.
+		{"foreign type", temporal.NewApplicationError("actor lacks the authority", "Error"), tierflow.CodeInternal},
+		{"untyped", temporal.NewApplicationError("summary is required", ""), tierflow.CodeInternal},
+		{"unknown tierflow code", temporal.NewApplicationError("x", "tierflow.bogus"), tierflow.CodeInternal},
 		{"unknown", fmt.Errorf("boom"), tierflow.CodeInternal},
 	}
 	for _, tc := range tests {

@@ -89,7 +89,7 @@ func TestSecurityComposeHasNoDefaultForAnySecret(t *testing.T) {
 	raw, err := os.ReadFile("compose.yaml")
 	require.NoError(t, err)
 	// Only these settings may have a default: none of them is a secret.
-	defaultsAllowed := []string{"TEMPORAL_NAMESPACE", "NAMESPACE_RETENTION", "TIERFLOW_LOG_LEVEL"}
+	defaultsAllowed := []string{"TEMPORAL_NAMESPACE", "NAMESPACE_RETENTION", "TIERFLOW_LOG_LEVEL", "TIERFLOW_TRUSTED_PROXIES"}
 	for _, m := range regexp.MustCompile(`\$\{([A-Za-z0-9_]+):?-`).FindAllStringSubmatch(string(raw), -1) {
 		assert.Contains(t, defaultsAllowed, m[1], "compose: ${%s:-...} gives a default to a setting that must be required", m[1])
 	}

@@ -34,8 +34,9 @@ const (
 )
 
 // mapError turns a pgx/pgconn error into a *tierflow.Error with a code, keeping the
-// original as the cause (for logs). Messages are safe to show: they name the
-// constraint that refused a value, never the SQL or the data.
+// original as the cause (for logs). Messages are fixed texts, safe to show: they
+// name no constraint, table, column, SQL or data (the cause, logged server-side with
+// the request id, does).
 func mapError(err error) error {
 	if err == nil {
 		return nil
@@ -59,13 +60,13 @@ func mapPgError(pgErr *pgconn.PgError, err error) error {
 	code := pgErr.Code
 	switch {
 	case code == sqlstateUniqueViolation:
-		return &tierflow.Error{Code: tierflow.CodeConflict, Message: "conflicts with an existing record" + constraint(pgErr), Err: err}
+		return &tierflow.Error{Code: tierflow.CodeConflict, Message: "conflicts with an existing record", Err: err}
 	case code == sqlstateCheckViolation:
-		return &tierflow.Error{Code: tierflow.CodeInvalid, Message: "value refused by the database" + constraint(pgErr), Err: err}
+		return &tierflow.Error{Code: tierflow.CodeInvalid, Message: "value refused by the database", Err: err}
 	case code == sqlstateForeignKeyViolation:
-		return &tierflow.Error{Code: tierflow.CodeInvalid, Message: "refers to a record that does not exist" + constraint(pgErr), Err: err}
+		return &tierflow.Error{Code: tierflow.CodeInvalid, Message: "refers to a record that does not exist", Err: err}
 	case code == sqlstateNotNullViolation:
-		return &tierflow.Error{Code: tierflow.CodeInvalid, Message: "missing required value (" + pgErr.ColumnName + ")", Err: err}
+		return &tierflow.Error{Code: tierflow.CodeInvalid, Message: "missing required value", Err: err}
 	case code == sqlstateInvalidText || strings.HasPrefix(code, classDataException):
 		return &tierflow.Error{Code: tierflow.CodeInvalid, Message: "malformed value refused by the database", Err: err}
 	case code == sqlstateSerialization || code == sqlstateDeadlock || code == sqlstateLockNotAvailable ||
@@ -76,13 +77,6 @@ func mapPgError(pgErr *pgconn.PgError, err error) error {
 		return &tierflow.Error{Code: tierflow.CodeUnavailable, Message: "database unavailable", Err: err}
 	}
 	return &tierflow.Error{Code: tierflow.CodeInternal, Message: "database error", Err: err}
-}
-
-func constraint(pgErr *pgconn.PgError) string {
-	if pgErr.ConstraintName == "" {
-		return ""
-	}
-	return " (" + pgErr.ConstraintName + ")"
 }
 
 func isConnectionError(err error) bool {

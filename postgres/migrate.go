@@ -29,6 +29,21 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	}
 	defer conn.Release()
 
+	// Schema changes and the wait for another process's migration may outlast the
+	// pool's statement_timeout: lift it for this session, and restore the pool's
+	// value (the startup parameter) before the connection goes back to the pool.
+	if _, err := conn.Exec(ctx, "SET statement_timeout = 0"); err != nil {
+		return fmt.Errorf("migrate: lift statement_timeout: %w", mapError(err))
+	}
+	defer func() {
+		if _, resetErr := conn.Exec(context.WithoutCancel(ctx), "RESET statement_timeout"); resetErr != nil {
+			_ = conn.Conn().Close(context.WithoutCancel(ctx))
+			if err == nil {
+				err = fmt.Errorf("migrate: restore statement_timeout: %w", mapError(resetErr))
+			}
+		}
+	}()
+
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
 		return fmt.Errorf("migrate: take lock: %w", mapError(err))
 	}

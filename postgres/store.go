@@ -34,18 +34,32 @@ type Store struct {
 	logger *slog.Logger
 }
 
-// Open prepares a connection pool for dsn (a postgres:// URL or key=value string).
-// It does not connect: Ping or Migrate do, so a process can start while the
-// database is briefly down.
+// Open prepares a connection pool for dsn (a postgres:// URL or key=value string)
+// with DefaultLimits. It does not connect: Ping or Migrate do, so a process can
+// start while the database is briefly down.
 func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) {
+	return OpenWithLimits(ctx, dsn, DefaultLimits(), logger)
+}
+
+// OpenWithLimits is Open with the pool limits and statement timeout of limits
+// (LimitsFromEnv reads them; the zero Limits is DefaultLimits); they replace the
+// DSN's pool_* and statement_timeout.
+func OpenWithLimits(ctx context.Context, dsn string, limits Limits, logger *slog.Logger) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	if limits == (Limits{}) {
+		limits = DefaultLimits()
+	}
+	if err := limits.Validate(); err != nil {
+		return nil, &tierflow.Error{Code: tierflow.CodeInvalid, Message: "invalid database limits", Err: err}
 	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// The parse error may echo the DSN, password included: keep it out of Message.
 		return nil, &tierflow.Error{Code: tierflow.CodeInvalid, Message: "invalid database URL", Err: err}
 	}
+	limits.apply(cfg)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", mapError(err))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tierflow/tierflow/internal/secrets"
 	"github.com/tierflow/tierflow/policyfile"
+	"github.com/tierflow/tierflow/postgres"
 )
 
 // StopTimeout is how long a stopping worker lets in-flight activities finish before
@@ -29,6 +30,9 @@ type config struct {
 	Temporal client.Options
 	// DatabaseURL is the PostgreSQL DSN of the case records (DATABASE_URL).
 	DatabaseURL string
+	// DBLimits bound the PostgreSQL pool and every statement's run time
+	// (TIERFLOW_DB_*, postgres.LimitsFromEnv).
+	DBLimits postgres.Limits
 	// SurveyKeys are the survey keys, newest first (TIERFLOW_SURVEY_KEYS, or
 	// TIERFLOW_SURVEY_KEY as a list of one; the same list as the API's): the
 	// first signs survey links.
@@ -77,6 +81,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	// shared configuration stops here as well as at the API.
 	if _, err := policyfile.LoadRegistry(policyfile.SplitPaths(getenv("TIERFLOW_POLICY_FILES"))...); err != nil {
 		problems = append(problems, fmt.Errorf("TIERFLOW_POLICY_FILES: %w", err))
+	}
+	if cfg.DBLimits, err = postgres.LimitsFromEnv(getenv); err != nil {
+		problems = append(problems, err)
 	}
 	cfg.Mail = loadMailEnv(getenv)
 	if err := cfg.Mail.check(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tierflow/tierflow/policyfile"
+	"github.com/tierflow/tierflow/postgres"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -49,6 +50,20 @@ func TestLoadConfig(t *testing.T) {
 			name:   "metrics address",
 			change: map[string]string{"TIERFLOW_METRICS_ADDR": "127.0.0.1:9999"},
 			check:  func(t *testing.T, cfg config) { assert.Equal(t, "127.0.0.1:9999", cfg.MetricsAddr) },
+		},
+		{
+			name:   "database limits",
+			change: map[string]string{"TIERFLOW_DB_MAX_CONNS": "25", "TIERFLOW_DB_STATEMENT_TIMEOUT": "off"},
+			check: func(t *testing.T, cfg config) {
+				assert.Equal(t, int32(25), cfg.DBLimits.MaxConns)
+				assert.Zero(t, cfg.DBLimits.StatementTimeout)
+				assert.Equal(t, postgres.DefaultLimits().MaxConnLifetime, cfg.DBLimits.MaxConnLifetime)
+			},
+		},
+		{
+			name:    "bad database limits",
+			change:  map[string]string{"TIERFLOW_DB_MAX_CONNS": "0", "TIERFLOW_DB_STATEMENT_TIMEOUT": "soon"},
+			wantErr: []string{"TIERFLOW_DB_MAX_CONNS", "TIERFLOW_DB_STATEMENT_TIMEOUT"},
 		},
 		{
 			name:    "every problem at once",

@@ -48,7 +48,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	defer c.Close()
 	warnMissingSearchAttributes(ctx, c, cfg, logger)
 
-	store, err := postgres.Open(ctx, cfg.DatabaseURL, logger)
+	store, err := postgres.OpenWithLimits(ctx, cfg.DatabaseURL, cfg.DBLimits, logger)
 	if err != nil {
 		return fmt.Errorf("cannot open the database (DATABASE_URL): %w", err)
 	}

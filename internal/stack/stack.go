@@ -24,6 +24,14 @@ import (
 	"github.com/tierflow/tierflow/postgres"
 )
 
+// RaisedRateLimits set the API's rate limits (api/ratelimit_config.go) far above
+// what a bench or a drill sends; each burst is two seconds' worth.
+var RaisedRateLimits = map[string]string{
+	"TIERFLOW_RATE_LIMIT_PRINCIPAL":     "100000",
+	"TIERFLOW_RATE_LIMIT_SURVEY":        "100000",
+	"TIERFLOW_RATE_LIMIT_AUTH_FAILURES": "100000",
+}
+
 // DefaultSurveyKey signs survey links when Options.SurveyKey is empty.
 const DefaultSurveyKey = "stack-survey-key-only-for-local-runs"
 
@@ -218,6 +226,12 @@ func (s *Stack) startProduct(ctx context.Context, extra map[string]string) error
 		"TIERFLOW_MAILBOX":    "true",
 		"TIERFLOW_SURVEY_KEY": s.SurveyKey,
 		"TIERFLOW_PUBLIC_URL": s.APIURL,
+	}
+	// The bench and the end-to-end tests send bursts from one token and one address:
+	// the API's rate limits are raised far above what they send (still on, so the
+	// limiter's path is measured). Options.Env may set them again.
+	for k, v := range RaisedRateLimits {
+		set[k] = v
 	}
 	for k, v := range extra {
 		set[k] = v
