@@ -19,6 +19,11 @@
 //	TIERFLOW_DEV_TOKENS      true adds the documented dev tokens (dev-integration, dev-agent,
 //	                         dev-specialist, dev-supervisor, dev-executive, dev-viewer)
 //	TIERFLOW_MAILBOX         true mounts the dev mailbox at /dev/mailbox/
+//	TIERFLOW_CODEC_KEYS      payload encryption keys shared with the worker: id:base64key,...
+//	                         (AES-256, newest first encrypts, all decrypt; see codec/);
+//	                         they also serve Temporal's remote codec protocol at /codec/
+//	TIERFLOW_CODEC_CORS_ORIGINS  Temporal UI origins that may call /codec/ from a browser
+//	                         (comma-separated, e.g. https://temporal.example.com)
 package main
 
 import (
@@ -38,6 +43,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 
+	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/policyfile"
 )
 
@@ -56,6 +62,10 @@ type config struct {
 	PublicURL     string
 	Tokens        []TokenEntry
 	Mailbox       bool
+	// CodecKeys encrypt payloads (nil: plaintext, development only); CodecOrigins
+	// may call the codec endpoint from a browser.
+	CodecKeys    *codec.Keyring
+	CodecOrigins []string
 	// ShutdownTimeout bounds the graceful stop.
 	ShutdownTimeout time.Duration
 	// OnListen, when set, is told the bound addresses (tests use port 0).
@@ -137,6 +147,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if len(cfg.Tokens) == 0 && getenv("TIERFLOW_TOKENS_FILE") == "" && getenv("TIERFLOW_TOKENS") == "" {
 		problems = append(problems, errors.New("no API tokens: set TIERFLOW_TOKENS_FILE or TIERFLOW_TOKENS (or TIERFLOW_DEV_TOKENS=true in development)"))
+	}
+	// Payload encryption (codec/) and the UI origins of its endpoint.
+	if cfg.CodecKeys, err = codec.LoadKeyring(getenv); err != nil {
+		problems = append(problems, err)
+	}
+	if cfg.CodecOrigins, err = codec.ParseOrigins(getenv("TIERFLOW_CODEC_CORS_ORIGINS")); err != nil {
+		problems = append(problems, fmt.Errorf("TIERFLOW_CODEC_CORS_ORIGINS: %w", err))
+	}
+	if len(cfg.CodecOrigins) > 0 && getenv(codec.EnvKeys) == "" {
+		problems = append(problems, errors.New("TIERFLOW_CODEC_CORS_ORIGINS is set but TIERFLOW_CODEC_KEYS is not: there is no codec endpoint to call"))
 	}
 	if err := errors.Join(problems...); err != nil {
 		return config{}, fmt.Errorf("configuration: %w", err)

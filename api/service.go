@@ -72,6 +72,8 @@ type Deps struct {
 	SurveyKey     []byte
 	// Mailbox, when set, is mounted at /dev/mailbox/ (dev only).
 	Mailbox http.Handler
+	// Codec, when set, serves the remote codec endpoint at /codec/ (operators only).
+	Codec   *CodecEndpoint
 	Ready   []ReadyCheck
 	Logger  *slog.Logger
 	Metrics *Metrics
