@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 
+	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/policyfile"
 )
 
@@ -39,6 +40,10 @@ type config struct {
 	// Mail holds the mail settings (SENDGRID_API_KEY, TIERFLOW_MAIL_FROM, ...):
 	// SendGrid when a key is set, else the dev mailbox, only with TIERFLOW_MAILBOX=true.
 	Mail mailEnv
+	// CodecKeys encrypt every payload and failure the worker writes to Temporal
+	// (TIERFLOW_CODEC_KEYS, the same list as the API's: id:base64key,..., newest
+	// first encrypts, all decrypt); nil stores plaintext (development only).
+	CodecKeys *codec.Keyring
 }
 
 // loadConfig reads the environment through getenv (the Temporal settings through
@@ -74,6 +79,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	cfg.Mail = loadMailEnv(getenv)
 	if err := cfg.Mail.check(); err != nil {
+		problems = append(problems, err)
+	}
+	if cfg.CodecKeys, err = codec.LoadKeyring(getenv); err != nil {
 		problems = append(problems, err)
 	}
 	if err := errors.Join(problems...); err != nil {
