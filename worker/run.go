@@ -14,7 +14,9 @@ import (
 
 	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/activities"
+	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/internal/searchattrs"
+	"github.com/tierflow/tierflow/internal/secrets"
 	"github.com/tierflow/tierflow/postgres"
 	"github.com/tierflow/tierflow/workflows"
 )
@@ -39,6 +41,11 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	opts := cfg.Temporal
 	opts.Logger = sdklog.NewStructuredLogger(logger)
 	opts.MetricsHandler = metricsHandler
+	// Payloads and failures are encrypted with TIERFLOW_CODEC_KEYS (codec/).
+	codec.ConfigureClient(&opts, cfg.CodecKeys)
+	if cfg.CodecKeys == nil {
+		secrets.WarnDevSetting(logger, "TIERFLOW_CODEC_KEYS unset", "customer data is stored in Temporal's history in plaintext")
+	}
 	dialCtx, cancel := context.WithTimeout(ctx, dialTimeout)
 	c, err := client.DialContext(dialCtx, opts)
 	cancel()
@@ -92,7 +99,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	ready.started.Store(true)
 	logger.Info("worker started", "task_queue", workflows.TaskQueue, "temporal", cfg.temporalTarget(),
-		"metrics_addr", ops.Addr())
+		"metrics_addr", ops.Addr(), "payloads_encrypted", cfg.CodecKeys != nil)
 
 	select {
 	case <-ctx.Done():
