@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/tierflow/tierflow/internal/updateauth"
 	"github.com/tierflow/tierflow/postgres"
 )
 
@@ -35,6 +36,12 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 	opts := cfg.Temporal
 	opts.Logger = sdklog.NewStructuredLogger(logger.With(slog.String("component", "temporal")))
+	// Every Update is signed: the worker refuses Updates that do not come from the API.
+	updateSigner, err := updateauth.NewSigner([][]byte{cfg.SurveyKey})
+	if err != nil {
+		return fmt.Errorf("update signing key: %w", err)
+	}
+	opts.Interceptors = append(opts.Interceptors, updateauth.ClientInterceptor(updateSigner))
 	// A lazy client connects on first use, so the API starts (and /readyz says why it
 	// is not ready) while Temporal restarts.
 	tc, err := client.NewLazyClient(opts)
