@@ -13,7 +13,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/tierflow/tierflow/codec"
-	"github.com/tierflow/tierflow/internal/secrets"
+	"github.com/tierflow/tierflow/internal/updateauth"
 	"github.com/tierflow/tierflow/postgres"
 )
 
@@ -39,10 +39,12 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	opts.Logger = sdklog.NewStructuredLogger(logger.With(slog.String("component", "temporal")))
 	// Payloads and failures are encrypted with TIERFLOW_CODEC_KEYS (codec/).
 	codec.ConfigureClient(&opts, cfg.CodecKeys)
-	if cfg.CodecKeys == nil {
-		secrets.WarnDevSetting(logger, "TIERFLOW_CODEC_KEYS unset",
-			"customer data is stored in Temporal's history in plaintext and /codec/ is not served")
+	// Every Update is signed: the worker refuses Updates that do not come from the API.
+	updateSigner, err := updateauth.NewSigner([][]byte{cfg.SurveyKey})
+	if err != nil {
+		return fmt.Errorf("update signing key: %w", err)
 	}
+	opts.Interceptors = append(opts.Interceptors, updateauth.ClientInterceptor(updateSigner))
 	// A lazy client connects on first use, so the API starts (and /readyz says why it
 	// is not ready) while Temporal restarts.
 	tc, err := client.NewLazyClient(opts)
