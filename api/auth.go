@@ -193,32 +193,42 @@ func (s *server) authorize(h http.HandlerFunc, roles ...tierflow.Role) http.Hand
 }
 
 // authenticate resolves the principal of a request's token (found says whether the
-// request carried one), for every entrance that takes a credential. Rate limits
-// come first: a client address whose failed authentications emptied its bucket gets
-// 429 before its token is looked at (a failure spends a token, a success none), and
-// an authenticated principal over its own limit gets 429. Without a valid token it
-// answers 401 with the challenges given. ok is false when it has answered.
+// request carried one) and answers the failure itself: 401 with the challenges
+// given, or 429. ok is false when it has answered.
 func (s *server) authenticate(w http.ResponseWriter, r *http.Request, token string, found bool, challenges ...string) (p tierflow.Principal, ok bool) {
-	client := s.clientKey(r)
-	if wait := s.limits.authFailures.wait(client, s.Now()); wait > 0 {
-		s.writeError(w, r, s.rateLimited(w, s.limits.authFailures, wait))
-		return p, false
-	}
-	p, ok = s.Auth.Authenticate(token)
-	if !found || !ok {
-		s.limits.authFailures.take(client, s.Now())
-		for _, c := range challenges {
-			w.Header().Add("WWW-Authenticate", c)
+	p, err := s.credential(w, r, token, found)
+	if err != nil {
+		if tierflow.ErrorCode(err) == tierflow.CodeUnauthorized {
+			for _, c := range challenges {
+				w.Header().Add("WWW-Authenticate", c)
+			}
 		}
-		s.writeError(w, r, tierflow.Errorf(tierflow.CodeUnauthorized, "a valid API token is required"))
-		return tierflow.Principal{}, false
-	}
-	notePrincipal(r.Context(), p.ID)
-	if err := s.throttle(w, s.limits.principal, p.ID); err != nil {
 		s.writeError(w, r, err)
 		return tierflow.Principal{}, false
 	}
 	return p, true
+}
+
+// credential is the one check of every entrance that takes an API token (the
+// routes, the dev mailbox, the codec endpoint and its sign-in). Rate limits come
+// first: a client address whose failed authentications emptied its bucket gets 429
+// before its token is looked at (a failure spends a token, a success none), and an
+// authenticated principal over its own limit gets 429 (Retry-After set on w).
+func (s *server) credential(w http.ResponseWriter, r *http.Request, token string, found bool) (tierflow.Principal, error) {
+	client := s.clientKey(r)
+	if wait := s.limits.authFailures.wait(client, s.Now()); wait > 0 {
+		return tierflow.Principal{}, s.rateLimited(w, s.limits.authFailures, wait)
+	}
+	p, ok := s.Auth.Authenticate(token)
+	if !found || !ok {
+		s.limits.authFailures.take(client, s.Now())
+		return tierflow.Principal{}, tierflow.Errorf(tierflow.CodeUnauthorized, "a valid API token is required")
+	}
+	notePrincipal(r.Context(), p.ID)
+	if err := s.throttle(w, s.limits.principal, p.ID); err != nil {
+		return tierflow.Principal{}, err
+	}
+	return p, nil
 }
 
 // bearerToken extracts the token of an "Authorization: Bearer <token>" header; the

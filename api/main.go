@@ -28,6 +28,11 @@
 //	TIERFLOW_ENV             production refuses dev tokens, the dev mailbox, the documented dev
 //	                         keys, placeholders and weak keys (secrets.CheckProduction); outside
 //	                         production every development-only setting logs a loud warning
+//	TIERFLOW_CODEC_KEYS      payload encryption keys shared with the worker: id:base64key,...
+//	                         (AES-256, newest first encrypts, all decrypt; see codec/);
+//	                         they also serve Temporal's remote codec protocol at /codec/
+//	TIERFLOW_CODEC_CORS_ORIGINS  Temporal UI origins that may call /codec/ from a browser
+//	                         (comma-separated, e.g. https://temporal.example.com)
 //
 // Rate limits (token buckets; 429 with Retry-After and problem+json over them). Each
 // takes requests a second ("off": none); its _BURST (default: 2 seconds' worth, at
@@ -65,6 +70,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 
+	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/internal/secrets"
 	"github.com/tierflow/tierflow/policyfile"
 	"github.com/tierflow/tierflow/postgres"
@@ -92,6 +98,10 @@ type config struct {
 	RateLimits RateLimits
 	// DBLimits bound the PostgreSQL pool and every statement's run time.
 	DBLimits postgres.Limits
+	// CodecKeys encrypt payloads (nil: plaintext, development only); CodecOrigins
+	// may call the codec endpoint from a browser.
+	CodecKeys    *codec.Keyring
+	CodecOrigins []string
 	// ShutdownTimeout bounds the graceful stop.
 	ShutdownTimeout time.Duration
 	// OnListen, when set, is told the bound addresses (tests use port 0).
@@ -183,6 +193,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	problems = append(problems, limitProblems...)
 	if cfg.DBLimits, err = postgres.LimitsFromEnv(getenv); err != nil {
 		problems = append(problems, err)
+	}
+	// Payload encryption (codec/) and the UI origins of its endpoint.
+	if cfg.CodecKeys, err = codec.LoadKeyring(getenv); err != nil {
+		problems = append(problems, err)
+	}
+	if cfg.CodecOrigins, err = codec.ParseOrigins(getenv("TIERFLOW_CODEC_CORS_ORIGINS")); err != nil {
+		problems = append(problems, fmt.Errorf("TIERFLOW_CODEC_CORS_ORIGINS: %w", err))
+	}
+	if len(cfg.CodecOrigins) > 0 && getenv(codec.EnvKeys) == "" {
+		problems = append(problems, errors.New("TIERFLOW_CODEC_CORS_ORIGINS is set but TIERFLOW_CODEC_KEYS is not: there is no codec endpoint to call"))
 	}
 	if err := errors.Join(problems...); err != nil {
 		return config{}, fmt.Errorf("configuration: %w", err)

@@ -32,6 +32,17 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /openapi.yaml", serveOpenAPI)
 
+	if s.Codec != nil {
+		// Temporal's remote codec protocol for operators, and their browser sign-in (codec.go).
+		codecHTTP := s.codecHTTP()
+		mux.HandleFunc("POST /codec/encode", codecHTTP.Encode)
+		mux.HandleFunc("POST /codec/decode", codecHTTP.Decode)
+		mux.HandleFunc("OPTIONS /codec/encode", codecHTTP.Preflight)
+		mux.HandleFunc("OPTIONS /codec/decode", codecHTTP.Preflight)
+		mux.HandleFunc("GET /codec/login", s.codecLoginForm)
+		mux.HandleFunc("POST /codec/login", s.codecLogin)
+		mux.HandleFunc("POST /codec/logout", s.codecLogout)
+	}
 	if s.Mailbox != nil {
 		mux.Handle("/dev/mailbox/", s.authenticateMailbox(http.StripPrefix("/dev/mailbox", s.Mailbox)))
 	}

@@ -12,6 +12,8 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/tierflow/tierflow/codec"
+	"github.com/tierflow/tierflow/internal/updateauth"
 	"github.com/tierflow/tierflow/postgres"
 )
 
@@ -35,6 +37,14 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 	opts := cfg.Temporal
 	opts.Logger = sdklog.NewStructuredLogger(logger.With(slog.String("component", "temporal")))
+	// Payloads and failures are encrypted with TIERFLOW_CODEC_KEYS (codec/).
+	codec.ConfigureClient(&opts, cfg.CodecKeys)
+	// Every Update is signed: the worker refuses Updates that do not come from the API.
+	updateSigner, err := updateauth.NewSigner(cfg.SurveyKeys)
+	if err != nil {
+		return fmt.Errorf("update signing key: %w", err)
+	}
+	opts.Interceptors = append(opts.Interceptors, updateauth.ClientInterceptor(updateSigner))
 	// A lazy client connects on first use, so the API starts (and /readyz says why it
 	// is not ready) while Temporal restarts.
 	tc, err := client.NewLazyClient(opts)
@@ -42,7 +52,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return fmt.Errorf("temporal client: %w", err)
 	}
 	defer tc.Close()
-	cases := newTemporalCases(tc, logger)
+	cases := newTemporalCases(tc, opts.DataConverter, logger)
 
 	deps := Deps{
 		Cases: cases, Records: store, Policies: policies, DefaultPolicy: cfg.DefaultPolicy,
@@ -52,6 +62,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	deps.RateLimits, deps.ReadyCacheTTL = cfg.RateLimits, readyCacheTTL
 	deps.Mailbox = devMailbox(cfg, store)
+	if cfg.CodecKeys != nil {
+		deps.Codec = NewCodecEndpoint(cfg.CodecKeys, cfg.CodecOrigins)
+	}
 	srv := newServer(deps)
 	return serve(ctx, cfg, srv, logger)
 }
@@ -77,7 +90,8 @@ func serve(ctx context.Context, cfg config, srv *server, logger *slog.Logger) er
 	}
 	logger.Info("tierflow API listening", slog.String("addr", apiLn.Addr().String()),
 		slog.String("public_url", cfg.PublicURL), slog.Any("metrics_addr", metricsAddr),
-		slog.Int("tokens", len(cfg.Tokens)), slog.Bool("dev_mailbox", srv.Mailbox != nil))
+		slog.Int("tokens", len(cfg.Tokens)), slog.Bool("dev_mailbox", srv.Mailbox != nil),
+		slog.Bool("codec_endpoint", srv.Codec != nil), slog.Any("codec_cors_origins", cfg.CodecOrigins))
 	if cfg.OnListen != nil {
 		cfg.OnListen(apiLn.Addr(), metricsAddr)
 	}

@@ -74,6 +74,8 @@ type Deps struct {
 	// Mailbox, when set, is mounted at /dev/mailbox/ for authenticated principals
 	// (dev only: never in production).
 	Mailbox http.Handler
+	// Codec, when set, serves the remote codec endpoint at /codec/ (operators only).
+	Codec   *CodecEndpoint
 	Ready   []ReadyCheck
 	Logger  *slog.Logger
 	Metrics *Metrics

@@ -25,13 +25,21 @@ const openQueryWait = 5 * time.Second
 // temporalCases is the CaseService over a Temporal client: one case, one workflow.
 type temporalCases struct {
 	client client.Client
-	logger *slog.Logger
+	// payloads is the client's data converter (the codec's when payloads are
+	// encrypted), for the payloads read outside the client's calls: the memo.
+	payloads converter.DataConverter
+	logger   *slog.Logger
 	// openWait bounds the wait for a new case's first query (openQueryWait).
 	openWait time.Duration
 }
 
-func newTemporalCases(c client.Client, logger *slog.Logger) *temporalCases {
-	return &temporalCases{client: c, logger: logger, openWait: openQueryWait}
+// newTemporalCases serves cases through c; payloads must be c's data converter
+// (nil: the SDK's default, for a client without a codec).
+func newTemporalCases(c client.Client, payloads converter.DataConverter, logger *slog.Logger) *temporalCases {
+	if payloads == nil {
+		payloads = converter.GetDefaultDataConverter()
+	}
+	return &temporalCases{client: c, payloads: payloads, logger: logger, openWait: openQueryWait}
 }
 
 // Open starts the case workflow, failing (not attaching) when one with the same ID
@@ -63,7 +71,7 @@ func (t *temporalCases) existing(ctx context.Context, cmd OpenCommand) (tierflow
 	}
 	var stored string
 	if p := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[memoRequestSHA256]; p != nil {
-		if err := converter.GetDefaultDataConverter().FromPayload(p, &stored); err != nil {
+		if err := t.payloads.FromPayload(p, &stored); err != nil {
 			return tierflow.CaseView{}, fmt.Errorf("decode memo of case %s: %w", cmd.CaseID, err)
 		}
 	}

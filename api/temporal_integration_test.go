@@ -11,11 +11,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/workflows"
 )
 
@@ -84,7 +86,14 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 	srv := sharedDevServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	tc, err := srv.Dial(ctx, nil)
+	raw, err := srv.Dial(ctx, nil)
+	require.NoError(t, err)
+	defer raw.Close()
+	// As in production, payloads and failures are encrypted: the memo the API reads
+	// back and the validators' rejections go through the codec.
+	opts := client.Options{Namespace: srv.Namespace()}
+	codec.ConfigureClient(&opts, codecTestKeys(t))
+	tc, err := client.NewClientFromExistingWithContext(ctx, raw, opts)
 	require.NoError(t, err)
 	defer tc.Close()
 
@@ -98,7 +107,7 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 		}
 	}()
 
-	cases := newTemporalCases(tc, slog.New(slog.DiscardHandler))
+	cases := newTemporalCases(tc, opts.DataConverter, slog.New(slog.DiscardHandler))
 	require.NoError(t, cases.Ping(ctx))
 
 	req := tierflow.OpenCaseRequest{Source: "it-crm", ExternalID: "1", Subject: "Refund", Priority: tierflow.PriorityHigh,
@@ -135,6 +144,10 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 		var fingerprint string
 		require.NoError(t, desc.GetMemoValue(memoRequestSHA256, &fingerprint))
 		assert.Equal(t, cmd.Fingerprint, fingerprint)
+		rawDesc, err := raw.DescribeWorkflowExecution(ctx, workflows.WorkflowID(cmd.CaseID), "")
+		require.NoError(t, err)
+		assert.True(t, codec.IsEncrypted(rawDesc.GetWorkflowExecutionInfo().GetMemo().GetFields()[memoRequestSHA256]),
+			"the stored memo is encrypted")
 	})
 
 	t.Run("decisions", func(t *testing.T) {

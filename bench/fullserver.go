@@ -139,7 +139,6 @@ func launchFullServer(ctx context.Context, bins temporalfull.Binaries, pgc tempo
 
 func (s *fullServer) HostPort() string  { return s.hostPort }
 func (s *fullServer) Namespace() string { return temporaldev.DefaultNamespace }
-func (s *fullServer) UIURL() string     { return "" }
 
 // Dial connects a client to the namespace; nil logger drops the SDK's logging.
 func (s *fullServer) Dial(ctx context.Context, logger sdklog.Logger) (client.Client, error) {

@@ -65,7 +65,7 @@ func (b *bench) measureHistories(ctx context.Context, baselineID string) ([]hist
 
 // measureHistory waits for each workflow of h to complete and sizes its history.
 func (b *bench) measureHistory(ctx context.Context, h *historySize) error {
-	c := b.stack.Temporal
+	c := b.stack.RawTemporal // the history as stored: encrypted payloads, sized as such
 	for _, id := range h.workflowIDs {
 		waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
 		err := c.GetWorkflow(waitCtx, id, "").Get(waitCtx, nil)

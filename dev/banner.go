@@ -9,6 +9,8 @@ type bannerInfo struct {
 	Root, DataDir    string
 	PublicURL        string
 	UIURL            string
+	CodecURL         string // the API's codec endpoint, http://localhost:<port>/codec
+	CodecKeys        string // which keys encrypt the payloads
 	TemporalHostPort string
 	DSN              string
 	OwnPostgres      bool
@@ -43,7 +45,7 @@ func banner(b bannerInfo) string {
 	line("================================================================================")
 	line("  API            %s   (GET /healthz, /readyz)", b.PublicURL)
 	line("  OpenAPI        %s/openapi.yaml", b.PublicURL)
-	line("  Temporal UI    %s", b.UIURL)
+	line("  Temporal UI    %s  (payloads decoded through the API's codec endpoint)", b.UIURL)
 	line("  Temporal       %s (namespace default, task queue tierflow-cases)", b.TemporalHostPort)
 	line("  Mailbox        %s", mail)
 	line("  PostgreSQL     %s", pg)
@@ -71,6 +73,11 @@ func banner(b bannerInfo) string {
 	line("")
 	line("  Development only: the dev tokens, the dev mailbox and the dev keys are public;")
 	line("  TIERFLOW_ENV=production refuses them (see the README's security notes).")
+	line("  Customer data is encrypted in Temporal (%s).", b.CodecKeys)
+	line("  To read it in the Temporal UI, an operator signs in once (one hour) at")
+	line("    %s/login   with dev-supervisor or dev-executive, then reloads the UI.", b.CodecURL)
+	line("  Temporal CLI: bin/temporal workflow show -w case-demo-1001 --address %s \\", b.TemporalHostPort)
+	line("    --codec-endpoint %s --codec-auth 'Bearer dev-supervisor'", b.CodecURL)
 	line("================================================================================")
 	line("")
 	return s.String()

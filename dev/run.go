@@ -33,6 +33,7 @@ const (
 const (
 	workerGrace = 30 * time.Second
 	apiGrace    = 20 * time.Second
+	uiGrace     = 10 * time.Second
 	startWait   = 90 * time.Second
 )
 
@@ -112,22 +113,27 @@ func run(ctx context.Context, con *console, opts options) (err error) {
 	if binDir == "" {
 		binDir = filepath.Join(root, "bin")
 	}
+	uiServer, err := ensureUIServer(ctx, con, root)
+	if err != nil {
+		return err
+	}
 	bins, err := buildBinaries(ctx, con, root, binDir)
 	if err != nil {
 		return err
 	}
 
-	con.printf("dev", "starting the Temporal dev server (gRPC :%d, UI :%d, data %s)", p.Temporal, p.TemporalUI, rel(root, dataDir))
+	// The dev server's own UI cannot send the codec session cookie (it sets no
+	// includeCredentials): the standalone UI server runs in front of it instead.
+	con.printf("dev", "starting the Temporal dev server (gRPC :%d, data %s)", p.Temporal, rel(root, dataDir))
 	srv, err := temporaldev.Start(ctx, temporaldev.Options{
 		DBFile:  filepath.Join(dataDir, "temporal.db"),
 		Port:    p.Temporal,
-		UIPort:  p.TemporalUI,
+		UIPort:  temporaldev.UIDisabled,
 		CLIPath: cli,
 		Logf:    con.logf("temporal"),
 	})
 	if err != nil {
-		return fmt.Errorf("temporal dev server: %w (ports %d and %d must be free: is another Temporal server running?)",
-			err, p.Temporal, p.TemporalUI)
+		return fmt.Errorf("temporal dev server: %w (port %d must be free: is another Temporal server running?)", err, p.Temporal)
 	}
 	stack.push("Temporal dev server", srv.Stop)
 
@@ -160,9 +166,17 @@ func run(ctx context.Context, con *console, opts options) (err error) {
 	if err := waitReady(ctx, "http://"+loopback(p.API)+"/readyz", api); err != nil {
 		return err
 	}
+	ui, uiURL, err := startUI(ctx, con, uiServer, dataDir, srv.HostPort(), p)
+	if ui != nil {
+		stack.push("Temporal UI", stopper(ui, uiGrace))
+	}
+	if err != nil {
+		return err
+	}
 
 	info := bannerInfo{
-		Root: root, DataDir: dataDir, PublicURL: publicURL, UIURL: srv.UIURL(),
+		Root: root, DataDir: dataDir, PublicURL: publicURL, UIURL: uiURL, CodecURL: codecURL(p),
+		CodecKeys:        codecKeysNote(env),
 		TemporalHostPort: srv.HostPort(), DSN: db.dsn, OwnPostgres: db.own, Fast: opts.Fast,
 		Mailbox: mailboxEnabled(), WorkerMetrics: loopback(p.WorkerMetrics), APIMetrics: loopback(p.APIMetrics),
 	}
@@ -173,12 +187,14 @@ func run(ctx context.Context, con *console, opts options) (err error) {
 
 	select {
 	case <-ctx.Done():
-		con.printf("dev", "stopping everything (API, worker, PostgreSQL, Temporal)...")
+		con.printf("dev", "stopping everything (Temporal UI, API, worker, PostgreSQL, Temporal)...")
 		return nil
 	case <-worker.exited:
 		return fmt.Errorf("the worker exited unexpectedly (%v); see its log above", worker.err)
 	case <-api.exited:
 		return fmt.Errorf("the API exited unexpectedly (%v); see its log above", api.err)
+	case <-ui.exited:
+		return fmt.Errorf("the Temporal UI server exited unexpectedly (%v); see its log above", ui.err)
 	case <-srv.Exited():
 		return errors.New("the Temporal dev server exited unexpectedly; see its log above")
 	}

@@ -7,8 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"github.com/tierflow/tierflow/codec"
+	"github.com/tierflow/tierflow/internal/secrets"
 	"github.com/tierflow/tierflow/internal/temporaldev"
 )
 
@@ -86,6 +89,15 @@ func childEnv(base []string, temporalHostPort, dsn, publicURL string, opts optio
 	}
 	if !hasEnv(env, "TIERFLOW_PUBLIC_URL") {
 		env = withEnv(env, "TIERFLOW_PUBLIC_URL="+publicURL)
+	}
+	// Payloads are encrypted in Temporal, with the documented dev key unless the
+	// user brings keys; the UI on its port may call the API's codec endpoint.
+	if !hasEnv(env, codec.EnvKeys) {
+		env = withEnv(env, codec.EnvKeys+"="+secrets.DevCodecKeys)
+	}
+	if !hasEnv(env, "TIERFLOW_CODEC_CORS_ORIGINS") {
+		ui := strconv.Itoa(opts.Ports.withDefaults().TemporalUI)
+		env = withEnv(env, "TIERFLOW_CODEC_CORS_ORIGINS=http://localhost:"+ui+",http://127.0.0.1:"+ui)
 	}
 	if mailboxEnabled() {
 		env = withEnv(env, "TIERFLOW_MAILBOX=true")

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tierflow/tierflow/internal/secrets"
 )
 
 func envMap(env []string) map[string]string {
@@ -30,6 +32,7 @@ func TestChildEnv(t *testing.T) {
 		opts     options
 		sendgrid string
 		userKey  string
+		userEnv  []string
 		check    func(t *testing.T, env map[string]string)
 	}{
 		{
@@ -46,6 +49,15 @@ func TestChildEnv(t *testing.T) {
 				assert.Equal(t, "http://localhost:8080", env["TIERFLOW_PUBLIC_URL"], "an empty value is replaced")
 				assert.Equal(t, "true", env["TIERFLOW_MAILBOX"])
 				assert.NotContains(t, env, "TIERFLOW_DEFAULT_POLICY")
+				assert.Equal(t, secrets.DevCodecKeys, env["TIERFLOW_CODEC_KEYS"], "payloads are encrypted by default")
+				assert.Equal(t, "http://localhost:8233,http://127.0.0.1:8233", env["TIERFLOW_CODEC_CORS_ORIGINS"])
+			},
+		},
+		{
+			name:    "the user's codec keys",
+			userEnv: []string{"TIERFLOW_CODEC_KEYS=mine:" + strings.Repeat("A", 43) + "="},
+			check: func(t *testing.T, env map[string]string) {
+				assert.Equal(t, "mine:"+strings.Repeat("A", 43)+"=", env["TIERFLOW_CODEC_KEYS"])
 			},
 		},
 		{
@@ -72,6 +84,7 @@ func TestChildEnv(t *testing.T) {
 			if tt.userKey != "" {
 				in = append(append([]string{}, base...), "TIERFLOW_SURVEY_KEY="+tt.userKey)
 			}
+			in = append(append([]string{}, in...), tt.userEnv...)
 			env := childEnv(in, "127.0.0.1:7233", "postgres://dev", "http://localhost:8080", tt.opts)
 			keys := map[string]int{}
 			for _, kv := range env {
@@ -124,9 +137,12 @@ func TestBannerSaysWhereEverythingIs(t *testing.T) {
 		UIURL: "http://localhost:8233", TemporalHostPort: "127.0.0.1:7233",
 		DSN: "postgres://postgres@127.0.0.1:5555/tierflow", OwnPostgres: true, Mailbox: true,
 		WorkerMetrics: "127.0.0.1:9090", APIMetrics: "127.0.0.1:9091",
+		CodecURL: "http://localhost:8080/codec", CodecKeys: "the documented dev key dev-1",
 	}
 	b := banner(info)
 	for _, want := range []string{
+		"http://localhost:8080/codec/login", "--codec-endpoint http://localhost:8080/codec",
+		"--codec-auth 'Bearer dev-supervisor'", "dev key dev-1",
 		"http://localhost:8080", "http://localhost:8080/openapi.yaml", "http://localhost:8233",
 		"http://localhost:8080/dev/mailbox/", "postgres://postgres@127.0.0.1:5555/tierflow",
 		"dev-integration", "dev-agent", "dev-specialist", "dev-supervisor", "dev-executive", "dev-viewer",

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -173,4 +174,34 @@ func clip(s string, n int) string {
 		return s[:n] + "..."
 	}
 	return s
+}
+
+// signInToCodec signs an operator in to the API's codec endpoint the way a person
+// does in the browser: the sign-in page, the token, submit; the form then returns
+// to returnURL (a Temporal UI page), which is where the browser is afterwards.
+func signInToCodec(ctx context.Context, codecURL, token, returnURL string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	login := codecURL + "/login?return=" + url.QueryEscape(returnURL)
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(login),
+		chromedp.WaitVisible(`#token`, chromedp.ByQuery),
+		chromedp.SendKeys(`#token`, token, chromedp.ByQuery),
+		chromedp.Submit(`#token`, chromedp.ByQuery),
+	)
+	if err != nil {
+		return fmt.Errorf("sign in at %s: %w", login, err)
+	}
+	// The form posts, then the answer redirects: the page changes twice.
+	var location, text string
+	for ctx.Err() == nil {
+		if chromedp.Run(ctx, chromedp.Location(&location)) == nil && strings.HasPrefix(location, returnURL) {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	last, cancelLast := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancelLast()
+	_ = chromedp.Run(last, chromedp.Text(`body`, &text, chromedp.ByQuery))
+	return fmt.Errorf("sign in at %s: the browser stayed at %q showing %q", login, location, clip(text, 500))
 }

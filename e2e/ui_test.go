@@ -43,7 +43,9 @@ func (f *flow) visibilityQuery(t *testing.T) {
 // temporalUI: the case's page in the Temporal Web UI shows, under "User Metadata",
 // the static summary (CRM id, subject) and the current details (tier, status), and
 // under "Search Attributes" the case's attributes; full-page screenshots of both
-// tabs are kept under <repo>/testartifacts/.
+// tabs are kept under <repo>/testartifacts/. Payloads (user metadata included) are
+// encrypted, so an operator signs in to the API's codec endpoint first; the UI
+// decodes them through it.
 func (f *flow) temporalUI(t *testing.T) {
 	wid := f.view.Workflow.ID
 	pageURL := f.stack.UIURL + "/namespaces/default/workflows/" + url.PathEscape(wid)
@@ -51,7 +53,7 @@ func (f *flow) temporalUI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(browser, 60*time.Second)
 	defer cancel()
 
-	require.NoError(t, chromedp.Run(ctx, chromedp.Navigate(pageURL)), "open %s", pageURL)
+	require.NoError(t, signInToCodec(ctx, f.stack.CodecURL, tokSupervisor, pageURL))
 	f.uiTab(ctx, t, pageURL, "", []string{wid, "CaseWorkflow", "tierflow-cases", "History"})
 
 	// Static summary "zendesk #<id> · high · <subject>", details, the current

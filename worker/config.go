@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 
+	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/internal/secrets"
 	"github.com/tierflow/tierflow/policyfile"
 	"github.com/tierflow/tierflow/postgres"
@@ -50,6 +51,10 @@ type config struct {
 	// mailbox, dev and placeholder secrets and weak keys, and lists the
 	// development-only settings run warns about.
 	Mode secrets.Mode
+	// CodecKeys encrypt every payload and failure the worker writes to Temporal
+	// (TIERFLOW_CODEC_KEYS, the same list as the API's: id:base64key,..., newest
+	// first encrypts, all decrypt); nil stores plaintext (development only).
+	CodecKeys *codec.Keyring
 }
 
 // loadConfig reads the environment through getenv (the Temporal settings through
@@ -94,6 +99,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		problems = append(problems, err)
 	}
 	cfg.Mode = mode
+	if cfg.CodecKeys, err = codec.LoadKeyring(getenv); err != nil {
+		problems = append(problems, err)
+	}
 	if err := errors.Join(problems...); err != nil {
 		return config{}, fmt.Errorf("configuration: %w", err)
 	}

@@ -101,6 +101,24 @@ func TestLoadConfig(t *testing.T) {
 			check:  func(t *testing.T, cfg config) { assert.Equal(t, "true", cfg.Mail.get("TIERFLOW_MAILBOX")) },
 		},
 		{
+			name:   "codec keys, newest first",
+			change: map[string]string{"TIERFLOW_CODEC_KEYS": "k2:" + strings.Repeat("A", 43) + "=,k1:" + strings.Repeat("B", 43) + "="},
+			check: func(t *testing.T, cfg config) {
+				require.NotNil(t, cfg.CodecKeys)
+				assert.Equal(t, []string{"k2", "k1"}, cfg.CodecKeys.KeyIDs())
+			},
+		},
+		{
+			name:   "no codec keys: plaintext (development)",
+			change: map[string]string{"TIERFLOW_CODEC_KEYS": ""},
+			check:  func(t *testing.T, cfg config) { assert.Nil(t, cfg.CodecKeys) },
+		},
+		{
+			name:    "a codec key that is not AES-256",
+			change:  map[string]string{"TIERFLOW_CODEC_KEYS": "k1:c2hvcnQ="},
+			wantErr: []string{"TIERFLOW_CODEC_KEYS", "5 bytes; AES-256 needs exactly 32"},
+		},
+		{
 			name:    "relative public URL",
 			change:  map[string]string{"TIERFLOW_PUBLIC_URL": "support.example.com"},
 			wantErr: []string{"TIERFLOW_PUBLIC_URL"},

@@ -8,13 +8,16 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/activities"
+	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/internal/searchattrs"
+	"github.com/tierflow/tierflow/internal/updateauth"
 	"github.com/tierflow/tierflow/postgres"
 	"github.com/tierflow/tierflow/workflows"
 )
@@ -39,6 +42,8 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	opts := cfg.Temporal
 	opts.Logger = sdklog.NewStructuredLogger(logger)
 	opts.MetricsHandler = metricsHandler
+	// Payloads and failures are encrypted with TIERFLOW_CODEC_KEYS (codec/).
+	codec.ConfigureClient(&opts, cfg.CodecKeys)
 	dialCtx, cancel := context.WithTimeout(ctx, dialTimeout)
 	c, err := client.DialContext(dialCtx, opts)
 	cancel()
@@ -64,13 +69,18 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 
+	// Updates not signed by the API are refused (internal/updateauth).
+	updateVerifier, err := updateauth.NewVerifier(cfg.SurveyKeys)
+	if err != nil {
+		return fmt.Errorf("update verification key: %w", err)
+	}
 	fatal := make(chan error, 1)
 	w := newWorker(c, workflows.TaskQueue, cfg.StopTimeout, func(err error) {
 		select {
 		case fatal <- err:
 		default:
 		}
-	})
+	}, updateauth.WorkerInterceptor(updateVerifier))
 	register(w, &activities.Activities{
 		Store:         store,
 		Mailer:        mailer,
@@ -92,7 +102,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	ready.started.Store(true)
 	logger.Info("worker started", "task_queue", workflows.TaskQueue, "temporal", cfg.temporalTarget(),
-		"metrics_addr", ops.Addr())
+		"metrics_addr", ops.Addr(), "payloads_encrypted", cfg.CodecKeys != nil)
 
 	select {
 	case <-ctx.Done():
@@ -135,9 +145,12 @@ const (
 // newWorker polls taskQueue; Stop lets in-flight activities run for up to
 // stopTimeout before their contexts are cancelled. onFatal hears of errors that
 // stop the worker by themselves (the namespace was deleted, for instance).
-func newWorker(c client.Client, taskQueue string, stopTimeout time.Duration, onFatal func(error)) worker.Worker {
+// interceptors wrap its workflows and activities (run passes the Update check).
+func newWorker(c client.Client, taskQueue string, stopTimeout time.Duration, onFatal func(error),
+	interceptors ...interceptor.WorkerInterceptor) worker.Worker {
 	return worker.New(c, taskQueue, worker.Options{WorkerStopTimeout: stopTimeout, OnFatalError: onFatal,
-		MaxConcurrentWorkflowTaskPollers: workflowTaskPollers, MaxConcurrentActivityTaskPollers: activityTaskPollers})
+		MaxConcurrentWorkflowTaskPollers: workflowTaskPollers, MaxConcurrentActivityTaskPollers: activityTaskPollers,
+		Interceptors: interceptors})
 }
 
 // register puts the case workflow (under its stable name) and every activity

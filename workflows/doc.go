@@ -77,7 +77,8 @@
 //
 // Decisions arrive as the Update UpdateDecide (validated before acceptance: the
 // rejection is a non-retryable ApplicationError of type "tierflow.<code>", see
-// AsCaseError) or the Signal SignalDecision (an invalid one, or one whose payload
+// AsCaseError; the worker first refuses any Update the API did not sign, see
+// internal/updateauth) or the Signal SignalDecision (an invalid one, or one whose payload
 // does not even decode, is recorded as a decision_rejected event). A signal names
 // its own actor, so it is applied only once the staff directory confirms that
 // actor (an active member with that role and tier, looked up outside the mutex;

@@ -18,8 +18,9 @@ const TaskQueue = "tierflow-cases"
 // WorkflowName is the registered name of the case workflow.
 const WorkflowName = "CaseWorkflow"
 
-// Message names: every decision is both an Update (validated, synchronous: the API)
-// and a Signal with the same payload (fire-and-forget: the Temporal UI and CLI).
+// Message names: every decision is both an Update (validated, synchronous: the API,
+// which signs it; the worker refuses unsigned Updates, internal/updateauth) and a
+// Signal with the same payload (fire-and-forget: the Temporal UI and CLI).
 const (
 	UpdateDecide        = "decide"                // tierflow.Decision -> tierflow.CaseView
 	SignalDecision      = "decision"              // tierflow.Decision
@@ -186,7 +187,8 @@ func StaticDetails(caseID string, req tierflow.OpenCaseRequest, policy tierflow.
 // action of tierflow.ActionSpecs with its one line.
 func DecideDescription() string {
 	var b strings.Builder
-	b.WriteString("Apply one human decision (tierflow.Decision JSON); returns the updated case. Actions:")
+	b.WriteString("Apply one human decision (tierflow.Decision JSON); returns the updated case. Only the Tierflow " +
+		"API can send it (the worker refuses Updates it did not sign); operators send the decision Signal. Actions:")
 	for i, s := range tierflow.ActionSpecs {
 		sep := ";"
 		if i == len(tierflow.ActionSpecs)-1 {

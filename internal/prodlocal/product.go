@@ -3,6 +3,7 @@ package prodlocal
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/internal/supervise"
 	"github.com/tierflow/tierflow/postgres"
 )
@@ -101,6 +103,8 @@ func (t *Topology) productEnv(o Options) []string {
 		"TEMPORAL_NAMESPACE="+Namespace,
 		"DATABASE_URL="+t.DSN(),
 		"TIERFLOW_SURVEY_KEY="+t.SurveyKey,
+		codec.EnvKeys+"="+t.CodecKeys,
+		"TIERFLOW_CODEC_CORS_ORIGINS="+t.UIURL+",http://127.0.0.1:"+strconv.Itoa(t.Ports.UI),
 		"TIERFLOW_PUBLIC_URL="+t.APIURLs[0],
 		"TIERFLOW_DEV_TOKENS=true",
 	)
@@ -133,22 +137,38 @@ func withEnv(env []string, set ...string) []string {
 // a random one generated at the first start and kept in the data folder, so that
 // links stay valid across restarts (never the documented dev key).
 func surveyKey(dataDir string) (string, error) {
-	if k := os.Getenv("TIERFLOW_SURVEY_KEY"); k != "" {
+	return keptSecret(dataDir, "TIERFLOW_SURVEY_KEY", "survey.key", func(raw []byte) string { return hex.EncodeToString(raw) })
+}
+
+// codecKeys encrypt the payloads in Temporal: TIERFLOW_CODEC_KEYS when set, else
+// one random AES-256 key generated at the first start and kept in the data folder,
+// so that the histories of earlier runs stay readable (never the documented dev
+// key).
+func codecKeys(dataDir string) (string, error) {
+	return keptSecret(dataDir, codec.EnvKeys, "codec.keys", func(raw []byte) string {
+		return "prod-local-1:" + base64.StdEncoding.EncodeToString(raw)
+	})
+}
+
+// keptSecret is the value of env when set, else the one kept in <dataDir>/file,
+// generated from 32 random bytes by format at the first start (mode 0600).
+func keptSecret(dataDir, env, file string, format func(raw []byte) string) (string, error) {
+	if k := os.Getenv(env); k != "" {
 		return k, nil
 	}
-	path := filepath.Join(dataDir, "survey.key")
+	path := filepath.Join(dataDir, file)
 	if b, err := os.ReadFile(path); err == nil {
 		return strings.TrimSpace(string(b)), nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("read the survey key: %w", err)
+		return "", fmt.Errorf("read %s: %w", path, err)
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return "", fmt.Errorf("generate a survey key: %w", err)
+		return "", fmt.Errorf("generate %s: %w", file, err)
 	}
-	key := hex.EncodeToString(raw)
-	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("write the survey key: %w", err)
+	value := format(raw)
+	if err := os.WriteFile(path, []byte(value+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
 	}
-	return key, nil
+	return value, nil
 }

@@ -79,7 +79,7 @@ func (t *Topology) startTemporal(ctx context.Context, bins temporalfull.Binaries
 	}
 
 	uiRoot := filepath.Join(t.DataDir, "ui")
-	ui := temporalfull.UIConfig{TemporalAddress: frontend, Port: t.Ports.UI, DefaultNamespace: Namespace}
+	ui := temporalfull.UIConfig{TemporalAddress: frontend, Port: t.Ports.UI, DefaultNamespace: Namespace, CodecEndpoint: t.CodecURL}
 	if err := temporalfull.WriteUIConfig(uiRoot, ui); err != nil {
 		return err
 	}

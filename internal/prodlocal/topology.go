@@ -95,7 +95,9 @@ type Topology struct {
 	TemporalMetrics  string // host:port of the server's Prometheus /metrics
 	Ports            Ports
 	SurveyKey        string
-	Mailbox          bool // email kept in the dev mailbox (no SENDGRID_API_KEY)
+	CodecKeys        string // TIERFLOW_CODEC_KEYS of the workers and the APIs
+	CodecURL         string // API 1's codec endpoint, which the UI calls
+	Mailbox          bool   // email kept in the dev mailbox (no SENDGRID_API_KEY)
 	Fast             bool
 	StartupDurations map[string]time.Duration // by phase, for the banner
 
@@ -126,6 +128,9 @@ func Start(ctx context.Context, opts Options) (t *Topology, err error) {
 		return t, fmt.Errorf("create the log folder: %w", err)
 	}
 	if t.SurveyKey, err = surveyKey(t.DataDir); err != nil {
+		return t, err
+	}
+	if t.CodecKeys, err = codecKeys(t.DataDir); err != nil {
 		return t, err
 	}
 
@@ -210,6 +215,7 @@ func newTopology(o Options) *Topology {
 		t.APIURLs = append(t.APIURLs, "http://localhost:"+strconv.Itoa(o.Ports.API+i))
 		t.APIMetrics = append(t.APIMetrics, loopback(o.Ports.APIMetrics+i))
 	}
+	t.CodecURL = t.APIURLs[0] + "/codec"
 	t.Postgres = NewPostgres(filepath.Join(o.DataDir, "pg"), o.Ports.Postgres, o.Logf)
 	if o.SeparateRecordDB {
 		t.Record = NewPostgres(filepath.Join(o.DataDir, "pg-record"), 0, o.Logf)

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/internal/temporaldev"
 	"github.com/tierflow/tierflow/internal/temporalfull"
 )
@@ -92,6 +93,33 @@ func TestProdLocalTopology(t *testing.T) {
 
 	status, _ = call(t, http.MethodGet, topo.UIURL+"/", "", "")
 	assert.Equal(t, 200, status, "the UI answers")
+
+	// Payloads are encrypted: the stored memo is sealed; the UI decodes through API
+	// 1's codec endpoint with the browser's credentials, and that endpoint answers
+	// the UI's CORS preflight.
+	desc, err := c.DescribeWorkflowExecution(ctx, "case-"+id, "")
+	require.NoError(t, err)
+	assert.True(t, codec.IsEncrypted(desc.GetWorkflowExecutionInfo().GetMemo().GetFields()["summary"]), "the memo is sealed")
+	status, answer = call(t, http.MethodGet, topo.UIURL+"/api/v1/settings", "", "")
+	require.Equal(t, 200, status, answer)
+	var settings struct {
+		Codec struct {
+			Endpoint           string
+			IncludeCredentials bool
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(answer), &settings), answer)
+	assert.Equal(t, topo.CodecURL, settings.Codec.Endpoint)
+	assert.True(t, settings.Codec.IncludeCredentials)
+	preflight, err := http.NewRequest(http.MethodOptions, topo.CodecURL+"/decode", nil)
+	require.NoError(t, err)
+	preflight.Header.Set("Origin", topo.UIURL)
+	preflight.Header.Set("Access-Control-Request-Method", "POST")
+	resp, err := http.DefaultClient.Do(preflight)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+	assert.Equal(t, topo.UIURL, resp.Header.Get("Access-Control-Allow-Origin"))
 
 	// A worker can be killed and started again (what the drills do). A query of a
 	// case cached on the killed worker goes to its sticky queue first, so reads may

@@ -3,10 +3,14 @@ package prodlocal
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tierflow/tierflow/codec"
+	"github.com/tierflow/tierflow/internal/secrets"
 )
 
 func TestDefaultPortsAreDistinct(t *testing.T) {
@@ -42,6 +46,7 @@ func TestNewTopologyNamesEveryEndpoint(t *testing.T) {
 	assert.Equal(t, []string{"127.0.0.1:9111", "127.0.0.1:9112"}, topo.APIMetrics)
 	assert.Equal(t, "127.0.0.1:7233", topo.FrontendAddress)
 	assert.Equal(t, "http://localhost:8233", topo.UIURL)
+	assert.Equal(t, "http://localhost:8080/codec", topo.CodecURL, "the UI calls API 1's codec endpoint")
 	assert.Empty(t, topo.Processes(), "nothing defined before Start")
 }
 
@@ -67,4 +72,26 @@ func TestSurveyKeyIsGeneratedOnceAndKept(t *testing.T) {
 	k, err := surveyKey(dir)
 	require.NoError(t, err)
 	assert.Equal(t, "a-key-from-the-environment", k)
+}
+
+func TestCodecKeysAreGeneratedOnceAndKept(t *testing.T) {
+	t.Setenv("TIERFLOW_CODEC_KEYS", "")
+	dir := t.TempDir()
+	first, err := codecKeys(dir)
+	require.NoError(t, err)
+	keys, err := codec.ParseKeyring(first)
+	require.NoError(t, err, "a valid keyring")
+	assert.Equal(t, []string{"prod-local-1"}, keys.KeyIDs())
+	assert.False(t, secrets.IsDevValue(first), "never the documented dev key")
+	again, err := codecKeys(dir)
+	require.NoError(t, err)
+	assert.Equal(t, first, again, "earlier runs' histories stay readable")
+	st, err := os.Stat(filepath.Join(dir, "codec.keys"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+
+	t.Setenv("TIERFLOW_CODEC_KEYS", "mine:"+first[len("prod-local-1:"):])
+	k, err := codecKeys(dir)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(k, "mine:"))
 }

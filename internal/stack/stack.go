@@ -1,8 +1,10 @@
 // Package stack runs the whole product on this machine for the end-to-end test and
-// the benchmarks: a throwaway PostgreSQL, an in-memory Temporal dev server (with its
-// Web UI when asked), and the worker and API mains built from source and run as
-// child processes, with the dev tokens and the dev mailbox. Start brings it up in
-// dependency order and Stop takes it down in reverse.
+// the benchmarks: a throwaway PostgreSQL, an in-memory Temporal dev server, and the
+// worker and API mains built from source and run as child processes, with the dev
+// tokens and the dev mailbox, and payloads encrypted as in production (a fresh
+// codec key per stack). When asked, the standalone Temporal UI server runs in front
+// of it, wired to the API's codec endpoint. Start brings it up in dependency order
+// and Stop takes it down in reverse.
 package stack
 
 import (
@@ -19,7 +21,9 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/internal/pgcluster"
+	"github.com/tierflow/tierflow/internal/supervise"
 	"github.com/tierflow/tierflow/internal/temporaldev"
 	"github.com/tierflow/tierflow/postgres"
 )
@@ -43,7 +47,8 @@ const (
 
 // Options configure Start.
 type Options struct {
-	// UI starts the Temporal Web UI on a free port.
+	// UI starts the Temporal Web UI (the pinned standalone UI server, bin/
+	// temporal-ui-server) on a free port, with the API's codec endpoint.
 	UI bool
 	// SurveyKey signs survey links (the worker and the API share it).
 	SurveyKey string
@@ -56,8 +61,11 @@ type Options struct {
 	// of the in-memory dev server: it is called once PostgreSQL is up (with the
 	// stack's cluster, where it may create databases of its own) and must return a
 	// server whose namespace is ready for the product (on error, having stopped
-	// whatever it started). UI is ignored then.
+	// whatever it started).
 	StartTemporal func(ctx context.Context, pg *pgcluster.Cluster) (TemporalServer, error)
+	// CodecKeys is TIERFLOW_CODEC_KEYS of the worker and the API; empty means a
+	// fresh random key.
+	CodecKeys string
 }
 
 // TemporalServer is the Temporal server a stack runs on: *temporaldev.Server, or
@@ -65,7 +73,6 @@ type Options struct {
 type TemporalServer interface {
 	HostPort() string
 	Namespace() string
-	UIURL() string
 	// Dial connects a client to the namespace; nil logger drops the SDK's logging.
 	Dial(ctx context.Context, logger sdklog.Logger) (client.Client, error)
 	Stop() error
@@ -73,19 +80,31 @@ type TemporalServer interface {
 
 // Stack is the running product.
 type Stack struct {
-	Root      string // module root
-	APIURL    string // http://127.0.0.1:<port>
-	UIURL     string // Temporal Web UI base URL, empty without Options.UI
+	Root   string // module root
+	APIURL string // http://127.0.0.1:<port>
+	UIURL  string // Temporal Web UI base URL (http://localhost:<port>), empty without Options.UI
+	// CodecURL is the API's codec endpoint as the UI calls it,
+	// http://localhost:<API port>/codec (same site as the UI, so the session
+	// cookie set at CodecURL/login goes with the UI's calls).
+	CodecURL  string
 	DSN       string // the case records' database
 	SurveyKey string
-	Store     *postgres.Store     // the case records (and the dev mailbox)
-	Temporal  client.Client       // the server's namespace
-	Server    *temporaldev.Server // the dev server; nil with Options.StartTemporal
-	Worker    *Process
-	API       *Process
+	CodecKeys string          // TIERFLOW_CODEC_KEYS of the worker and the API
+	Codec     *codec.Keyring  // the same keys
+	Store     *postgres.Store // the case records (and the dev mailbox)
+	// Temporal is a client of the server's namespace with the product's codec, so
+	// it reads payloads as the worker and the API do; RawTemporal shares its
+	// connection without the codec: it sees what Temporal stores.
+	Temporal    client.Client
+	RawTemporal client.Client
+	Server      *temporaldev.Server // the dev server; nil with Options.StartTemporal
+	Worker      *Process
+	API         *Process
+	UI          *supervise.Process // nil without Options.UI
 
 	binDir  string
 	env     []string // the children's shared environment
+	uiDir   string   // the UI server's configuration and log
 	apiAddr string
 	pg      *pgcluster.Cluster
 	server  TemporalServer // Server, or the one Options.StartTemporal started
@@ -101,9 +120,17 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("find the module root: %w", err)
 	}
-	s = &Stack{Root: root, SurveyKey: opts.SurveyKey, logf: opts.Logf}
+	s = &Stack{Root: root, SurveyKey: opts.SurveyKey, CodecKeys: opts.CodecKeys, logf: opts.Logf}
 	if s.SurveyKey == "" {
 		s.SurveyKey = DefaultSurveyKey
+	}
+	if s.CodecKeys == "" {
+		if s.CodecKeys, err = NewCodecKeys("stack"); err != nil {
+			return nil, err
+		}
+	}
+	if s.Codec, err = codec.ParseKeyring(s.CodecKeys); err != nil {
+		return nil, err
 	}
 	if s.logf == nil {
 		s.logf = func(string, ...any) {}
@@ -120,11 +147,11 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		return s, fmt.Errorf("make a build directory: %w", err)
 	}
 	start := time.Now()
-	if err := s.startInfrastructure(ctx, opts.UI, opts.StartTemporal); err != nil {
+	if err := s.startInfrastructure(ctx, opts.StartTemporal); err != nil {
 		return s, err
 	}
 	s.logf("stack: PostgreSQL, Temporal and the build ready in %s", time.Since(start).Round(time.Millisecond))
-	if err := s.startProduct(ctx, opts.Env); err != nil {
+	if err := s.startProduct(ctx, opts.UI, opts.Env); err != nil {
 		return s, err
 	}
 	s.logf("stack: ready in %s: API %s, Temporal %s %s", time.Since(start).Round(time.Millisecond),
@@ -134,8 +161,8 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 
 // startInfrastructure builds the mains and starts PostgreSQL and Temporal, the
 // three slow parts, side by side (a Temporal server of startTemporal's after
-// PostgreSQL), then opens the store and the Temporal client.
-func (s *Stack) startInfrastructure(ctx context.Context, ui bool, startTemporal func(context.Context, *pgcluster.Cluster) (TemporalServer, error)) error {
+// PostgreSQL), then opens the store and the Temporal clients.
+func (s *Stack) startInfrastructure(ctx context.Context, startTemporal func(context.Context, *pgcluster.Cluster) (TemporalServer, error)) error {
 	built := make(chan error, 1)
 	go func() { built <- buildMains(ctx, s.Root, s.binDir) }()
 	pgc := make(chan pgResult, 1)
@@ -146,11 +173,7 @@ func (s *Stack) startInfrastructure(ctx context.Context, ui bool, startTemporal 
 	if startTemporal != nil {
 		return s.startOwnTemporal(ctx, startTemporal, pgc, built)
 	}
-	uiPort := temporaldev.UIDisabled
-	if ui {
-		uiPort = 0
-	}
-	srv, err := temporaldev.Start(ctx, temporaldev.Options{Port: 0, UIPort: uiPort})
+	srv, err := temporaldev.Start(ctx, temporaldev.Options{Port: 0, UIPort: temporaldev.UIDisabled})
 	pg := <-pgc
 	buildErr := <-built
 	s.pg, s.Server = pg.cluster, srv
@@ -192,10 +215,8 @@ func (s *Stack) startOwnTemporal(ctx context.Context, startTemporal func(context
 }
 
 // openClients creates the product's database and opens the store and the Temporal
-// client.
+// clients.
 func (s *Stack) openClients(ctx context.Context) error {
-	s.UIURL = s.server.UIURL()
-
 	var err error
 	const dbName = "tierflow"
 	if err := s.pg.CreateDatabase(ctx, dbName); err != nil {
@@ -205,20 +226,28 @@ func (s *Stack) openClients(ctx context.Context) error {
 	if s.Store, err = postgres.Open(ctx, s.DSN, slog.New(slog.DiscardHandler)); err != nil {
 		return fmt.Errorf("open the case records: %w", err)
 	}
-	if s.Temporal, err = s.server.Dial(ctx, nil); err != nil {
+	if s.RawTemporal, err = s.server.Dial(ctx, nil); err != nil {
 		return fmt.Errorf("dial Temporal: %w", err)
+	}
+	opts := client.Options{Namespace: s.server.Namespace(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}
+	codec.ConfigureClient(&opts, s.Codec)
+	if s.Temporal, err = client.NewClientFromExistingWithContext(ctx, s.RawTemporal, opts); err != nil {
+		return fmt.Errorf("a Temporal client with the codec: %w", err)
 	}
 	return nil
 }
 
-// startProduct starts the worker, seeds the staff directory and starts the API.
-func (s *Stack) startProduct(ctx context.Context, extra map[string]string) error {
+// startProduct starts the worker, seeds the staff directory, starts the API and,
+// with ui, the Temporal UI.
+func (s *Stack) startProduct(ctx context.Context, ui bool, extra map[string]string) error {
 	addr, err := FreeAddr()
 	if err != nil {
 		return err
 	}
 	s.apiAddr, s.APIURL = addr, "http://"+addr
+	s.CodecURL = "http://localhost:" + portOf(addr) + "/codec"
 	set := map[string]string{
+		"TIERFLOW_CODEC_KEYS": s.CodecKeys,
 		"DATABASE_URL":        s.DSN,
 		"TEMPORAL_ADDRESS":    s.server.HostPort(),
 		"TEMPORAL_NAMESPACE":  s.server.Namespace(),
@@ -232,6 +261,16 @@ func (s *Stack) startProduct(ctx context.Context, extra map[string]string) error
 	// limiter's path is measured). Options.Env may set them again.
 	for k, v := range RaisedRateLimits {
 		set[k] = v
+	}
+	var uiPort string
+	if ui {
+		uiAddr, err := FreeAddr()
+		if err != nil {
+			return err
+		}
+		uiPort = portOf(uiAddr)
+		s.UIURL = "http://localhost:" + uiPort
+		set["TIERFLOW_CODEC_CORS_ORIGINS"] = s.UIURL + ",http://127.0.0.1:" + uiPort
 	}
 	for k, v := range extra {
 		set[k] = v
@@ -253,7 +292,13 @@ func (s *Stack) startProduct(ctx context.Context, extra map[string]string) error
 	if err := s.Store.SeedDevStaff(ctx); err != nil {
 		return fmt.Errorf("seed the dev staff: %w", err)
 	}
-	return s.startAPI(ctx, nil)
+	if err := s.startAPI(ctx, nil); err != nil {
+		return err
+	}
+	if ui {
+		return s.startUI(ctx, uiPort)
+	}
+	return nil
 }
 
 // RestartAPI stops the API and starts it again on the same address with env added
@@ -288,15 +333,23 @@ func (s *Stack) startAPI(ctx context.Context, env map[string]string) error {
 // the database. It returns every problem met; calling it twice is harmless.
 func (s *Stack) Stop() error {
 	var errs []error
+	if s.UI != nil {
+		if s.UI.Running() {
+			errs = append(errs, s.UI.Stop())
+		}
+		s.UI = nil
+	}
 	if s.API != nil {
 		errs = append(errs, s.API.Stop(apiGrace))
 	}
 	if s.Worker != nil {
 		errs = append(errs, s.Worker.Stop(workerGrace))
 	}
-	if s.Temporal != nil {
-		s.Temporal.Close()
-		s.Temporal = nil
+	for _, c := range []*client.Client{&s.Temporal, &s.RawTemporal} {
+		if *c != nil {
+			(*c).Close()
+			*c = nil
+		}
 	}
 	if s.Store != nil {
 		s.Store.Close()
@@ -312,9 +365,11 @@ func (s *Stack) Stop() error {
 			errs = append(errs, fmt.Errorf("stop PostgreSQL: %w", err))
 		}
 	}
-	if s.binDir != "" {
-		errs = append(errs, os.RemoveAll(s.binDir))
-		s.binDir = ""
+	for _, dir := range []*string{&s.binDir, &s.uiDir} {
+		if *dir != "" {
+			errs = append(errs, os.RemoveAll(*dir))
+			*dir = ""
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -116,6 +116,26 @@ func TestUIConfig(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// With Tierflow's codec endpoint, the UI sends payloads there with the browser's
+// cookies (the operator's codec session) and links to the sign-in page.
+func TestUIConfigWithCodec(t *testing.T) {
+	b, err := UIConfig{TemporalAddress: "127.0.0.1:7233", Port: 8233, CodecEndpoint: "http://localhost:8080/codec/"}.Render()
+	require.NoError(t, err)
+	var doc struct {
+		Codec map[string]any `json:"codec"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &doc))
+	assert.Equal(t, "http://localhost:8080/codec", doc.Codec["endpoint"])
+	assert.Equal(t, true, doc.Codec["includeCredentials"])
+	assert.Equal(t, false, doc.Codec["passAccessToken"])
+	assert.Equal(t, "http://localhost:8080/codec/login", doc.Codec["defaultErrorLink"])
+
+	b, err = UIConfig{TemporalAddress: "127.0.0.1:7233", Port: 8233}.Render()
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(b, &doc))
+	assert.Equal(t, "", doc.Codec["endpoint"], "no codec endpoint without one")
+}
+
 // The Makefile builds the versions this package expects.
 func TestMakefilePinsTheSameVersions(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "..", "Makefile"))

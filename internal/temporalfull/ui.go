@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"sigs.k8s.io/yaml"
 )
@@ -18,6 +19,12 @@ type UIConfig struct {
 	TemporalAddress  string // the frontend's gRPC address
 	Port             int    // served on 127.0.0.1
 	DefaultNamespace string
+	// CodecEndpoint, when set, is Tierflow's remote codec endpoint (<API>/codec):
+	// the UI sends it the payloads it shows, with the browser's cookies
+	// (includeCredentials), so that an operator signed in at <CodecEndpoint>/login
+	// reads them in clear. Without a session the UI shows the encrypted payloads and
+	// a banner linking to the sign-in page.
+	CodecEndpoint string
 }
 
 // URL is the UI's base URL.
@@ -34,6 +41,13 @@ type uiYAML struct {
 		CookieInsecure bool     `json:"cookieInsecure"`
 	} `json:"cors"`
 	NotifyOnNewVersion bool `json:"notifyOnNewVersion"`
+	Codec              struct {
+		Endpoint            string `json:"endpoint"`
+		PassAccessToken     bool   `json:"passAccessToken"`
+		IncludeCredentials  bool   `json:"includeCredentials"`
+		DefaultErrorMessage string `json:"defaultErrorMessage,omitempty"`
+		DefaultErrorLink    string `json:"defaultErrorLink,omitempty"`
+	} `json:"codec"`
 }
 
 // Render returns the UI server's configuration file.
@@ -51,6 +65,12 @@ func (c UIConfig) Render() ([]byte, error) {
 	// The UI posts from its own origin; plain HTTP on localhost needs insecure cookies.
 	y.CORS.AllowOrigins = []string{c.URL(), "http://127.0.0.1:" + strconv.Itoa(c.Port)}
 	y.CORS.CookieInsecure = true
+	if c.CodecEndpoint != "" {
+		endpoint := strings.TrimRight(c.CodecEndpoint, "/")
+		y.Codec.Endpoint, y.Codec.IncludeCredentials = endpoint, true
+		y.Codec.DefaultErrorMessage = "Payloads are encrypted. Operators: sign in to read them, then reload."
+		y.Codec.DefaultErrorLink = endpoint + "/login"
+	}
 	out, err := yaml.Marshal(y)
 	if err != nil {
 		return nil, fmt.Errorf("ui config: %w", err)
@@ -77,4 +97,15 @@ func WriteUIConfig(root string, c UIConfig) error {
 // UIArgs are the UI server's arguments for a configuration written under root.
 func UIArgs(root string) []string {
 	return []string{"--root", root, "--env", UIEnv, "start"}
+}
+
+// FindUIServer returns the pinned UI server in binDir, or an error saying how to
+// build it.
+func FindUIServer(binDir string) (string, error) {
+	p := filepath.Join(binDir, UIServerBinary)
+	if st, err := os.Stat(p); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("%w: %s: run `make prod-local-bins` (it builds %s@%s into bin/)",
+			ErrBinaryMissing, p, UIServerPackage, UIServerVersion)
+	}
+	return p, nil
 }

@@ -1,0 +1,84 @@
+package stack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/tierflow/tierflow/internal/supervise"
+	"github.com/tierflow/tierflow/internal/temporalfull"
+)
+
+// uiStartWait bounds the UI server's start.
+const uiStartWait = time.Minute
+
+// NewCodecKeys returns a TIERFLOW_CODEC_KEYS value holding one fresh random
+// AES-256 key with the ID <prefix>-<unix time>.
+func NewCodecKeys(prefix string) (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("generate a codec key: %w", err)
+	}
+	return prefix + "-" + strconv.FormatInt(time.Now().Unix(), 10) + ":" + base64.StdEncoding.EncodeToString(raw), nil
+}
+
+// startUI starts the pinned standalone Temporal UI server on port, in front of the
+// stack's Temporal server and wired to the API's codec endpoint; its configuration
+// and log live in a temporary folder removed by Stop.
+func (s *Stack) startUI(ctx context.Context, port string) error {
+	bin, err := temporalfull.FindUIServer(filepath.Join(s.Root, "bin"))
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "tierflow-stack-ui-")
+	if err != nil {
+		return fmt.Errorf("make the UI server's folder: %w", err)
+	}
+	s.uiDir = dir
+	p, _ := strconv.Atoi(port)
+	cfg := temporalfull.UIConfig{TemporalAddress: s.server.HostPort(), Port: p,
+		DefaultNamespace: s.server.Namespace(), CodecEndpoint: s.CodecURL}
+	if err := temporalfull.WriteUIConfig(dir, cfg); err != nil {
+		return err
+	}
+	ready := s.UIURL + "/"
+	s.UI = supervise.New(supervise.Spec{
+		Name: "temporal-ui", Path: bin, Args: temporalfull.UIArgs(dir), Env: temporalfull.ServerEnv(),
+		LogFile: filepath.Join(dir, "temporal-ui.log"), Grace: 10 * time.Second,
+		Ready: func(ctx context.Context) error { return httpOK(ctx, ready) },
+	})
+	startCtx, cancel := context.WithTimeout(ctx, uiStartWait)
+	defer cancel()
+	if err := s.UI.Start(startCtx); err != nil {
+		return fmt.Errorf("start the Temporal UI server: %w", err)
+	}
+	return nil
+}
+
+func httpOK(ctx context.Context, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return nil
+}
+
+func portOf(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return port
+}
