@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/internal/temporaldev"
 	"github.com/tierflow/tierflow/internal/updateauth"
 	"github.com/tierflow/tierflow/workflows"
@@ -76,6 +77,14 @@ func TestSecurityForgedUpdateOnTheRealStack(t *testing.T) {
 	}
 	t.Run("the Temporal CLI", func(t *testing.T) {
 		out, err := updateWithCLI(ctx, t, s, workflowID, workflows.UpdateDecide, forged)
+		require.Error(t, err, "temporal workflow update execute: %s", out)
+		// Without the codec the CLI sees the refusal's type; its message is
+		// encrypted like every failure the worker writes.
+		assert.Contains(t, out, "type: "+updateauth.RejectionType)
+
+		// An operator's CLI, pointed at the codec endpoint, reads why and what to do.
+		out, err = updateWithCLI(ctx, t, s, workflowID, workflows.UpdateDecide, forged,
+			"--codec-endpoint", s.APIURL+"/codec", "--codec-auth", "Bearer "+tokSupervisor)
 		require.Error(t, err, "temporal workflow update execute: %s", out)
 		assert.Contains(t, out, `refused: no tierflow-update-auth header`) // the CLI escapes the quotes
 		assert.Contains(t, out, "use the API")
@@ -157,8 +166,11 @@ func acceptedUpdateHeader(ctx context.Context, t *testing.T, c client.Client, wo
 // dialStack connects another SDK client to the stack's namespace.
 func dialStack(t *testing.T, s *stack, interceptors ...interceptor.ClientInterceptor) client.Client {
 	t.Helper()
-	c, err := client.Dial(client.Options{HostPort: s.Server.HostPort(), Namespace: s.Server.Namespace(),
-		Interceptors: interceptors})
+	opts := client.Options{HostPort: s.Server.HostPort(), Namespace: s.Server.Namespace(), Interceptors: interceptors}
+	// The attacker is given the codec keys, so that the refusal's (encrypted)
+	// message can be read: holding them does not help to forge the signature.
+	codec.ConfigureClient(&opts, s.Codec)
+	c, err := client.Dial(opts)
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	return c
@@ -189,14 +201,15 @@ func (h *headerCopierOutbound) UpdateWorkflow(ctx context.Context, in *intercept
 
 // updateWithCLI sends the Update with the Temporal CLI, as an attacker at a
 // terminal would, and returns its output.
-func updateWithCLI(ctx context.Context, t *testing.T, s *stack, workflowID, name string, arg any) (string, error) {
+func updateWithCLI(ctx context.Context, t *testing.T, s *stack, workflowID, name string, arg any, flags ...string) (string, error) {
 	t.Helper()
 	cli, err := temporaldev.FindCLI()
 	require.NoError(t, err)
 	input, err := json.Marshal(arg)
 	require.NoError(t, err)
-	out, err := exec.CommandContext(ctx, cli, "workflow", "update", "execute", "--address", s.Server.HostPort(),
+	args := append([]string{"workflow", "update", "execute", "--address", s.Server.HostPort(),
 		"--namespace", s.Server.Namespace(), "--workflow-id", workflowID, "--name", name,
-		"--input", string(input)).CombinedOutput()
+		"--input", string(input)}, flags...)
+	out, err := exec.CommandContext(ctx, cli, args...).CombinedOutput()
 	return string(out), err
 }
