@@ -48,7 +48,7 @@ func (t *Topology) defineProduct(o Options) {
 			Name: "worker-" + strconv.Itoa(i+1), Path: filepath.Join(o.BuildDir, "worker"),
 			Env:     withEnv(env, "TIERFLOW_METRICS_ADDR="+addr),
 			LogFile: filepath.Join(t.LogDir, "worker-"+strconv.Itoa(i+1)+".log"), Grace: workerGrace,
-			Ready: func(ctx context.Context) error { return httpOK(ctx, ready) },
+			Ready: supervise.HTTPReady(ready),
 		}))
 	}
 	for i, url := range t.APIURLs {
@@ -58,7 +58,7 @@ func (t *Topology) defineProduct(o Options) {
 			Env: withEnv(env, "TIERFLOW_API_ADDR="+loopback(o.Ports.API+i),
 				"TIERFLOW_METRICS_ADDR="+t.APIMetrics[i], "TIERFLOW_PUBLIC_URL="+url),
 			LogFile: filepath.Join(t.LogDir, "api-"+strconv.Itoa(i+1)+".log"), Grace: apiGrace,
-			Ready: func(ctx context.Context) error { return httpOK(ctx, ready) },
+			Ready: supervise.HTTPReady(ready),
 		}))
 	}
 }

@@ -2,8 +2,6 @@ package prodlocal
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 	"path/filepath"
 	"time"
 
@@ -87,7 +85,7 @@ func (t *Topology) startTemporal(ctx context.Context, bins temporalfull.Binaries
 	t.UI = supervise.New(supervise.Spec{
 		Name: "temporal-ui", Path: bins.UIServer, Args: temporalfull.UIArgs(uiRoot), Env: temporalfull.ServerEnv(),
 		LogFile: filepath.Join(t.LogDir, "temporal-ui.log"), Grace: uiGrace,
-		Ready: func(ctx context.Context) error { return httpOK(ctx, uiURL) },
+		Ready: supervise.HTTPReady(uiURL),
 	})
 	t.logf("starting the Temporal UI server %s (%s)", temporalfull.UIServerVersion, t.UIURL)
 	return startWithin(ctx, t.UI, uiStartWait)
@@ -97,21 +95,4 @@ func startWithin(ctx context.Context, p *supervise.Process, d time.Duration) err
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	return p.Start(ctx)
-}
-
-// httpOK reports whether url answers 200.
-func httpOK(ctx context.Context, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return nil
 }

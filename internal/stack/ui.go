@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -52,28 +51,12 @@ func (s *Stack) startUI(ctx context.Context, port string) error {
 	s.UI = supervise.New(supervise.Spec{
 		Name: "temporal-ui", Path: bin, Args: temporalfull.UIArgs(dir), Env: temporalfull.ServerEnv(),
 		LogFile: filepath.Join(dir, "temporal-ui.log"), Grace: 10 * time.Second,
-		Ready: func(ctx context.Context) error { return httpOK(ctx, ready) },
+		Ready: supervise.HTTPReady(ready),
 	})
 	startCtx, cancel := context.WithTimeout(ctx, uiStartWait)
 	defer cancel()
 	if err := s.UI.Start(startCtx); err != nil {
 		return fmt.Errorf("start the Temporal UI server: %w", err)
-	}
-	return nil
-}
-
-func httpOK(ctx context.Context, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return nil
 }
