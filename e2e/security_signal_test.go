@@ -43,17 +43,8 @@ func TestSecurityForgedSignalOnTheRealStack(t *testing.T) {
 		require.NoError(t, s.Store.UpsertStaff(ctx, m))
 	}
 
-	// A case opened by the CRM under the standard policy: its clocks run in hours,
-	// so nothing but a decision can change it during the test.
-	ext := "sec-signal-" + strconv.FormatInt(time.Now().UnixNano()%1_000_000_000, 10)
-	opened := a.do(ctx, t, tokIntegration, http.MethodPost, "/v1/cases", tierflow.OpenCaseRequest{
-		Source: "zendesk", ExternalID: ext,
-		Customer: tierflow.Customer{ID: "C-" + ext, Name: "Grace Hopper", Email: ext + "@example.com", Locale: "en"},
-		Subject:  "Charged twice", Description: "Two charges for one order.", Category: "billing",
-		Priority: tierflow.PriorityNormal, Department: "billing", Trigger: tierflow.TriggerUnresolved,
-		OpenedAt:         time.Now().UTC().Add(-time.Minute).Truncate(time.Second),
-		FrontlineSummary: "Two settled charges.",
-	}).expect(t, http.StatusCreated, "open").caseView(t)
+	// A case opened by the CRM: nothing but a decision can change it during the test.
+	opened := openQuietCase(ctx, t, a, "sec-signal-")
 	caseID := opened.ID
 	require.Equal(t, tierflow.StatusOpen, opened.Status)
 	before := waitForSeq(ctx, t, a, caseID, opened.Seq)
@@ -180,4 +171,20 @@ type caseFacts struct {
 func caseFactsOf(v tierflow.CaseView) caseFacts {
 	return caseFacts{Status: v.Status, Tier: v.Tier, Assignee: v.Assignee, LastDecision: v.LastDecision,
 		ClosedAt: v.ClosedAt, ResolvedAt: v.ResolvedAt, Escalations: v.Escalations}
+}
+
+// openQuietCase opens a case through the API under the standard policy (its clocks
+// run in hours, so nothing but a decision changes it during a test), with an
+// external ID made unique from prefix.
+func openQuietCase(ctx context.Context, t *testing.T, a *api, prefix string) tierflow.CaseView {
+	t.Helper()
+	ext := prefix + strconv.FormatInt(time.Now().UnixNano()%1_000_000_000, 10)
+	return a.do(ctx, t, tokIntegration, http.MethodPost, "/v1/cases", tierflow.OpenCaseRequest{
+		Source: "zendesk", ExternalID: ext,
+		Customer: tierflow.Customer{ID: "C-" + ext, Name: "Grace Hopper", Email: ext + "@example.com", Locale: "en"},
+		Subject:  "Charged twice", Description: "Two charges for one order.", Category: "billing",
+		Priority: tierflow.PriorityNormal, Department: "billing", Trigger: tierflow.TriggerUnresolved,
+		OpenedAt:         time.Now().UTC().Add(-time.Minute).Truncate(time.Second),
+		FrontlineSummary: "Two settled charges.",
+	}).expect(t, http.StatusCreated, "open").caseView(t)
 }

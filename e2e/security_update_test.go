@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 
@@ -40,15 +38,7 @@ func TestSecurityForgedUpdateOnTheRealStack(t *testing.T) {
 	s := startStack(t)
 	a := newAPI(s.APIURL)
 
-	ext := "sec-update-" + strconv.FormatInt(time.Now().UnixNano()%1_000_000_000, 10)
-	opened := a.do(ctx, t, tokIntegration, http.MethodPost, "/v1/cases", tierflow.OpenCaseRequest{
-		Source: "zendesk", ExternalID: ext,
-		Customer: tierflow.Customer{ID: "C-" + ext, Name: "Grace Hopper", Email: ext + "@example.com", Locale: "en"},
-		Subject:  "Charged twice", Description: "Two charges for one order.", Category: "billing",
-		Priority: tierflow.PriorityNormal, Department: "billing", Trigger: tierflow.TriggerUnresolved,
-		OpenedAt:         time.Now().UTC().Add(-time.Minute).Truncate(time.Second),
-		FrontlineSummary: "Two settled charges.",
-	}).expect(t, http.StatusCreated, "open").caseView(t)
+	opened := openQuietCase(ctx, t, a, "sec-update-")
 	caseID, workflowID := opened.ID, workflows.WorkflowID(opened.ID)
 
 	// A decision through the API: signed by the API, applied.
