@@ -2,15 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 
 	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/workflows"
 )
 
 // caseJSON is a case as the API writes it: the customer's email is omitted when the
@@ -122,17 +120,10 @@ func sameRequest(v tierflow.CaseView, req tierflow.OpenCaseRequest) bool {
 		v.Customer.ID == req.Customer.ID && v.OpenedAt.Equal(req.OpenedAt)
 }
 
-// requestFingerprint is the hex sha256 of the request's canonical JSON (fields in
-// declaration order, times in UTC), so equal requests give equal fingerprints however
-// the client formatted them.
+// requestFingerprint tells one open request from another (workflows.RequestFingerprint:
+// the workflow computes the same from its input).
 func requestFingerprint(req tierflow.OpenCaseRequest) string {
-	req.OpenedAt = req.OpenedAt.UTC()
-	b, err := json.Marshal(req)
-	if err != nil {
-		panic("marshal open request: " + err.Error()) // plain data: cannot fail
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return workflows.RequestFingerprint(req)
 }
 
 // getCase: GET /v1/cases/{id}: the live case from the workflow; the record once
@@ -236,6 +227,19 @@ func parseCaseFilter(q url.Values) (tierflow.CaseFilter, error) {
 }
 
 // caseEvents: GET /v1/cases/{id}/events, the audit timeline oldest first.
+//
+// The bound: a transition the API answered (an open, a decision, a customer event,
+// a survey answer) is on the timeline as soon as its answer returns, because every
+// Update answers only once the record holds its transition. A transition nobody
+// waits for (a deadline, a signal from the Temporal UI) appears once its record is
+// written, in order after the ones before it: within milliseconds while the
+// database is up; after an outage, once the record catches up (the workflow
+// retries it every minute and never drops it).
+//
+// A case with nothing recorded (the store answers not found) may still exist: one
+// whose open was not answered (the database or the workers were down) is
+// recorded later. The workflow decides: an empty timeline while it runs, 404 when
+// Temporal does not know the case either, 503 when Temporal cannot say.
 func (s *server) caseEvents(w http.ResponseWriter, r *http.Request) {
 	id, err := scopedCaseIDParam(r)
 	if err != nil {
@@ -243,15 +247,11 @@ func (s *server) caseEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	events, err := s.Records.CaseEvents(r.Context(), id)
-	if err == nil && len(events) == 0 {
-		// An empty timeline is either an unknown case (404) or one not yet recorded:
-		// the workflow decides, and when Temporal cannot say, the answer is 503.
-		if _, err = s.Records.GetCase(r.Context(), id); tierflow.ErrorCode(err) == tierflow.CodeNotFound {
-			ctx, cancel := context.WithTimeout(r.Context(), s.UpdateTimeout)
-			defer cancel()
-			if _, werr := s.Cases.Get(ctx, id); tierflow.ErrorCode(werr) != tierflow.CodeNotFound {
-				err = werr
-			}
+	if tierflow.ErrorCode(err) == tierflow.CodeNotFound {
+		ctx, cancel := context.WithTimeout(r.Context(), s.UpdateTimeout)
+		defer cancel()
+		if _, werr := s.Cases.Get(ctx, id); tierflow.ErrorCode(werr) != tierflow.CodeNotFound {
+			err = werr // nil: a live case not recorded yet
 		}
 	}
 	if err != nil {

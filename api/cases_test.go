@@ -252,10 +252,15 @@ func TestCaseEvents(t *testing.T) {
 
 	problemOf(t, env.do(request{method: "GET", path: "/v1/cases/zendesk-9/events", token: "dev-agent"}), http.StatusNotFound)
 
-	// A case that exists but whose timeline is not recorded yet answers an empty list.
+	// A case that exists but whose timeline is not recorded yet (the records answer
+	// not found, as the store does) answers an empty list; when Temporal cannot
+	// say whether it exists, 503.
 	env.cases.put(fullCase("zendesk-3", 1, ""))
 	rec = env.do(request{method: "GET", path: "/v1/cases/zendesk-3/events", token: "dev-agent"})
 	assert.JSONEq(t, `{"events": []}`, rec.Body.String())
+	env.cases.fail("get", tierflow.Errorf(tierflow.CodeUnavailable, "Temporal is unavailable; retry later"))
+	problemOf(t, env.do(request{method: "GET", path: "/v1/cases/zendesk-3/events", token: "dev-agent"}), http.StatusServiceUnavailable)
+	env.cases.fail("get", nil)
 
 	env.records.err = tierflow.Errorf(tierflow.CodeUnavailable, "database unavailable")
 	problemOf(t, env.do(request{method: "GET", path: "/v1/cases/zendesk-1/events", token: "dev-agent"}), http.StatusServiceUnavailable)

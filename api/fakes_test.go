@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/workflows"
 )
 
 // fakeCases is a hand-written CaseService: cases live in a map; failures are injected
@@ -58,7 +59,7 @@ func (f *fakeCases) Open(_ context.Context, cmd OpenCommand) (tierflow.CaseView,
 		}
 		return v, false, nil
 	}
-	v := provisionalView(cmd, "run-1")
+	v := openedView(cmd, "run-1")
 	v.EscalatedAt = cmd.Request.OpenedAt
 	f.cases[cmd.CaseID] = v
 	f.fingerprints[cmd.CaseID] = cmd.Fingerprint
@@ -189,10 +190,18 @@ func onlySources(page tierflow.CasePage, sources []string) tierflow.CasePage {
 	return out
 }
 
+// CaseEvents answers as postgres.Store does: not found when the case has neither
+// events nor a case row.
 func (f *fakeRecords) CaseEvents(_ context.Context, id string) ([]tierflow.CaseEvent, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.events[id], f.err
+	if f.err != nil {
+		return nil, f.err
+	}
+	if _, ok := f.cases[id]; !ok && len(f.events[id]) == 0 {
+		return nil, tierflow.Errorf(tierflow.CodeNotFound, "case %q not found", id)
+	}
+	return f.events[id], nil
 }
 
 func (f *fakeRecords) KPIs(_ context.Context, q tierflow.KPIQuery) (tierflow.KPIReport, error) {
@@ -218,4 +227,19 @@ func (f *fakeRecords) KPIs(_ context.Context, q tierflow.KPIQuery) (tierflow.KPI
 		report.Groups = []tierflow.KPIs{g}
 	}
 	return report, nil
+}
+
+// openedView is a new case as the fakes describe it (the workflow's first state,
+// simplified): open at the policy's start tier, with nothing else happened yet.
+func openedView(cmd OpenCommand, runID string) tierflow.CaseView {
+	req := cmd.Request
+	return tierflow.CaseView{
+		ID: cmd.CaseID, Source: req.Source, ExternalID: req.ExternalID, Status: tierflow.StatusOpen,
+		Tier: cmd.Policy.StartTierFor(req), StartTier: cmd.Policy.StartTierFor(req), Department: req.Department,
+		Priority: req.Priority, Category: req.Category, Subject: req.Subject, Trigger: req.Trigger,
+		Channel: req.Channel, Customer: req.Customer,
+		Policy:   tierflow.PolicyRef{Name: cmd.Policy.Name, Version: cmd.Policy.Version},
+		OpenedAt: req.OpenedAt.UTC(), Breaches: []tierflow.Breach{}, Compensation: []tierflow.Compensation{},
+		Workflow: tierflow.WorkflowRef{ID: workflows.WorkflowID(cmd.CaseID), RunID: runID},
+	}
 }

@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
+	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/workflows"
@@ -18,10 +21,6 @@ import (
 // memoRequestSHA256 is the memo key holding an open request's fingerprint.
 const memoRequestSHA256 = "request_sha256"
 
-// openQueryWait bounds how long Open waits for a new workflow to answer its query
-// before it answers with the case as the request describes it.
-const openQueryWait = 5 * time.Second
-
 // temporalCases is the CaseService over a Temporal client: one case, one workflow.
 type temporalCases struct {
 	client client.Client
@@ -29,8 +28,6 @@ type temporalCases struct {
 	// encrypted), for the payloads read outside the client's calls: the memo.
 	payloads converter.DataConverter
 	logger   *slog.Logger
-	// openWait bounds the wait for a new case's first query (openQueryWait).
-	openWait time.Duration
 }
 
 // newTemporalCases serves cases through c; payloads must be c's data converter
@@ -39,23 +36,58 @@ func newTemporalCases(c client.Client, payloads converter.DataConverter, logger 
 	if payloads == nil {
 		payloads = converter.GetDefaultDataConverter()
 	}
-	return &temporalCases{client: c, payloads: payloads, logger: logger, openWait: openQueryWait}
+	return &temporalCases{client: c, payloads: payloads, logger: logger}
 }
 
-// Open starts the case workflow, failing (not attaching) when one with the same ID
-// exists, open or closed within retention; that workflow's memo tells a retry of the
-// same request (the existing case) from a different request (a conflict).
+// Open starts the case workflow with the open Update (Update-with-Start, one
+// round trip) and answers with the workflow's own first state, once the record
+// holds it. A running workflow with the case's ID gets the Update instead (ID
+// conflict policy "use existing"): it answers the case as it is, or rejects a
+// different request as a conflict. A closed one is never started again (ID reuse
+// policy "reject duplicate"); it, and a running workflow whose worker predates the
+// open Update, are answered from the memo's fingerprint and the query (existing).
 func (t *temporalCases) Open(ctx context.Context, cmd OpenCommand) (tierflow.CaseView, bool, error) {
-	input := workflows.CaseInput{Request: cmd.Request, Policy: cmd.Policy, OpenedBy: cmd.OpenedBy}
-	run, err := t.client.ExecuteWorkflow(ctx, startOptions(cmd), workflows.WorkflowName, input)
+	requestID, err := newOpenRequestID()
 	if err != nil {
-		if isAlreadyStarted(err) {
-			view, err := t.existing(ctx, cmd)
-			return view, false, err
-		}
-		return tierflow.CaseView{}, false, caseError(cmd.CaseID, err)
+		return tierflow.CaseView{}, false, err
 	}
-	return t.firstView(ctx, cmd, run.GetRunID()), true, nil
+	input := workflows.CaseInput{Request: cmd.Request, Policy: cmd.Policy, OpenedBy: cmd.OpenedBy, OpenRequestID: requestID}
+	start := t.client.NewWithStartWorkflowOperation(startOptions(cmd), workflows.WorkflowName, input)
+	var answer workflows.OpenAnswer
+	handle, err := t.client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			// The workflow ID is set for internal/updateauth, which signs it.
+			WorkflowID: workflows.WorkflowID(cmd.CaseID), UpdateID: "open-" + requestID,
+			UpdateName: workflows.UpdateOpen, WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args: []any{workflows.OpenRequest{Fingerprint: cmd.Fingerprint, RequestID: requestID}},
+		},
+	})
+	if err == nil {
+		err = handle.Get(ctx, &answer)
+	}
+	switch {
+	case err == nil:
+		return answer.Case, answer.Created, nil
+	case isAlreadyStarted(err):
+		view, err := t.existing(ctx, cmd)
+		return view, false, err
+	case isUnknownUpdate(err):
+		t.logger.Info("open case: the workflow's worker has no open Update; answering from its memo and query",
+			slog.String("case_id", cmd.CaseID))
+		view, err := t.existing(ctx, cmd)
+		return view, false, err
+	}
+	return tierflow.CaseView{}, false, caseError(cmd.CaseID, err)
+}
+
+// newOpenRequestID is a random ID for one open request (workflows.OpenRequest).
+func newOpenRequestID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("open request id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
 }
 
 func isAlreadyStarted(err error) bool {
@@ -63,7 +95,23 @@ func isAlreadyStarted(err error) bool {
 	return errors.As(err, &already)
 }
 
-// existing answers a repeated open of cmd.CaseID.
+// isUnknownUpdate reports the Go SDK's rejection of an Update the workflow has no
+// handler for ("unknown update open. KnownUpdates=[...]", internal_update.go):
+// the workflow runs on a worker from before the open Update. The SDK gives the
+// rejection no type of its own, so its text is all there is to match.
+func isUnknownUpdate(err error) bool {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		return false
+	}
+	if _, ours := workflows.AsCaseError(appErr); ours {
+		return false
+	}
+	return strings.HasPrefix(appErr.Message(), "unknown update "+workflows.UpdateOpen+".")
+}
+
+// existing answers a repeated open of cmd.CaseID from the workflow's memo (the
+// fingerprint of the request that opened it) and its query.
 func (t *temporalCases) existing(ctx context.Context, cmd OpenCommand) (tierflow.CaseView, error) {
 	desc, err := t.client.DescribeWorkflowExecution(ctx, workflows.WorkflowID(cmd.CaseID), "")
 	if err != nil {
@@ -80,41 +128,6 @@ func (t *temporalCases) existing(ctx context.Context, cmd OpenCommand) (tierflow
 			"case %s already exists with a different request", cmd.CaseID)
 	}
 	return t.Get(ctx, cmd.CaseID)
-}
-
-// firstView is the new case from the workflow's query. A workflow answers queries
-// once its first task ran; when no worker does so within openQueryWait, the case is
-// described from the request (it will read the same once a worker picks it up).
-func (t *temporalCases) firstView(ctx context.Context, cmd OpenCommand, runID string) tierflow.CaseView {
-	waitCtx, cancel := context.WithTimeout(ctx, t.openWait)
-	defer cancel()
-	for {
-		view, err := t.Get(waitCtx, cmd.CaseID)
-		if err == nil {
-			return view
-		}
-		select {
-		case <-waitCtx.Done():
-			t.logger.Warn("new case did not answer its query; answering from the request",
-				slog.String("case_id", cmd.CaseID), slog.String("error", err.Error()))
-			return provisionalView(cmd, runID)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// provisionalView describes a case that was just started, before its workflow ran.
-func provisionalView(cmd OpenCommand, runID string) tierflow.CaseView {
-	req := cmd.Request
-	return tierflow.CaseView{
-		ID: cmd.CaseID, Source: req.Source, ExternalID: req.ExternalID, Status: tierflow.StatusOpen,
-		Tier: cmd.Policy.StartTierFor(req), StartTier: cmd.Policy.StartTierFor(req), Department: req.Department,
-		Priority: req.Priority, Category: req.Category, Subject: req.Subject, Trigger: req.Trigger,
-		Channel: req.Channel, Customer: req.Customer,
-		Policy:   tierflow.PolicyRef{Name: cmd.Policy.Name, Version: cmd.Policy.Version},
-		OpenedAt: req.OpenedAt.UTC(), Breaches: []tierflow.Breach{}, Compensation: []tierflow.Compensation{},
-		Workflow: tierflow.WorkflowRef{ID: workflows.WorkflowID(cmd.CaseID), RunID: runID},
-	}
 }
 
 // Get queries the case's workflow.
@@ -184,14 +197,15 @@ func (t *temporalCases) Ping(ctx context.Context) error {
 	return err
 }
 
-// startOptions are the options of a case workflow's start: a deterministic ID that
-// fails rather than attaches or reuses, the request's fingerprint in the memo, the
-// operator-facing static summary and details, and the initial search attributes.
+// startOptions are the options of a case workflow's start: a deterministic ID
+// whose running workflow receives the open Update instead of a second start, and
+// whose closed workflow is never started again; the request's fingerprint in the
+// memo; the operator-facing static summary and details; the initial search
+// attributes.
 func startOptions(cmd OpenCommand) client.StartWorkflowOptions {
 	opts := workflows.StartOptions(cmd.CaseID, cmd.Request, cmd.Policy)
-	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
+	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
 	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
-	opts.WorkflowExecutionErrorWhenAlreadyStarted = true
 	if opts.Memo == nil {
 		opts.Memo = map[string]any{}
 	}

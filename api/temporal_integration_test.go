@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
@@ -23,10 +24,19 @@ import (
 
 // echoCase is a stand-in for the case workflow with the same name and message
 // contract, so that temporalCases is tested against a real Temporal server without
-// the workflow's activities. Its validator rejects the way the workflow does
+// the workflow's activities. Its validators reject the way the workflow does
 // ("tierflow.<code>" application errors with the message and fields as details).
 func echoCase(ctx workflow.Context, in workflows.CaseInput) (tierflow.CaseView, error) {
-	view := provisionalView(OpenCommand{CaseID: tierflow.CaseID(in.Request.Source, in.Request.ExternalID),
+	return runEchoCase(ctx, in, true)
+}
+
+// echoCaseBeforeOpenUpdate is echoCase as workers ran it before the open Update.
+func echoCaseBeforeOpenUpdate(ctx workflow.Context, in workflows.CaseInput) (tierflow.CaseView, error) {
+	return runEchoCase(ctx, in, false)
+}
+
+func runEchoCase(ctx workflow.Context, in workflows.CaseInput, withOpenUpdate bool) (tierflow.CaseView, error) {
+	view := openedView(OpenCommand{CaseID: tierflow.CaseID(in.Request.Source, in.Request.ExternalID),
 		Request: in.Request, Policy: in.Policy}, workflow.GetInfo(ctx).WorkflowExecution.RunID)
 	reject := func(code tierflow.Code, msg string) error {
 		return temporal.NewApplicationErrorWithOptions(msg, workflows.RejectionTypePrefix+string(code),
@@ -76,6 +86,21 @@ func echoCase(ctx workflow.Context, in workflows.CaseInput) (tierflow.CaseView, 
 	if err != nil {
 		return view, err
 	}
+	if withOpenUpdate {
+		err = workflow.SetUpdateHandlerWithOptions(ctx, workflows.UpdateOpen,
+			func(ctx workflow.Context, r workflows.OpenRequest) (workflows.OpenAnswer, error) {
+				return workflows.OpenAnswer{Case: view, Created: r.RequestID == in.OpenRequestID}, nil
+			},
+			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r workflows.OpenRequest) error {
+				if r.Fingerprint != workflows.RequestFingerprint(in.Request) {
+					return reject(tierflow.CodeConflict, "case already exists with a different request")
+				}
+				return nil
+			}})
+		if err != nil {
+			return view, err
+		}
+	}
 	if err := workflow.Await(ctx, func() bool { return view.Status == tierflow.StatusClosed }); err != nil {
 		return view, err
 	}
@@ -89,15 +114,14 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 	raw, err := srv.Dial(ctx, nil)
 	require.NoError(t, err)
 	defer raw.Close()
-	// As in production, payloads and failures are encrypted: the memo the API reads
-	// back and the validators' rejections go through the codec.
-	opts := client.Options{Namespace: srv.Namespace()}
-	codec.ConfigureClient(&opts, codecTestKeys(t))
-	tc, err := client.NewClientFromExistingWithContext(ctx, raw, opts)
-	require.NoError(t, err)
+	// As in production, payloads and failures are encrypted (the memo the API reads
+	// back and the validators' rejections go through the codec), the API signs its
+	// Updates, the open Update sent with the start too, and the worker checks them.
+	tc, workerOpts := productionClient(t, ctx, raw, srv.Namespace())
 	defer tc.Close()
+	opts := client.Options{DataConverter: workerOpts.dataConverter}
 
-	w := worker.New(tc, workflows.TaskQueue, worker.Options{})
+	w := worker.New(tc, workflows.TaskQueue, worker.Options{Interceptors: workerOpts.interceptors})
 	w.RegisterWorkflowWithOptions(echoCase, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	require.NoError(t, w.Start())
 	workerStopped := false
@@ -135,6 +159,13 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 		other.Fingerprint = requestFingerprint(other.Request)
 		_, _, err = cases.Open(ctx, other)
 		assert.Equal(t, tierflow.CodeConflict, tierflow.ErrorCode(err), "%v", err)
+
+		// One workflow, started once; the repeated open was answered by the running
+		// workflow, and the conflicting one was refused before it left a trace.
+		hist := historyOf(t, ctx, tc, workflows.WorkflowID(cmd.CaseID))
+		assert.Equal(t, 1, hist.count(enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED))
+		assert.Equal(t, 2, hist.count(enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED), "the first open and its repetition")
+		assert.Equal(t, view.Workflow.RunID, hist.runID)
 
 		desc, err := tc.DescribeWorkflow(ctx, workflows.WorkflowID(cmd.CaseID), "")
 		require.NoError(t, err)
@@ -224,16 +255,18 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 	t.Run("no worker", func(t *testing.T) {
 		w.Stop()
 		workerStopped = true
-		cases.openWait = 500 * time.Millisecond
 		next := cmd
 		next.Request.ExternalID = "2"
 		next.CaseID = tierflow.CaseID(next.Request.Source, "2")
 		next.Fingerprint = requestFingerprint(next.Request)
-		view, created, err := cases.Open(ctx, next)
-		require.NoError(t, err)
-		assert.True(t, created)
-		assert.Equal(t, tierflow.StatusOpen, view.Status, "described from the request")
-		assert.Equal(t, "it~crm-2", view.ID)
+		// The workflow starts, but nothing answers its open Update: the API does not
+		// make up the case (503, retry); the retry finds the started workflow.
+		shortOpen, cancelOpen := context.WithTimeout(ctx, time.Second)
+		defer cancelOpen()
+		_, _, err := cases.Open(shortOpen, next)
+		assert.Equal(t, tierflow.CodeUnavailable, tierflow.ErrorCode(err), "%v", err)
+		_, err = tc.DescribeWorkflow(ctx, workflows.WorkflowID(next.CaseID), "")
+		require.NoError(t, err, "the workflow was started")
 
 		short, cancelShort := context.WithTimeout(ctx, time.Second)
 		defer cancelShort()
@@ -257,6 +290,10 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 		assert.Equal(t, "record", rec.Header().Get("X-Tierflow-Source"))
 		problemOf(t, env.do(request{method: "POST", path: "/v1/cases/" + next.CaseID + "/decisions", token: "dev-agent",
 			body: `{"action": "note", "text": "anyone there?"}`}), http.StatusServiceUnavailable)
+		rec = env.do(request{method: "POST", path: "/v1/cases", token: "dev-integration",
+			body: openBody(func(m map[string]any) { m["external_id"] = "no-worker-1" })})
+		problemOf(t, rec, http.StatusServiceUnavailable)
+		assert.NotEmpty(t, rec.Header().Get("Retry-After"), "an open nobody answered is retried")
 		problemOf(t, env.do(request{method: "POST", path: "/v1/cases/" + next.CaseID + "/customer-events",
 			token: "dev-integration", body: `{"kind": "reply"}`}), http.StatusServiceUnavailable)
 		// A workflow that does not exist is still 404 (the fallback finds no record).

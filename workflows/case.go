@@ -118,11 +118,14 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateSurvey, w.surveyUpdate, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSurvey, w.surveyUpdate, workflow.UpdateHandlerOptions{
 		Validator: w.validateSurveyUpdate,
 		Description: "Record the customer's survey answer (score 1-5, resolved, comment): closes the case, or " +
 			"reopens it at tier 3 or above when the score is low or the issue is not resolved.",
-	})
+	}); err != nil {
+		return err
+	}
+	return w.setupOpen(ctx)
 }
 
 // run finishes the opening (the caller holds mu): the directory proposes the

@@ -28,6 +28,9 @@ const (
 	UpdateCustomerEvent = "report-customer-event" // same payload, validated (API)
 	UpdateSurvey        = "survey-response"       // tierflow.SurveyResponse -> tierflow.CaseView
 	QueryCase           = "case"                  // -> tierflow.CaseView
+	// UpdateOpen comes with the start (Update-with-Start) or reaches the running
+	// workflow of a repeated open: OpenRequest -> OpenAnswer (open.go).
+	UpdateOpen = "open"
 )
 
 // SignalDecisionDescription is the decision Signal's description in the Temporal
@@ -53,6 +56,9 @@ type CaseInput struct {
 	OpenedBy tierflow.Principal `json:"opened_by"`
 	// Resume carries the full state across continue-as-new; nil on the first run.
 	Resume *CaseState `json:"resume,omitempty"`
+	// OpenRequestID is the ID of the API request that started the case (its open
+	// Update answers Created); empty for cases started otherwise.
+	OpenRequestID string `json:"open_request_id,omitempty"`
 }
 
 // Search attributes (register them on the namespace before starting workers).

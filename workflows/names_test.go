@@ -74,7 +74,7 @@ func TestCurrentDetails(t *testing.T) {
 			assert.NotEmpty(t, u.GetDescription(), u.GetName())
 			names = append(names, u.GetName())
 		}
-		assert.ElementsMatch(t, []string{UpdateDecide, UpdateCustomerEvent, UpdateSurvey}, names)
+		assert.ElementsMatch(t, []string{UpdateDecide, UpdateCustomerEvent, UpdateSurvey, UpdateOpen}, names)
 		for _, s := range md.GetDefinition().GetSignalDefinitions() {
 			assert.NotEmpty(t, s.GetDescription(), s.GetName())
 		}
