@@ -88,26 +88,24 @@ func (w *caseWorkflow) startRecord(ctx workflow.Context, r pendingRecord) {
 	})
 }
 
-// Local record timeouts. A local activity keeps its workflow task open while it
-// runs (timers, signals and Updates of the case wait behind it), and the SDK
-// heartbeats a task open longer than 80% of its timeout (10s by default) with
-// three more history events. So one local RecordTransition, retries included,
-// ends within recordLocalScheduleToClose (each attempt within
-// recordLocalStartToClose: one transaction normally takes milliseconds), well
-// inside that: a database that is down or hung holds the case for at most that
-// long, then the record waits a minute on a timer with the mutex free (above).
-const (
-	recordLocalStartToClose    = 3 * time.Second
-	recordLocalScheduleToClose = 6 * time.Second
-)
+// recordLocalBudget bounds one local RecordTransition, retries included. A local
+// activity keeps its workflow task open while it runs (timers, signals and
+// Updates of the case wait behind it), and the SDK heartbeats a task open longer
+// than 80% of its timeout (10s by default) with three more history events; so a
+// database that is down or hung holds the case for at most this long, then the
+// record waits a minute on a timer with the mutex free (above). One attempt may
+// use all of it: under a storm of transitions it mostly waits for one of the
+// pool's connections (a transaction itself takes milliseconds); quick failures
+// (connection refused) are retried within it.
+const recordLocalBudget = 6 * time.Second
 
 // recordLocalCtx are the options of the local RecordTransition (changeLeanHistory):
-// retried quickly (0.2s doubling to 2s) within recordLocalScheduleToClose; invalid
-// input is not retried.
+// retried from 0.2s, doubling to 2s, within recordLocalBudget; invalid input is
+// not retried.
 func recordLocalCtx(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout:    recordLocalStartToClose,
-		ScheduleToCloseTimeout: recordLocalScheduleToClose,
+		StartToCloseTimeout:    recordLocalBudget,
+		ScheduleToCloseTimeout: recordLocalBudget,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2,
 			MaximumInterval: 2 * time.Second, NonRetryableErrorTypes: []string{activities.ErrTypeInvalidInput}},
 		Summary: truncate(summary, 200),
