@@ -76,6 +76,36 @@ type NotifyStaffInput struct {
 	Data   tierflow.MessageData     `json:"data"`
 }
 
+// NotifyInput is one transition's emails, sent by one Notify activity: each
+// message at most once per its key, exactly as NotifyCustomer or NotifyStaff
+// would send it alone. A message may leave its case ID (and what NotifyCustomer
+// and NotifyStaff fill in from the message: the data's case ID, the customer's
+// name and locale, a staff message's department) empty: the batch names it once.
+type NotifyInput struct {
+	CaseID   string          `json:"case_id"`
+	Messages []NotifyMessage `json:"messages"`
+}
+
+// NotifyMessage is one email of a batch: a customer or a staff message.
+type NotifyMessage struct {
+	Customer *NotifyCustomerInput `json:"customer,omitempty"`
+	Staff    *NotifyStaffInput    `json:"staff,omitempty"`
+}
+
+// NotifyBatchResult says what became of every message of a batch, in order.
+type NotifyBatchResult struct {
+	Outcomes []NotifyOutcome `json:"outcomes"`
+}
+
+// NotifyOutcome is one message's fate: State is sent, duplicate, failed (no
+// recipients), unconfirmed (see NotifyResult), or refused (StateRefused).
+type NotifyOutcome struct {
+	Key   string               `json:"key"`
+	Kind  tierflow.MessageKind `json:"kind"`
+	State string               `json:"state"`
+	Error string               `json:"error,omitempty"`
+}
+
 // AssignOwnerInput asks who should own the case at a tier and department.
 type AssignOwnerInput struct {
 	CaseID     string        `json:"case_id"`

@@ -7,8 +7,10 @@
 //
 // RecordTransition appends a transition's events and moves the case projection
 // forward in one transaction. The store ignores events already recorded and never
-// moves the projection backwards, so Temporal may retry it freely; input the store
-// refuses (CodeInvalid) fails with the non-retryable type "InvalidInput".
+// moves the projection backwards, so Temporal may retry it freely, as an activity
+// or as the local activity new runs use (an attempt cut off by its timeout may
+// still commit: the next one then changes nothing); input the store refuses
+// (CodeInvalid) fails with the non-retryable type "InvalidInput".
 //
 // AssignOwner asks the staff directory for the active member of the tier (and
 // department) with the fewest open cases; when nobody serves it, the tier's queue
@@ -39,6 +41,14 @@
 //
 // A later attempt that finds "sent" returns "duplicate" and sends nothing; one that
 // finds "failed" returns "failed", one that finds "unconfirmed" returns "unconfirmed".
+//
+// Notify sends a transition's emails in one activity (one task, one history entry
+// and one workflow wake-up instead of one per email), message by message through
+// exactly these steps, so each key keeps the ledger as its memory across attempts.
+// A message no retry can send (refused by the provider, or invalid) is an outcome
+// of the batch, "refused", that never stops the others, read the same from the
+// ledger on a later attempt; an error a retry may fix stops the batch and fails the
+// activity, and the retry finds the messages settled before it in the ledger.
 //
 // The window. Between step 2 and step 3 the provider may have accepted the message
 // while the worker dies (kill -9, OOM, a lost host) or the answer is lost on the

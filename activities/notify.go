@@ -59,8 +59,17 @@ type outcomeUnknown interface{ OutcomeUnknown() bool }
 
 // NotifyCustomer emails the customer at most once per key.
 func (a *Activities) NotifyCustomer(ctx context.Context, in NotifyCustomerInput) (NotifyResult, error) {
+	e, err := a.customerEmail(in)
+	if err != nil {
+		return NotifyResult{}, err
+	}
+	return a.notify(ctx, e)
+}
+
+// customerEmail builds the customer message of in (the survey link signed).
+func (a *Activities) customerEmail(in NotifyCustomerInput) (tierflow.Email, error) {
 	if in.Key == "" || in.CaseID == "" || in.Kind == "" {
-		return NotifyResult{}, invalidInput("notify customer: key, case_id and kind are required")
+		return tierflow.Email{}, invalidInput("notify customer: key, case_id and kind are required")
 	}
 	data := in.Data
 	if data.CaseID == "" {
@@ -74,15 +83,15 @@ func (a *Activities) NotifyCustomer(ctx context.Context, in NotifyCustomerInput)
 	}
 	if in.Kind == tierflow.MsgSurvey || in.Kind == tierflow.MsgSurveyReminder {
 		if err := a.fillSurveyURL(in.CaseID, &data); err != nil {
-			return NotifyResult{}, err
+			return tierflow.Email{}, err
 		}
 	}
 	var to []tierflow.Address
 	if in.Customer.Email != "" {
 		to = []tierflow.Address{{Email: in.Customer.Email, Name: in.Customer.Name}}
 	}
-	return a.notify(ctx, tierflow.Email{Key: in.Key, CaseID: in.CaseID, Kind: in.Kind,
-		Audience: tierflow.AudienceCustomer, To: to, Data: data})
+	return tierflow.Email{Key: in.Key, CaseID: in.CaseID, Kind: in.Kind,
+		Audience: tierflow.AudienceCustomer, To: to, Data: data}, nil
 }
 
 // fillSurveyURL signs the survey link with the newest key, for the survey round
@@ -225,7 +234,7 @@ func (a *Activities) sendFailed(ctx context.Context, e tierflow.Email, claim int
 			return NotifyResult{}, err
 		}
 		log.Warn("email rejected; not retried", append(fields, "error", sendErr)...)
-		return NotifyResult{}, temporal.NewNonRetryableApplicationError("email rejected: "+reason,
+		return NotifyResult{}, temporal.NewNonRetryableApplicationError(rejectedReason(reason),
 			ErrTypeEmailRejected, sendErr, NotifyResult{State: StateFailed, Error: reason})
 
 	default:

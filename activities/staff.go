@@ -13,12 +13,21 @@ import (
 // through the directory at send time; a message nobody can receive is recorded as
 // failed ("no recipients") without an error, since a retry would not change that.
 func (a *Activities) NotifyStaff(ctx context.Context, in NotifyStaffInput) (NotifyResult, error) {
+	e, err := a.staffEmail(ctx, in)
+	if err != nil {
+		return NotifyResult{}, err
+	}
+	return a.notify(ctx, e)
+}
+
+// staffEmail builds the staff message of in, its recipients resolved now.
+func (a *Activities) staffEmail(ctx context.Context, in NotifyStaffInput) (tierflow.Email, error) {
 	if in.Key == "" || in.CaseID == "" || in.Kind == "" {
-		return NotifyResult{}, invalidInput("notify staff: key, case_id and kind are required")
+		return tierflow.Email{}, invalidInput("notify staff: key, case_id and kind are required")
 	}
 	to, err := a.staffRecipients(ctx, in)
 	if err != nil {
-		return NotifyResult{}, err
+		return tierflow.Email{}, err
 	}
 	data := in.Data
 	if data.CaseID == "" {
@@ -33,8 +42,8 @@ func (a *Activities) NotifyStaff(ctx context.Context, in NotifyStaffInput) (Noti
 	if data.CaseURL == "" {
 		data.CaseURL = a.caseURL(in.CaseID)
 	}
-	return a.notify(ctx, tierflow.Email{Key: in.Key, CaseID: in.CaseID, Kind: in.Kind,
-		Audience: tierflow.AudienceStaff, To: to, Data: data})
+	return tierflow.Email{Key: in.Key, CaseID: in.CaseID, Kind: in.Kind,
+		Audience: tierflow.AudienceStaff, To: to, Data: data}, nil
 }
 
 // staffRecipients resolves the groups to addresses, without duplicates, sorted by

@@ -15,7 +15,9 @@ import (
 // events and the survey answer, and returns the final view once the case is closed.
 func CaseWorkflow(ctx workflow.Context, in CaseInput) (tierflow.CaseView, error) {
 	w := &caseWorkflow{in: in, mu: workflow.NewMutex(ctx)}
-	w.recordAsync = workflow.GetVersion(ctx, changeRecordOutsideMutex, workflow.DefaultVersion, 1) == 1
+	// The one patch a new run asks (changeLeanHistory implies every older one).
+	w.lean = workflow.GetVersion(ctx, changeLeanHistory, workflow.DefaultVersion, 1) == 1
+	w.recordAsync = w.patched(ctx, changeRecordOutsideMutex)
 	// The opening (or resumption) goes first: handlers registered in setup may run
 	// as soon as they exist (an Update can arrive with the start), and they wait
 	// for the mutex that run releases.
@@ -52,6 +54,10 @@ type caseWorkflow struct {
 	// timer is the pending timer of the main loop, if any.
 	timer *armedTimer
 
+	// lean: this run has changeLeanHistory (a local RecordTransition, one email
+	// activity per transition, search attributes diffed against the run's own)
+	// and, implied, every older change.
+	lean bool
 	// recordAsync: this run records outside the mutex (record.go); runs from
 	// before changeRecordOutsideMutex record synchronously under it.
 	recordAsync bool

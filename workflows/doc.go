@@ -19,16 +19,29 @@
 // increasing Seq and queues its emails, reading top to bottom; a hand-over asks
 // the directory for the new owner there (AssignOwner, a local activity) and
 // records the assignment. commit then only records what the transition emitted
-// (RecordTransition: the events and the new CaseView, one activity per
-// transition) and starts the emails, in parallel. Notification keys are "<case>/<seq>/<kind>",
-// so a retried email is sent at most once. commit also upserts the search
-// attributes that changed and the UI's current details. A workflow.Mutex serialises
-// transitions: Update handlers and the main loop never interleave inside one. The
-// record is written outside the mutex (record.go): one RecordTransition at a time,
-// in order, what queues meanwhile in one batch, so a database outage delays the
-// record, never the case's timers or messages. An Update releases the mutex, then
-// returns the case once its transition is recorded; one retried with its
-// decision_id answers the case without applying anything.
+// (RecordTransition, a local activity: the events and the new CaseView) and starts
+// its emails, all of them in one Notify activity. Notification keys are
+// "<case>/<seq>/<kind>", so a retried email is sent at most once, batch or not.
+// commit also upserts the search attributes that changed and the UI's current
+// details. A workflow.Mutex serialises transitions: Update handlers and the main
+// loop never interleave inside one. The record is written outside the mutex
+// (record.go): one RecordTransition at a time, in order, what queues meanwhile in
+// one batch, so a database outage delays the record, never the case's timers or
+// messages (a local RecordTransition holds the workflow task for at most 6s, then a timer
+// waits a minute with the mutex free). An Update releases the mutex, then returns
+// the case once its transition is recorded, normally within the workflow task
+// that applied it; one retried with its decision_id answers the case without
+// applying anything.
+//
+// # What a transition costs Temporal
+//
+// A decision without email is one workflow task: the Update's accepted and
+// completed events, a RecordTransition marker and a search attribute upsert. A
+// transition with emails adds one activity task (its Notify: scheduled, started,
+// completed) and the workflow task its completion wakes; a hand-over adds an
+// AssignOwner marker; a deadline adds its timer. TestTypicalLifecycleHistorySize
+// holds the typical case to its budget; see it before adding anything per
+// transition.
 //
 // # Statuses
 //
@@ -112,7 +125,10 @@
 // exist (30 days plus the survey, or find them with the TemporalChangeVersion
 // search attribute), then goes in a later cleanup. A run pays a marker and a
 // search attribute upsert for each patch it meets: keep them off the typical path
-// where possible. The replay tests guard all of this: testdata/*.json are
+// where possible. A run that has changeLeanHistory (asked once, at its start)
+// takes every older change without asking (impliedByLeanHistory), so a new run
+// pays for that one patch and those added after it. The replay tests guard all
+// of this: testdata/*.json are
 // histories of real runs on a dev server, replayed by TestReplayHistories on every
 // `go test`. After a deliberate change, keep the old files (rename them with a date)
 // and record new ones with
@@ -121,7 +137,8 @@
 //
 // (TIERFLOW_CAPTURE_ONLY=<scenario> records just one scenario, e.g. a new one.)
 //
-// which also asserts that a typical lifecycle stays under 120 history events.
+// (TestTypicalLifecycleHistorySize then holds the new typical lifecycle to its
+// budget of events and bytes.)
 // Changing the shape of CaseState is safe when fields are only added (JSON ignores
 // the unknown and zeroes the missing).
 package workflows

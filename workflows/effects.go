@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -38,6 +37,7 @@ func activityCtx(ctx workflow.Context, summary string) workflow.Context {
 // handed to commit, which records the events and starts the emails. Everything
 // a change does is written in its transition function; commit adds nothing.
 type transition struct {
+	w      *caseWorkflow
 	ctx    workflow.Context
 	now    time.Time
 	events []tierflow.CaseEvent
@@ -52,7 +52,7 @@ type mail struct {
 }
 
 func (w *caseWorkflow) begin(ctx workflow.Context) *transition {
-	return &transition{ctx: ctx, now: workflow.Now(ctx)}
+	return &transition{w: w, ctx: ctx, now: workflow.Now(ctx)}
 }
 
 // patched reports whether the change changeID (see "Versioning" in doc.go) applies
@@ -60,7 +60,17 @@ func (w *caseWorkflow) begin(ctx workflow.Context) *transition {
 // it. Call it only where the behaviour differs, so a run pays its marker only when
 // it gets there.
 func (t *transition) patched(changeID string) bool {
-	return workflow.GetVersion(t.ctx, changeID, workflow.DefaultVersion, 1) == 1
+	return t.w.patched(t.ctx, changeID)
+}
+
+// patched reports whether the change changeID applies to this run (see
+// transition.patched); a run with changeLeanHistory has every change older than
+// it without asking.
+func (w *caseWorkflow) patched(ctx workflow.Context, changeID string) bool {
+	if w.lean && impliedByLeanHistory[changeID] {
+		return true
+	}
+	return workflow.GetVersion(ctx, changeID, workflow.DefaultVersion, 1) == 1
 }
 
 // emit appends an event stamped with the state as it is now (call it after the
@@ -176,81 +186,13 @@ func (w *caseWorkflow) commit(ctx workflow.Context, t *transition) {
 		return
 	}
 	w.record(ctx, pendingRecord{events: t.events, view: view})
+	if w.lean {
+		w.sendAll(ctx, t.mails)
+		return
+	}
 	for _, m := range t.mails {
 		w.send(ctx, m)
 	}
-}
-
-// send starts one notification and tracks it until it completes.
-func (w *caseWorkflow) send(ctx workflow.Context, m mail) {
-	actx := notifyCtx(ctx, m.summary)
-	var f workflow.Future
-	var key string
-	var kind tierflow.MessageKind
-	if m.customer != nil {
-		f, key, kind = workflow.ExecuteActivity(actx, a.NotifyCustomer, *m.customer), m.customer.Key, m.customer.Kind
-	} else {
-		f, key, kind = workflow.ExecuteActivity(actx, a.NotifyStaff, *m.staff), m.staff.Key, m.staff.Kind
-	}
-	w.pendingSends++
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		defer func() { w.pendingSends-- }()
-		var res activities.NotifyResult
-		err := f.Get(ctx, &res)
-		if err == nil {
-			switch res.State {
-			case "", activities.StateSent, activities.StateDuplicate:
-			case activities.StateUnconfirmed:
-				// The provider may or may not have it; it is not sent again. A
-				// person checks it (the ledger lists it), the case's record says so.
-				workflow.GetLogger(ctx).Warn("notification unconfirmed", "key", key, "reason", res.Error)
-				w.recordNotificationProblem(ctx, tierflow.EventNotificationUnconfirmed, key, kind, res.Error, changeRecordUnconfirmedEmail)
-			default:
-				workflow.GetLogger(ctx).Warn("notification not delivered", "key", key, "state", res.State, "reason", res.Error)
-			}
-			return
-		}
-		// Retries are unlimited except for errors no retry can fix: the failure
-		// goes on the case's record.
-		workflow.GetLogger(ctx).Error("notification failed", "key", key, "error", err)
-		reason := err.Error()
-		var appErr *temporal.ApplicationError
-		if errors.As(err, &appErr) {
-			reason = appErr.Message()
-		}
-		w.recordNotificationProblem(ctx, tierflow.EventNotificationFailed, key, kind, reason, "")
-	})
-}
-
-// notifyCtx are the options of the email activities: the mailer gives up on the
-// provider after 10s, the activity heartbeats while it waits and has room for the
-// ledger writes around the send.
-func notifyCtx(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 60 * time.Second,
-		HeartbeatTimeout:    15 * time.Second,
-		RetryPolicy:         retryPolicy,
-		Summary:             truncate(summary, 200),
-	})
-}
-
-// recordNotificationProblem writes an email that failed or went unconfirmed into
-// the audit log (for a change that came with a patch, only in runs that have it).
-func (w *caseWorkflow) recordNotificationProblem(ctx workflow.Context, typ tierflow.EventType, key string,
-	kind tierflow.MessageKind, reason, changeID string) {
-	if err := w.mu.Lock(ctx); err != nil {
-		return
-	}
-	defer w.mu.Unlock()
-	t := w.begin(ctx)
-	if changeID != "" && !t.patched(changeID) {
-		return
-	}
-	w.emit(t, typ, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
-		ev.Reason = reason
-		ev.Details = map[string]string{tierflow.DetailKey: key, tierflow.DetailKind: string(kind)}
-	})
-	w.commit(ctx, t)
 }
 
 // assignOwner asks the staff directory for the tier's proposed owner, records it

@@ -27,6 +27,8 @@ type fakes struct {
 	customer    []activities.NotifyCustomerInput
 	staff       []activities.NotifyStaffInput
 	assigns     []activities.AssignOwnerInput
+	// batches are the Notify activities, one per transition with emails.
+	batches []activities.NotifyInput
 	// onRecord, when set, runs inside the n-th (from 1) RecordTransition call, while
 	// the workflow waits on it.
 	onRecord func(n int)
@@ -35,6 +37,8 @@ type fakes struct {
 	// unconfirmCustomer makes NotifyCustomer answer "unconfirmed" for this kind
 	// (the provider answered 500: it may have the message).
 	unconfirmCustomer tierflow.MessageKind
+	// rejectStaff makes NotifyStaff refuse this kind like a provider 4xx.
+	rejectStaff tierflow.MessageKind
 	// recordDown, while it returns true, makes RecordTransition fail as a
 	// database outage would (nothing written, retryable).
 	recordDown  func() bool
@@ -110,7 +114,43 @@ func (f *fakes) NotifyStaff(_ context.Context, in activities.NotifyStaffInput) (
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.staff = append(f.staff, in)
+	if in.Kind == f.rejectStaff {
+		return activities.NotifyResult{}, temporal.NewNonRetryableApplicationError("email rejected: no such mailbox",
+			activities.ErrTypeEmailRejected, nil)
+	}
 	return activities.NotifyResult{State: "sent", ProviderMessageID: in.Key}, nil
+}
+
+// Notify sends a batch through NotifyCustomer and NotifyStaff above, reporting
+// each message's outcome as activities.Notify does (a refusal is an outcome).
+func (f *fakes) Notify(ctx context.Context, in activities.NotifyInput) (activities.NotifyBatchResult, error) {
+	f.mu.Lock()
+	f.batches = append(f.batches, in)
+	f.mu.Unlock()
+	var out activities.NotifyBatchResult
+	for _, m := range in.Messages {
+		var res activities.NotifyResult
+		var err error
+		o := activities.NotifyOutcome{}
+		if c := m.Customer; c != nil {
+			o.Key, o.Kind = c.Key, c.Kind
+			c.CaseID = in.CaseID // as Notify fills in what the batch names once
+			res, err = f.NotifyCustomer(ctx, *c)
+		} else {
+			o.Key, o.Kind = m.Staff.Key, m.Staff.Kind
+			m.Staff.CaseID = in.CaseID
+			res, err = f.NotifyStaff(ctx, *m.Staff)
+		}
+		o.State, o.Error = res.State, res.Error
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) {
+			o.State, o.Error = activities.StateRefused, appErr.Message()
+		} else if err != nil {
+			return activities.NotifyBatchResult{}, err
+		}
+		out.Outcomes = append(out.Outcomes, o)
+	}
+	return out, nil
 }
 
 // AssignOwner proposes "owner-t<tier>" (with the department when there is one).
@@ -133,6 +173,7 @@ func (f *fakes) register(r activityRegistry) {
 	r.RegisterActivityWithOptions(f.RecordTransition, activity.RegisterOptions{Name: "RecordTransition"})
 	r.RegisterActivityWithOptions(f.NotifyCustomer, activity.RegisterOptions{Name: "NotifyCustomer"})
 	r.RegisterActivityWithOptions(f.NotifyStaff, activity.RegisterOptions{Name: "NotifyStaff"})
+	r.RegisterActivityWithOptions(f.Notify, activity.RegisterOptions{Name: "Notify"})
 	r.RegisterActivityWithOptions(f.AssignOwner, activity.RegisterOptions{Name: "AssignOwner"})
 	r.RegisterActivityWithOptions(f.LookUpStaff, activity.RegisterOptions{Name: "LookUpStaff"})
 }

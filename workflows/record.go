@@ -19,6 +19,12 @@ import (
 // recorded in one batch, in order, once the database is back. An Update still
 // returns only once its own transition is recorded (awaitRecorded), waiting
 // without the mutex.
+//
+// Since changeLeanHistory RecordTransition is a local activity: the worker writes
+// the record while the workflow task that made the transition is open, so an
+// Update answers within that task, the record costs one marker event, and the
+// transition's emails are scheduled (when the task completes) after their record
+// is written or has failed. Runs from before it keep the regular activity.
 
 // pendingRecord is one or more transitions' events, oldest first, and the view
 // after the last of them.
@@ -45,10 +51,13 @@ func (w *caseWorkflow) record(ctx workflow.Context, r pendingRecord) {
 func (w *caseWorkflow) startRecord(ctx workflow.Context, r pendingRecord) {
 	w.recording = true
 	run := func(ctx workflow.Context, r pendingRecord) workflow.Future {
-		return workflow.ExecuteActivity(activityCtx(ctx, recordSummary(r.events)), a.RecordTransition,
-			activities.RecordTransitionInput{CaseID: w.st.CaseID, Events: r.events, View: r.view})
+		in := activities.RecordTransitionInput{CaseID: w.st.CaseID, Events: r.events, View: r.view}
+		if w.lean {
+			return workflow.ExecuteLocalActivity(recordLocalCtx(ctx, recordSummary(r.events)), a.RecordTransition, in)
+		}
+		return workflow.ExecuteActivity(activityCtx(ctx, recordSummary(r.events)), a.RecordTransition, in)
 	}
-	f := run(ctx, r) // scheduled now: before the transition's emails
+	f := run(ctx, r) // started now: before the transition's emails
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			err := f.Get(ctx, nil)
@@ -76,6 +85,30 @@ func (w *caseWorkflow) startRecord(ctx workflow.Context, r pendingRecord) {
 			w.backlog = nil
 			w.startRecord(ctx, next)
 		}
+	})
+}
+
+// recordLocalBudget bounds one local RecordTransition, retries included. A local
+// activity keeps its workflow task open while it runs (timers, signals and
+// Updates of the case wait behind it), and the SDK heartbeats a task open longer
+// than 80% of its timeout (10s by default) with three more history events; so a
+// database that is down or hung holds the case for at most this long, then the
+// record waits a minute on a timer with the mutex free (above). One attempt may
+// use all of it: under a storm of transitions it mostly waits for one of the
+// pool's connections (a transaction itself takes milliseconds); quick failures
+// (connection refused) are retried within it.
+const recordLocalBudget = 6 * time.Second
+
+// recordLocalCtx are the options of the local RecordTransition (changeLeanHistory):
+// retried from 0.2s, doubling to 2s, within recordLocalBudget; invalid input is
+// not retried.
+func recordLocalCtx(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    recordLocalBudget,
+		ScheduleToCloseTimeout: recordLocalBudget,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2,
+			MaximumInterval: 2 * time.Second, NonRetryableErrorTypes: []string{activities.ErrTypeInvalidInput}},
+		Summary: truncate(summary, 200),
 	})
 }
 

@@ -34,9 +34,73 @@ func (w *caseWorkflow) searchValues(v tierflow.CaseView) searchValues {
 }
 
 // publish shows the transition to operators: search attributes (only the changed
-// ones after the first upsert of a run) and the current details markdown.
+// ones) and the current details markdown.
 func (w *caseWorkflow) publish(ctx workflow.Context, v tierflow.CaseView) {
 	sv := w.searchValues(v)
+	var ups []temporal.SearchAttributeUpdate
+	if w.lean {
+		ups = changedSearchAttributes(workflow.GetTypedSearchAttributes(ctx), sv)
+	} else {
+		ups = w.sinceLastUpsert(sv)
+	}
+	if len(ups) > 0 {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, ups...); err != nil {
+			workflow.GetLogger(ctx).Warn("upsert search attributes failed", "case_id", w.st.CaseID, "error", err)
+		} else {
+			w.published = &sv
+		}
+	}
+	workflow.SetCurrentDetails(ctx, w.currentDetails(v))
+}
+
+// changedSearchAttributes are the updates that make the run's search attributes
+// (those it started with, carried over or upserted since) read sv
+// (changeLeanHistory): none when they already do, so the first transition of a
+// run re-sends none of what its start set.
+func changedSearchAttributes(cur temporal.SearchAttributes, sv searchValues) []temporal.SearchAttributeUpdate {
+	var ups []temporal.SearchAttributeUpdate
+	keyword := func(k temporal.SearchAttributeKeyKeyword, val string) {
+		prev, ok := cur.GetKeyword(k)
+		switch {
+		case val == "" && ok:
+			ups = append(ups, k.ValueUnset())
+		case val != "" && (!ok || prev != val):
+			ups = append(ups, k.ValueSet(val))
+		}
+	}
+	boolean := func(k temporal.SearchAttributeKeyBool, val bool) {
+		if prev, ok := cur.GetBool(k); !ok || prev != val {
+			ups = append(ups, k.ValueSet(val))
+		}
+	}
+	instant := func(k temporal.SearchAttributeKeyTime, val time.Time) {
+		prev, ok := cur.GetTime(k)
+		switch {
+		case val.IsZero() && ok:
+			ups = append(ups, k.ValueUnset())
+		case !val.IsZero() && (!ok || !prev.Equal(val)):
+			ups = append(ups, k.ValueSet(val))
+		}
+	}
+	if prev, ok := cur.GetInt64(SACaseTier); !ok || prev != sv.tier {
+		ups = append(ups, SACaseTier.ValueSet(sv.tier))
+	}
+	keyword(SACaseStatus, sv.status)
+	keyword(SACasePriority, sv.priority)
+	keyword(SACaseDepartment, sv.department)
+	keyword(SACaseSource, sv.source)
+	keyword(SACaseCategory, sv.category)
+	keyword(SACaseAssignee, sv.assignee)
+	boolean(SASlaBreached, sv.slaBreached)
+	boolean(SACloseTargetBreached, sv.closed)
+	instant(SACloseTargetAt, sv.closeTargetAt)
+	instant(SANextDeadline, sv.nextDeadline)
+	return ups
+}
+
+// sinceLastUpsert are the updates of runs from before changeLeanHistory: every
+// attribute at the first upsert of a run, then those that changed since.
+func (w *caseWorkflow) sinceLastUpsert(sv searchValues) []temporal.SearchAttributeUpdate {
 	old := w.published
 	var ups []temporal.SearchAttributeUpdate
 	keyword := func(k temporal.SearchAttributeKeyKeyword, val, prev string) {
@@ -80,14 +144,7 @@ func (w *caseWorkflow) publish(ctx workflow.Context, v tierflow.CaseView) {
 	}
 	instant(SACloseTargetAt, sv.closeTargetAt, prev.closeTargetAt)
 	instant(SANextDeadline, sv.nextDeadline, prev.nextDeadline)
-	if len(ups) > 0 {
-		if err := workflow.UpsertTypedSearchAttributes(ctx, ups...); err != nil {
-			workflow.GetLogger(ctx).Warn("upsert search attributes failed", "case_id", w.st.CaseID, "error", err)
-		} else {
-			w.published = &sv
-		}
-	}
-	workflow.SetCurrentDetails(ctx, w.currentDetails(v))
+	return ups
 }
 
 // currentDetails is the markdown the Temporal UI shows under "Current Details".

@@ -172,7 +172,7 @@ func (w *caseWorkflow) asJudged(ctx workflow.Context, d tierflow.Decision) tierf
 	if w.st.Department == "" || len(a.Departments) > 0 || !a.Role.RequiresDepartments() {
 		return d
 	}
-	if workflow.GetVersion(ctx, changeDepartmentsRequired, workflow.DefaultVersion, 1) == 1 {
+	if w.patched(ctx, changeDepartmentsRequired) {
 		return d
 	}
 	d.Actor.Departments = []string{w.st.Department}

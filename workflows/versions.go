@@ -56,4 +56,39 @@ const (
 	// served every one. Asked only when such an actor decides on a case with a
 	// department (histories from before tokens and staff had to name them).
 	changeDepartmentsRequired = "2026-12-departments-required"
+	// changeLeanHistory: a run costs Temporal fewer tasks and a shorter history.
+	// RecordTransition is a local activity (one marker instead of an activity's
+	// three events and the workflow task its completion wakes; its failure path
+	// is unchanged: outside the mutex, in order, batched, tried again a minute
+	// later); a transition's emails go in one Notify activity (each message still
+	// claimed, sent and settled under its own key); search attributes are upserted
+	// only where they differ from the run's own (none at all re-sent at the start
+	// of a run); the email problems one activity reports are recorded in one
+	// transition. Asked once at the start of every run, before any other patch: a
+	// run that has it has every change listed above it too, so it asks none of them
+	// (impliedByLeanHistory): one marker per run instead of one per patch it meets.
+	// Runs from before it keep the regular RecordTransition and one NotifyCustomer
+	// or NotifyStaff activity per email.
+	changeLeanHistory = "2026-12-lean-history"
 )
+
+// impliedByLeanHistory are the changes older than changeLeanHistory. A run that
+// has changeLeanHistory was started by code that had every one of them, so it
+// takes their new branch without asking (no marker, no search attribute upsert).
+// When looking for runs that predate one of these changes with the
+// TemporalChangeVersion search attribute, a run listing changeLeanHistory has it.
+// Changes made after changeLeanHistory are asked as usual and never go here.
+var impliedByLeanHistory = map[string]bool{
+	changeCadenceOnEveryEmail:      true,
+	changeETAOnApprovalPause:       true,
+	changeRecordUndecodableSignals: true,
+	changeRearmTopTierClock:        true,
+	changeSettleApprovalOnClose:    true,
+	changeTopTierBackoff:           true,
+	changeReopenHigherIsEscalation: true,
+	changeApprovalByAuthority:      true,
+	changeRecordOutsideMutex:       true,
+	changeRecordUnconfirmedEmail:   true,
+	changeVerifySignalActor:        true,
+	changeDepartmentsRequired:      true,
+}
