@@ -1,7 +1,7 @@
 // Package updateauth proves to the worker that a workflow Update comes from the
 // Tierflow API.
 //
-// The case workflow's Updates (decide, report-customer-event, survey-response)
+// The case workflow's Updates (open, decide, report-customer-event, survey-response)
 // act as the principal their payload names. The API has authenticated that
 // principal; anyone else who can reach Temporal (the CLI's `temporal workflow
 // update execute`, the UI, an SDK client) could name any principal. So the API's
