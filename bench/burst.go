@@ -18,8 +18,11 @@ type burstResult struct {
 	AckClock        string    `json:"ack_clock"`
 	WarningRatio    float64   `json:"warning_ratio"`
 	CalendarOpensAt time.Time `json:"calendar_opens_at"`
-	Deadline        time.Time `json:"deadline"` // CalendarOpensAt + AckClock
-	OpenSeconds     float64   `json:"open_seconds"`
+	Deadline        time.Time `json:"deadline"`      // CalendarOpensAt + AckClock
+	OpenSeconds     float64   `json:"open_seconds"`  // until every opening was recorded
+	OpensRetried    int       `json:"opens_retried"` // answered 503 or 429 and sent again
+	// OpenSettledSeconds: until the openings' emails were settled too.
+	OpenSettledSeconds float64 `json:"open_settled_seconds"`
 	// AtDeadline counts the cases whose deadline is exactly Deadline; the others were
 	// opened after the calendar opened, so their clock started later.
 	AtDeadline     int    `json:"at_deadline"`
@@ -99,13 +102,24 @@ func (b *bench) openHerd(ctx context.Context, h herdCalendar) (*burstResult, err
 	if err != nil {
 		return r, err
 	}
+	began := time.Now()
 	opened, err := b.openCases(ctx, "herd", k, b.cfg.Concurrency, policyHerd)
 	if err != nil {
 		return r, fmt.Errorf("open the herd: %w", err)
 	}
-	r.ids, r.OpenSeconds = opened.ids, opened.recorded.Seconds()
+	r.ids, r.OpenSeconds, r.OpensRetried = opened.ids, opened.recorded.Seconds(), opened.retried
 	b.logf("burst: %d cases open in %s; calendar opens %s, deadline %s", k, opened.recorded.Round(time.Millisecond),
 		h.OpensAt.Format(time.TimeOnly), r.Deadline.Format(time.TimeOnly))
+	// The openings' emails (one to each customer) go on in the background: the quiet
+	// windows start once they are settled (at the latest when the calendar opens).
+	settled, err := b.waitMailSettled(ctx, r.ids, k, h.OpensAt.Add(-5*time.Second))
+	if err != nil {
+		return r, err
+	}
+	r.OpenSettledSeconds = time.Since(began).Seconds()
+	if !settled {
+		b.logf("burst: the openings' emails were not settled %s after the first POST", time.Since(began).Round(time.Second))
+	}
 	time.Sleep(2 * time.Second) // the SDK reports its gauges every second
 	after, err := b.sampleWorkerMemory(ctx)
 	if err != nil {

@@ -155,3 +155,34 @@ func (b *bench) waitDrained(ctx context.Context, ids []string, until time.Time, 
 		}
 	}
 }
+
+// waitMailSettled looks every second until the ledger holds at least minMails
+// emails of the cases ids, none new or sending, unchanged for 2s (an email not
+// yet claimed by its activity is not in the ledger), or until; it says whether
+// they settled.
+func (b *bench) waitMailSettled(ctx context.Context, ids []string, minMails int, until time.Time) (bool, error) {
+	var last int
+	var settledSince time.Time
+	for time.Now().Before(until) {
+		var total, pending int
+		if err := b.stack.Store.Pool().QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE state IN ('new', 'sending'))
+			FROM notifications WHERE case_id = ANY($1)`, ids).Scan(&total, &pending); err != nil {
+			return false, fmt.Errorf("count emails: %w", err)
+		}
+		switch {
+		case pending > 0 || total < minMails:
+			settledSince = time.Time{}
+		case settledSince.IsZero() || total != last:
+			settledSince = time.Now()
+		case time.Since(settledSince) >= 2*time.Second:
+			return true, nil
+		}
+		last = total
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	return false, nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -40,6 +41,7 @@ type intakeResult struct {
 	RawStart           latency `json:"raw_start_latency"`
 	RawUpdateWithStart latency `json:"raw_update_with_start_latency"`
 	OpenP99Ratio       float64 `json:"open_p99_ratio"` // OpenLatency.P99 / RawStart.P99
+	OpensRetried       int     `json:"opens_retried"`  // answered 503 or 429 and sent again (the time lost is in the sample)
 	BaselineID         string  `json:"baseline_workflow_id"`
 
 	openSample, startSample, uwsSample []time.Duration
@@ -164,6 +166,7 @@ func (b *bench) intakeRun(ctx context.Context, run int, r *intakeResult) (intake
 		r.BaselineID = before.firstID
 	}
 	r.openSample = append(r.openSample, opened.latencies...)
+	r.OpensRetried += opened.retried
 	r.startSample = append(append(r.startSample, before.startLatencies...), after.startLatencies...)
 	one.BaselineBeforePerSecond, one.BaselineAfterPerSecond = perSecond(n, before.took), perSecond(n, after.took)
 	one.BaselinePerSecond = perSecond(2*n, before.took+after.took)
@@ -227,6 +230,7 @@ type openedCases struct {
 	latencies []time.Duration
 	accepted  time.Duration // until the last POST answered
 	recorded  time.Duration // until the last opening was in Postgres
+	retried   int           // opens answered 503 or 429 and sent again
 }
 
 // openCases opens n cases through the API from conc clients and waits until every
@@ -235,15 +239,18 @@ func (b *bench) openCases(ctx context.Context, tag string, n, conc int, policy s
 	o := openedCases{ids: make([]string, n), latencies: make([]time.Duration, n)}
 	run := b.runID + tag
 	t0 := time.Now()
+	var retried atomic.Int64
 	err := parallel(ctx, n, conc, func(ctx context.Context, i int) error {
 		start := time.Now()
-		v, _, err := b.api.integration.OpenCase(ctx, benchCase(run, i, policy))
+		v, retries, err := b.api.openCase(ctx, benchCase(run, i, policy))
+		retried.Add(int64(retries))
 		if err != nil {
-			return err
+			return fmt.Errorf("open case %d: %w", i, err)
 		}
 		o.ids[i], o.latencies[i] = v.ID, time.Since(start)
 		return nil
 	})
+	o.retried = int(retried.Load())
 	if err != nil {
 		return o, err
 	}

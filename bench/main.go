@@ -62,6 +62,13 @@ type config struct {
 	lifecycleBudget time.Duration
 }
 
+// defaultBurst is the burst's default size. Issue 10 states its goal for 5,000, but
+// on this 2-core machine today the phase then takes about 26 minutes (opening
+// 5,000 cases at ~11/s, a 9-minute clock for the warnings' own burst to drain
+// first, a 7-minute drain); 2,000 keeps it near 10 minutes. -burst=5000 measures
+// the goal's size.
+const defaultBurst = 2000
+
 // The phases, in the order of the report.
 const (
 	phaseIntake    = "intake"
@@ -115,7 +122,8 @@ func parseArgs(args []string) (config, error) {
 	fs.IntVar(&cfg.Concurrency, "concurrency", 8, "concurrent API clients (and baseline starters)")
 	fs.IntVar(&cfg.IntakeRuns, "intake-runs", 3, "intake runs; the ratio is their median")
 	fs.IntVar(&cfg.Decisions, "decisions", 300, "sequential decisions (and raw updates) timed")
-	fs.IntVar(&cfg.BurstCases, "burst", 5000, "cases whose acknowledge deadline falls at one instant (and timer workflows firing at one instant)")
+	fs.IntVar(&cfg.BurstCases, "burst", defaultBurst, "cases whose acknowledge deadline falls at one instant (and timer workflows firing at one instant); "+
+		"issue 10's goal is stated for 5000 (-burst=5000: about 26 minutes for this phase alone on this machine today)")
 	fs.DurationVar(&cfg.BurstAck, "burst-ack", 0, "the burst's acknowledge clock, whole seconds (default: long enough for the warnings' own burst to drain first)")
 	fs.DurationVar(&cfg.BurstWait, "burst-wait", 15*time.Minute, "how long after the deadline the burst may take to drain")
 	fs.DurationVar(&cfg.SteadyFor, "steady", 10*time.Minute, "how long deadlines fall steadily")
@@ -257,5 +265,8 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	fmt.Printf("\nJSON report: %s\npicture: %s\n%s\n", jsonPath, svgPath, rep.lastLine())
+	if len(rep.Failures) > 0 {
+		return fmt.Errorf("%d phase(s) failed: %s", len(rep.Failures), strings.Join(rep.Failures, "; "))
+	}
 	return nil
 }

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
+
+	"github.com/tierflow/tierflow/internal/stack"
 )
 
 // Rates assumed when the intake phase does not run (-phases): they size the
@@ -27,8 +30,10 @@ type job struct {
 //   - the burst: the API restarts with the herd's policy, whose calendar opens at
 //     the first whole minute after the herd's cases can all be open; they open at
 //     once, and the jobs that do not disturb them (round trip, lifecycles, the
-//     timer baseline) run in the rest of that minute, while they wait idle; a job
-//     whose estimate does not fit runs after the steady phase;
+//     timer baseline) run in the burst's quiet windows, while its cases wait idle:
+//     the rest of that minute, and the time between the end of the warnings' burst
+//     and the deadline; a job whose estimate fits neither runs after the steady
+//     phase;
 //   - steady, on a quiet server again (the herd's cases idle at tier 2);
 //   - the jobs left.
 func (b *bench) runPhases(ctx context.Context, rep *report, policyDir string, basePolicies []string) error {
@@ -37,22 +42,22 @@ func (b *bench) runPhases(ctx context.Context, rep *report, policyDir string, ba
 		b.logf("intake: %d runs of %d cases vs %d no-op workflows, %d at a time", b.cfg.IntakeRuns, b.cfg.Cases, b.cfg.Cases, b.cfg.Concurrency)
 		in, err := b.measureIntake(ctx)
 		if err != nil {
-			return fmt.Errorf("intake: %w", err)
+			if err := b.failed(ctx, rep, phaseIntake, err); err != nil {
+				return err
+			}
+		} else {
+			rep.Intake = &in
+			intakeRate, startRate = in.CasesPerSecond, in.startRate()
 		}
-		rep.Intake = &in
-		intakeRate, startRate = in.CasesPerSecond, in.startRate()
 	}
 	var timerBase *timerBurstResult
 	jobs := b.jobs(ctx, rep, startRate, &timerBase)
-	if !b.cfg.has(phaseBurst) {
-		if err := runJobs(jobs); err != nil {
-			return err
-		}
-		jobs = nil
-	} else {
+	if b.cfg.has(phaseBurst) {
 		left, err := b.burstPhase(ctx, rep, policyDir, basePolicies, intakeRate, jobs)
 		if err != nil {
-			return err
+			if err := b.failed(ctx, rep, phaseBurst, err); err != nil {
+				return err
+			}
 		}
 		jobs = left
 	}
@@ -64,9 +69,12 @@ func (b *bench) runPhases(ctx context.Context, rep *report, policyDir string, ba
 		b.logf("steady: %.1f cases/s for %s, acknowledge clock %s", rate, b.cfg.SteadyFor, b.cfg.SteadyAck)
 		st, err := b.measureSteady(ctx, rate)
 		if err != nil {
-			return fmt.Errorf("steady: %w", err)
+			if err := b.failed(ctx, rep, phaseSteady, err); err != nil {
+				return err
+			}
+		} else {
+			rep.Steady = &st
 		}
-		rep.Steady = &st
 	}
 	if err := runJobs(jobs); err != nil {
 		return err
@@ -74,6 +82,20 @@ func (b *bench) runPhases(ctx context.Context, rep *report, policyDir string, ba
 	if rep.Burst != nil {
 		rep.Burst.setBaseline(timerBase)
 	}
+	return nil
+}
+
+// failed records a phase's failure in the report, so that a long run still
+// reports what the other phases measured; it passes an interruption on.
+func (b *bench) failed(ctx context.Context, rep *report, phase string, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	b.logf("%s failed: %v; the other phases go on. The processes' last lines:", phase, err)
+	for _, p := range []*stack.Process{b.stack.Worker, b.stack.API} {
+		fmt.Fprintf(os.Stderr, "----- %s output (tail) -----\n%s\n", p.Name, p.Tail(40))
+	}
+	rep.Failures = append(rep.Failures, phase+": "+err.Error())
 	return nil
 }
 
@@ -87,7 +109,7 @@ func (b *bench) jobs(ctx context.Context, rep *report, startRate float64, timerB
 			b.logf("round trip: %d note decisions vs %d raw updates, one at a time", b.cfg.Decisions, b.cfg.Decisions)
 			rt, err := b.measureRoundTrip(ctx)
 			if err != nil {
-				return fmt.Errorf("round trip: %w", err)
+				return b.failed(ctx, rep, phaseRoundTrip, err)
 			}
 			rep.RoundTrip = &rt
 			return nil
@@ -102,13 +124,13 @@ func (b *bench) jobs(ctx context.Context, rep *report, startRate float64, timerB
 			} else {
 				one, err := b.runNoops(ctx, "hist", 1, 1)
 				if err != nil {
-					return fmt.Errorf("history: baseline: %w", err)
+					return b.failed(ctx, rep, phaseHistory, fmt.Errorf("baseline: %w", err))
 				}
 				baselineID = one.firstID
 			}
 			hist, err := b.measureHistories(ctx, baselineID)
 			if err != nil {
-				return fmt.Errorf("history: %w", err)
+				return b.failed(ctx, rep, phaseHistory, err)
 			}
 			rep.History = hist
 			return nil
@@ -120,7 +142,7 @@ func (b *bench) jobs(ctx context.Context, rep *report, startRate float64, timerB
 			b.logf("burst baseline: %d timer workflows firing at one instant", b.cfg.BurstCases)
 			t, err := b.runTimerBurst(ctx, b.cfg.BurstCases, startRate)
 			if err != nil {
-				return fmt.Errorf("burst baseline: %w", err)
+				return b.failed(ctx, rep, "burst baseline", err)
 			}
 			*timerBase = &t
 			return nil
@@ -165,21 +187,20 @@ func (b *bench) burstPhase(ctx context.Context, rep *report, policyDir string, b
 	herd := planHerd(time.Now(), b.cfg.BurstCases, intakeRate, ack)
 	herdPolicy, err := writeHerdPolicy(policyDir, herd)
 	if err != nil {
-		return nil, err
+		return jobs, err
 	}
 	if rep.APIEarlyPeakRSS, err = b.stack.API.PeakRSS(); err != nil {
-		return nil, err
+		return jobs, err
 	}
 	if err := b.stack.RestartAPI(ctx, map[string]string{
 		"TIERFLOW_POLICY_FILES": strings.Join(append(basePolicies, herdPolicy), ",")}); err != nil {
-		return nil, err
+		return jobs, err // the API is down: the phases after fail too, and say so
 	}
 	b.logf("burst: %d cases, calendar opens %s, acknowledge clock %s", b.cfg.BurstCases, herd.OpensAt.Format(time.TimeOnly), ack)
 	burst, err := b.openHerd(ctx, herd)
 	if err != nil {
-		return nil, fmt.Errorf("burst: %w", err)
+		return jobs, err
 	}
-	rep.Burst = burst
 	// Two quiet windows: before the calendar opens, and between the end of the
 	// warnings' burst and the deadline.
 	left, err := runJobsBefore(jobs, herd.OpensAt.Add(-5*time.Second))
@@ -190,7 +211,7 @@ func (b *bench) burstPhase(ctx context.Context, rep *report, policyDir string, b
 		quietUntil := burst.Deadline.Add(-5 * time.Second)
 		over, err := b.waitWarningsOver(ctx, burst, quietUntil)
 		if err != nil {
-			return nil, err
+			return left, err
 		}
 		if over {
 			b.logf("burst: the warnings' burst is over, %s before the deadline", time.Until(burst.Deadline).Round(time.Second))
@@ -203,8 +224,10 @@ func (b *bench) burstPhase(ctx context.Context, rep *report, policyDir string, b
 		b.logf("burst: %s did not fit in the burst's quiet windows; it runs after the steady phase", j.name)
 	}
 	burst.JobsOverran = time.Now().After(burst.Deadline)
+	rep.Burst = burst
 	if err := b.drainHerd(ctx, burst); err != nil {
-		return nil, fmt.Errorf("burst: %w", err)
+		rep.Burst = nil // a drain not read is no figure
+		return left, err
 	}
 	return left, nil
 }

@@ -27,6 +27,8 @@ type report struct {
 	Histograms      *latencyHistograms `json:"histograms"`
 	APIEarlyPeakRSS int64              `json:"api_peak_rss_before_burst_bytes"`
 	LastLine        string             `json:"last_line"`
+	// Failures are the phases that failed (the others still report).
+	Failures []string `json:"failures,omitempty"`
 }
 
 // machine records what the figures depend on: the load average shows other work
@@ -232,6 +234,12 @@ func (r *report) printHistory(row func(...string)) {
 
 // printNotes writes what qualifies the figures.
 func (r *report) printNotes(w io.Writer) {
+	for _, f := range r.Failures {
+		fmt.Fprintf(w, "FAILED: %s\n", f)
+	}
+	if in := r.Intake; in != nil && in.OpensRetried > 0 {
+		fmt.Fprintf(w, "note: %d intake opens answered 503/429 and were sent again (the time lost is in the latency)\n", in.OpensRetried)
+	}
 	if b := r.Burst; b != nil {
 		if b.AtDeadline < b.Cases {
 			fmt.Fprintf(w, "note: %d of %d burst cases opened after the calendar opened; their deadlines spread over %.1fs\n",
@@ -246,6 +254,9 @@ func (r *report) printNotes(w io.Writer) {
 		if b.JobsOverran {
 			fmt.Fprintln(w, "note: a measurement run while the burst's cases waited ended after their deadline: the drain shared the server with it")
 		}
+		if b.OpensRetried > 0 {
+			fmt.Fprintf(w, "note: %d burst opens answered 503/429 and were sent again\n", b.OpensRetried)
+		}
 		if !b.Drained {
 			fmt.Fprintf(w, "note: the burst had not drained %s after its deadline (%d of %d escalated): its figures are lower bounds\n",
 				r.Config.BurstWait, b.Escalated, b.Cases)
@@ -256,6 +267,10 @@ func (r *report) printNotes(w io.Writer) {
 		if m := b.Memory; m != nil && m.EvictionsMeanwhile > 0 {
 			fmt.Fprintf(w, "note: %d sticky cache evictions while the burst opened: memory per case is understated\n", m.EvictionsMeanwhile)
 		}
+	}
+	if s := r.Steady; s != nil && (s.OpensRetried > 0 || s.OpensFailed > 0) {
+		fmt.Fprintf(w, "note: %d steady opens answered 503/429 and were sent again; %d still failed after %d attempts (not counted as cases)\n",
+			s.OpensRetried, s.OpensFailed, openAttempts)
 	}
 	if s := r.Steady; s != nil && s.Missing > 0 {
 		fmt.Fprintf(w, "note: %d steady cases had not escalated when the wait ended: their lateness counts as the wait's end (a lower bound)\n", s.Missing)

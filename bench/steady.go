@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/tierflow/tierflow/client"
 )
 
 // steadyResult: deadlines falling at a steady rate for a while. Cases open through
@@ -19,7 +22,9 @@ type steadyResult struct {
 	RatePerSecond   float64 `json:"rate_per_second"` // the target: half the intake's cases/s
 	OpenedPerSecond float64 `json:"opened_per_second"`
 	Cases           int     `json:"cases"`
-	OpenLag         latency `json:"open_lag"` // how late each POST started against its schedule
+	OpenLag         latency `json:"open_lag"`      // how late each POST started against its schedule
+	OpensRetried    int     `json:"opens_retried"` // answered 503 or 429 and sent again
+	OpensFailed     int     `json:"opens_failed"`  // still 503 or 429 after the retries: not opened
 	Escalated       int     `json:"escalated"`
 	// Missing cases had not escalated when the wait ended: their lateness counts
 	// as the wait's end minus their estimated deadline, a lower bound.
@@ -50,12 +55,14 @@ func (b *bench) measureSteady(ctx context.Context, rate float64) (steadyResult, 
 	if err != nil {
 		return r, fmt.Errorf("open at %.1f/s: %w", rate, err)
 	}
-	r.Cases, r.OpenLag = len(paced.ids), summarize(paced.lag)
-	r.OpenedPerSecond = perSecond(r.Cases, paced.lastStart.Sub(t0))
+	r.OpensRetried, r.OpensFailed = int(paced.retried.Load()), int(paced.failed.Load())
+	r.Cases, r.OpenLag = len(paced.ids)-r.OpensFailed, summarize(paced.lag)
+	ids, started := paced.opened()
+	r.OpenedPerSecond = perSecond(max(r.Cases-1, 0), paced.lastStart.Sub(t0)) // n starts span n-1 intervals
 	until := paced.lastStart.Add(ack + max(2*time.Minute, d/2))
 	b.logf("steady: %d cases opened at %.1f/s; waiting for their escalations (at most until %s)",
 		r.Cases, r.OpenedPerSecond, until.Format(time.TimeOnly))
-	records, drained, err := b.waitDrained(ctx, paced.ids, until, 2*time.Second)
+	records, drained, err := b.waitDrained(ctx, ids, until, 2*time.Second)
 	if err != nil {
 		return r, err
 	}
@@ -71,10 +78,10 @@ func (b *bench) measureSteady(ctx context.Context, rate float64) (steadyResult, 
 		r.EmailsPerCase = max(r.EmailsPerCase, e.Mails)
 	}
 	end := time.Now()
-	for i, id := range paced.ids {
+	for i, id := range ids {
 		if !seen[id] {
 			r.Missing++
-			deadline := paced.started[i].Add(ack)
+			deadline := started[i].Add(ack)
 			recorded, drainedLate = append(recorded, end.Sub(deadline)), append(drainedLate, end.Sub(deadline))
 			byDeadline = append(byDeadline, timedSample{At: deadline.Sub(t0).Seconds(), Value: end.Sub(deadline)})
 		}
@@ -90,14 +97,26 @@ type pacedCases struct {
 	started   []time.Time     // when each POST was sent
 	lag       []time.Duration // how late against its schedule
 	lastStart time.Time
+	retried   atomic.Int64 // opens answered 503 or 429 and sent again
+	failed    atomic.Int64 // opens still answered 503 or 429 after openAttempts (their ids are "")
+}
+
+// opened is the ids of the cases opened and when each POST was sent.
+func (p *pacedCases) opened() (ids []string, started []time.Time) {
+	for i, id := range p.ids {
+		if id != "" {
+			ids, started = append(ids, id), append(started, p.started[i])
+		}
+	}
+	return ids, started
 }
 
 // openPaced opens rate cases per second for d, each at its scheduled instant
 // (t0 + i/rate) whatever the answers' latency, with at most maxInFlight POSTs
 // outstanding (beyond it the schedule slips, and the lag shows it).
-func (b *bench) openPaced(ctx context.Context, tag string, rate float64, d time.Duration, maxInFlight int) (pacedCases, error) {
+func (b *bench) openPaced(ctx context.Context, tag string, rate float64, d time.Duration, maxInFlight int) (*pacedCases, error) {
 	n := int(rate * d.Seconds())
-	p := pacedCases{ids: make([]string, n), started: make([]time.Time, n), lag: make([]time.Duration, n)}
+	p := &pacedCases{ids: make([]string, n), started: make([]time.Time, n), lag: make([]time.Duration, n)}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	sem := make(chan struct{}, maxInFlight)
@@ -122,12 +141,16 @@ schedule:
 		p.lag[i], p.lastStart, sent = p.started[i].Sub(due), p.started[i], i+1
 		wg.Go(func() {
 			defer func() { <-sem }()
-			v, _, err := b.api.integration.OpenCase(ctx, benchCase(run, i, policySteady))
-			if err != nil {
+			v, retries, err := b.api.openCase(ctx, benchCase(run, i, policySteady))
+			p.retried.Add(int64(retries))
+			switch {
+			case err == nil:
+				p.ids[i] = v.ID
+			case client.IsUnavailable(err):
+				p.failed.Add(1) // an overloaded product is a finding: counted, not fatal
+			default:
 				cancel(fmt.Errorf("open case %d: %w", i, err))
-				return
 			}
-			p.ids[i] = v.ID
 		})
 	}
 	wg.Wait()
