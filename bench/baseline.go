@@ -24,6 +24,13 @@ const (
 	// runs the activity that records it.
 	pokeActivityUpdate = "poke-activity"
 	stopSignal         = "stop"
+	// timerName sleeps until the instant it is given and completes: a burst of
+	// them is the baseline of a burst of escalations.
+	timerName = "BenchTimer"
+	// openedName answers openUpdate from its first task and completes: the floor
+	// of opening a case with Update-with-Start.
+	openedName = "BenchOpened"
+	openUpdate = "open"
 )
 
 // noopWorkflow runs one activity that does nothing: the throughput ceiling the
@@ -63,6 +70,29 @@ func parkedWorkflow(ctx workflow.Context) (int, error) {
 	return pokes, nil
 }
 
+// timerWorkflow sleeps until fireAt and completes: what a case does at a deadline,
+// less everything a case does about it.
+func timerWorkflow(ctx workflow.Context, fireAt time.Time) error {
+	if d := fireAt.Sub(workflow.Now(ctx)); d > 0 {
+		return workflow.Sleep(ctx, d)
+	}
+	return nil
+}
+
+// openedWorkflow answers the open update with a first state and completes once it
+// has.
+func openedWorkflow(ctx workflow.Context) (int, error) {
+	answered := false
+	if err := workflow.SetUpdateHandler(ctx, openUpdate, func(ctx workflow.Context, note string) (int, error) {
+		answered = true
+		return 1, nil
+	}); err != nil {
+		return 0, err
+	}
+	err := workflow.Await(ctx, func() bool { return answered && workflow.AllHandlersFinished(ctx) })
+	return 1, err
+}
+
 // startBaselineWorker runs the baseline worker until the returned stop is called.
 func startBaselineWorker(c client.Client) (stop func(), err error) {
 	// The same poller counts as the product's worker (worker/run.go): with fewer,
@@ -70,6 +100,8 @@ func startBaselineWorker(c client.Client) (stop func(), err error) {
 	w := worker.New(c, baselineQueue, worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8})
 	w.RegisterWorkflowWithOptions(noopWorkflow, workflow.RegisterOptions{Name: noopWorkflowName})
 	w.RegisterWorkflowWithOptions(parkedWorkflow, workflow.RegisterOptions{Name: parkedName})
+	w.RegisterWorkflowWithOptions(timerWorkflow, workflow.RegisterOptions{Name: timerName})
+	w.RegisterWorkflowWithOptions(openedWorkflow, workflow.RegisterOptions{Name: openedName})
 	w.RegisterActivityWithOptions(noopActivity, activity.RegisterOptions{Name: noopActivityName})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start the baseline worker: %w", err)

@@ -30,8 +30,10 @@ func TestFreeTemporalPortsFitTheMembershipColumn(t *testing.T) {
 func TestServerFlag(t *testing.T) {
 	assert.Equal(t, "Temporal dev server in memory", serverDescription(serverDev))
 	assert.Contains(t, serverDescription(serverFull), "Temporal server "+temporalfull.ServerVersion+" on PostgreSQL")
-	cfg := config{Server: "staging", Cases: 1, Concurrency: 1, Decisions: 1, TimerCases: 1, Lifecycles: 1, TimerAck: 2e9}
-	err := run(context.Background(), cfg)
+	cfg, err := parseArgs(nil)
+	require.NoError(t, err)
+	cfg.Server = "staging"
+	err = run(context.Background(), cfg)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "-server must be dev or full")
 }

@@ -54,7 +54,7 @@ func (b *bench) measureHistories(ctx context.Context, baselineID string) ([]hist
 		}
 		out = append(out, h)
 	}
-	out = append(out, historySize{Lifecycle: "baseline", Path: "one no-op activity", Cases: 1, workflowIDs: []string{baselineID}})
+	out = append(out, historySize{Lifecycle: baselineLifecycle, Path: "one no-op activity", Cases: 1, workflowIDs: []string{baselineID}})
 	for i := range out {
 		if err := b.measureHistory(ctx, &out[i]); err != nil {
 			return nil, fmt.Errorf("%s: %w", out[i].Lifecycle, err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -50,5 +51,27 @@ func benchCase(run string, i int, policy string) tierflow.OpenCaseRequest {
 		Category: "billing", Priority: tierflow.PriorityNormal, Channel: "email",
 		OpenedAt: time.Now().UTC().Truncate(time.Second), Trigger: tierflow.TriggerUnresolved,
 		Department: "billing", FrontlineSummary: "Opened by the benchmark.", Policy: policy,
+	}
+}
+
+// openAttempts bounds the attempts of one open: the API answers 503 (or 429) when
+// Temporal did not answer in time and asks for a retry with the same request,
+// which then answers with the case if the first attempt started it.
+const openAttempts = 5
+
+// openCase opens req, retrying a 503 or 429 a second later, up to openAttempts
+// times; it returns how many retries it took (the caller counts them: the time
+// lost stays in its sample).
+func (a *apiClients) openCase(ctx context.Context, req tierflow.OpenCaseRequest) (tierflow.CaseView, int, error) {
+	for attempt := 1; ; attempt++ {
+		v, _, err := a.integration.OpenCase(ctx, req)
+		if err == nil || attempt == openAttempts || !client.IsUnavailable(err) {
+			return v, attempt - 1, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, attempt - 1, err
+		case <-time.After(time.Second):
+		}
 	}
 }

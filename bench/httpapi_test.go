@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -43,4 +44,44 @@ func TestSurveyLinkToken(t *testing.T) {
 	require.NotNil(t, m)
 	assert.Equal(t, "eyJjIjoiYmVuY2gtMSJ9.c2ln-_=", m[1])
 	assert.Nil(t, surveyLinkRE.FindStringSubmatch("no link here"))
+}
+
+// An open answered 503 is sent again with the same request (the API then answers
+// with the case the first attempt started); the retries are counted; a 4xx is not
+// retried.
+func TestOpenCaseRetriesUnavailable(t *testing.T) {
+	var requests atomic.Int32
+	var bodies []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := requests.Add(1)
+		b, _ := io.ReadAll(r.Body)
+		bodies = append(bodies, string(b))
+		if n <= 2 {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":503,"title":"Service Unavailable"}`))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"id":"bench-x-000001"}`))
+	}))
+	defer srv.Close()
+	api := newAPIClients(srv.URL, 2)
+	v, retries, err := api.openCase(context.Background(), benchCase("x", 1, policyQuiet))
+	require.NoError(t, err)
+	assert.Equal(t, "bench-x-000001", v.ID)
+	assert.Equal(t, 2, retries)
+	require.Len(t, bodies, 3)
+	assert.Equal(t, bodies[0], bodies[2], "the same request each time")
+
+	refused := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		_, _ = w.Write([]byte(`{"status":422,"title":"Unprocessable Entity"}`))
+	}))
+	defer refused.Close()
+	_, retries, err = newAPIClients(refused.URL, 2).openCase(context.Background(), benchCase("x", 1, policyQuiet))
+	require.Error(t, err)
+	assert.Zero(t, retries)
 }

@@ -1,20 +1,25 @@
 // Command bench measures Tierflow against the Temporal server it runs on, in one
-// run on this machine (operations.md, "Proof"): it starts its own stack (an
-// in-memory Temporal dev server, PostgreSQL, one worker, one API, dev tokens, dev
-// mailbox), runs a baseline worker of no-op workflows on the same server, and
+// run on this machine (operations.md, "Proof"; issue 10): it starts its own stack
+// (an in-memory Temporal dev server, PostgreSQL, one worker, one API, dev tokens,
+// dev mailbox), runs a baseline worker of no-op workflows on the same server, and
 // reports each figure next to its baseline:
 //
-//  1. case throughput through the API vs workflows with one no-op activity;
+//  1. intake: cases/s through the API vs workflows with one no-op activity (the
+//     median ratio of several runs), and POST /v1/cases latency vs a raw start;
 //  2. decision round trip vs a raw Update on a parked no-op workflow;
-//  3. timer precision: the lateness of the automatic escalations of a herd of cases
-//     whose acknowledge deadlines fall at one instant, and the processes' peak RSS;
-//  4. history events and bytes per case for the standard lifecycles.
+//  3. burst: cases whose acknowledge deadlines fall at one instant, drained, vs as
+//     many no-op workflows whose timers fire at one instant; the worker's memory
+//     per cached case;
+//  4. steady: deadlines falling at half the intake capacity for a while: lateness
+//     p50/p99 and over time;
+//  5. history events and bytes per case for the standard lifecycles.
 //
 // -server=full runs the stack on the full Temporal server (temporalfull.ServerVersion)
 // on PostgreSQL instead, everything else unchanged.
 //
 // Run it with `make bench` (BENCH_FLAGS=-quick for a short run) or `go run ./bench`.
-// The report is printed and written to testartifacts/bench-<timestamp>.json.
+// The report is printed and written to testartifacts/bench-<timestamp>.json, with a
+// picture (bench-<timestamp>.svg); the last line sums it up (lastLine).
 package main
 
 import (
@@ -23,6 +28,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,18 +42,45 @@ import (
 type config struct {
 	Server      string        `json:"server"` // serverDev or serverFull
 	Quick       bool          `json:"quick"`
+	Phases      []string      `json:"phases"`
 	Cases       int           `json:"cases"`
 	Concurrency int           `json:"concurrency"`
+	IntakeRuns  int           `json:"intake_runs"`
 	Decisions   int           `json:"decisions"`
-	TimerCases  int           `json:"timer_cases"`
-	TimerAck    time.Duration `json:"timer_ack_ns"`
+	BurstCases  int           `json:"burst_cases"`
+	BurstAck    time.Duration `json:"burst_ack_ns"` // 0: long enough for the warnings' burst (herdAck)
+	BurstMinAck time.Duration `json:"burst_min_ack_ns"`
+	BurstWait   time.Duration `json:"burst_wait_ns"`
+	SteadyFor   time.Duration `json:"steady_ns"`
+	SteadyAck   time.Duration `json:"steady_ack_ns"`
+	SteadyRate  float64       `json:"steady_rate"` // 0: half the intake's cases/s
 	Lifecycles  int           `json:"lifecycles"`
 	OutDir      string        `json:"-"`
 	Verbose     bool          `json:"-"`
-	// lifecycleBudget is how long the lifecycles may take (generously) for them to
-	// run while the herd waits for its minute.
+	// lifecycleBudget is how long the lifecycles may take (generously), to fit
+	// them in the burst's wait.
 	lifecycleBudget time.Duration
 }
+
+// defaultBurst is the burst's default size. Issue 10 states its goal for 5,000, but
+// on this 2-core machine today the phase then takes about 26 minutes (opening
+// 5,000 cases at ~11/s, a 9-minute clock for the warnings' own burst to drain
+// first, a 7-minute drain); 2,000 keeps it near 10 minutes. -burst=5000 measures
+// the goal's size.
+const defaultBurst = 2000
+
+// The phases, in the order of the report.
+const (
+	phaseIntake    = "intake"
+	phaseRoundTrip = "roundtrip"
+	phaseBurst     = "burst"
+	phaseSteady    = "steady"
+	phaseHistory   = "history"
+)
+
+var allPhases = []string{phaseIntake, phaseRoundTrip, phaseBurst, phaseSteady, phaseHistory}
+
+func (c config) has(phase string) bool { return slices.Contains(c.Phases, phase) }
 
 // bench is one run: the stack, the API client and the figures so far.
 type bench struct {
@@ -69,50 +102,99 @@ func main() {
 }
 
 func parseFlags() config {
+	cfg, err := parseArgs(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	return cfg
+}
+
+// parseArgs reads the flags; -quick sets the sizes not given.
+func parseArgs(args []string) (config, error) {
 	var cfg config
-	flag.StringVar(&cfg.Server, "server", serverDev, "the Temporal server: dev (the CLI's dev server, in memory) or full (the full server "+
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.StringVar(&cfg.Server, "server", serverDev, "the Temporal server: dev (the CLI's dev server, in memory) or full (the full server "+
 		temporalfull.ServerVersion+" on PostgreSQL, as in production; needs `make prod-local-bins`)")
-	flag.BoolVar(&cfg.Quick, "quick", false, "small sizes: finishes in under 2 minutes (the defaults: under 10)")
-	flag.IntVar(&cfg.Cases, "cases", 300, "cases opened for the throughput figure")
-	flag.IntVar(&cfg.Concurrency, "concurrency", 8, "concurrent API clients (and baseline starters)")
-	flag.IntVar(&cfg.Decisions, "decisions", 300, "sequential decisions (and raw updates) timed")
-	flag.IntVar(&cfg.TimerCases, "timer-cases", 1000, "cases in the timer herd")
-	flag.DurationVar(&cfg.TimerAck, "timer-ack", 90*time.Second, "the herd's tier 1 acknowledge clock (its warning comes at half)")
-	flag.IntVar(&cfg.Lifecycles, "lifecycles", 3, "cases driven through each standard lifecycle for the history figure")
-	flag.StringVar(&cfg.OutDir, "out", "", "directory of the JSON report (default <repo>/testartifacts)")
-	flag.BoolVar(&cfg.Verbose, "v", false, "log the stack's start")
-	flag.Parse()
+	fs.BoolVar(&cfg.Quick, "quick", false, "small sizes: finishes in about 3 minutes")
+	phases := fs.String("phases", strings.Join(allPhases, ","), "the phases to run, comma-separated")
+	fs.IntVar(&cfg.Cases, "cases", 300, "cases opened per intake run (and no-op workflows before and after)")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 8, "concurrent API clients (and baseline starters)")
+	fs.IntVar(&cfg.IntakeRuns, "intake-runs", 3, "intake runs; the ratio is their median")
+	fs.IntVar(&cfg.Decisions, "decisions", 300, "sequential decisions (and raw updates) timed")
+	fs.IntVar(&cfg.BurstCases, "burst", defaultBurst, "cases whose acknowledge deadline falls at one instant (and timer workflows firing at one instant); "+
+		"issue 10's goal is stated for 5000 (-burst=5000: about 26 minutes for this phase alone on this machine today)")
+	fs.DurationVar(&cfg.BurstAck, "burst-ack", 0, "the burst's acknowledge clock, whole seconds (default: long enough for the warnings' own burst to drain first)")
+	fs.DurationVar(&cfg.BurstWait, "burst-wait", 15*time.Minute, "how long after the deadline the burst may take to drain")
+	fs.DurationVar(&cfg.SteadyFor, "steady", 10*time.Minute, "how long deadlines fall steadily")
+	fs.DurationVar(&cfg.SteadyAck, "steady-ack", 30*time.Second, "the steady cases' acknowledge clock, whole seconds")
+	fs.Float64Var(&cfg.SteadyRate, "steady-rate", 0, "steady cases (and deadlines) per second (default: half the intake's cases/s)")
+	fs.IntVar(&cfg.Lifecycles, "lifecycles", 3, "cases driven through each standard lifecycle for the history figure")
+	fs.StringVar(&cfg.OutDir, "out", "", "directory of the JSON report and picture (default <repo>/testartifacts)")
+	fs.BoolVar(&cfg.Verbose, "v", false, "log the stack's start")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	cfg.BurstMinAck = 20 * time.Second
 	if cfg.Quick {
 		set := map[string]bool{}
-		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		quick := map[string]func(){
-			"cases":       func() { cfg.Cases = 60 },
-			"decisions":   func() { cfg.Decisions = 50 },
-			"timer-cases": func() { cfg.TimerCases = 100 },
-			"timer-ack":   func() { cfg.TimerAck = 8 * time.Second },
-			"lifecycles":  func() { cfg.Lifecycles = 1 },
+			"cases":      func() { cfg.Cases = 60 },
+			"decisions":  func() { cfg.Decisions = 50 },
+			"burst":      func() { cfg.BurstCases = 200 },
+			"burst-wait": func() { cfg.BurstWait = 3 * time.Minute },
+			"steady":     func() { cfg.SteadyFor = 30 * time.Second },
+			"steady-ack": func() { cfg.SteadyAck = 5 * time.Second },
+			"lifecycles": func() { cfg.Lifecycles = 1 },
 		}
 		for name, apply := range quick {
 			if !set[name] {
 				apply()
 			}
 		}
+		cfg.BurstMinAck = 8 * time.Second
+	}
+	for _, p := range strings.Split(*phases, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !slices.Contains(allPhases, p) {
+			return cfg, fmt.Errorf("-phases: unknown phase %q (the phases: %s)", p, strings.Join(allPhases, ", "))
+		}
+		cfg.Phases = append(cfg.Phases, p)
 	}
 	cfg.lifecycleBudget = 20 * time.Second
-	return cfg
+	return cfg, cfg.validate()
+}
+
+// validate refuses sizes that cannot make a measurement, before anything starts.
+func (c config) validate() error {
+	switch {
+	case len(c.Phases) == 0:
+		return fmt.Errorf("-phases names no phase")
+	case c.Cases < 1 || c.Concurrency < 1 || c.IntakeRuns < 1 || c.Decisions < 1 || c.BurstCases < 1 || c.Lifecycles < 1:
+		return fmt.Errorf("every size must be at least 1")
+	case c.BurstAck != 0 && (c.BurstAck < 2*time.Second || c.BurstAck%time.Second != 0):
+		return fmt.Errorf("-burst-ack must be whole seconds, at least 2s")
+	case c.SteadyAck < 2*time.Second || c.SteadyAck%time.Second != 0:
+		return fmt.Errorf("-steady-ack must be whole seconds, at least 2s")
+	case c.SteadyFor < 5*time.Second:
+		return fmt.Errorf("-steady must be at least 5s")
+	case c.SteadyRate < 0:
+		return fmt.Errorf("-steady-rate must not be negative")
+	case c.Server != serverDev && c.Server != serverFull:
+		return fmt.Errorf("-server must be %s or %s, not %q", serverDev, serverFull, c.Server)
+	}
+	return nil
 }
 
 func run(ctx context.Context, cfg config) error {
-	if cfg.Cases < 1 || cfg.Concurrency < 1 || cfg.Decisions < 1 || cfg.TimerCases < 1 || cfg.Lifecycles < 1 {
-		return fmt.Errorf("every size must be at least 1")
-	}
-	if cfg.TimerAck < 2*time.Second || cfg.TimerAck%time.Second != 0 {
-		return fmt.Errorf("-timer-ack must be whole seconds, at least 2s")
+	if err := cfg.validate(); err != nil {
+		return err
 	}
 	opts := stack.Options{}
-	switch cfg.Server {
-	case serverDev:
-	case serverFull:
+	if cfg.Server == serverFull {
 		bins, err := findFullServer()
 		if err != nil {
 			return err
@@ -124,8 +206,6 @@ func run(ctx context.Context, cfg config) error {
 			}
 		}
 		opts.StartTemporal = startFullServer(bins, fullLog)
-	default:
-		return fmt.Errorf("-server must be %s or %s, not %q", serverDev, serverFull, cfg.Server)
 	}
 	began := time.Now()
 	b := &bench{cfg: cfg, runID: "r" + strconv.FormatInt(began.Unix()%1_000_000, 36),
@@ -139,7 +219,7 @@ func run(ctx context.Context, cfg config) error {
 		return fmt.Errorf("make a policy directory: %w", err)
 	}
 	defer os.RemoveAll(policyDir)
-	basePolicies, err := writeBasePolicies(policyDir)
+	basePolicies, err := writeBasePolicies(policyDir, cfg.SteadyAck)
 	if err != nil {
 		return err
 	}
@@ -180,71 +260,13 @@ func run(ctx context.Context, cfg config) error {
 	rep.Seconds = time.Since(began).Seconds()
 	rep.Machine.LoadAvgEnd = loadAvg()
 	rep.print(os.Stdout)
-	path, err := rep.write(cfg.OutDir, b.stack.Root)
+	jsonPath, svgPath, err := rep.write(cfg.OutDir, b.stack.Root)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\nJSON report: %s\n", path)
-	return nil
-}
-
-// runPhases measures in the order that keeps each figure undisturbed: throughput
-// and round trip on a quiet server; then the API restarts with the herd's policy,
-// and the herd's cases open just before their calendar opens. The lifecycles run
-// while the herd's minute approaches when they fit, after the herd otherwise.
-func (b *bench) runPhases(ctx context.Context, rep *report, policyDir string, basePolicies []string) error {
-	b.logf("throughput: %d cases vs %d no-op workflows, %d at a time", b.cfg.Cases, b.cfg.Cases, b.cfg.Concurrency)
-	tput, err := b.measureThroughput(ctx)
-	if err != nil {
-		return fmt.Errorf("throughput: %w", err)
-	}
-	rep.Throughput = &tput
-
-	b.logf("round trip: %d note decisions vs %d raw updates, one at a time", b.cfg.Decisions, b.cfg.Decisions)
-	rt, err := b.measureRoundTrip(ctx)
-	if err != nil {
-		return fmt.Errorf("round trip: %w", err)
-	}
-	rep.RoundTrip = &rt
-
-	herd, openEstimate := b.planHerd(tput.CasesPerSecond)
-	herdPolicy, err := writeHerdPolicy(policyDir, herd)
-	if err != nil {
-		return err
-	}
-	if rep.APIEarlyPeakRSS, err = b.stack.API.PeakRSS(); err != nil {
-		return err
-	}
-	if err := b.stack.RestartAPI(ctx, map[string]string{
-		"TIERFLOW_POLICY_FILES": strings.Join(append(basePolicies, herdPolicy), ",")}); err != nil {
-		return err
-	}
-
-	histories := func() error {
-		b.logf("history: %d cases per lifecycle", b.cfg.Lifecycles)
-		hist, err := b.measureHistories(ctx, tput.BaselineID)
-		if err != nil {
-			return fmt.Errorf("history: %w", err)
-		}
-		rep.History = hist
-		return nil
-	}
-	// The lifecycles fill the wait for the herd's minute when they fit in it; their
-	// histories do not depend on what else runs.
-	lifecyclesFirst := time.Until(herd.OpensAt.Add(-openEstimate)) > b.cfg.lifecycleBudget
-	if lifecyclesFirst {
-		if err := histories(); err != nil {
-			return err
-		}
-	}
-	b.logf("timers: %d cases, acknowledge deadline %s", b.cfg.TimerCases, herd.OpensAt.Add(herd.Ack).Format(time.TimeOnly))
-	timers, err := b.measureTimers(ctx, herd, openEstimate)
-	if err != nil {
-		return fmt.Errorf("timers: %w", err)
-	}
-	rep.Timers = &timers
-	if !lifecyclesFirst {
-		return histories()
+	fmt.Printf("\nJSON report: %s\npicture: %s\n%s\n", jsonPath, svgPath, rep.lastLine())
+	if len(rep.Failures) > 0 {
+		return fmt.Errorf("%d phase(s) failed: %s", len(rep.Failures), strings.Join(rep.Failures, "; "))
 	}
 	return nil
 }

@@ -20,6 +20,9 @@ const (
 	// policyHerd: tier 1 acknowledge deadlines on a calendar that opens at one
 	// chosen minute, so that every case opened before it has the same deadline.
 	policyHerd = "bench-herd"
+	// policySteady: tier 1 must acknowledge within the steady phase's clock
+	// (-steady-ack), warned at 3/4 of it, on a 24x7 calendar.
+	policySteady = "bench-steady"
 )
 
 // herdCalendar is the "herd" calendar of policyHerd: closed until OpensAt, then
@@ -81,14 +84,15 @@ start_tier:
 `, name, calendarYAML, prio.String(), warningRatio)
 }
 
-// writeBasePolicies writes the quiet and breach policies into dir.
-func writeBasePolicies(dir string) ([]string, error) {
+// writeBasePolicies writes the quiet, breach and steady policies into dir.
+func writeBasePolicies(dir string, steadyAck time.Duration) ([]string, error) {
 	files := map[string]string{
 		policyQuiet:  policyYAML(policyQuiet, "24x7", "", "", 0.75),
 		policyBreach: policyYAML(policyBreach, "24x7", "", "2s", 0.75),
+		policySteady: policyYAML(policySteady, "24x7", "", steadyAck.String(), 0.75),
 	}
 	var paths []string
-	for _, name := range []string{policyQuiet, policyBreach} {
+	for _, name := range []string{policyQuiet, policyBreach, policySteady} {
 		p := filepath.Join(dir, name+".yaml")
 		if err := os.WriteFile(p, []byte(files[name]), 0o644); err != nil {
 			return nil, fmt.Errorf("write policy %s: %w", name, err)
@@ -98,13 +102,14 @@ func writeBasePolicies(dir string) ([]string, error) {
 	return paths, nil
 }
 
-// writeHerdPolicy writes policyHerd for h into dir. Its warning comes at half the
-// clock, so that the warnings' burst has drained before the breaches' one.
+// writeHerdPolicy writes policyHerd for h into dir. Its warning comes early in the
+// clock (herdWarningRatio), so that the warnings' burst has drained before the
+// breaches' one.
 func writeHerdPolicy(dir string, h herdCalendar) (string, error) {
 	zone, clock := h.zoneAndClock()
 	cal := fmt.Sprintf("  herd:\n    time_zone: %s\n    days: [mon, tue, wed, thu, fri, sat, sun]\n    open: %q\n    close: \"24:00\"\n",
 		zone, clock)
-	body := policyYAML(policyHerd, "herd", cal, h.Ack.String(), 0.5)
+	body := policyYAML(policyHerd, "herd", cal, h.Ack.String(), herdWarningRatio)
 	p := filepath.Join(dir, policyHerd+".yaml")
 	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 		return "", fmt.Errorf("write policy %s: %w", policyHerd, err)

@@ -16,7 +16,7 @@ import (
 // hour of the run.
 func TestPolicies(t *testing.T) {
 	dir := t.TempDir()
-	paths, err := writeBasePolicies(dir)
+	paths, err := writeBasePolicies(dir, 30*time.Second)
 	require.NoError(t, err)
 	for _, p := range paths {
 		_, err := policyfile.Load(p)
@@ -29,6 +29,12 @@ func TestPolicies(t *testing.T) {
 		breach.TierDeadline(tierflow.ClockAcknowledge, tierflow.PriorityNormal, tierflow.TierFrontline, opened).At)
 	assert.Equal(t, opened.Add(24*time.Hour),
 		breach.TierDeadline(tierflow.ClockAcknowledge, tierflow.PriorityNormal, tierflow.TierSpecialist, opened).At)
+	steady, err := policyfile.Load(paths[2])
+	require.NoError(t, err)
+	dl := steady.TierDeadline(tierflow.ClockAcknowledge, tierflow.PriorityNormal, tierflow.TierFrontline, opened)
+	assert.Equal(t, opened.Add(30*time.Second), dl.At, "the steady clock runs around the clock")
+	require.NotNil(t, dl.WarnAt)
+	assert.Equal(t, opened.Add(22500*time.Millisecond), *dl.WarnAt, "warned at 3/4")
 
 	for _, hour := range []int{0, 5, 11, 12, 13, 23} {
 		opensAt := time.Date(2026, 11, 20, hour, 37, 0, 0, time.UTC)
@@ -41,7 +47,7 @@ func TestPolicies(t *testing.T) {
 			dl := p.TierDeadline(tierflow.ClockAcknowledge, tierflow.PriorityNormal, tierflow.TierFrontline, opensAt.Add(-before))
 			assert.True(t, opensAt.Add(h.Ack).Equal(dl.At), "opened %s before %s: deadline %s", before, opensAt, dl.At)
 			require.NotNil(t, dl.WarnAt)
-			assert.True(t, opensAt.Add(h.Ack/2).Equal(*dl.WarnAt), "warning at half the clock, got %s", dl.WarnAt)
+			assert.True(t, opensAt.Add(h.Ack/10).Equal(*dl.WarnAt), "warning early in the clock, got %s", dl.WarnAt)
 		}
 		late := opensAt.Add(10 * time.Second)
 		dl := p.TierDeadline(tierflow.ClockAcknowledge, tierflow.PriorityNormal, tierflow.TierFrontline, late)

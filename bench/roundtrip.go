@@ -27,6 +27,10 @@ type roundTripResult struct {
 	Unavailable int    `json:"unavailable_answers"`
 	DiffP50Ms   millis `json:"diff_p50_ms"`
 	DiffP99Ms   millis `json:"diff_p99_ms"`
+	// P99Ratio is Decision.P99 over RawUpdate.P99 (the goal's figure).
+	P99Ratio float64 `json:"p99_ratio"`
+
+	decisionSample, rawSample, rawActivitySample []time.Duration
 }
 
 // measureRoundTrip sends the decisions one after the other (the latency of one
@@ -58,7 +62,7 @@ func (b *bench) measureRoundTrip(ctx context.Context) (roundTripResult, error) {
 				i, caseID, time.Since(start).Round(time.Millisecond), grepLines(b.stack.Worker.Tail(5000), caseID, 20))
 		}
 	}
-	if r.Decision, err = timeSequential(ctx, spread, m, note); err != nil {
+	if r.decisionSample, err = timeSequential(ctx, spread, m, note); err != nil {
 		return r, fmt.Errorf("note decisions: %w", err)
 	}
 
@@ -88,33 +92,36 @@ func (b *bench) measureRoundTrip(ctx context.Context) (roundTripResult, error) {
 			return h.Get(ctx, &pokes)
 		}
 	}
-	if r.RawUpdate, err = timeSequential(ctx, spread, m, poke(pokeUpdate)); err != nil {
+	if r.rawSample, err = timeSequential(ctx, spread, m, poke(pokeUpdate)); err != nil {
 		return r, fmt.Errorf("raw updates: %w", err)
 	}
-	if r.RawUpdateActivity, err = timeSequential(ctx, spread, m, poke(pokeActivityUpdate)); err != nil {
+	if r.rawActivitySample, err = timeSequential(ctx, spread, m, poke(pokeActivityUpdate)); err != nil {
 		return r, fmt.Errorf("raw updates with an activity: %w", err)
 	}
+	r.Decision, r.RawUpdate = summarize(r.decisionSample), summarize(r.rawSample)
+	r.RawUpdateActivity = summarize(r.rawActivitySample)
 	r.DiffP50Ms, r.DiffP99Ms = r.Decision.P50-r.RawUpdate.P50, r.Decision.P99-r.RawUpdate.P99
+	r.P99Ratio = ratio(float64(r.Decision.P99), float64(r.RawUpdate.P99))
 	return r, nil
 }
 
 // timeSequential calls call(i) for warm untimed calls and then m timed ones, one at
-// a time, and summarises the timed ones.
-func timeSequential(ctx context.Context, warm, m int, call func(ctx context.Context, i int) error) (latency, error) {
+// a time, and returns the timed ones.
+func timeSequential(ctx context.Context, warm, m int, call func(ctx context.Context, i int) error) ([]time.Duration, error) {
 	for i := range warm {
 		if err := call(ctx, m+i); err != nil {
-			return latency{}, fmt.Errorf("warm-up: %w", err)
+			return nil, fmt.Errorf("warm-up: %w", err)
 		}
 	}
 	sample := make([]time.Duration, 0, m)
 	for i := range m {
 		start := time.Now()
 		if err := call(ctx, i); err != nil {
-			return latency{}, err
+			return nil, err
 		}
 		sample = append(sample, time.Since(start))
 	}
-	return summarize(sample), nil
+	return sample, nil
 }
 
 // grepLines is the last n lines of text that contain s.

@@ -101,6 +101,8 @@ type Stack struct {
 	Worker      *Process
 	API         *Process
 	UI          *supervise.Process // nil without Options.UI
+	// WorkerMetricsURL is the worker's Prometheus scrape URL (http://<addr>/metrics).
+	WorkerMetricsURL string
 
 	binDir  string
 	env     []string // the children's shared environment
@@ -288,6 +290,7 @@ func (s *Stack) startProduct(ctx context.Context, ui bool, extra map[string]stri
 	if err := s.Worker.WaitReady(ctx, "http://"+workerMetrics+"/readyz"); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
+	s.WorkerMetricsURL = "http://" + workerMetrics + "/metrics"
 	// The worker migrated the schema; the dev staff directory lets assignment work.
 	if err := s.Store.SeedDevStaff(ctx); err != nil {
 		return fmt.Errorf("seed the dev staff: %w", err)

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tierflow/tierflow/internal/stack"
+)
+
+// Rates assumed when the intake phase does not run (-phases): they size the
+// burst's plan and the steady rate.
+const (
+	fallbackIntakeRate = 20.0  // cases/s
+	fallbackStartRate  = 100.0 // workflow starts/s
+)
+
+// job is a measurement that may run while the burst's cases wait for their
+// calendar: it does not disturb them, nor they it (they are idle).
+type job struct {
+	name     string
+	estimate time.Duration
+	run      func() error
+}
+
+// runPhases measures in the order that keeps each figure undisturbed:
+//   - intake, on a quiet server: its rates size what follows;
+//   - the burst: the API restarts with the herd's policy, whose calendar opens at
+//     the first whole minute after the herd's cases can all be open; they open at
+//     once, and the jobs that do not disturb them (round trip, lifecycles, the
+//     timer baseline) run in the burst's quiet windows, while its cases wait idle:
+//     the rest of that minute, and the time between the end of the warnings' burst
+//     and the deadline; a job whose estimate fits neither runs after the steady
+//     phase;
+//   - steady, on a quiet server again (the herd's cases idle at tier 2);
+//   - the jobs left.
+func (b *bench) runPhases(ctx context.Context, rep *report, policyDir string, basePolicies []string) error {
+	intakeRate, startRate := fallbackIntakeRate, fallbackStartRate
+	if b.cfg.has(phaseIntake) {
+		b.logf("intake: %d runs of %d cases vs %d no-op workflows, %d at a time", b.cfg.IntakeRuns, b.cfg.Cases, b.cfg.Cases, b.cfg.Concurrency)
+		in, err := b.measureIntake(ctx)
+		if err != nil {
+			if err := b.failed(ctx, rep, phaseIntake, err); err != nil {
+				return err
+			}
+		} else {
+			rep.Intake = &in
+			intakeRate, startRate = in.CasesPerSecond, in.startRate()
+		}
+	}
+	var timerBase *timerBurstResult
+	jobs := b.jobs(ctx, rep, startRate, &timerBase)
+	if b.cfg.has(phaseBurst) {
+		left, err := b.burstPhase(ctx, rep, policyDir, basePolicies, intakeRate, jobs)
+		if err != nil {
+			if err := b.failed(ctx, rep, phaseBurst, err); err != nil {
+				return err
+			}
+		}
+		jobs = left
+	}
+	if b.cfg.has(phaseSteady) {
+		rate := b.cfg.SteadyRate
+		if rate == 0 {
+			rate = intakeRate / 2
+		}
+		b.logf("steady: %.1f cases/s for %s, acknowledge clock %s", rate, b.cfg.SteadyFor, b.cfg.SteadyAck)
+		st, err := b.measureSteady(ctx, rate)
+		if err != nil {
+			if err := b.failed(ctx, rep, phaseSteady, err); err != nil {
+				return err
+			}
+		} else {
+			rep.Steady = &st
+		}
+	}
+	if err := runJobs(jobs); err != nil {
+		return err
+	}
+	if rep.Burst != nil {
+		rep.Burst.setBaseline(timerBase)
+	}
+	return nil
+}
+
+// failed records a phase's failure in the report, so that a long run still
+// reports what the other phases measured; it passes an interruption on.
+func (b *bench) failed(ctx context.Context, rep *report, phase string, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	b.logf("%s failed: %v; the other phases go on. The processes' last lines:", phase, err)
+	for _, p := range []*stack.Process{b.stack.Worker, b.stack.API} {
+		fmt.Fprintf(os.Stderr, "----- %s output (tail) -----\n%s\n", p.Name, p.Tail(40))
+	}
+	rep.Failures = append(rep.Failures, phase+": "+err.Error())
+	return nil
+}
+
+// jobs are the measurements that may fill the burst's wait.
+func (b *bench) jobs(ctx context.Context, rep *report, startRate float64, timerBase **timerBurstResult) []job {
+	var jobs []job
+	if b.cfg.has(phaseRoundTrip) {
+		// A decision, a raw Update and a raw Update with an activity each, about 100 ms
+		// apiece today: a generous estimate, as a job must not run into the burst.
+		jobs = append(jobs, job{"round trip", time.Duration(b.cfg.Decisions)*250*time.Millisecond + 10*time.Second, func() error {
+			b.logf("round trip: %d note decisions vs %d raw updates, one at a time", b.cfg.Decisions, b.cfg.Decisions)
+			rt, err := b.measureRoundTrip(ctx)
+			if err != nil {
+				return b.failed(ctx, rep, phaseRoundTrip, err)
+			}
+			rep.RoundTrip = &rt
+			return nil
+		}})
+	}
+	if b.cfg.has(phaseHistory) {
+		jobs = append(jobs, job{"history", b.cfg.lifecycleBudget, func() error {
+			b.logf("history: %d cases per lifecycle", b.cfg.Lifecycles)
+			baselineID := ""
+			if rep.Intake != nil {
+				baselineID = rep.Intake.BaselineID
+			} else {
+				one, err := b.runNoops(ctx, "hist", 1, 1)
+				if err != nil {
+					return b.failed(ctx, rep, phaseHistory, fmt.Errorf("baseline: %w", err))
+				}
+				baselineID = one.firstID
+			}
+			hist, err := b.measureHistories(ctx, baselineID)
+			if err != nil {
+				return b.failed(ctx, rep, phaseHistory, err)
+			}
+			rep.History = hist
+			return nil
+		}})
+	}
+	if b.cfg.has(phaseBurst) {
+		_, total := timerBurstEstimate(b.cfg.BurstCases, startRate)
+		jobs = append(jobs, job{"burst baseline", total, func() error {
+			b.logf("burst baseline: %d timer workflows firing at one instant", b.cfg.BurstCases)
+			t, err := b.runTimerBurst(ctx, b.cfg.BurstCases, startRate)
+			if err != nil {
+				return b.failed(ctx, rep, "burst baseline", err)
+			}
+			*timerBase = &t
+			return nil
+		}})
+	}
+	return jobs
+}
+
+// runJobsBefore runs, in order, each job whose estimate ends before until, and
+// returns the others.
+func runJobsBefore(jobs []job, until time.Time) ([]job, error) {
+	var left []job
+	for _, j := range jobs {
+		if time.Now().Add(j.estimate).After(until) {
+			left = append(left, j)
+			continue
+		}
+		if err := j.run(); err != nil {
+			return nil, err
+		}
+	}
+	return left, nil
+}
+
+func runJobs(jobs []job) error {
+	for _, j := range jobs {
+		if err := j.run(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// burstPhase plans the herd, opens it, runs the jobs that fit before its calendar
+// opens and drains it; it returns the jobs that did not fit.
+func (b *bench) burstPhase(ctx context.Context, rep *report, policyDir string, basePolicies []string,
+	intakeRate float64, jobs []job) ([]job, error) {
+	ack := b.cfg.BurstAck
+	if ack == 0 {
+		ack = herdAck(b.cfg.BurstCases, intakeRate, b.cfg.BurstMinAck)
+	}
+	herd := planHerd(time.Now(), b.cfg.BurstCases, intakeRate, ack)
+	herdPolicy, err := writeHerdPolicy(policyDir, herd)
+	if err != nil {
+		return jobs, err
+	}
+	if rep.APIEarlyPeakRSS, err = b.stack.API.PeakRSS(); err != nil {
+		return jobs, err
+	}
+	if err := b.stack.RestartAPI(ctx, map[string]string{
+		"TIERFLOW_POLICY_FILES": strings.Join(append(basePolicies, herdPolicy), ",")}); err != nil {
+		return jobs, err // the API is down: the phases after fail too, and say so
+	}
+	b.logf("burst: %d cases, calendar opens %s, acknowledge clock %s", b.cfg.BurstCases, herd.OpensAt.Format(time.TimeOnly), ack)
+	burst, err := b.openHerd(ctx, herd)
+	if err != nil {
+		return jobs, err
+	}
+	// Two quiet windows: before the calendar opens, and between the end of the
+	// warnings' burst and the deadline.
+	left, err := runJobsBefore(jobs, herd.OpensAt.Add(-5*time.Second))
+	if err != nil {
+		return nil, err
+	}
+	if len(left) > 0 {
+		quietUntil := burst.Deadline.Add(-5 * time.Second)
+		over, err := b.waitWarningsOver(ctx, burst, quietUntil)
+		if err != nil {
+			return left, err
+		}
+		if over {
+			b.logf("burst: the warnings' burst is over, %s before the deadline", time.Until(burst.Deadline).Round(time.Second))
+			if left, err = runJobsBefore(left, quietUntil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, j := range left {
+		b.logf("burst: %s did not fit in the burst's quiet windows; it runs after the steady phase", j.name)
+	}
+	burst.JobsOverran = time.Now().After(burst.Deadline)
+	rep.Burst = burst
+	if err := b.drainHerd(ctx, burst); err != nil {
+		rep.Burst = nil // a drain not read is no figure
+		return left, err
+	}
+	return left, nil
+}
