@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,6 +27,24 @@ func TestDecideActsAsTheCaller(t *testing.T) {
 	assert.Equal(t, "d-1", d.DecisionID)
 	assert.Equal(t, tierflow.Principal{ID: "dev:specialist", Name: "Dev specialist", Role: tierflow.RoleSpecialist,
 		Tier: 2, Departments: []string{"billing", "technical"}}, d.Actor)
+}
+
+// A case whose Query does not answer (a busy worker, a query task the server let
+// expire) once cost a decision its whole time budget and answered 503. Now the
+// pre-check gives up after decisionPrecheckTimeout and the Update, which the
+// workflow validates itself, is sent in time.
+func TestDecideDoesNotWaitForAQueryThatNeverAnswers(t *testing.T) {
+	env := newTestEnv(t)
+	env.cases.put(fullCase("zendesk-1", 2, "billing"))
+	env.cases.getBlocks = true
+
+	start := time.Now()
+	rec := env.do(request{method: "POST", path: "/v1/cases/zendesk-1/decisions", token: "dev-specialist",
+		body: `{"action": "acknowledge", "decision_id": "d-1"}`})
+	v := caseOf(t, rec, http.StatusOK)
+	assert.Equal(t, tierflow.StatusInProgress, v.Status)
+	assert.Less(t, time.Since(start), decisionPrecheckTimeout+time.Second)
+	require.Len(t, env.cases.decisions, 1)
 }
 
 func TestDecideEscalateCarriesItsFields(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -23,6 +24,8 @@ type fakeCases struct {
 	// err, when set for an operation ("open", "get", "decide", "event", "survey",
 	// "ping"), is returned instead of acting.
 	err map[string]error
+	// getBlocks makes Get wait for its context to end (a Query nobody answers).
+	getBlocks bool
 }
 
 func newFakeCases() *fakeCases {
@@ -67,8 +70,13 @@ func (f *fakeCases) Open(_ context.Context, cmd OpenCommand) (tierflow.CaseView,
 	return v, true, nil
 }
 
-func (f *fakeCases) Get(_ context.Context, id string) (tierflow.CaseView, error) {
+func (f *fakeCases) Get(ctx context.Context, id string) (tierflow.CaseView, error) {
 	f.mu.Lock()
+	if f.getBlocks {
+		f.mu.Unlock()
+		<-ctx.Done()
+		return tierflow.CaseView{}, fmt.Errorf("query case %s: %w", id, ctx.Err())
+	}
 	defer f.mu.Unlock()
 	if err := f.err["get"]; err != nil {
 		return tierflow.CaseView{}, err
