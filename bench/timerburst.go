@@ -83,15 +83,15 @@ func (b *bench) runTimerBurst(ctx context.Context, n int, startRate float64) (ti
 // closeTime long-polls the workflow's close event and returns its time.
 func (b *bench) closeTime(ctx context.Context, id string) (time.Time, error) {
 	iter := b.stack.RawTemporal.GetWorkflowHistory(ctx, id, "", true, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		if err != nil {
-			return time.Time{}, fmt.Errorf("close event of %s: %w", id, err)
-		}
-		if ev.GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED {
-			return time.Time{}, fmt.Errorf("%s closed as %s", id, ev.GetEventType())
-		}
-		return ev.GetEventTime().AsTime(), nil
+	if !iter.HasNext() {
+		return time.Time{}, fmt.Errorf("no close event for %s", id)
 	}
-	return time.Time{}, fmt.Errorf("no close event for %s", id)
+	ev, err := iter.Next()
+	if err != nil {
+		return time.Time{}, fmt.Errorf("close event of %s: %w", id, err)
+	}
+	if ev.GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED {
+		return time.Time{}, fmt.Errorf("%s closed as %s", id, ev.GetEventType())
+	}
+	return ev.GetEventTime().AsTime(), nil
 }
