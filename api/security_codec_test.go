@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/codec"
+	"github.com/tierflow/tierflow/internal/secrets"
 )
 
 // The codec endpoint hands out customer data in clear: each test is an attack on it
@@ -35,10 +35,9 @@ const (
 
 func codecTestKeys(t *testing.T) *codec.Keyring {
 	t.Helper()
-	raw := make([]byte, codec.KeySize)
-	_, err := rand.Read(raw)
+	key, err := secrets.RandomKey(codec.KeySize)
 	require.NoError(t, err)
-	keys, err := codec.ParseKeyring("test-1:" + base64.StdEncoding.EncodeToString(raw))
+	keys, err := codec.ParseKeyring("test-1:" + key)
 	require.NoError(t, err)
 	return keys
 }

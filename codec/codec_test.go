@@ -2,7 +2,6 @@ package codec
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -14,6 +13,8 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/tierflow/tierflow/internal/secrets"
 )
 
 // customer is the kind of value the history must never show in clear.
@@ -25,10 +26,9 @@ var ada = customer{Name: "Ada Lovelace", Email: "ada@example.com", Description: 
 
 func newKey(t *testing.T) string {
 	t.Helper()
-	raw := make([]byte, KeySize)
-	_, err := rand.Read(raw)
+	key, err := secrets.RandomKey(KeySize)
 	require.NoError(t, err)
-	return base64.StdEncoding.EncodeToString(raw)
+	return key
 }
 
 func keyring(t *testing.T, spec string) *Keyring {

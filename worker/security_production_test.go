@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"log/slog"
 	"net"
 	"strings"
@@ -24,10 +22,9 @@ import (
 // randomKey is the base64 of n random bytes, as `openssl rand -base64 n` prints.
 func randomKey(t *testing.T, n int) string {
 	t.Helper()
-	b := make([]byte, n)
-	_, err := rand.Read(b)
+	key, err := secrets.RandomKey(n)
 	require.NoError(t, err)
-	return base64.StdEncoding.EncodeToString(b)
+	return key
 }
 
 // productionWorkerEnv is a worker configuration production accepts.

@@ -1,8 +1,6 @@
 package workflows
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"path/filepath"
 	"testing"
 
@@ -11,16 +9,16 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tierflow/tierflow/codec"
+	"github.com/tierflow/tierflow/internal/secrets"
 )
 
 // The fixtures were recorded with plaintext payloads, like the histories of the
 // cases in flight when a deployment turns encryption on: a worker with the codec
 // (TIERFLOW_CODEC_KEYS) must replay them all, its codec passing plaintext through.
 func TestReplayHistoriesThroughTheCodec(t *testing.T) {
-	raw := make([]byte, codec.KeySize)
-	_, err := rand.Read(raw)
+	key, err := secrets.RandomKey(codec.KeySize)
 	require.NoError(t, err)
-	keys, err := codec.ParseKeyring("replay-1:" + base64.StdEncoding.EncodeToString(raw))
+	keys, err := codec.ParseKeyring("replay-1:" + key)
 	require.NoError(t, err)
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	require.NoError(t, err)

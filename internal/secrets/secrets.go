@@ -5,6 +5,7 @@
 package secrets
 
 import (
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -167,4 +168,14 @@ func SplitList(v string) []string {
 func WarnDevSetting(logger *slog.Logger, setting, why string) {
 	logger.Warn("DEVELOPMENT-ONLY SETTING IN USE: "+setting+" ("+why+"); "+EnvVar+"=production refuses it",
 		slog.String("setting", setting), slog.Bool("dev_only", true))
+}
+
+// RandomKey is the base64 of n random bytes, as `openssl rand -base64 n` prints:
+// the form production accepts for a survey key, and the key of a codec key item.
+func RandomKey(n int) (string, error) {
+	raw := make([]byte, n)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("generate a key: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(raw), nil
 }

@@ -2,8 +2,6 @@ package stack
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"net"
 	"os"
@@ -11,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tierflow/tierflow/codec"
+	"github.com/tierflow/tierflow/internal/secrets"
 	"github.com/tierflow/tierflow/internal/supervise"
 	"github.com/tierflow/tierflow/internal/temporalfull"
 )
@@ -21,11 +21,11 @@ const uiStartWait = time.Minute
 // NewCodecKeys returns a TIERFLOW_CODEC_KEYS value holding one fresh random
 // AES-256 key with the ID <prefix>-<unix time>.
 func NewCodecKeys(prefix string) (string, error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", fmt.Errorf("generate a codec key: %w", err)
+	key, err := secrets.RandomKey(codec.KeySize)
+	if err != nil {
+		return "", err
 	}
-	return prefix + "-" + strconv.FormatInt(time.Now().Unix(), 10) + ":" + base64.StdEncoding.EncodeToString(raw), nil
+	return prefix + "-" + strconv.FormatInt(time.Now().Unix(), 10) + ":" + key, nil
 }
 
 // startUI starts the pinned standalone Temporal UI server on port, in front of the
