@@ -24,8 +24,6 @@ const (
 	defaultWorkerMetricsPort = 9090
 	defaultAPIMetricsPort    = 9091
 	databaseName             = "tierflow"
-	// devSurveyKey signs survey links in development only.
-	devSurveyKey = "tierflow-dev-survey-key-not-a-secret"
 )
 
 // Grace periods of the children: the worker lets in-flight activities finish for

@@ -85,7 +85,7 @@ func childEnv(base []string, temporalHostPort, dsn, publicURL string, opts optio
 		"TIERFLOW_DEV_TOKENS=true",
 	)
 	if !hasEnv(env, "TIERFLOW_SURVEY_KEY") {
-		env = withEnv(env, "TIERFLOW_SURVEY_KEY="+devSurveyKey)
+		env = withEnv(env, "TIERFLOW_SURVEY_KEY="+secrets.DevSurveyKey)
 	}
 	if !hasEnv(env, "TIERFLOW_PUBLIC_URL") {
 		env = withEnv(env, "TIERFLOW_PUBLIC_URL="+publicURL)

@@ -45,7 +45,7 @@ func TestChildEnv(t *testing.T) {
 				assert.NotContains(t, env, "TEMPORAL_PROFILE")
 				assert.Equal(t, "postgres://dev", env["DATABASE_URL"])
 				assert.Equal(t, "true", env["TIERFLOW_DEV_TOKENS"])
-				assert.Equal(t, devSurveyKey, env["TIERFLOW_SURVEY_KEY"])
+				assert.Equal(t, secrets.DevSurveyKey, env["TIERFLOW_SURVEY_KEY"])
 				assert.Equal(t, "http://localhost:8080", env["TIERFLOW_PUBLIC_URL"], "an empty value is replaced")
 				assert.Equal(t, "true", env["TIERFLOW_MAILBOX"])
 				assert.NotContains(t, env, "TIERFLOW_DEFAULT_POLICY")
