@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/internal/secrets"
 )
 
 // TokenEntry is one configured API token: only its sha256 is stored.
@@ -78,10 +79,7 @@ func (a *Authenticator) Authenticate(token string) (p tierflow.Principal, ok boo
 }
 
 // HashToken returns the hex sha256 of a token, the form token files hold.
-func HashToken(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(h[:])
-}
+func HashToken(token string) string { return secrets.TokenSHA256(token) }
 
 // DevTokens are the documented tokens of the dev environment (secrets.DevTokens);
 // production refuses them. Each principal's ID is DevPrincipalID of its token, the

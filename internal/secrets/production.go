@@ -166,14 +166,15 @@ func devTokensConfigured(getenv func(string) string) []string {
 	text = strings.ToLower(text)
 	var found []string
 	for _, tok := range DevTokens {
-		if strings.Contains(text, tokenSHA256(tok)) {
+		if strings.Contains(text, TokenSHA256(tok)) {
 			found = append(found, tok)
 		}
 	}
 	return found
 }
 
-func tokenSHA256(token string) string {
+// TokenSHA256 is the hex sha256 of an API token: the form token files hold.
+func TokenSHA256(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(h[:])
 }

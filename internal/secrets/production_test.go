@@ -36,7 +36,7 @@ func productionEnv(t *testing.T) map[string]string {
 		"DATABASE_URL":       "postgres://tierflow:s3cret@db.internal:5432/tierflow?sslmode=require",
 		EnvSurveyKeys:        randomKey(t, 32) + "," + hex.EncodeToString(randomBytes(t, 32)),
 		EnvCodecKeys:         "prod-2:" + randomKey(t, 32) + ",prod-1:" + randomKey(t, 32),
-		EnvTokens:            `[{"token_sha256":"` + tokenSHA256("a-real-token-from-the-vault") + `","id":"crm","role":"integration"}]`,
+		EnvTokens:            `[{"token_sha256":"` + TokenSHA256("a-real-token-from-the-vault") + `","id":"crm","role":"integration"}]`,
 		EnvSendGridAPIKey:    "SG.a-real-key",
 		"TIERFLOW_MAIL_FROM": "Support <support@example.com>",
 	}
@@ -64,8 +64,8 @@ func TestCheckProductionAcceptsAGoodConfiguration(t *testing.T) {
 // configuration; want is the refusal's message.
 func TestCheckProductionRefuses(t *testing.T) {
 	devTokenFile := filepath.Join(t.TempDir(), "tokens.yaml")
-	require.NoError(t, os.WriteFile(devTokenFile, []byte("- token_sha256: "+strings.ToUpper(tokenSHA256("dev-supervisor"))+"\n  id: boss\n  role: supervisor\n"), 0o600))
-	devTokenEntry, err := json.Marshal([]map[string]string{{"token_sha256": tokenSHA256("dev-agent"), "id": "alex", "role": "agent"}})
+	require.NoError(t, os.WriteFile(devTokenFile, []byte("- token_sha256: "+strings.ToUpper(TokenSHA256("dev-supervisor"))+"\n  id: boss\n  role: supervisor\n"), 0o600))
+	devTokenEntry, err := json.Marshal([]map[string]string{{"token_sha256": TokenSHA256("dev-agent"), "id": "alex", "role": "agent"}})
 	require.NoError(t, err)
 	_, devCodecKey, _ := strings.Cut(DevCodecKeys, ":")
 
@@ -138,7 +138,7 @@ func TestCheckProductionRefusesAnUnknownMode(t *testing.T) {
 func TestDevSettingsAreWarnedOutsideProduction(t *testing.T) {
 	env := map[string]string{EnvDevTokens: "true", EnvMailbox: "true", EnvSurveyKey: DevSurveyKey,
 		EnvCodecKeys: DevCodecKeys, EnvZendeskSecret: DevZendeskSecret,
-		EnvTokens: `[{"token_sha256":"` + tokenSHA256("dev-viewer") + `","id":"v","role":"viewer"}]`}
+		EnvTokens: `[{"token_sha256":"` + TokenSHA256("dev-viewer") + `","id":"v","role":"viewer"}]`}
 	mode, err := check(env, ProcessAPI)
 	require.NoError(t, err)
 	assert.False(t, mode.Production)
