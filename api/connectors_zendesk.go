@@ -188,11 +188,13 @@ func (t zendeskTicket) byRequester() bool {
 }
 
 // replyEventID is the event_id of a requester comment: the same for every retry of
-// one delivery, so the case applies it once. Zendesk retries one invocation with
-// the same X-Zendesk-Webhook-Invocation-Id but re-signs it with a new timestamp,
-// so the timestamp is left out; the invocation ID tells two identical comments
-// ("any news?") apart. Without the header, a comment is identified by its author
-// and text.
+// one delivery, so the case applies it once. A retry is an attempt of the same
+// invocation (X-Zendesk-Webhook-Invocation-Id) and may be signed at another time,
+// so the signature timestamp is left out; the invocation ID tells two identical
+// comments ("any news?") apart. Without the header, a comment is identified by its
+// author and text. The header is not signed: a replay inside the 5-minute window
+// with another invocation ID can add the same reply twice (a second note; a case
+// resumes only once), never anything the body does not say.
 func replyEventID(ticketID string, c zendeskComment, invocationID string) string {
 	h := sha256.New()
 	for _, part := range []string{ticketID, c.AuthorID, c.Body, invocationID} {
