@@ -33,6 +33,11 @@
 //	                         they also serve Temporal's remote codec protocol at /codec/
 //	TIERFLOW_CODEC_CORS_ORIGINS  Temporal UI origins that may call /codec/ from a browser
 //	                         (comma-separated, e.g. https://temporal.example.com)
+//	TIERFLOW_ZENDESK_SECRET  the signing secret of the Zendesk webhook; turns on
+//	                         POST /v1/connectors/zendesk (dev: dev-zendesk-secret)
+//	TIERFLOW_ZENDESK_DEPARTMENTS  departments a Zendesk group may name (comma-separated)
+//	TIERFLOW_CONNECTOR_SECRETS    Standard Webhooks secrets of POST /v1/connectors/generic/{source}:
+//	                         source:whsec_<base64>,... (a source listed twice: both verify)
 //
 // Rate limits (token buckets; 429 with Retry-After and problem+json over them). Each
 // takes requests a second ("off": none); its _BURST (default: 2 seconds' worth, at
@@ -102,6 +107,8 @@ type config struct {
 	// may call the codec endpoint from a browser.
 	CodecKeys    *codec.Keyring
 	CodecOrigins []string
+	// Connectors verify the CRMs' signed webhooks.
+	Connectors Connectors
 	// ShutdownTimeout bounds the graceful stop.
 	ShutdownTimeout time.Duration
 	// OnListen, when set, is told the bound addresses (tests use port 0).
@@ -188,6 +195,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		problems = append(problems, err)
 	}
 	cfg.Mode = mode
+	production, _ := secrets.Production(getenv) // an invalid mode is reported above
+	connectors, connectorProblems := loadConnectors(getenv, production)
+	cfg.Connectors = connectors
+	problems = append(problems, connectorProblems...)
 	limits, limitProblems := loadRateLimits(getenv)
 	cfg.RateLimits = limits
 	problems = append(problems, limitProblems...)

@@ -24,6 +24,10 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/cases/{id}/events", s.authorize(s.caseEvents, anyRole...))
 	mux.HandleFunc("GET /v1/reports/kpis", s.authorize(s.kpis, supervisor, executive, viewer))
 
+	// Signed by the CRM: the signature is the credential (connectors.go).
+	mux.HandleFunc("POST /v1/connectors/zendesk", s.zendeskWebhook)
+	mux.HandleFunc("POST /v1/connectors/generic/{source}", s.genericWebhook)
+
 	// Public: the signed token is the credential.
 	mux.HandleFunc("GET /v1/surveys/{token}", s.surveyPage)
 	mux.HandleFunc("POST /v1/surveys/{token}", s.answerSurvey)

@@ -61,6 +61,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Metrics: NewMetrics(newProcessRegistry()),
 	}
 	deps.RateLimits, deps.ReadyCacheTTL = cfg.RateLimits, readyCacheTTL
+	deps.Connectors = cfg.Connectors
 	deps.Mailbox = devMailbox(cfg, store)
 	if cfg.CodecKeys != nil {
 		deps.Codec = NewCodecEndpoint(cfg.CodecKeys, cfg.CodecOrigins)

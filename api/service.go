@@ -90,6 +90,9 @@ type Deps struct {
 	// of probes does not become a flood of checks; zero checks on every call (main
 	// passes readyCacheTTL).
 	ReadyCacheTTL time.Duration
+	// Connectors verify the CRMs' signed webhooks (connectors.go); the zero value
+	// turns every connector off.
+	Connectors Connectors
 }
 
 // server holds the handlers' dependencies.

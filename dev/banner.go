@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"github.com/tierflow/tierflow/internal/secrets"
 )
 
 type bannerInfo struct {
@@ -70,6 +72,9 @@ func banner(b bannerInfo) string {
 	line(`      "category":"billing","priority":"high","channel":"phone","trigger":"unresolved",`)
 	line(`      "department":"billing","opened_at":"'$(date -u +%%FT%%TZ)'"}'`)
 	line("  Then: curl -s %s/v1/cases/demo-1001 -H 'Authorization: Bearer dev-viewer'", b.PublicURL)
+	line("")
+	line("  Zendesk connector: POST %s/v1/connectors/zendesk, signing secret %s", b.PublicURL, secrets.DevZendeskSecret)
+	line("    (the README's \"Connect Zendesk\" shows the trigger template and a signed curl)")
 	line("")
 	line("  Development only: the dev tokens, the dev mailbox and the dev keys are public;")
 	line("  TIERFLOW_ENV=production refuses them (see the README's security notes).")

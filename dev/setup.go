@@ -99,6 +99,14 @@ func childEnv(base []string, temporalHostPort, dsn, publicURL string, opts optio
 		ui := strconv.Itoa(opts.Ports.withDefaults().TemporalUI)
 		env = withEnv(env, "TIERFLOW_CODEC_CORS_ORIGINS=http://localhost:"+ui+",http://127.0.0.1:"+ui)
 	}
+	// The Zendesk connector answers deliveries signed with the documented dev secret;
+	// Zendesk groups naming the dev directory's departments set the department.
+	if !hasEnv(env, secrets.EnvZendeskSecret) {
+		env = withEnv(env, secrets.EnvZendeskSecret+"="+secrets.DevZendeskSecret)
+	}
+	if !hasEnv(env, "TIERFLOW_ZENDESK_DEPARTMENTS") {
+		env = withEnv(env, "TIERFLOW_ZENDESK_DEPARTMENTS=billing,technical,shipping")
+	}
 	if mailboxEnabled() {
 		env = withEnv(env, "TIERFLOW_MAILBOX=true")
 	}

@@ -22,9 +22,16 @@ type stack struct {
 // children's logs before stopping them.
 func startStack(t *testing.T) *stack {
 	t.Helper()
+	return startStackWithEnv(t, nil)
+}
+
+// startStackWithEnv is startStack with env added to the worker's and the API's
+// environment (harness.Options.Env).
+func startStackWithEnv(t *testing.T, env map[string]string) *stack {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	s, err := harness.Start(ctx, harness.Options{UI: true, SurveyKey: surveyKey, Logf: t.Logf})
+	s, err := harness.Start(ctx, harness.Options{UI: true, SurveyKey: surveyKey, Logf: t.Logf, Env: env})
 	if err != nil {
 		t.Fatalf("start the product: %v", err)
 	}

@@ -1,0 +1,41 @@
+package client
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/tierflow/tierflow/internal/stdwebhook"
+)
+
+// Errors of VerifyWebhook, to match with errors.Is. A receiver answers any of them
+// with 400 or 401 and ignores the delivery.
+var (
+	ErrWebhookSecret    = stdwebhook.ErrSecret
+	ErrWebhookHeaders   = stdwebhook.ErrMissingHeaders
+	ErrWebhookTimestamp = stdwebhook.ErrInvalidTimestamp
+	ErrWebhookTooOld    = stdwebhook.ErrTimestampTooOld
+	ErrWebhookTooNew    = stdwebhook.ErrTimestampTooNew
+	ErrWebhookSignature = stdwebhook.ErrNoMatchingSignature
+)
+
+// VerifyWebhook checks a delivery Tierflow sent to a receiver (Standard Webhooks,
+// https://www.standardwebhooks.com): secret is the subscription's "whsec_..."
+// secret, headers and body the request as received (read the body in full, before
+// any JSON decoding). It refuses a delivery whose webhook-timestamp is more than
+// tolerance away from the receiver's clock (5 minutes when tolerance is zero),
+// which stops replays of an old delivery. During a secret rotation the
+// webhook-signature header carries two signatures; either secret verifies.
+//
+// A verified delivery may still be a retry: deduplicate on its webhook-id header,
+// which stays the same on every attempt.
+func VerifyWebhook(secret string, headers http.Header, body []byte, tolerance time.Duration) error {
+	key, err := stdwebhook.ParseSecret(secret)
+	if err != nil {
+		return fmt.Errorf("verify webhook: %w", err)
+	}
+	if err := stdwebhook.Verify([]stdwebhook.Secret{key}, headers, body, tolerance, time.Now()); err != nil {
+		return fmt.Errorf("verify webhook: %w", err)
+	}
+	return nil
+}
