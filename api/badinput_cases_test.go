@@ -104,10 +104,20 @@ func badInputCases() []badInput {
 		{endpoint: epDecide, column: colNoToken, req: decide("", validDecision), status: 401},
 		{endpoint: epDecide, column: colBadToken, req: decide("forged-token", validDecision), status: 401},
 		{endpoint: epDecide, column: colWrongRole, req: decide("dev-viewer", `{"action": "note", "text": "x"}`), status: 403},
-		{endpoint: epDecide, column: colOtherTier, name: "agent below the case's tier", req: decide("dev-agent", validDecision), status: 403},
-		{endpoint: epDecide, column: colOtherTier, name: "specialist of another department",
-			setup: func(env *testEnv) { env.seed(fullCase(seededCaseID, 2, "shipping")) },
-			req:   decide("dev-specialist", validDecision), status: 403},
+		// Tier and department are the workflow's validator's to check (the e2e
+		// TestEndToEndDecisionRulesComeFromTheWorkflow); here its refusals' mapping.
+		{endpoint: epDecide, column: colOtherTier, name: "validator: agent below the case's tier",
+			setup: func(env *testEnv) {
+				env.cases.fail("decide", tierflow.Errorf(tierflow.CodeForbidden, "an actor at tier 1 cannot decide for a tier 2 case"))
+			},
+			req: decide("dev-agent", validDecision), status: 403},
+		{endpoint: epDecide, column: colOtherTier, name: "validator: specialist of another department",
+			setup: func(env *testEnv) {
+				env.seed(fullCase(seededCaseID, 2, "shipping"))
+				env.cases.fail("decide", tierflow.Errorf(tierflow.CodeForbidden,
+					"the actor does not serve the shipping department that handles the case"))
+			},
+			req: decide("dev-specialist", validDecision), status: 403},
 		{endpoint: epDecide, column: colOtherTier, name: "validator: above the actor's authority",
 			setup: func(env *testEnv) {
 				env.cases.fail("decide", tierflow.Errorf(tierflow.CodeForbidden, "tier 2 may not approve 300.00 EUR"))

@@ -26,6 +26,8 @@ type fakeCases struct {
 	err map[string]error
 	// getBlocks makes Get wait for its context to end (a Query nobody answers).
 	getBlocks bool
+	// queries counts Get calls (the workflow's query).
+	queries int
 }
 
 func newFakeCases() *fakeCases {
@@ -72,6 +74,7 @@ func (f *fakeCases) Open(_ context.Context, cmd OpenCommand) (tierflow.CaseView,
 
 func (f *fakeCases) Get(ctx context.Context, id string) (tierflow.CaseView, error) {
 	f.mu.Lock()
+	f.queries++
 	if f.getBlocks {
 		f.mu.Unlock()
 		<-ctx.Done()
@@ -174,6 +177,17 @@ func (f *fakeRecords) GetCase(_ context.Context, id string) (tierflow.CaseView, 
 		return v, tierflow.Errorf(tierflow.CodeNotFound, "no case %s", id)
 	}
 	return v, nil
+}
+
+// record writes v as the case's record, as RecordTransition does: only forward.
+// The echo workers of the integration tests run it as a local activity.
+func (f *fakeRecords) record(_ context.Context, v tierflow.CaseView) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if old, ok := f.cases[v.ID]; !ok || v.Seq > old.Seq {
+		f.cases[v.ID] = v
+	}
+	return nil
 }
 
 func (f *fakeRecords) ListCases(_ context.Context, filter tierflow.CaseFilter) (tierflow.CasePage, error) {

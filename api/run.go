@@ -52,7 +52,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return fmt.Errorf("temporal client: %w", err)
 	}
 	defer tc.Close()
-	cases := newTemporalCases(tc, opts.DataConverter, logger)
+	cases := newTemporalCases(tc, opts.DataConverter, store, logger)
 
 	deps := Deps{
 		Cases: cases, Records: store, Policies: policies, DefaultPolicy: cfg.DefaultPolicy,

@@ -27,21 +27,31 @@ type temporalCases struct {
 	// payloads is the client's data converter (the codec's when payloads are
 	// encrypted), for the payloads read outside the client's calls: the memo.
 	payloads converter.DataConverter
-	logger   *slog.Logger
+	// records is the durable record the case after an Update is read from: the
+	// workflow answers a receipt (tierflow.Receipt), not the case.
+	records tierflow.CaseReader
+	logger  *slog.Logger
 }
 
-// newTemporalCases serves cases through c; payloads must be c's data converter
-// (nil: the SDK's default, for a client without a codec).
-func newTemporalCases(c client.Client, payloads converter.DataConverter, logger *slog.Logger) *temporalCases {
+// newTemporalCases serves cases through c and records; payloads must be c's data
+// converter (nil: the SDK's default, for a client without a codec).
+func newTemporalCases(c client.Client, payloads converter.DataConverter, records tierflow.CaseReader, logger *slog.Logger) *temporalCases {
 	if payloads == nil {
 		payloads = converter.GetDefaultDataConverter()
 	}
-	return &temporalCases{client: c, payloads: payloads, logger: logger}
+	return &temporalCases{client: c, payloads: payloads, records: records, logger: logger}
+}
+
+// openAnswer is the open Update's answer (workflows.OpenAnswer) as the API reads
+// it: a receipt under "case", or the whole case from a worker before receipts.
+type openAnswer struct {
+	Case    tierflow.CaseAnswer `json:"case"`
+	Created bool                `json:"created"`
 }
 
 // Open starts the case workflow with the open Update (Update-with-Start, one
-// round trip) and answers with the workflow's own first state, once the record
-// holds it. A running workflow with the case's ID gets the Update instead (ID
+// round trip) and answers with the workflow's own first state, read from the
+// record, which holds it when the Update answers. A running workflow with the case's ID gets the Update instead (ID
 // conflict policy "use existing"): it answers the case as it is, or rejects a
 // different request as a conflict. A closed one is never started again (ID reuse
 // policy "reject duplicate"); it, and a running workflow whose worker predates the
@@ -53,7 +63,7 @@ func (t *temporalCases) Open(ctx context.Context, cmd OpenCommand) (tierflow.Cas
 	}
 	input := workflows.CaseInput{Request: cmd.Request, Policy: cmd.Policy, OpenedBy: cmd.OpenedBy, OpenRequestID: requestID}
 	start := t.client.NewWithStartWorkflowOperation(startOptions(cmd), workflows.WorkflowName, input)
-	var answer workflows.OpenAnswer
+	var answer openAnswer
 	handle, err := t.client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
@@ -68,7 +78,8 @@ func (t *temporalCases) Open(ctx context.Context, cmd OpenCommand) (tierflow.Cas
 	}
 	switch {
 	case err == nil:
-		return answer.Case, answer.Created, nil
+		view, err := t.caseAfter(ctx, cmd.CaseID, answer.Case)
+		return view, answer.Created, err
 	case isAlreadyStarted(err):
 		view, err := t.existing(ctx, cmd)
 		return view, false, err
@@ -167,8 +178,15 @@ func (t *temporalCases) CustomerEvent(ctx context.Context, caseID string, e tier
 	if e.EventID != "" {
 		opts.UpdateID = "customer-event-" + e.EventID
 	}
-	_, err := t.update(ctx, caseID, opts)
-	return err
+	// The API answers 202 without the case: the receipt is not even read.
+	handle, err := t.client.UpdateWorkflow(ctx, opts)
+	if err == nil {
+		err = handle.Get(ctx, nil)
+	}
+	if err != nil {
+		return caseError(caseID, err)
+	}
+	return nil
 }
 
 // AnswerSurvey sends the survey response as an Update and waits for its outcome.
@@ -179,16 +197,41 @@ func (t *temporalCases) AnswerSurvey(ctx context.Context, caseID string, r tierf
 	})
 }
 
+// update sends an Update and answers the case after it (caseAfter).
 func (t *temporalCases) update(ctx context.Context, caseID string, opts client.UpdateWorkflowOptions) (tierflow.CaseView, error) {
-	var view tierflow.CaseView
+	var answer tierflow.CaseAnswer
 	handle, err := t.client.UpdateWorkflow(ctx, opts)
 	if err != nil {
-		return view, caseError(caseID, err)
+		return tierflow.CaseView{}, caseError(caseID, err)
 	}
-	if err := handle.Get(ctx, &view); err != nil {
-		return view, caseError(caseID, err)
+	if err := handle.Get(ctx, &answer); err != nil {
+		return tierflow.CaseView{}, caseError(caseID, err)
 	}
-	return view, nil
+	return t.caseAfter(ctx, caseID, answer)
+}
+
+// caseAfter is the case an Update's answer stands for. A worker from before
+// receipts answered the whole case. A receipt is read from the record, which
+// holds the Update's transition when the Update answers; only when the record is
+// behind the receipt (its write deferred by a database outage; the workflow
+// retries it every minute) or cannot be read is the workflow's query asked,
+// which is always current.
+func (t *temporalCases) caseAfter(ctx context.Context, caseID string, a tierflow.CaseAnswer) (tierflow.CaseView, error) {
+	if a.View != nil {
+		return *a.View, nil
+	}
+	view, err := t.records.GetCase(ctx, caseID)
+	if err == nil && view.Seq >= a.Receipt.Seq {
+		return view, nil
+	}
+	attrs := []any{slog.String("case_id", caseID), slog.Int64("receipt_seq", a.Receipt.Seq)}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	} else {
+		attrs = append(attrs, slog.Int64("record_seq", view.Seq))
+	}
+	t.logger.Warn("the case's record is behind its workflow (record deferred); answering from the case query", attrs...)
+	return t.Get(ctx, caseID)
 }
 
 // Ping checks that the Temporal frontend answers.

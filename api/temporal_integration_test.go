@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,37 +23,63 @@ import (
 	"github.com/tierflow/tierflow/workflows"
 )
 
-// echoCase is a stand-in for the case workflow with the same name and message
-// contract, so that temporalCases is tested against a real Temporal server without
-// the workflow's activities. Its validators reject the way the workflow does
-// ("tierflow.<code>" application errors with the message and fields as details).
-func echoCase(ctx workflow.Context, in workflows.CaseInput) (tierflow.CaseView, error) {
-	return runEchoCase(ctx, in, true)
+// echoWorker is a stand-in for the case workflow's worker with the same workflow
+// name and message contract, so that temporalCases is tested against a real
+// Temporal server without the workflow's activities. Its validators reject the
+// way the workflow does ("tierflow.<code>" application errors with the message
+// and fields as details).
+type echoWorker struct {
+	// openUpdate: the workflow has the open Update (workers since Update-with-Start).
+	openUpdate bool
+	// records, when set, makes it a worker since receipts: every change is written
+	// to records (a local activity, as RecordTransition) before an Update answers
+	// its receipt. Without it the Updates answer the whole case, as before.
+	records *fakeRecords
 }
 
-// echoCaseBeforeOpenUpdate is echoCase as workers ran it before the open Update.
-func echoCaseBeforeOpenUpdate(ctx workflow.Context, in workflows.CaseInput) (tierflow.CaseView, error) {
-	return runEchoCase(ctx, in, false)
+// unrecordedNote is the text of a note the receipts echo does not record: its
+// record is deferred, as during a database outage.
+const unrecordedNote = "the database is down"
+
+func (e echoWorker) register(w worker.Worker) {
+	w.RegisterWorkflowWithOptions(e.run, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	if e.records != nil {
+		w.RegisterActivity(e.records.record)
+	}
 }
 
-func runEchoCase(ctx workflow.Context, in workflows.CaseInput, withOpenUpdate bool) (tierflow.CaseView, error) {
+func (e echoWorker) run(ctx workflow.Context, in workflows.CaseInput) (tierflow.CaseView, error) {
 	view := openedView(OpenCommand{CaseID: tierflow.CaseID(in.Request.Source, in.Request.ExternalID),
 		Request: in.Request, Policy: in.Policy}, workflow.GetInfo(ctx).WorkflowExecution.RunID)
 	reject := func(code tierflow.Code, msg string) error {
 		return temporal.NewApplicationErrorWithOptions(msg, workflows.RejectionTypePrefix+string(code),
 			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{msg, []tierflow.FieldError(nil)}})
 	}
+	// answer is what an Update answers after a change: the whole case, or, once
+	// recorded, its receipt.
+	answer := func(ctx workflow.Context, record bool) (any, error) {
+		if e.records == nil {
+			return view, nil
+		}
+		if record {
+			lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 5 * time.Second})
+			if err := workflow.ExecuteLocalActivity(lctx, e.records.record, view).Get(ctx, nil); err != nil {
+				return nil, err
+			}
+		}
+		return tierflow.ReceiptOf(view), nil
+	}
 	if err := workflow.SetQueryHandler(ctx, workflows.QueryCase, func() (tierflow.CaseView, error) { return view, nil }); err != nil {
 		return view, err
 	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, workflows.UpdateDecide,
-		func(ctx workflow.Context, d tierflow.Decision) (tierflow.CaseView, error) {
+		func(ctx workflow.Context, d tierflow.Decision) (any, error) {
 			view.Seq++
 			view.LastDecision = fmt.Sprintf("%s by %s", d.Action, d.Actor.ID)
 			if d.Action == tierflow.ActionClose {
 				view.Status = tierflow.StatusClosed
 			}
-			return view, nil
+			return answer(ctx, d.Text != unrecordedNote)
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d tierflow.Decision) error {
 			if d.Action == tierflow.ActionResolve {
@@ -64,18 +91,19 @@ func runEchoCase(ctx workflow.Context, in workflows.CaseInput, withOpenUpdate bo
 		return view, err
 	}
 	err = workflow.SetUpdateHandler(ctx, workflows.UpdateCustomerEvent,
-		func(ctx workflow.Context, e tierflow.CustomerEvent) (tierflow.CaseView, error) {
+		func(ctx workflow.Context, ev tierflow.CustomerEvent) (any, error) {
 			view.Seq++
-			return view, nil
+			return answer(ctx, true)
 		})
 	if err != nil {
 		return view, err
 	}
 	err = workflow.SetUpdateHandlerWithOptions(ctx, workflows.UpdateSurvey,
-		func(ctx workflow.Context, r tierflow.SurveyResponse) (tierflow.CaseView, error) {
+		func(ctx workflow.Context, r tierflow.SurveyResponse) (any, error) {
 			resolved := r.Resolved
+			view.Seq++
 			view.Survey = &tierflow.SurveyState{Status: "answered", Score: r.Score, Resolved: &resolved}
-			return view, nil
+			return answer(ctx, true)
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r tierflow.SurveyResponse) error {
 			if view.Survey != nil {
@@ -86,10 +114,22 @@ func runEchoCase(ctx workflow.Context, in workflows.CaseInput, withOpenUpdate bo
 	if err != nil {
 		return view, err
 	}
-	if withOpenUpdate {
+	if e.openUpdate {
 		err = workflow.SetUpdateHandlerWithOptions(ctx, workflows.UpdateOpen,
-			func(ctx workflow.Context, r workflows.OpenRequest) (workflows.OpenAnswer, error) {
-				return workflows.OpenAnswer{Case: view, Created: r.RequestID == in.OpenRequestID}, nil
+			func(ctx workflow.Context, r workflows.OpenRequest) (any, error) {
+				created := r.RequestID == in.OpenRequestID
+				if e.records == nil {
+					return struct {
+						Case    tierflow.CaseView `json:"case"`
+						Created bool              `json:"created"`
+					}{view, created}, nil
+				}
+				// The opening is recorded before the open Update answers (handlers are
+				// registered first: an Update-with-Start finding none is refused).
+				if _, err := answer(ctx, true); err != nil {
+					return nil, err
+				}
+				return workflows.OpenAnswer{Case: tierflow.ReceiptOf(view), Created: created}, nil
 			},
 			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r workflows.OpenRequest) error {
 				if r.Fingerprint != workflows.RequestFingerprint(in.Request) {
@@ -107,7 +147,15 @@ func runEchoCase(ctx workflow.Context, in workflows.CaseInput, withOpenUpdate bo
 	return view, workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 }
 
+// Both shapes of answer: workers since receipts answer a receipt, and the API
+// reads the case from the record; workers before them (still serving their
+// cases during a rolling deploy) answer the whole case.
 func TestTemporalCasesAgainstADevServer(t *testing.T) {
+	t.Run("receipts", func(t *testing.T) { testTemporalCases(t, "r", true) })
+	t.Run("whole cases from an older worker", func(t *testing.T) { testTemporalCases(t, "v", false) })
+}
+
+func testTemporalCases(t *testing.T, prefix string, receipts bool) {
 	srv := sharedDevServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -121,8 +169,13 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 	defer tc.Close()
 	opts := client.Options{DataConverter: workerOpts.dataConverter}
 
+	records := newFakeRecords()
+	echo := echoWorker{openUpdate: true}
+	if receipts {
+		echo.records = records
+	}
 	w := worker.New(tc, workflows.TaskQueue, worker.Options{Interceptors: workerOpts.interceptors})
-	w.RegisterWorkflowWithOptions(echoCase, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	echo.register(w)
 	require.NoError(t, w.Start())
 	workerStopped := false
 	defer func() {
@@ -131,10 +184,11 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 		}
 	}()
 
-	cases := newTemporalCases(tc, opts.DataConverter, slog.New(slog.DiscardHandler))
+	var logs syncBuffer
+	cases := newTemporalCases(tc, opts.DataConverter, records, slog.New(slog.NewTextHandler(&logs, nil)))
 	require.NoError(t, cases.Ping(ctx))
 
-	req := tierflow.OpenCaseRequest{Source: "it-crm", ExternalID: "1", Subject: "Refund", Priority: tierflow.PriorityHigh,
+	req := tierflow.OpenCaseRequest{Source: "it-crm", ExternalID: prefix + "1", Subject: "Refund", Priority: tierflow.PriorityHigh,
 		Trigger: tierflow.TriggerUnresolved, OpenedAt: time.Date(2026, 11, 20, 9, 15, 0, 0, time.UTC),
 		Customer: tierflow.Customer{ID: "C-1", Email: "ada@example.com"}}
 	cmd := OpenCommand{CaseID: tierflow.CaseID(req.Source, req.ExternalID), Request: req,
@@ -145,8 +199,8 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 		view, created, err := cases.Open(ctx, cmd)
 		require.NoError(t, err)
 		assert.True(t, created)
-		assert.Equal(t, "it~crm-1", view.ID)
-		assert.Equal(t, workflows.WorkflowID("it~crm-1"), view.Workflow.ID)
+		assert.Equal(t, "it~crm-"+prefix+"1", view.ID)
+		assert.Equal(t, workflows.WorkflowID("it~crm-"+prefix+"1"), view.Workflow.ID)
 		assert.NotEmpty(t, view.Workflow.RunID)
 
 		again, created, err := cases.Open(ctx, cmd)
@@ -171,7 +225,7 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 		require.NoError(t, err)
 		summary, err := desc.GetStaticSummary()
 		require.NoError(t, err)
-		assert.Contains(t, summary, "it-crm #1")
+		assert.Contains(t, summary, "it-crm #"+prefix+"1")
 		var fingerprint string
 		require.NoError(t, desc.GetMemoValue(memoRequestSHA256, &fingerprint))
 		assert.Equal(t, cmd.Fingerprint, fingerprint)
@@ -191,6 +245,25 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 		again, err := cases.Decide(ctx, cmd.CaseID, tierflow.Decision{Action: tierflow.ActionNote, Text: "hi", DecisionID: "d-1", Actor: actor})
 		require.NoError(t, err)
 		assert.Equal(t, seq, again.Seq, "a repeated decision id is applied once")
+		if receipts {
+			recorded, err := records.GetCase(ctx, cmd.CaseID)
+			require.NoError(t, err)
+			assert.Equal(t, recorded, view, "the case after the decision is the record's")
+		}
+		assert.NotContains(t, logs.String(), "behind", "the record held every answered transition")
+
+		// A record deferred (a database outage): the case comes from the query, which
+		// is current, and a log line says so.
+		behind, err := cases.Decide(ctx, cmd.CaseID, tierflow.Decision{Action: tierflow.ActionNote, Text: unrecordedNote, Actor: actor})
+		require.NoError(t, err)
+		assert.Equal(t, seq+1, behind.Seq, "the case after the decision, not the record's older copy")
+		if receipts {
+			recorded, err := records.GetCase(ctx, cmd.CaseID)
+			require.NoError(t, err)
+			assert.Equal(t, seq, recorded.Seq, "the record is behind")
+			assert.Contains(t, logs.String(), "the case's record is behind its workflow")
+			assert.Contains(t, logs.String(), "receipt_seq="+strconv.FormatInt(seq+1, 10))
+		}
 
 		_, err = cases.Decide(ctx, cmd.CaseID, tierflow.Decision{Action: tierflow.ActionResolve, Resolution: "done", Actor: actor})
 		var e *tierflow.Error
@@ -256,8 +329,8 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 		w.Stop()
 		workerStopped = true
 		next := cmd
-		next.Request.ExternalID = "2"
-		next.CaseID = tierflow.CaseID(next.Request.Source, "2")
+		next.Request.ExternalID = prefix + "2"
+		next.CaseID = tierflow.CaseID(next.Request.Source, next.Request.ExternalID)
 		next.Fingerprint = requestFingerprint(next.Request)
 		// The workflow starts, but nothing answers its open Update: the API does not
 		// make up the case (503, retry); the retry finds the started workflow.
@@ -291,7 +364,7 @@ func TestTemporalCasesAgainstADevServer(t *testing.T) {
 		problemOf(t, env.do(request{method: "POST", path: "/v1/cases/" + next.CaseID + "/decisions", token: "dev-agent",
 			body: `{"action": "note", "text": "anyone there?"}`}), http.StatusServiceUnavailable)
 		rec = env.do(request{method: "POST", path: "/v1/cases", token: "dev-integration",
-			body: openBody(func(m map[string]any) { m["external_id"] = "no-worker-1" })})
+			body: openBody(func(m map[string]any) { m["external_id"] = prefix + "-no-worker-1" })})
 		problemOf(t, rec, http.StatusServiceUnavailable)
 		assert.NotEmpty(t, rec.Header().Get("Retry-After"), "an open nobody answered is retried")
 		problemOf(t, env.do(request{method: "POST", path: "/v1/cases/" + next.CaseID + "/customer-events",

@@ -16,7 +16,6 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/codec"
@@ -88,7 +87,7 @@ func TestOpenACaseStartedBeforeTheOpenUpdate(t *testing.T) {
 
 	const oldQueue = "tierflow-cases-before-open-update"
 	w := worker.New(tc, oldQueue, worker.Options{Interceptors: side.interceptors})
-	w.RegisterWorkflowWithOptions(echoCaseBeforeOpenUpdate, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	echoWorker{}.register(w) // before the open Update, and before receipts
 	require.NoError(t, w.Start())
 	defer w.Stop()
 
@@ -104,7 +103,7 @@ func TestOpenACaseStartedBeforeTheOpenUpdate(t *testing.T) {
 	run, err := tc.ExecuteWorkflow(ctx, old, workflows.WorkflowName, workflows.CaseInput{Request: req, Policy: cmd.Policy, OpenedBy: cmd.OpenedBy})
 	require.NoError(t, err)
 
-	cases := newTemporalCases(tc, side.dataConverter, slog.New(slog.DiscardHandler))
+	cases := newTemporalCases(tc, side.dataConverter, newFakeRecords(), slog.New(slog.DiscardHandler))
 	view, created, err := cases.Open(ctx, cmd)
 	require.NoError(t, err, "a repeated open of a case from before the open Update answers")
 	assert.False(t, created)
@@ -157,7 +156,7 @@ func TestOpenWhenTemporalIsUnreachable(t *testing.T) {
 	defer tc.Close()
 
 	env := newTestEnv(t)
-	env.srv.Cases = newTemporalCases(tc, opts.DataConverter, slog.New(slog.DiscardHandler))
+	env.srv.Cases = newTemporalCases(tc, opts.DataConverter, env.records, slog.New(slog.DiscardHandler))
 	env.srv.UpdateTimeout = time.Second
 	env.handler = env.srv.routes()
 	began := time.Now()

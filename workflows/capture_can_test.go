@@ -66,7 +66,7 @@ func TestCaptureContinuedAsNew(t *testing.T) {
 	})
 	d.update(UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "thanks", Round: 1})
 	resumed := c.GetWorkflow(ctx, first.GetID(), resumedRunID)
-	var final tierflow.CaseView
+	var final tierflow.Receipt
 	require.NoError(t, resumed.Get(ctx, &final))
 	require.Equal(t, tierflow.StatusClosed, final.Status)
 

@@ -41,6 +41,7 @@ func TestCaptureOpenedWithStart(t *testing.T) {
 	r.OpenedAt = time.Now().UTC()
 	caseID := tierflow.CaseID(r.Source, r.ExternalID)
 	p := capturePolicy()
+	var runID string // the run the first open started
 	open := func(requestID string, req tierflow.OpenCaseRequest) (OpenAnswer, error) {
 		opts := StartOptions(caseID, r, p)
 		opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
@@ -56,6 +57,9 @@ func TestCaptureOpenedWithStart(t *testing.T) {
 		var answer OpenAnswer
 		if err == nil {
 			err = h.Get(ctx, &answer)
+		}
+		if err == nil && runID == "" {
+			runID = h.RunID()
 		}
 		return answer, err
 	}
@@ -75,11 +79,11 @@ func TestCaptureOpenedWithStart(t *testing.T) {
 	d := &driver{t: t, ctx: ctx, c: c, id: WorkflowID(caseID)}
 	d.decide(tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "w1", Actor: agent})
 	d.decide(closeBy(supervisor, "w2"))
-	var final tierflow.CaseView
-	require.NoError(t, c.GetWorkflow(ctx, d.id, first.Case.Workflow.RunID).Get(ctx, &final))
+	var final tierflow.Receipt
+	require.NoError(t, c.GetWorkflow(ctx, d.id, runID).Get(ctx, &final))
 	require.Equal(t, tierflow.StatusClosed, final.Status)
 
-	hist := fetchHistory(t, ctx, c, d.id, first.Case.Workflow.RunID)
+	hist := fetchHistory(t, ctx, c, d.id, runID)
 	raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)
 	require.NoError(t, err)
 	path := filepath.Join("testdata", openedWithStart+".json")

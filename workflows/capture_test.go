@@ -52,7 +52,7 @@ func TestCaptureHistories(t *testing.T) {
 			require.NoError(t, err)
 			d := &driver{t: t, ctx: ctx, c: c, id: run.GetID()}
 			sc.drive(d)
-			var final tierflow.CaseView
+			var final tierflow.Receipt
 			require.NoError(t, run.Get(ctx, &final))
 			require.Equal(t, tierflow.StatusClosed, final.Status)
 
@@ -114,14 +114,16 @@ type driver struct {
 	id  string
 }
 
+// update sends an Update and returns the case after it: the Update answers its
+// receipt, the case query the case (at the receipt's seq or later).
 func (d *driver) update(name string, arg any) tierflow.CaseView {
 	d.t.Helper()
 	h, err := d.c.UpdateWorkflow(d.ctx, client.UpdateWorkflowOptions{WorkflowID: d.id, UpdateName: name,
 		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
 	require.NoError(d.t, err)
-	var v tierflow.CaseView
-	require.NoError(d.t, h.Get(d.ctx, &v))
-	return v
+	var r tierflow.Receipt
+	require.NoError(d.t, h.Get(d.ctx, &r))
+	return d.waitFor("the case after the update", func(v tierflow.CaseView) bool { return v.Seq >= r.Seq })
 }
 
 func (d *driver) decide(dec tierflow.Decision) tierflow.CaseView { return d.update(UpdateDecide, dec) }

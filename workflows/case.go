@@ -12,8 +12,9 @@ import (
 
 // CaseWorkflow owns one case from escalation to closure: it opens the case at its
 // start tier, waits on the nearest deadline, applies validated decisions, customer
-// events and the survey answer, and returns the final view once the case is closed.
-func CaseWorkflow(ctx workflow.Context, in CaseInput) (tierflow.CaseView, error) {
+// events and the survey answer, and returns the case's final receipt once it is
+// closed (the final case is in the record and the case query).
+func CaseWorkflow(ctx workflow.Context, in CaseInput) (tierflow.Receipt, error) {
 	w := &caseWorkflow{in: in, mu: workflow.NewMutex(ctx)}
 	// The one patch a new run asks (changeLeanHistory implies every older one).
 	w.lean = workflow.GetVersion(ctx, changeLeanHistory, workflow.DefaultVersion, 1) == 1
@@ -31,7 +32,7 @@ func CaseWorkflow(ctx workflow.Context, in CaseInput) (tierflow.CaseView, error)
 		opening = w.open(ctx)
 	}
 	if err := w.setup(ctx); err != nil {
-		return tierflow.CaseView{}, err
+		return tierflow.Receipt{}, err
 	}
 	return w.run(ctx, opening)
 }
@@ -120,7 +121,7 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCustomerEvent, w.customerEventUpdate, workflow.UpdateHandlerOptions{
 		Validator:   w.validateCustomerEventUpdate,
-		Description: "Report a customer event (validated, deduplicated by event_id); returns the updated case.",
+		Description: "Report a customer event (validated, deduplicated by event_id); returns the case's receipt.",
 	}); err != nil {
 		return err
 	}
@@ -138,7 +139,7 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 // first owner (a local activity, so only now that the handlers exist), then the
 // opening is committed. It then waits on the nearest deadline or a message until
 // the case is closed.
-func (w *caseWorkflow) run(ctx workflow.Context, opening *transition) (tierflow.CaseView, error) {
+func (w *caseWorkflow) run(ctx workflow.Context, opening *transition) (tierflow.Receipt, error) {
 	if opening != nil {
 		w.assignOwner(opening, "new case")
 		w.commit(ctx, opening)
@@ -152,19 +153,19 @@ func (w *caseWorkflow) run(ctx workflow.Context, opening *transition) (tierflow.
 			return w.continueAsNew(ctx)
 		}
 		if err := w.wait(ctx); err != nil {
-			return tierflow.CaseView{}, err
+			return tierflow.Receipt{}, err
 		}
 		if err := w.mu.Lock(ctx); err != nil {
-			return tierflow.CaseView{}, err
+			return tierflow.Receipt{}, err
 		}
 		w.drainSignals(ctx)
 		w.processDue(ctx)
 		w.mu.Unlock()
 	}
 	if err := w.settle(ctx); err != nil {
-		return tierflow.CaseView{}, err
+		return tierflow.Receipt{}, err
 	}
-	return w.view(ctx), nil
+	return w.receipt(), nil
 }
 
 // wait blocks until the nearest deadline, a signal, an earlier deadline set by an
@@ -276,15 +277,15 @@ func (w *caseWorkflow) settle(ctx workflow.Context) error {
 
 // continueAsNew starts a fresh run carrying the whole state, after applying every
 // buffered signal and letting running handlers finish.
-func (w *caseWorkflow) continueAsNew(ctx workflow.Context) (tierflow.CaseView, error) {
+func (w *caseWorkflow) continueAsNew(ctx workflow.Context) (tierflow.Receipt, error) {
 	if err := w.settle(ctx); err != nil {
-		return tierflow.CaseView{}, err
+		return tierflow.Receipt{}, err
 	}
 	next := w.in
 	st := *w.st
 	next.Resume = &st
 	workflow.GetLogger(ctx).Info("continuing as new", "case_id", w.st.CaseID, "seq", w.st.Seq)
-	return tierflow.CaseView{}, workflow.NewContinueAsNewError(ctx, WorkflowName, next)
+	return tierflow.Receipt{}, workflow.NewContinueAsNewError(ctx, WorkflowName, next)
 }
 
 // view is the current projection with this run's identity.

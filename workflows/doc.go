@@ -141,4 +141,13 @@
 // budget of events and bytes.)
 // Changing the shape of CaseState is safe when fields are only added (JSON ignores
 // the unknown and zeroes the missing).
+//
+// What an Update answers, and what the run returns, are not compared on replay:
+// the SDK (1.50) matches an Update's completion to its history event by the
+// Update's ID and the run's completion by the event's type, never by payload. So
+// the change from the whole CaseView to a tierflow.Receipt in both needed no
+// patch, and every history recorded with the old answers replays
+// (TestReplayHistories).
+// Clients read either shape (tierflow.CaseAnswer): cases on a worker from before
+// receipts still answer the whole case during a rolling deploy.
 package workflows

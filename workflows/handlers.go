@@ -15,8 +15,8 @@ import (
 // message may have changed the case between the validator and the handler.
 
 // A decision retried with its decision_id (the client lost the answer, the API
-// answered 503 during an outage) is accepted and answers the case as it is, once
-// the first one's transition is recorded; it is applied once. The same ID on a
+// answered 503 during an outage) is accepted and answers the case's receipt as it
+// is, once the first one's transition is recorded; it is applied once. The same ID on a
 // different decision is refused.
 func (w *caseWorkflow) validateDecisionUpdate(ctx workflow.Context, d tierflow.Decision) error {
 	if err := w.validateDecision(d); !errors.Is(err, errAlreadyApplied) {
@@ -25,22 +25,22 @@ func (w *caseWorkflow) validateDecisionUpdate(ctx workflow.Context, d tierflow.D
 	return nil
 }
 
-func (w *caseWorkflow) decideUpdate(ctx workflow.Context, d tierflow.Decision) (tierflow.CaseView, error) {
+func (w *caseWorkflow) decideUpdate(ctx workflow.Context, d tierflow.Decision) (tierflow.Receipt, error) {
 	if err := w.mu.Lock(ctx); err != nil {
-		return tierflow.CaseView{}, err
+		return tierflow.Receipt{}, err
 	}
 	judged := w.asJudged(ctx, d)
 	err := w.validateDecision(judged)
 	if err != nil && !errors.Is(err, errAlreadyApplied) {
 		w.mu.Unlock()
-		return tierflow.CaseView{}, rejection(err)
+		return tierflow.Receipt{}, rejection(err)
 	}
 	if err == nil {
 		t := w.begin(ctx)
 		if w.approvalOutsideCaseTier(judged) && !t.patched(changeApprovalByAuthority) {
 			// A history from before the change: its handler refused this.
 			w.mu.Unlock()
-			return tierflow.CaseView{}, rejection(tierflow.Errorf(tierflow.CodeForbidden,
+			return tierflow.Receipt{}, rejection(tierflow.Errorf(tierflow.CodeForbidden,
 				"an actor at tier %d cannot decide for a tier %d case", actorTier(d.Actor), w.st.Tier))
 		}
 		w.applyDecision(t, d, "")
@@ -49,15 +49,22 @@ func (w *caseWorkflow) decideUpdate(ctx workflow.Context, d tierflow.Decision) (
 	return w.answer(ctx)
 }
 
-// answer releases the mutex and returns the case once the record holds what the
-// handler changed: an Update's answer is never ahead of the durable record.
-func (w *caseWorkflow) answer(ctx workflow.Context) (tierflow.CaseView, error) {
-	view := w.view(ctx)
+// answer releases the mutex and returns the case's receipt once the record holds
+// what the handler changed: an Update's answer is never ahead of the durable
+// record, so the API reads the case after the message from the record (the
+// receipt says which seq it must have reached; see tierflow.Receipt).
+func (w *caseWorkflow) answer(ctx workflow.Context) (tierflow.Receipt, error) {
+	receipt := w.receipt()
 	w.mu.Unlock()
-	if err := w.awaitRecorded(ctx, view.Seq); err != nil {
-		return tierflow.CaseView{}, err
+	if err := w.awaitRecorded(ctx, receipt.Seq); err != nil {
+		return tierflow.Receipt{}, err
 	}
-	return view, nil
+	return receipt, nil
+}
+
+// receipt is the case's receipt as it stands (the caller holds mu).
+func (w *caseWorkflow) receipt() tierflow.Receipt {
+	return tierflow.Receipt{CaseID: w.st.CaseID, Seq: w.st.Seq, Status: w.st.Status, Tier: w.st.Tier}
 }
 
 // decisionSignal takes a signalled decision; the caller holds mu. Its actor is
@@ -88,7 +95,7 @@ func (w *caseWorkflow) decisionSignal(ctx workflow.Context, d tierflow.Decision)
 }
 
 // A customer event sent again with its event_id (the CRM retried) is accepted and
-// answers the case as it is; it is applied once.
+// answers the case's receipt as it is; it is applied once.
 func (w *caseWorkflow) validateCustomerEventUpdate(ctx workflow.Context, e tierflow.CustomerEvent) error {
 	if err := w.validateCustomerEvent(e); !errors.Is(err, errEventAlreadyApplied) {
 		return rejection(err)
@@ -96,14 +103,14 @@ func (w *caseWorkflow) validateCustomerEventUpdate(ctx workflow.Context, e tierf
 	return nil
 }
 
-func (w *caseWorkflow) customerEventUpdate(ctx workflow.Context, e tierflow.CustomerEvent) (tierflow.CaseView, error) {
+func (w *caseWorkflow) customerEventUpdate(ctx workflow.Context, e tierflow.CustomerEvent) (tierflow.Receipt, error) {
 	if err := w.mu.Lock(ctx); err != nil {
-		return tierflow.CaseView{}, err
+		return tierflow.Receipt{}, err
 	}
 	err := w.validateCustomerEvent(e)
 	if err != nil && !errors.Is(err, errEventAlreadyApplied) {
 		w.mu.Unlock()
-		return tierflow.CaseView{}, rejection(err)
+		return tierflow.Receipt{}, rejection(err)
 	}
 	if err == nil {
 		t := w.begin(ctx)
@@ -136,14 +143,14 @@ func (w *caseWorkflow) validateSurveyUpdate(ctx workflow.Context, r tierflow.Sur
 	return rejection(w.validateSurvey(workflow.Now(ctx), r))
 }
 
-func (w *caseWorkflow) surveyUpdate(ctx workflow.Context, r tierflow.SurveyResponse) (tierflow.CaseView, error) {
+func (w *caseWorkflow) surveyUpdate(ctx workflow.Context, r tierflow.SurveyResponse) (tierflow.Receipt, error) {
 	if err := w.mu.Lock(ctx); err != nil {
-		return tierflow.CaseView{}, err
+		return tierflow.Receipt{}, err
 	}
 	t := w.begin(ctx)
 	if err := w.validateSurvey(t.now, r); err != nil {
 		w.mu.Unlock()
-		return tierflow.CaseView{}, rejection(err)
+		return tierflow.Receipt{}, rejection(err)
 	}
 	w.applySurvey(t, r)
 	w.commit(ctx, t)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
@@ -101,10 +102,12 @@ func input(p tierflow.Policy, r tierflow.OpenCaseRequest) CaseInput {
 	return CaseInput{Request: r, Policy: p, OpenedBy: integration}
 }
 
-// outcome captures one Update's fate.
+// outcome captures one Update's fate: its receipt and, queried as the Update
+// answered, the case it stands for (an Update answers only its receipt).
 type outcome struct {
 	rejected error
 	err      error
+	receipt  tierflow.Receipt
 	view     tierflow.CaseView
 	done     bool
 }
@@ -120,17 +123,46 @@ func sendUpdateTo(t *testing.T, env *testsuite.TestWorkflowEnvironment, name str
 		OnReject: func(err error) { o.rejected, o.done = err, true },
 		OnComplete: func(v any, err error) {
 			o.err, o.done = err, true
-			switch v := v.(type) {
-			case tierflow.CaseView:
-				o.view = v
-			case converter.EncodedValue:
-				if v != nil && err == nil {
-					require.NoError(t, v.Get(&o.view))
-				}
+			if err != nil {
+				return
 			}
+			o.receipt = answerReceipt(t, v)
+			o.view = caseAnswered(t, env, o.receipt)
 		},
 	}, arg)
 	return o
+}
+
+// answerReceipt is the receipt an Update answered (the test environment hands it
+// over as the value or encoded).
+func answerReceipt(t *testing.T, v any) tierflow.Receipt {
+	t.Helper()
+	switch v := v.(type) {
+	case tierflow.Receipt:
+		return v
+	case converter.EncodedValue:
+		var r tierflow.Receipt
+		require.NoError(t, v.Get(&r))
+		return r
+	}
+	t.Fatalf("an Update answered %T, not a receipt", v)
+	return tierflow.Receipt{}
+}
+
+// caseAnswered queries the case a receipt stands for, as the API reads it from the
+// record: the case is the receipt's, at its seq or later.
+func caseAnswered(t *testing.T, env *testsuite.TestWorkflowEnvironment, r tierflow.Receipt) tierflow.CaseView {
+	t.Helper()
+	res, err := env.QueryWorkflow(QueryCase)
+	require.NoError(t, err)
+	var v tierflow.CaseView
+	require.NoError(t, res.Get(&v))
+	require.Equal(t, r.CaseID, v.ID, "the receipt names the case")
+	require.GreaterOrEqual(t, v.Seq, r.Seq, "the case is at least where the receipt says")
+	if v.Seq == r.Seq {
+		assert.Equal(t, tierflow.ReceiptOf(v), r, "at the receipt's seq, the case is as the receipt says")
+	}
+	return v
 }
 
 // at runs fn after d of workflow time.
@@ -156,13 +188,16 @@ func queryAt(t *testing.T, env *testsuite.TestWorkflowEnvironment, d time.Durati
 	return v
 }
 
-// result returns the completed workflow's final view.
+// result returns the completed workflow's final view: the workflow returns its
+// receipt, and the case query still answers once it completed.
 func result(t *testing.T, env *testsuite.TestWorkflowEnvironment) tierflow.CaseView {
 	t.Helper()
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
-	var v tierflow.CaseView
-	require.NoError(t, env.GetWorkflowResult(&v))
+	var r tierflow.Receipt
+	require.NoError(t, env.GetWorkflowResult(&r))
+	v := caseAnswered(t, env, r)
+	assert.Equal(t, tierflow.ReceiptOf(v), r, "the final receipt is the final case's")
 	return v
 }
 

@@ -22,11 +22,11 @@ const WorkflowName = "CaseWorkflow"
 // which signs it; the worker refuses unsigned Updates, internal/updateauth) and a
 // Signal with the same payload (fire-and-forget: the Temporal UI and CLI).
 const (
-	UpdateDecide        = "decide"                // tierflow.Decision -> tierflow.CaseView
+	UpdateDecide        = "decide"                // tierflow.Decision -> tierflow.Receipt
 	SignalDecision      = "decision"              // tierflow.Decision
 	SignalCustomerEvent = "customer-event"        // tierflow.CustomerEvent
-	UpdateCustomerEvent = "report-customer-event" // same payload, validated (API)
-	UpdateSurvey        = "survey-response"       // tierflow.SurveyResponse -> tierflow.CaseView
+	UpdateCustomerEvent = "report-customer-event" // same payload, validated (API) -> tierflow.Receipt
+	UpdateSurvey        = "survey-response"       // tierflow.SurveyResponse -> tierflow.Receipt
 	QueryCase           = "case"                  // -> tierflow.CaseView
 	// UpdateOpen comes with the start (Update-with-Start) or reaches the running
 	// workflow of a repeated open: OpenRequest -> OpenAnswer (open.go).
@@ -193,7 +193,7 @@ func StaticDetails(caseID string, req tierflow.OpenCaseRequest, policy tierflow.
 // action of tierflow.ActionSpecs with its one line.
 func DecideDescription() string {
 	var b strings.Builder
-	b.WriteString("Apply one human decision (tierflow.Decision JSON); returns the updated case. Only the Tierflow " +
+	b.WriteString("Apply one human decision (tierflow.Decision JSON); returns the case's receipt (tierflow.Receipt). Only the Tierflow " +
 		"API can send it (the worker refuses Updates it did not sign); operators send the decision Signal. Actions:")
 	for i, s := range tierflow.ActionSpecs {
 		sep := ";"

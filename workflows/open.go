@@ -17,10 +17,10 @@ import (
 //
 //   - the validator refuses a request whose fingerprint differs from the one the
 //     case was opened with (tierflow.conflict; a refused Update leaves no trace);
-//   - the handler answers the case once the record holds everything up to it (for
-//     the request that started the workflow: the opening transition), the rule of
-//     every Update, so that GET /v1/cases/{id}/events shows the opening as soon as
-//     POST /v1/cases answers;
+//   - the handler answers the case's receipt once the record holds everything up
+//     to it (for the request that started the workflow: the opening transition),
+//     the rule of every Update, so that the API reads the case from the record and
+//     GET /v1/cases/{id}/events shows the opening as soon as POST /v1/cases answers;
 //   - Created tells the request that started this workflow (its RequestID is the
 //     input's OpenRequestID) from a repeated one.
 //
@@ -39,9 +39,10 @@ type OpenRequest struct {
 	RequestID string `json:"request_id"`
 }
 
-// OpenAnswer is the open Update's result.
+// OpenAnswer is the open Update's result. Workers from before receipts answered
+// the whole CaseView under "case"; clients decode it as a tierflow.CaseAnswer.
 type OpenAnswer struct {
-	Case tierflow.CaseView `json:"case"`
+	Case tierflow.Receipt `json:"case"`
 	// Created: this request started the workflow (POST /v1/cases answers 201).
 	Created bool `json:"created"`
 }
@@ -70,8 +71,8 @@ func RequestFingerprint(req tierflow.OpenCaseRequest) string {
 func (w *caseWorkflow) setupOpen(ctx workflow.Context) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateOpen, w.openUpdate, workflow.UpdateHandlerOptions{
 		Validator: w.validateOpenUpdate,
-		Description: "Answer an open request from the Tierflow API (sent with the start): the case once its record " +
-			"holds it, or tierflow.conflict when the case was opened with a different request.",
+		Description: "Answer an open request from the Tierflow API (sent with the start): the case's receipt once its " +
+			"record holds it, or tierflow.conflict when the case was opened with a different request.",
 	})
 }
 
@@ -88,9 +89,9 @@ func (w *caseWorkflow) openUpdate(ctx workflow.Context, r OpenRequest) (OpenAnsw
 	if err := w.mu.Lock(ctx); err != nil {
 		return OpenAnswer{}, err
 	}
-	view, err := w.answer(ctx)
+	receipt, err := w.answer(ctx)
 	if err != nil {
 		return OpenAnswer{}, err
 	}
-	return OpenAnswer{Case: view, Created: r.RequestID != "" && r.RequestID == w.in.OpenRequestID}, nil
+	return OpenAnswer{Case: receipt, Created: r.RequestID != "" && r.RequestID == w.in.OpenRequestID}, nil
 }
