@@ -90,7 +90,9 @@ func startCaptureServer(t *testing.T, ctx context.Context, extra ...string) (c c
 	c = srv.Client()
 	w := worker.New(c, TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(CaseWorkflow, workflow.RegisterOptions{Name: WorkflowName})
-	(&fakes{}).register(w)
+	(&fakes{signal: func(caseID, name string, arg any) {
+		_ = c.SignalWorkflow(ctx, WorkflowID(caseID), "", name, arg)
+	}}).register(w)
 	require.NoError(t, w.Start())
 	return c, func() { w.Stop(); _ = srv.Stop() }
 }
