@@ -121,6 +121,9 @@ func (d *deliverer) run(ctx context.Context, wake <-chan struct{}) {
 	defer deadline.Stop()
 	poll := time.NewTicker(OutboxPoll)
 	defer poll.Stop()
+	// A stopping worker waits for its activities: stop claiming at once and
+	// return when the batches in flight are settled.
+	stopping := activity.GetWorkerStopChannel(ctx)
 	var lastStats time.Time
 	for {
 		if time.Since(lastStats) >= outboxStatsEvery {
@@ -134,6 +137,9 @@ func (d *deliverer) run(ctx context.Context, wake <-chan struct{}) {
 			d.wg.Wait()
 			return
 		case <-deadline.C:
+			d.wg.Wait()
+			return
+		case <-stopping:
 			d.wg.Wait()
 			return
 		case <-wake:
