@@ -90,6 +90,7 @@ func startCaptureServer(t *testing.T, ctx context.Context, extra ...string) (c c
 	c = srv.Client()
 	w := worker.New(c, TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(CaseWorkflow, workflow.RegisterOptions{Name: WorkflowName})
+	w.RegisterWorkflowWithOptions(MailerWorkflow, workflow.RegisterOptions{Name: MailerWorkflowName})
 	(&fakes{signal: func(caseID, name string, arg any) {
 		_ = c.SignalWorkflow(ctx, WorkflowID(caseID), "", name, arg)
 	}}).register(w)

@@ -194,6 +194,12 @@ func (f *fakes) sendBatch(ctx context.Context, in activities.NotifyInput) (activ
 	return out, nil
 }
 
+// DeliverOutbox is the Mailer's delivery: the fake RecordTransition delivers the
+// batches itself, so it only reports one.
+func (f *fakes) DeliverOutbox(context.Context, activities.DeliverOutboxInput) (activities.DeliverOutboxResult, error) {
+	return activities.DeliverOutboxResult{Delivered: 1}, nil
+}
+
 // AssignOwner proposes "owner-t<tier>" (with the department when there is one).
 func (f *fakes) AssignOwner(_ context.Context, in activities.AssignOwnerInput) (activities.AssignOwnerResult, error) {
 	f.mu.Lock()
@@ -217,6 +223,7 @@ func (f *fakes) register(r activityRegistry) {
 	r.RegisterActivityWithOptions(f.Notify, activity.RegisterOptions{Name: "Notify"})
 	r.RegisterActivityWithOptions(f.AssignOwner, activity.RegisterOptions{Name: "AssignOwner"})
 	r.RegisterActivityWithOptions(f.LookUpStaff, activity.RegisterOptions{Name: "LookUpStaff"})
+	r.RegisterActivityWithOptions(f.DeliverOutbox, activity.RegisterOptions{Name: "DeliverOutbox"})
 }
 
 // events lists every recorded event in order.
