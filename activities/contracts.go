@@ -11,6 +11,10 @@ import (
 type Activities struct {
 	Store  tierflow.Store
 	Mailer tierflow.Mailer
+	// Outbox keeps the emails of recorded transitions (nil: the Store, when it
+	// is one). Cases tells a case what the mailer could not send (DeliverOutbox).
+	Outbox tierflow.Outbox
+	Cases  CaseSignaller
 	// SurveyKeys are the survey signing keys, newest first: the first signs, the
 	// API verifies with all of them (TIERFLOW_SURVEY_KEYS). SurveyBaseURL is the
 	// public API base ("https://support.example.com"), the link is
@@ -29,8 +33,25 @@ type Activities struct {
 // DefaultHeartbeatInterval is the notify activities' heartbeat period.
 const DefaultHeartbeatInterval = 2 * time.Second
 
-// RecordTransitionInput is one state change of a case: its new events and projection.
-type RecordTransitionInput = tierflow.Transition
+// RecordTransitionInput is one or more state changes of a case: their new events
+// and the projection after the last, and (runs with the email outbox) each
+// transition's emails, written into the outbox in the same transaction. The
+// transition's fields are inline in JSON, as when the input was a
+// tierflow.Transition: histories recorded before Emails replay unchanged.
+type RecordTransitionInput struct {
+	tierflow.Transition
+	// Emails are the transitions' email batches, oldest first, one per transition
+	// that sends any.
+	Emails []TransitionEmails `json:"emails,omitempty"`
+}
+
+// TransitionEmails is one transition's emails: a NotifyInput of the transition's
+// case, named by Seq, the transition's last event. The mailer delivers them
+// through Notify, each message at most once per its key.
+type TransitionEmails struct {
+	Seq      int64           `json:"seq"`
+	Messages []NotifyMessage `json:"messages"`
+}
 
 // NotifyCustomerInput asks to email the customer once per Key.
 type NotifyCustomerInput struct {

@@ -294,7 +294,7 @@ func (a *Activities) heartbeatWhileSending(ctx context.Context, key string) (sto
 	}
 	done := make(chan struct{})
 	finished := make(chan struct{})
-	activity.RecordHeartbeat(ctx, key)
+	recordHeartbeat(ctx, key)
 	go func() {
 		defer close(finished)
 		tick := time.NewTicker(every)
@@ -302,7 +302,7 @@ func (a *Activities) heartbeatWhileSending(ctx context.Context, key string) (sto
 		for {
 			select {
 			case <-tick.C:
-				activity.RecordHeartbeat(ctx, key)
+				recordHeartbeat(ctx, key)
 			case <-done:
 				return
 			case <-ctx.Done():

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tierflow/tierflow"
@@ -43,7 +42,7 @@ func (a *Activities) Notify(ctx context.Context, in NotifyInput) (NotifyBatchRes
 	out := NotifyBatchResult{Outcomes: make([]NotifyOutcome, 0, len(messages))}
 	for _, m := range messages {
 		key, kind := m.id()
-		activity.RecordHeartbeat(ctx, key) // the batch is alive between sends too
+		recordHeartbeat(ctx, key) // the batch is alive between sends too
 		res, err := a.notifyMessage(ctx, m)
 		o, retry := outcome(key, kind, res, err)
 		if retry != nil {

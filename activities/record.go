@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"go.temporal.io/sdk/temporal"
@@ -20,12 +21,42 @@ const (
 )
 
 // RecordTransition appends the transition's events and moves the case projection
-// forward, in one transaction; safe to retry. Invalid input is not retried.
+// forward, and writes its emails into the outbox (in.Emails), in one
+// transaction; safe to retry. Invalid input is not retried (the workflow then
+// sends the emails itself).
 func (a *Activities) RecordTransition(ctx context.Context, in RecordTransitionInput) error {
-	if err := a.Store.RecordTransition(ctx, in); err != nil {
-		return activityError(fmt.Sprintf("record transition of case %s", in.CaseID), err)
+	what := fmt.Sprintf("record transition of case %s", in.CaseID)
+	if len(in.Emails) == 0 {
+		if err := a.Store.RecordTransition(ctx, in.Transition); err != nil {
+			return activityError(what, err)
+		}
+		return nil
+	}
+	outbox := a.outbox()
+	if outbox == nil {
+		return invalidInput("%s: emails for the outbox, and the store keeps no outbox", what)
+	}
+	batches := make([]tierflow.OutboxBatch, len(in.Emails))
+	for i, e := range in.Emails {
+		raw, err := json.Marshal(NotifyInput{CaseID: in.CaseID, Messages: e.Messages})
+		if err != nil {
+			return invalidInput("%s: emails of event %d: %v", what, e.Seq, err)
+		}
+		batches[i] = tierflow.OutboxBatch{Seq: e.Seq, Batch: raw}
+	}
+	if err := outbox.RecordTransitionWithOutbox(ctx, in.Transition, batches); err != nil {
+		return activityError(what, err)
 	}
 	return nil
+}
+
+// outbox is a.Outbox, or the Store when it keeps one (postgres.Store does).
+func (a *Activities) outbox() tierflow.Outbox {
+	if a.Outbox != nil {
+		return a.Outbox
+	}
+	o, _ := a.Store.(tierflow.Outbox)
+	return o
 }
 
 // activityError turns a dependency's error into what Temporal should do with it:

@@ -118,8 +118,9 @@ func TestRecordTransition(t *testing.T) {
 	view := tierflow.CaseView{ID: "zendesk-4711", Source: "zendesk", ExternalID: "4711", Seq: 1,
 		Status: tierflow.StatusOpen, Tier: 1, StartTier: 1, Priority: tierflow.PriorityNormal, Category: "billing",
 		Subject: "Charged twice", Trigger: tierflow.TriggerUnresolved, OpenedAt: at, EscalatedAt: at}
-	in := activities.RecordTransitionInput{CaseID: view.ID, View: view, Events: []tierflow.CaseEvent{{CaseID: view.ID, Seq: 1,
-		Type: tierflow.EventOpened, At: at, Actor: tierflow.SystemActor, Tier: 1, Status: tierflow.StatusOpen}}}
+	in := activities.RecordTransitionInput{Transition: tierflow.Transition{CaseID: view.ID, View: view,
+		Events: []tierflow.CaseEvent{{CaseID: view.ID, Seq: 1, Type: tierflow.EventOpened, At: at,
+			Actor: tierflow.SystemActor, Tier: 1, Status: tierflow.StatusOpen}}}}
 
 	for range 2 { // a retry is harmless
 		_, err := h.env.ExecuteActivity(h.acts.RecordTransition, in)

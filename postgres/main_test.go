@@ -79,7 +79,7 @@ func testEvent(id string, seq int64, typ tierflow.EventType) tierflow.CaseEvent 
 
 func record(t *testing.T, s *Store, view tierflow.CaseView, events ...tierflow.CaseEvent) recordResult {
 	t.Helper()
-	res, err := s.recordTransition(context.Background(), tierflow.Transition{CaseID: view.ID, Events: events, View: view})
+	res, err := s.recordTransition(context.Background(), tierflow.Transition{CaseID: view.ID, Events: events, View: view}, nil)
 	require.NoError(t, err)
 	return res
 }

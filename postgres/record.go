@@ -28,12 +28,24 @@ type recordResult struct {
 // with different content keeps the first version (the log is append-only) and is
 // reported in the log as a warning: it means two writers disagree about history.
 func (s *Store) RecordTransition(ctx context.Context, t tierflow.Transition) error {
-	_, err := s.recordTransition(ctx, t)
+	_, err := s.recordTransition(ctx, t, nil)
 	return err
 }
 
-func (s *Store) recordTransition(ctx context.Context, t tierflow.Transition) (recordResult, error) {
+// RecordTransitionWithOutbox is RecordTransition that also writes the
+// transition's email batches into the outbox, in the same transaction, and wakes
+// the mailers (pg_notify, delivered on commit). A batch already in the outbox
+// (a retried record) is kept as it is.
+func (s *Store) RecordTransitionWithOutbox(ctx context.Context, t tierflow.Transition, batches []tierflow.OutboxBatch) error {
+	_, err := s.recordTransition(ctx, t, batches)
+	return err
+}
+
+func (s *Store) recordTransition(ctx context.Context, t tierflow.Transition, batches []tierflow.OutboxBatch) (recordResult, error) {
 	if err := validateTransition(t); err != nil {
+		return recordResult{}, err
+	}
+	if err := validateOutboxBatches(t, batches); err != nil {
 		return recordResult{}, err
 	}
 	var res recordResult
@@ -44,7 +56,10 @@ func (s *Store) recordTransition(ctx context.Context, t tierflow.Transition) (re
 			return err
 		}
 		res.ProjectionMoved = moved
-		return insertEvents(ctx, tx, t, &res)
+		if err := insertEvents(ctx, tx, t, &res); err != nil {
+			return err
+		}
+		return insertOutbox(ctx, tx, t.CaseID, batches)
 	})
 	if err != nil {
 		return recordResult{}, fmt.Errorf("record transition of case %s: %w", t.CaseID, mapError(err))

@@ -55,6 +55,9 @@ type config struct {
 	// (TIERFLOW_CODEC_KEYS, the same list as the API's: id:base64key,..., newest
 	// first encrypts, all decrypt); nil stores plaintext (development only).
 	CodecKeys *codec.Keyring
+	// MailerShards is how many Mailer workflows deliver the email outbox
+	// (TIERFLOW_MAILER_SHARDS, default workflows.DefaultMailerShards).
+	MailerShards int
 }
 
 // loadConfig reads the environment through getenv (the Temporal settings through
@@ -100,6 +103,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	cfg.Mode = mode
 	if cfg.CodecKeys, err = codec.LoadKeyring(getenv); err != nil {
+		problems = append(problems, err)
+	}
+	if cfg.MailerShards, err = mailerShards(getenv); err != nil {
 		problems = append(problems, err)
 	}
 	if err := errors.Join(problems...); err != nil {

@@ -163,3 +163,15 @@ func brokenPolicyFile(t *testing.T) string {
 	require.NoError(t, os.WriteFile(path, []byte(data), 0o600))
 	return path
 }
+
+func TestMailerShards(t *testing.T) {
+	for v, want := range map[string]int{"": 2, "1": 1, "8": 8} {
+		n, err := mailerShards(func(string) string { return v })
+		require.NoError(t, err, v)
+		assert.Equal(t, want, n, v)
+	}
+	for _, v := range []string{"0", "-1", "two", "65"} {
+		_, err := mailerShards(func(string) string { return v })
+		assert.ErrorContains(t, err, "TIERFLOW_MAILER_SHARDS", v)
+	}
+}

@@ -88,7 +88,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		SurveyBaseURL: cfg.PublicURL,
 		CaseBaseURL:   cfg.PublicURL + "/v1/cases/",
 		Now:           time.Now,
+		Cases:         caseSignaller{c},
 	})
+	registerMailer(w)
 	ready.checks = []func(context.Context) error{
 		func(ctx context.Context) error {
 			_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
@@ -99,6 +101,10 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
+	}
+	if err := startMailers(ctx, c, cfg.MailerShards, logger); err != nil {
+		w.Stop()
+		return err
 	}
 	ready.started.Store(true)
 	logger.Info("worker started", "task_queue", workflows.TaskQueue, "temporal", cfg.temporalTarget(),

@@ -53,13 +53,14 @@ func TestMain(m *testing.M) {
 
 func testConfig(t *testing.T) config {
 	return config{
-		Temporal:    client.Options{HostPort: devServer.HostPort(), Namespace: devServer.Namespace()},
-		DatabaseURL: pgcluster.NewTestDatabase(t, cluster),
-		SurveyKeys:  [][]byte{[]byte("test-survey-key-0123456789")},
-		PublicURL:   "http://localhost:8080",
-		MetricsAddr: freeAddr(t),
-		StopTimeout: 3 * time.Second,
-		Mail:        mailEnv{EnvMailbox: "true"},
+		Temporal:     client.Options{HostPort: devServer.HostPort(), Namespace: devServer.Namespace()},
+		DatabaseURL:  pgcluster.NewTestDatabase(t, cluster),
+		SurveyKeys:   [][]byte{[]byte("test-survey-key-0123456789")},
+		PublicURL:    "http://localhost:8080",
+		MetricsAddr:  freeAddr(t),
+		StopTimeout:  3 * time.Second,
+		Mail:         mailEnv{EnvMailbox: "true"},
+		MailerShards: 2,
 	}
 }
 
@@ -87,6 +88,17 @@ func TestRunPollsTheTaskQueueAndStopsOnCancel(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(body), "temporal_worker_start", "SDK metrics are exported")
 	assert.Contains(t, string(body), "go_memstats_heap_inuse_bytes", "process memory is exported")
+
+	// Every worker starts the mailers (or finds them running): one per shard.
+	for shard := range cfg.MailerShards {
+		desc, err := c.DescribeWorkflowExecution(context.Background(), workflows.MailerWorkflowID(shard), "")
+		require.NoError(t, err, "mailer of shard %d", shard)
+		assert.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.GetWorkflowExecutionInfo().GetStatus())
+	}
+	require.Eventually(t, func() bool {
+		body, err := io.ReadAll(get(t, "http://"+cfg.MetricsAddr+"/metrics").Body)
+		return err == nil && strings.Contains(string(body), "tierflow_outbox_depth")
+	}, 15*time.Second, 250*time.Millisecond, "the outbox depth is exported")
 
 	store, err := postgres.Open(context.Background(), cfg.DatabaseURL, nil)
 	require.NoError(t, err)

@@ -17,7 +17,7 @@ import (
 func CaseWorkflow(ctx workflow.Context, in CaseInput) (tierflow.Receipt, error) {
 	w := &caseWorkflow{in: in, mu: workflow.NewMutex(ctx)}
 	// The one patch a new run asks (changeLeanHistory implies every older one).
-	w.lean = workflow.GetVersion(ctx, changeLeanHistory, workflow.DefaultVersion, 1) == 1
+	w.askVersions(ctx) // changeEmailOutbox, or else changeLeanHistory (versions.go)
 	w.recordAsync = w.patched(ctx, changeRecordOutsideMutex)
 	// The opening (or resumption) goes first: handlers registered in setup may run
 	// as soon as they exist (an Update can arrive with the start), and they wait
@@ -72,6 +72,8 @@ type caseWorkflow struct {
 	// directory (signals.go); unchecked holds it and those behind it, in order.
 	checking  bool
 	unchecked []tierflow.Decision
+
+	outbox outboxState // changeEmailOutbox (outbox.go)
 }
 
 // open builds the first state of a new case and the opening transition.
@@ -132,6 +134,7 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
+	w.setupOutbox(ctx)
 	return w.setupOpen(ctx)
 }
 
@@ -214,7 +217,7 @@ type armedTimer struct {
 }
 
 func (w *caseWorkflow) hasSignals() bool {
-	return w.decisions.Len() > 0 || w.customerEvents.Len() > 0
+	return w.decisions.Len() > 0 || w.customerEvents.Len() > 0 || w.outbox.hasProblems()
 }
 
 // drainSignals applies every buffered signal (the caller holds mu). Payloads are
@@ -230,6 +233,9 @@ func (w *caseWorkflow) drainSignals(ctx workflow.Context) {
 			} else {
 				w.decisionSignal(ctx, d)
 			}
+			continue
+		}
+		if w.receiveNotificationProblems(ctx) {
 			continue
 		}
 		raw = nil

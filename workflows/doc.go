@@ -109,6 +109,20 @@
 // as new with the whole state. Sequence numbers, deadlines and deduplication memory
 // carry over; the new run re-upserts its search attributes.
 //
+// # Email outbox
+//
+// Since changeEmailOutbox a transition's emails travel with its record: the
+// local RecordTransition writes them into the outbox table in the same
+// transaction as the events (RecordTransitionInput.Emails, one batch per
+// transition, named by its last event), and its summary names them. The Mailer
+// workflow (mailer.go, one per shard, started by the workers) delivers the
+// batches through Notify, each case's in order and each message at most once,
+// outside the case's history; the case does not wait for them. Emails refused or
+// of unknown outcome come back as SignalNotificationProblems and are recorded as
+// notification_failed or notification_unconfirmed (outbox.go); a case that has
+// ended gets them appended to its record by the mailer. A record refused as
+// invalid input sends its emails with one Notify per transition, as before.
+//
 // # Versioning
 //
 // A case lives for weeks, so the workflow code must replay every history in flight.
@@ -125,8 +139,9 @@
 // exist (30 days plus the survey, or find them with the TemporalChangeVersion
 // search attribute), then goes in a later cleanup. A run pays a marker and a
 // search attribute upsert for each patch it meets: keep them off the typical path
-// where possible. A run that has changeLeanHistory (asked once, at its start)
-// takes every older change without asking (impliedByLeanHistory), so a new run
+// where possible. A run that has changeLeanHistory takes every older change
+// without asking (impliedByLeanHistory); a run that has changeEmailOutbox (asked
+// once, at its start, first: askVersions) has changeLeanHistory too, so a new run
 // pays for that one patch and those added after it. The replay tests guard all
 // of this: testdata/*.json are
 // histories of real runs on a dev server, replayed by TestReplayHistories on every

@@ -174,7 +174,9 @@ func (w *caseWorkflow) queues() map[tierflow.Tier]string {
 // commit hands what the transition emitted to the record (RecordTransition: its
 // events and the new view, in order, see record.go) and starts its emails; it
 // shows the new state to operators (search attributes, current details). Emails
-// finish in the background (the workflow waits for them before it ends).
+// finish in the background (the workflow waits for them before it ends). Since
+// changeEmailOutbox the emails go with the record into the outbox (the mailer
+// delivers them; the case does not wait for them).
 func (w *caseWorkflow) commit(ctx workflow.Context, t *transition) {
 	if len(t.events) == 0 {
 		return
@@ -183,6 +185,10 @@ func (w *caseWorkflow) commit(ctx workflow.Context, t *transition) {
 	w.publish(ctx, view)
 	if !w.recordAsync {
 		w.recordNow(ctx, t.events, view, t.mails)
+		return
+	}
+	if w.outbox.enabled {
+		w.record(ctx, pendingRecord{events: t.events, view: view, mails: outboxMails(t)})
 		return
 	}
 	w.record(ctx, pendingRecord{events: t.events, view: view})

@@ -27,8 +27,14 @@ type fakes struct {
 	customer    []activities.NotifyCustomerInput
 	staff       []activities.NotifyStaffInput
 	assigns     []activities.AssignOwnerInput
-	// batches are the Notify activities, one per transition with emails.
+	// batches are the Notify activities, one per transition with emails (runs
+	// without the outbox, and records refused with emails).
 	batches []activities.NotifyInput
+	// outboxed are the email batches recorded into the outbox, in order; the
+	// fake delivers each as the mailer would once its record succeeds (into
+	// customer and staff) and signals its problems back to the case (signal).
+	outboxed []activities.TransitionEmails
+	signal   func(caseID, name string, arg any)
 	// onRecord, when set, runs inside the n-th (from 1) RecordTransition call, while
 	// the workflow waits on it.
 	onRecord func(n int)
@@ -43,6 +49,9 @@ type fakes struct {
 	// database outage would (nothing written, retryable).
 	recordDown  func() bool
 	recordTries int
+	// refuseRecord, when it returns true for the n-th try (from 1), refuses the
+	// record as invalid input (non-retryable; nothing written).
+	refuseRecord func(n int) bool
 	// directory is the staff directory LookUpStaff reads; nil means
 	// testDirectory (the test principals, active). directoryDown, while it
 	// returns true, makes LookUpStaff fail as an unreachable database would.
@@ -77,21 +86,49 @@ func (f *fakes) LookUpStaff(_ context.Context, in activities.LookUpStaffInput) (
 	return dir[in.StaffID], nil
 }
 
-func (f *fakes) RecordTransition(_ context.Context, in activities.RecordTransitionInput) error {
+func (f *fakes) RecordTransition(ctx context.Context, in activities.RecordTransitionInput) error {
 	f.mu.Lock()
 	f.recordTries++
 	if f.recordDown != nil && f.recordDown() {
 		f.mu.Unlock()
 		return errors.New("connect: connection refused")
 	}
-	f.transitions = append(f.transitions, in)
+	if f.refuseRecord != nil && f.refuseRecord(f.recordTries) {
+		f.mu.Unlock()
+		return temporal.NewNonRetryableApplicationError("record transition: invalid transition",
+			activities.ErrTypeInvalidInput, nil)
+	}
+	f.transitions = append(f.transitions, in.Transition)
 	if f.now != nil {
 		f.recordedAt = append(f.recordedAt, f.now())
 	}
+	f.outboxed = append(f.outboxed, in.Emails...)
 	n, hook := len(f.transitions), f.onRecord
 	f.mu.Unlock()
 	if hook != nil {
 		hook(n)
+	}
+	return f.deliverOutbox(ctx, in)
+}
+
+// deliverOutbox sends the record's email batches as the Mailer's DeliverOutbox
+// would (each through the fake Notify path) and signals what could not be sent
+// to the case.
+func (f *fakes) deliverOutbox(ctx context.Context, in activities.RecordTransitionInput) error {
+	for _, e := range in.Emails {
+		res, err := f.sendBatch(ctx, activities.NotifyInput{CaseID: in.CaseID, Messages: e.Messages})
+		if err != nil {
+			return err
+		}
+		var problems []activities.NotifyOutcome
+		for _, o := range res.Outcomes {
+			if o.State == activities.StateRefused || o.State == activities.StateUnconfirmed {
+				problems = append(problems, o)
+			}
+		}
+		if len(problems) > 0 && f.signal != nil {
+			f.signal(in.CaseID, SignalNotificationProblems, activities.NotificationProblems{Seq: e.Seq, Outcomes: problems})
+		}
 	}
 	return nil
 }
@@ -127,6 +164,10 @@ func (f *fakes) Notify(ctx context.Context, in activities.NotifyInput) (activiti
 	f.mu.Lock()
 	f.batches = append(f.batches, in)
 	f.mu.Unlock()
+	return f.sendBatch(ctx, in)
+}
+
+func (f *fakes) sendBatch(ctx context.Context, in activities.NotifyInput) (activities.NotifyBatchResult, error) {
 	var out activities.NotifyBatchResult
 	for _, m := range in.Messages {
 		var res activities.NotifyResult
@@ -153,6 +194,12 @@ func (f *fakes) Notify(ctx context.Context, in activities.NotifyInput) (activiti
 	return out, nil
 }
 
+// DeliverOutbox is the Mailer's delivery: the fake RecordTransition delivers the
+// batches itself, so it only reports one.
+func (f *fakes) DeliverOutbox(context.Context, activities.DeliverOutboxInput) (activities.DeliverOutboxResult, error) {
+	return activities.DeliverOutboxResult{Delivered: 1}, nil
+}
+
 // AssignOwner proposes "owner-t<tier>" (with the department when there is one).
 func (f *fakes) AssignOwner(_ context.Context, in activities.AssignOwnerInput) (activities.AssignOwnerResult, error) {
 	f.mu.Lock()
@@ -176,6 +223,7 @@ func (f *fakes) register(r activityRegistry) {
 	r.RegisterActivityWithOptions(f.Notify, activity.RegisterOptions{Name: "Notify"})
 	r.RegisterActivityWithOptions(f.AssignOwner, activity.RegisterOptions{Name: "AssignOwner"})
 	r.RegisterActivityWithOptions(f.LookUpStaff, activity.RegisterOptions{Name: "LookUpStaff"})
+	r.RegisterActivityWithOptions(f.DeliverOutbox, activity.RegisterOptions{Name: "DeliverOutbox"})
 }
 
 // events lists every recorded event in order.

@@ -91,7 +91,7 @@ func testEnv(t *testing.T, start time.Time) (*testsuite.TestWorkflowEnvironment,
 	suite.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: testLogLevel}))))
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(CaseWorkflow, workflow.RegisterOptions{Name: WorkflowName})
-	f := &fakes{now: env.Now}
+	f := &fakes{now: env.Now, signal: func(_, name string, arg any) { env.SignalWorkflow(name, arg) }}
 	f.register(env)
 	env.SetStartTime(start)
 	env.SetTestTimeout(30 * time.Second)

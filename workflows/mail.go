@@ -12,7 +12,9 @@ import (
 	"github.com/tierflow/tierflow/activities"
 )
 
-// A transition's emails leave through commit: all of them in one Notify activity
+// A transition's emails leave through commit: with changeEmailOutbox, in its
+// record, into the outbox that the Mailer workflow delivers (a problem comes back
+// as SignalNotificationProblems); before it, all of them in one Notify activity
 // (sendAll), or, in runs from before changeLeanHistory, one NotifyCustomer or
 // NotifyStaff activity each (send). Either way each message is sent at most once
 // per its key, and an email that failed or went unconfirmed goes on the case's
@@ -109,6 +111,12 @@ func (w *caseWorkflow) recordNotificationProblems(ctx workflow.Context, problems
 		return
 	}
 	defer w.mu.Unlock()
+	w.commitNotificationProblems(ctx, problems)
+}
+
+// commitNotificationProblems records problems in one transition; the caller
+// holds mu.
+func (w *caseWorkflow) commitNotificationProblems(ctx workflow.Context, problems []notificationProblem) {
 	t := w.begin(ctx)
 	for _, p := range problems {
 		if p.changeID != "" && !t.patched(p.changeID) {

@@ -27,10 +27,11 @@ import (
 // is written or has failed. Runs from before it keep the regular activity.
 
 // pendingRecord is one or more transitions' events, oldest first, and the view
-// after the last of them.
+// after the last of them; with changeEmailOutbox, each transition's emails too.
 type pendingRecord struct {
 	events []tierflow.CaseEvent
 	view   tierflow.CaseView
+	mails  []transitionMails
 }
 
 // record writes r after every transition before it: at once when nothing is
@@ -51,11 +52,12 @@ func (w *caseWorkflow) record(ctx workflow.Context, r pendingRecord) {
 func (w *caseWorkflow) startRecord(ctx workflow.Context, r pendingRecord) {
 	w.recording = true
 	run := func(ctx workflow.Context, r pendingRecord) workflow.Future {
-		in := activities.RecordTransitionInput{CaseID: w.st.CaseID, Events: r.events, View: r.view}
+		in := activities.RecordTransitionInput{Transition: tierflow.Transition{CaseID: w.st.CaseID, Events: r.events,
+			View: r.view}, Emails: outboxEmails(r.mails)}
 		if w.lean {
-			return workflow.ExecuteLocalActivity(recordLocalCtx(ctx, recordSummary(r.events)), a.RecordTransition, in)
+			return workflow.ExecuteLocalActivity(recordLocalCtx(ctx, recordSummary(r.events, r.mails)), a.RecordTransition, in)
 		}
-		return workflow.ExecuteActivity(activityCtx(ctx, recordSummary(r.events)), a.RecordTransition, in)
+		return workflow.ExecuteActivity(activityCtx(ctx, recordSummary(r.events, r.mails)), a.RecordTransition, in)
 	}
 	f := run(ctx, r) // started now: before the transition's emails
 	workflow.Go(ctx, func(ctx workflow.Context) {
@@ -66,8 +68,12 @@ func (w *caseWorkflow) startRecord(ctx workflow.Context, r pendingRecord) {
 			}
 			var appErr *temporal.ApplicationError
 			if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeInvalidInput {
-				// No retry can fix it; the events stay in Temporal's history.
+				// No retry can fix it; the events stay in Temporal's history, the
+				// emails it carried are sent as before the outbox.
 				workflow.GetLogger(ctx).Error("record transition refused", "case_id", w.st.CaseID, "seq", r.view.Seq, "error", err)
+				for _, m := range r.mails {
+					w.sendAll(ctx, m.mails)
+				}
 				break
 			}
 			workflow.GetLogger(ctx).Warn("record transition failed; trying again in a minute", "case_id", w.st.CaseID,
@@ -117,6 +123,7 @@ func mergeRecords(rs []pendingRecord) pendingRecord {
 	out := pendingRecord{view: rs[len(rs)-1].view}
 	for _, r := range rs {
 		out.events = append(out.events, r.events...)
+		out.mails = append(out.mails, r.mails...)
 	}
 	return out
 }
@@ -125,8 +132,8 @@ func mergeRecords(rs []pendingRecord) pendingRecord {
 // RecordTransition and the emails start together and the caller (holding the
 // mutex) waits for the record.
 func (w *caseWorkflow) recordNow(ctx workflow.Context, events []tierflow.CaseEvent, view tierflow.CaseView, mails []mail) {
-	rec := workflow.ExecuteActivity(activityCtx(ctx, recordSummary(events)), a.RecordTransition,
-		activities.RecordTransitionInput{CaseID: w.st.CaseID, Events: events, View: view})
+	rec := workflow.ExecuteActivity(activityCtx(ctx, recordSummary(events, nil)), a.RecordTransition,
+		activities.RecordTransitionInput{Transition: tierflow.Transition{CaseID: w.st.CaseID, Events: events, View: view}})
 	for _, m := range mails {
 		w.send(ctx, m)
 	}
@@ -144,10 +151,19 @@ func (w *caseWorkflow) awaitRecorded(ctx workflow.Context, seq int64) error {
 // recorded reports whether nothing waits to be recorded.
 func (w *caseWorkflow) recorded() bool { return !w.recording && len(w.backlog) == 0 }
 
-func recordSummary(events []tierflow.CaseEvent) string {
+// recordSummary names the events and, with the outbox, the emails a record
+// writes ("record: escalated, assigned; email customer: escalated to ..."), so
+// the case's history still says what it sent.
+func recordSummary(events []tierflow.CaseEvent, mails []transitionMails) string {
 	types := make([]string, 0, len(events))
 	for _, ev := range events {
 		types = append(types, string(ev.Type))
 	}
-	return "record: " + strings.Join(types, ", ")
+	parts := []string{"record: " + strings.Join(types, ", ")}
+	for _, tm := range mails {
+		for _, m := range tm.mails {
+			parts = append(parts, m.summary)
+		}
+	}
+	return strings.Join(parts, "; ")
 }

@@ -30,6 +30,7 @@ func TestReplayHistoriesThroughTheCodec(t *testing.T) {
 			})
 			require.NoError(t, err)
 			replayer.RegisterWorkflowWithOptions(CaseWorkflow, workflow.RegisterOptions{Name: WorkflowName})
+			replayer.RegisterWorkflowWithOptions(MailerWorkflow, workflow.RegisterOptions{Name: MailerWorkflowName})
 			require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(nil, file))
 		})
 	}

@@ -27,6 +27,7 @@ func TestReplayHistories(t *testing.T) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			replayer := worker.NewWorkflowReplayer()
 			replayer.RegisterWorkflowWithOptions(CaseWorkflow, workflow.RegisterOptions{Name: WorkflowName})
+			replayer.RegisterWorkflowWithOptions(MailerWorkflow, workflow.RegisterOptions{Name: MailerWorkflowName})
 			require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(nil, file))
 		})
 	}
@@ -35,9 +36,9 @@ func TestReplayHistories(t *testing.T) {
 // The typical lifecycle (open, acknowledge, one escalation, acknowledge, resolve,
 // survey, close) stays within its budget of history events and bytes, sized as
 // the bench sizes it (the serialized events, here with plaintext payloads), and
-// costs what the lean history promises: the record is local (a marker per
-// transition, no RecordTransition activity), each transition with emails has
-// one Notify, and the run asks one patch.
+// costs what the lean history and the outbox promise: the record is local (a
+// marker per transition, no RecordTransition activity), the emails go with it
+// (no activity at all), and the run asks one patch.
 func TestTypicalLifecycleHistorySize(t *testing.T) {
 	f, err := os.Open(filepath.Join("testdata", typicalLifecycle+".json"))
 	require.NoError(t, err)
@@ -66,15 +67,15 @@ func TestTypicalLifecycleHistorySize(t *testing.T) {
 	require.NotZero(t, n)
 	assert.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, hist.Events[n-1].GetEventType())
 	assert.Equal(t, 5, counts[enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED], "four decisions and the survey")
-	assert.Equal(t, map[string]int{"Notify": 4}, activities,
-		"one Notify per transition with emails (opening, escalation, resolution, survey), no RecordTransition activity")
+	assert.Empty(t, activities, "the emails go with their record into the outbox; no RecordTransition activity")
 	// Seven transitions recorded locally, one AssignOwner per tier entered; a
 	// batch of queued records would be fewer.
 	assert.LessOrEqual(t, markers["LocalActivity"], 7+2)
 	assert.GreaterOrEqual(t, markers["LocalActivity"], 2+2)
 	// Each patch the run meets costs a marker and a search attribute upsert:
-	// changeLeanHistory is the only one on the typical path (it implies the older
-	// ones). Keep new patches off the typical path where possible.
+	// changeEmailOutbox is the only one on the typical path (it implies
+	// changeLeanHistory and the older ones). Keep new patches off the typical
+	// path where possible.
 	assert.Equal(t, 1, markers["Version"], "patches on the typical path")
 }
 

@@ -112,7 +112,7 @@ func TestSecurityDepartmentlessAgentServesNoDepartment(t *testing.T) {
 	t.Run("a run from before the rule", func(t *testing.T) {
 		env, f := testEnv(t, t0)
 		f.directory = directory
-		env.OnGetVersion(changeLeanHistory, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		beforeLeanHistory(env)
 		env.OnGetVersion(changeDepartmentsRequired, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 		at(env, time.Minute, func() {
 			env.SignalWorkflow(SignalDecision, tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "s-1", Actor: noDepartments})

@@ -1,5 +1,7 @@
 package workflows
 
+import "go.temporal.io/sdk/workflow"
+
 // Change IDs of the patches in this package (see "Versioning" in doc.go). Each one
 // guards a change to the commands a run emits; remove a patch, keeping only its
 // new branch, once no run older than its month can be open (30 days plus the
@@ -70,7 +72,27 @@ const (
 	// Runs from before it keep the regular RecordTransition and one NotifyCustomer
 	// or NotifyStaff activity per email.
 	changeLeanHistory = "2026-12-lean-history"
+	// changeEmailOutbox: a transition's emails go to the record, which writes
+	// them into the outbox in the same transaction (RecordTransitionInput.Emails);
+	// the Mailer workflow delivers them (Notify, outside the case's history) and
+	// signals back the emails no retry can send (SignalNotificationProblems),
+	// which the case records as before. A case no longer waits for its emails
+	// before it ends. A record refused as invalid sends its emails as before
+	// (one Notify per transition). Asked once at the start of every run, before
+	// changeLeanHistory, which it implies (and with it every change that
+	// implies): a new run meets one marker. Runs from before it keep the Notify
+	// activity per transition.
+	changeEmailOutbox = "2026-12-email-outbox"
 )
+
+// askVersions asks the run-wide changes once, at the start of a run: the newest
+// first, so a new run records one marker. A run that has changeEmailOutbox has
+// changeLeanHistory without asking (listing changeEmailOutbox in the
+// TemporalChangeVersion search attribute means it has both).
+func (w *caseWorkflow) askVersions(ctx workflow.Context) {
+	w.outbox.enabled = workflow.GetVersion(ctx, changeEmailOutbox, workflow.DefaultVersion, 1) == 1
+	w.lean = w.outbox.enabled || workflow.GetVersion(ctx, changeLeanHistory, workflow.DefaultVersion, 1) == 1
+}
 
 // impliedByLeanHistory are the changes older than changeLeanHistory. A run that
 // has changeLeanHistory was started by code that had every one of them, so it
