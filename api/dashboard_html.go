@@ -26,6 +26,7 @@ button{background:#2a5bd7;color:#fff;border:0;border-radius:4px;padding:.4rem 1.
 .errors{color:#a8071a;font-weight:600}
 .period{color:#4a5263}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(30rem,1fr));gap:1rem}
+figure h3{margin:0 0 .25rem;font-size:1rem}
 figure{margin:0;background:#fff;border:1px solid #d5d9e0;border-radius:6px;padding:.75rem}
 svg.chart{width:100%;height:auto;display:block}
 svg .value{font-size:12px;font-weight:600;fill:#1d2433}
@@ -73,6 +74,6 @@ summary{font-weight:600;cursor:pointer}
 {{range .Figures}}<tr><th scope="row">{{.Label}}</th><td>{{.Value}}</td></tr>
 {{end}}</tbody></table>
 <div class="grid">
-{{range .Charts}}<figure>{{.SVG}}{{.Table}}</figure>
+{{range .Charts}}<figure><h3 aria-hidden="true">{{.Title}}</h3>{{.SVG}}{{.Table}}</figure>
 {{end}}</div>
 </section>{{end}}`))

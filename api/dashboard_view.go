@@ -55,8 +55,9 @@ type dashboardSection struct {
 
 type figure struct{ Label, Value string }
 
-// chart is one SVG and its data table.
+// chart is one SVG and its data table, under a visible heading.
 type chart struct {
+	Title      string
 	SVG, Table template.HTML
 }
 
@@ -90,43 +91,45 @@ func newSection(id, name string, k tierflow.KPIs) dashboardSection {
 		return out
 	}
 	sec := dashboardSection{ID: id, Name: name, Figures: headlineFigures(k)}
-	add := func(svg, table template.HTML) { sec.Charts = append(sec.Charts, chart{SVG: svg, Table: table}) }
+	add := func(title string, svg, table template.HTML) {
+		sec.Charts = append(sec.Charts, chart{Title: title, SVG: svg, Table: table})
+	}
 
 	funnel := charts.Bars{ID: id + "-funnel", Title: "Escalation funnel", CategoryHeader: "Tier",
 		Desc:       fmt.Sprintf("Of %d cases opened: how many started at each tier, and the highest tier each reached.", k.CasesOpened),
 		Categories: tierNames, Series: []charts.Series{
 			{Name: "cases started here", Values: byTier(k.CasesByStartTier)},
 			{Name: "cases whose highest tier this was", Values: byTier(k.CasesByHighestTier)}}}
-	add(funnel.SVG(), funnel.Table())
+	add(funnel.Title, funnel.SVG(), funnel.Table())
 
 	breaches := charts.Bars{ID: id + "-breaches", Title: "SLA breaches by tier and clock", CategoryHeader: "Tier",
 		Desc:       fmt.Sprintf("%d SLA breaches, by the tier whose clock was breached and by clock.", sum(k.SLABreachesByTier)),
 		Categories: tierNames, Series: breachSeries(k.SLABreachesByTierAndClock)}
-	add(breaches.SVG(), breaches.Table())
+	add(breaches.Title, breaches.SVG(), breaches.Table())
 
 	hist := resolutionChart(id, k)
-	add(hist.SVG(), hist.Table())
+	add(hist.Title, hist.SVG(), hist.Table())
 
 	closeTarget := shareMeter(id+"-close-target", "Resolved within the close target", k.ResolvedWithinCloseTarget, k.CasesOpened,
 		"cases opened", "Cases resolved before their policy's close target broke, over cases opened.")
-	add(closeTarget.SVG(), closeTarget.Table())
+	add(closeTarget.Title, closeTarget.SVG(), closeTarget.Table())
 
 	csat := charts.Bars{ID: id + "-csat", Title: "Customer satisfaction (CSAT) answers by score", CategoryHeader: "Score",
 		Desc:       fmt.Sprintf("%d survey answers by score, 1 very unsatisfied to 5 very satisfied; average %s.", sum(k.CSATDistribution), csatAverage(k)),
 		Categories: []string{"1", "2", "3", "4", "5"},
 		Series:     []charts.Series{{Name: "answers", Values: []float64{float64(k.CSATDistribution["1"]), float64(k.CSATDistribution["2"]), float64(k.CSATDistribution["3"]), float64(k.CSATDistribution["4"]), float64(k.CSATDistribution["5"])}}}}
-	add(csat.SVG(), csat.Table())
+	add(csat.Title, csat.SVG(), csat.Table())
 
 	response := shareMeter(id+"-response", "Survey response rate", k.SurveyResponseRate, -1, "",
 		"Survey answers over surveys sent.")
-	add(response.SVG(), response.Table())
+	add(response.Title, response.SVG(), response.Table())
 
 	reopen := shareMeter(id+"-reopen", "Reopen rate", k.ReopenRate, -1, "",
 		"Cases reopened at least once, over cases ever resolved.")
-	add(reopen.SVG(), reopen.Table())
+	add(reopen.Title, reopen.SVG(), reopen.Table())
 
 	money := compensationChart(id, k.CompensationCents)
-	add(money.SVG(), money.Table())
+	add(money.Title, money.SVG(), money.Table())
 
 	top := charts.Bars{ID: id + "-categories", Title: "Top recurring categories behind escalations", CategoryHeader: "Category",
 		Desc: "The categories with most escalated cases, most first.", Horizontal: true,
@@ -135,7 +138,7 @@ func newSection(id, name string, k tierflow.KPIs) dashboardSection {
 		top.Categories = append(top.Categories, c.Category)
 		top.Series[0].Values = append(top.Series[0].Values, float64(c.Cases))
 	}
-	add(top.SVG(), top.Table())
+	add(top.Title, top.SVG(), top.Table())
 	return sec
 }
 
@@ -224,7 +227,7 @@ func resolutionChart(id string, k tierflow.KPIs) charts.Bars {
 		d    *tierflow.Duration
 	}{{"p50", k.TimeToResolutionP50}, {"p90", k.TimeToResolutionP90}} {
 		if p.d != nil && len(bounds) > 0 {
-			b.Markers = append(b.Markers, charts.Marker{Label: p.name + " " + p.d.String(), At: charts.Position(bounds, p.d.Seconds())})
+			b.Markers = append(b.Markers, charts.Marker{Label: p.name + " " + optDuration(p.d), At: charts.Position(bounds, p.d.Seconds())})
 		}
 	}
 	return b

@@ -119,10 +119,10 @@ func (b Bars) vertical() template.HTML {
 		d.text(left+float64(c)*slot+slot/2, axisY+16, "middle", "category", cat)
 	}
 	d.line(left, axisY, width-right, axisY, "#333", false)
-	for _, m := range b.Markers {
+	for i, m := range b.Markers { // labels stagger upwards so that close markers stay legible
 		x := left + m.At*slot
-		d.line(x, plotTop-4, x, axisY, "#222", true)
-		d.text(x+3, plotTop-8, "start", "marker", m.Label)
+		d.line(x, plotTop-4-12*float64(i), x, axisY, "#222", true)
+		d.text(x+3, plotTop-8-12*float64(i), "start", "marker", m.Label)
 	}
 	d.legend(b.Series, left)
 	return d.finish()

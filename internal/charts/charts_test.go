@@ -186,7 +186,7 @@ func TestScale(t *testing.T) {
 }
 
 func TestMeterClampsAndPrints(t *testing.T) {
-	for _, tc := range []struct{ value, want float64 }{{0.25, 115}, {1.7, 460}, {-1, 0}} {
+	for _, tc := range []struct{ value, want float64 }{{0.25, 90}, {1.7, 360}, {-1, 0}} {
 		m := Meter{ID: "m", Title: "Reopen rate", Value: tc.value, Text: "25% (1 of 4)"}
 		svg := parse(t, m.SVG())
 		var filled []node

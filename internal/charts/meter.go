@@ -17,7 +17,7 @@ type Meter struct {
 
 // SVG draws the meter.
 func (m Meter) SVG() template.HTML {
-	const height, left, barW, barH = 44.0, 8.0, 460.0, 20.0
+	const height, left, barW, barH = 44.0, 8.0, 360.0, 20.0
 	d := newDoc(m.ID, m.Title, m.Desc, height)
 	share := min(max(m.Value, 0), 1)
 	fmt.Fprintf(&d.body, `<rect x="%.1f" y="12" width="%.1f" height="%.1f" fill="#e3e6ec" rx="3"/>`, left, barW, barH)
