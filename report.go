@@ -61,6 +61,44 @@ type KPIs struct {
 	ReopenRate              float64          `json:"reopen_rate"`
 	CompensationCents       map[string]int64 `json:"compensation_cents"` // by currency
 	TopCategories           []CategoryCount  `json:"top_categories"`
+
+	// The funnel: cases by the tier they started at and by the highest tier they
+	// reached (tiers "1"-"4", each present, zero included).
+	CasesByStartTier   map[string]int `json:"cases_by_start_tier"`
+	CasesByHighestTier map[string]int `json:"cases_by_highest_tier"`
+	// SLABreachesByTierAndClock splits SLABreachesByTier by the breached clock
+	// (tier -> clock -> breaches).
+	SLABreachesByTierAndClock map[string]map[string]int `json:"sla_breaches_by_tier_and_clock"`
+	// TimeToResolutionHistogram counts resolved cases per ResolutionTimeBuckets
+	// bucket, every bucket present, in order.
+	TimeToResolutionHistogram []DurationBucket `json:"time_to_resolution_histogram"`
+	// ResolvedWithinCloseTarget: cases resolved without breaching their policy's
+	// close target, over cases opened.
+	ResolvedWithinCloseTarget float64 `json:"resolved_within_close_target"`
+}
+
+// DurationBucket counts the cases whose duration d is From <= d < Below (Below nil:
+// no upper bound).
+type DurationBucket struct {
+	From  Duration  `json:"from"`
+	Below *Duration `json:"below"`
+	Cases int       `json:"cases"`
+}
+
+// ResolutionTimeBuckets are the lower bounds of the time-to-resolution histogram's
+// buckets; the last bucket has no upper bound.
+var ResolutionTimeBuckets = []time.Duration{0, time.Hour, 4 * time.Hour, 8 * time.Hour, Day, 3 * Day, 7 * Day, 14 * Day, 30 * Day}
+
+// NewResolutionHistogram is the histogram's buckets, every count zero.
+func NewResolutionHistogram() []DurationBucket {
+	out := make([]DurationBucket, len(ResolutionTimeBuckets))
+	for i, from := range ResolutionTimeBuckets {
+		out[i].From = Duration{Duration: from}
+		if i+1 < len(ResolutionTimeBuckets) {
+			out[i].Below = &Duration{Duration: ResolutionTimeBuckets[i+1]}
+		}
+	}
+	return out
 }
 
 // CategoryCount is one recurring category and how many escalated cases it caused.

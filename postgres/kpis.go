@@ -40,6 +40,13 @@ const topCategoryCount = 5
 //   - compensation: amount_cents of compensation_recorded and approved events, per
 //     currency.
 //   - top categories: the 5 named categories with most escalated cases.
+//   - the funnel: cases by start tier and by the highest tier reached (the start
+//     tier, the current tier or an escalation's destination, whichever is highest).
+//   - breaches by tier and clock: sla_breach events by tier and details.clock.
+//   - the time-to-resolution histogram: resolved cases per ResolutionTimeBuckets.
+//   - ResolvedWithinCloseTarget: cases resolved whose close target (their policy's,
+//     recorded by the workflow as close_target_breached) never broke, over cases
+//     opened.
 //
 // The report is read in one repeatable-read snapshot, so its figures agree.
 func (s *Store) KPIs(ctx context.Context, q tierflow.KPIQuery) (tierflow.KPIReport, error) {
@@ -93,9 +100,18 @@ func newKPIs(group string) *tierflow.KPIs {
 		CSATDistribution:  map[string]int{},
 		CompensationCents: map[string]int64{},
 		TopCategories:     []tierflow.CategoryCount{},
+
+		CasesByStartTier:          map[string]int{},
+		CasesByHighestTier:        map[string]int{},
+		SLABreachesByTierAndClock: map[string]map[string]int{},
+		TimeToResolutionHistogram: tierflow.NewResolutionHistogram(),
 	}
 	for score := 1; score <= 5; score++ {
 		k.CSATDistribution[strconv.Itoa(score)] = 0
+	}
+	for t := tierflow.TierFrontline; t <= tierflow.TierExecutive; t++ {
+		k.CasesByStartTier[strconv.Itoa(int(t))] = 0
+		k.CasesByHighestTier[strconv.Itoa(int(t))] = 0
 	}
 	return k
 }
@@ -111,6 +127,7 @@ func cohortSQL(groupExpr string) string {
 type kpiCounts struct {
 	firstTierResolved int
 	within30Days      int
+	withinCloseTarget int
 	everResolved      int
 	reopened          int
 	surveysSent       int
@@ -127,7 +144,7 @@ func kpiGroups(ctx context.Context, tx pgx.Tx, q tierflow.KPIQuery, groupExpr st
 		return nil, nil, err
 	}
 	steps := []func(context.Context, pgx.Tx, tierflow.KPIQuery, string, map[string]*tierflow.KPIs, map[string]*kpiCounts) error{
-		eventCounts, compensationTotals, surveyAnswers, topCategories,
+		eventCounts, compensationTotals, surveyAnswers, topCategories, tierFunnel, resolutionHistogram,
 	}
 	for _, step := range steps {
 		if err := step(ctx, tx, q, groupExpr, groups, counts); err != nil {
@@ -139,6 +156,7 @@ func kpiGroups(ctx context.Context, tx pgx.Tx, q tierflow.KPIQuery, groupExpr st
 		k.EscalationRate = ratio(k.EscalatedCases, k.CasesOpened)
 		k.FirstTierResolutionRate = ratio(c.firstTierResolved, k.ResolvedCases)
 		k.ResolvedWithin30Days = ratio(c.within30Days, k.CasesOpened)
+		k.ResolvedWithinCloseTarget = ratio(c.withinCloseTarget, k.CasesOpened)
 		k.ReopenRate = ratio(c.reopened, c.everResolved)
 		k.SurveyResponseRate = ratio(c.responses, c.surveysSent)
 		if c.responses > 0 {
@@ -170,7 +188,8 @@ SELECT grp,
         FILTER (WHERE resolved_at IS NOT NULL),
     count(*) FILTER (WHERE resolved_at <= opened_at + interval '30 days'),
     count(*) FILTER (WHERE resolved_at IS NOT NULL OR reopens > 0),
-    count(*) FILTER (WHERE reopens > 0)
+    count(*) FILTER (WHERE reopens > 0),
+    count(*) FILTER (WHERE resolved_at IS NOT NULL AND NOT close_target_breached)
 FROM cohort GROUP BY grp ORDER BY grp`, q.From, q.To)
 	if err != nil {
 		return nil, fmt.Errorf("case aggregates: %w", err)
@@ -183,7 +202,7 @@ FROM cohort GROUP BY grp ORDER BY grp`, q.From, q.To)
 		var p50, p90 *float64
 		k := newKPIs("")
 		if err := rows.Scan(&g, &k.CasesOpened, &k.EscalatedCases, &k.ResolvedCases, &c.firstTierResolved,
-			&p50, &p90, &c.within30Days, &c.everResolved, &c.reopened); err != nil {
+			&p50, &p90, &c.within30Days, &c.everResolved, &c.reopened, &c.withinCloseTarget); err != nil {
 			return nil, fmt.Errorf("case aggregates: %w", err)
 		}
 		k.Group = g
@@ -208,25 +227,34 @@ func secondsToDuration(sec *float64) *tierflow.Duration {
 	return &tierflow.Duration{Duration: d}
 }
 
-// eventCounts counts escalations and breaches per tier and surveys sent.
+// eventCounts counts escalations and breaches per tier (breaches also per clock)
+// and surveys sent.
 func eventCounts(ctx context.Context, tx pgx.Tx, q tierflow.KPIQuery, groupExpr string,
 	groups map[string]*tierflow.KPIs, counts map[string]*kpiCounts) error {
 	rows, err := tx.Query(ctx, cohortSQL(groupExpr)+`
-SELECT co.grp, e.type, e.tier, count(*)
+SELECT co.grp, e.type, e.tier,
+    CASE WHEN e.type = 'sla_breach' THEN coalesce(e.details ->> 'clock', '') ELSE '' END,
+    count(*)
 FROM case_events e JOIN cohort co ON co.id = e.case_id
 WHERE e.type IN ('escalated', 'sla_breach', 'survey_sent')
-GROUP BY 1, 2, 3`, q.From, q.To)
+GROUP BY 1, 2, 3, 4`, q.From, q.To)
 	if err != nil {
 		return fmt.Errorf("event counts: %w", err)
 	}
-	var g, typ string
+	var g, typ, clock string
 	var tier, n int
-	_, err = pgx.ForEachRow(rows, []any{&g, &typ, &tier, &n}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&g, &typ, &tier, &clock, &n}, func() error {
 		switch tierflow.EventType(typ) {
 		case tierflow.EventEscalated:
 			groups[g].EscalationsToTier[strconv.Itoa(tier)] += n
 		case tierflow.EventBreach:
-			groups[g].SLABreachesByTier[strconv.Itoa(tier)] += n
+			t := strconv.Itoa(tier)
+			groups[g].SLABreachesByTier[t] += n
+			byClock := groups[g].SLABreachesByTierAndClock
+			if byClock[t] == nil {
+				byClock[t] = map[string]int{}
+			}
+			byClock[t][clock] += n
 		case tierflow.EventSurveySent:
 			counts[g].surveysSent += n
 		}

@@ -32,14 +32,18 @@ type kpiCase struct {
 	priority    tierflow.Priority
 	startTier   tierflow.Tier
 	escalatedTo []tierflow.Tier // destination tiers, in order
-	breaches    []tierflow.Tier // tiers whose SLA was breached
-	status      tierflow.Status // when not resolved
-	resolvedIn  time.Duration   // 0: never resolved
-	reopens     int
-	surveySent  bool
-	score       int // 0: no answer
-	money       []money
-	openedAt    time.Time
+	breaches    []tierflow.Tier // tiers whose acknowledge clock was breached
+	// tiers whose resolve clock was breached
+	resolveBreaches []tierflow.Tier
+	// the case's close target (its policy's) broke
+	closeTargetBreached bool
+	status              tierflow.Status // when not resolved
+	resolvedIn          time.Duration   // 0: never resolved
+	reopens             int
+	surveySent          bool
+	score               int // 0: no answer
+	money               []money
+	openedAt            time.Time
 }
 
 func inWindow(day int) time.Time { return kpiFrom.Add(time.Duration(day) * 24 * time.Hour) }
@@ -53,7 +57,7 @@ var kpiCases = []kpiCase{
 		breaches: []tierflow.Tier{1}, resolvedIn: 10 * h, surveySent: true,
 		money: []money{{"compensation_recorded", 2500, "EUR"}}},
 	{id: "c04", category: "billing", dept: "billing", priority: "high", startTier: 1, escalatedTo: []tierflow.Tier{2, 3},
-		breaches: []tierflow.Tier{1, 2}, resolvedIn: 30 * h, reopens: 1, surveySent: true, score: 2,
+		breaches: []tierflow.Tier{1}, resolveBreaches: []tierflow.Tier{2}, resolvedIn: 30 * h, reopens: 1, surveySent: true, score: 2,
 		money: []money{{"approval_requested", 50000, "EUR"}, {"approved", 50000, "EUR"}}},
 	{id: "c05", category: "billing", dept: "billing", priority: "urgent", startTier: 3, status: tierflow.StatusInProgress},
 	{id: "c06", category: "delivery", dept: "shipping", priority: "normal", startTier: 1, escalatedTo: []tierflow.Tier{2},
@@ -62,7 +66,7 @@ var kpiCases = []kpiCase{
 		breaches: []tierflow.Tier{2}, status: tierflow.StatusInProgress},
 	{id: "c08", category: "delivery", dept: "shipping", priority: "low", startTier: 1, resolvedIn: 1 * h, surveySent: true, score: 5},
 	{id: "c09", category: "delivery", dept: "shipping", priority: "high", startTier: 2, escalatedTo: []tierflow.Tier{3, 4},
-		breaches: []tierflow.Tier{2, 3}, resolvedIn: 800 * h, surveySent: true, score: 1,
+		breaches: []tierflow.Tier{2}, resolveBreaches: []tierflow.Tier{3}, resolvedIn: 800 * h, closeTargetBreached: true, surveySent: true, score: 1,
 		money: []money{{"approval_requested", 120000, "EUR"}, {"approved", 120000, "EUR"}, {"compensation_recorded", 500, "USD"}}},
 	{id: "c10", category: "login", dept: "technical", priority: "normal", startTier: 1, escalatedTo: []tierflow.Tier{2},
 		resolvedIn: 6 * h, surveySent: true, score: 4},
@@ -79,7 +83,9 @@ var kpiCases = []kpiCase{
 		status: tierflow.StatusAwaitingCustomer},
 	{id: "c18", category: "account", dept: "billing", priority: "high", startTier: 1, resolvedIn: 8 * h, surveySent: true, score: 5},
 	{id: "c19", category: "billing", dept: "billing", priority: "normal", startTier: 1, resolvedIn: 2 * h, surveySent: true},
-	{id: "c20", category: "delivery", dept: "shipping", priority: "normal", startTier: 4, resolvedIn: 48 * h, surveySent: true,
+	// c20's policy promised to close within a day: resolved in 48h, it broke that close target.
+	{id: "c20", category: "delivery", dept: "shipping", priority: "normal", startTier: 4, resolvedIn: 48 * h,
+		closeTargetBreached: true, surveySent: true,
 		score: 4, money: []money{{"compensation_recorded", 3000, "EUR"}}},
 	// Outside the window: opened an hour before it, and exactly at its end.
 	{id: "x01", category: "billing", dept: "billing", priority: "normal", startTier: 1, escalatedTo: []tierflow.Tier{2},
@@ -124,6 +130,9 @@ func seedKPICases(t *testing.T, s *Store) {
 		for _, b := range kc.breaches {
 			next(tierflow.EventBreach, b).Details = map[string]string{"clock": "acknowledge"}
 		}
+		for _, b := range kc.resolveBreaches {
+			next(tierflow.EventBreach, b).Details = map[string]string{"clock": "resolve"}
+		}
 		for _, to := range kc.escalatedTo {
 			e := next(tierflow.EventEscalated, to)
 			e.FromTier, e.Details = tier, map[string]string{"mode": "hierarchical"}
@@ -137,6 +146,10 @@ func seedKPICases(t *testing.T, s *Store) {
 		for range kc.reopens {
 			next(tierflow.EventResolved, tier)
 			next(tierflow.EventReopened, tier)
+		}
+		if kc.closeTargetBreached {
+			next(tierflow.EventCloseTargetBreach, tier).Details = map[string]string{"clock": "close_target"}
+			view.CloseTargetBreached = true
 		}
 		if kc.resolvedIn > 0 {
 			resolvedAt := opened.Add(kc.resolvedIn)

@@ -22,6 +22,25 @@ func csat(counts map[string]int) map[string]int {
 	return out
 }
 
+// tiers is a tier count with every tier present.
+func tiers(counts map[string]int) map[string]int {
+	out := map[string]int{"1": 0, "2": 0, "3": 0, "4": 0}
+	for k, v := range counts {
+		out[k] = v
+	}
+	return out
+}
+
+// hist is the time-to-resolution histogram with these counts, bucket by bucket:
+// <1h, 1h-4h, 4h-8h, 8h-1d, 1d-3d, 3d-7d, 7d-14d, 14d-30d, 30d and more.
+func hist(counts ...int) []tierflow.DurationBucket {
+	out := tierflow.NewResolutionHistogram()
+	for i, n := range counts {
+		out[i].Cases = n
+	}
+	return out
+}
+
 // Expected figures, computed by hand from kpiCases (see the comments).
 var (
 	// 20 cases opened in the window; x01 and x02 are outside it.
@@ -59,42 +78,70 @@ var (
 			{Category: "delivery", Cases: 3}, {Category: "billing", Cases: 2},
 			{Category: "account", Cases: 1}, {Category: "login", Cases: 1}, {Category: "refund", Cases: 1},
 		},
+		// started above tier 1: c09 (2), c05 c12 (3), c20 (4)
+		CasesByStartTier: tiers(map[string]int{"1": 16, "2": 1, "3": 2, "4": 1}),
+		// highest 2: c03 c06 c07 c10 c13 c15 c17; 3: c04 c05 c12 c16; 4: c09 c20
+		CasesByHighestTier: tiers(map[string]int{"1": 7, "2": 7, "3": 4, "4": 2}),
+		// acknowledge: c03 c04 at 1, c07 c09 c16 at 2; resolve: c04 at 2, c09 at 3
+		SLABreachesByTierAndClock: map[string]map[string]int{
+			"1": {"acknowledge": 2}, "2": {"acknowledge": 3, "resolve": 1}, "3": {"resolve": 1}},
+		// hours 1 2 2 3 | 4 5 6 | 8 10 12 20 | 30 48 | 800
+		TimeToResolutionHistogram: hist(0, 4, 3, 4, 2, 0, 0, 0, 1),
+		// the 14 resolved but c09 and c20, whose close targets broke
+		ResolvedWithinCloseTarget: 12.0 / 20,
 	}
 
 	wantByCategory = []tierflow.KPIs{
 		{Group: "", CasesOpened: 1, EscalatedCases: 1, EscalationRate: 1, EscalationsToTier: map[string]int{"2": 1},
 			ResolvedCases: 1, TimeToResolutionP50: dur(12 * time.Hour), TimeToResolutionP90: dur(12 * time.Hour),
 			ResolvedWithin30Days: 1, SLABreachesByTier: map[string]int{}, CSATDistribution: csat(nil),
-			CompensationCents: map[string]int64{}, TopCategories: []tierflow.CategoryCount{}},
+			CompensationCents: map[string]int64{}, TopCategories: []tierflow.CategoryCount{},
+			CasesByStartTier: tiers(map[string]int{"1": 1}), CasesByHighestTier: tiers(map[string]int{"2": 1}),
+			SLABreachesByTierAndClock: map[string]map[string]int{}, TimeToResolutionHistogram: hist(0, 0, 0, 1), ResolvedWithinCloseTarget: 1},
 		{Group: "account", CasesOpened: 2, EscalatedCases: 1, EscalationRate: 0.5, EscalationsToTier: map[string]int{"2": 1},
 			ResolvedCases: 1, FirstTierResolutionRate: 1, TimeToResolutionP50: dur(8 * time.Hour), TimeToResolutionP90: dur(8 * time.Hour),
 			ResolvedWithin30Days: 0.5, SLABreachesByTier: map[string]int{}, CSATAverage: ptr(5.0),
 			CSATDistribution: csat(map[string]int{"5": 1}), SurveyResponseRate: 1,
-			CompensationCents: map[string]int64{}, TopCategories: []tierflow.CategoryCount{{Category: "account", Cases: 1}}},
+			CompensationCents: map[string]int64{}, TopCategories: []tierflow.CategoryCount{{Category: "account", Cases: 1}},
+			CasesByStartTier: tiers(map[string]int{"1": 2}), CasesByHighestTier: tiers(map[string]int{"1": 1, "2": 1}),
+			SLABreachesByTierAndClock: map[string]map[string]int{}, TimeToResolutionHistogram: hist(0, 0, 0, 1), ResolvedWithinCloseTarget: 0.5},
 		// c01 c02 c03 c04 c05 c19; hours 2 2 4 10 30: p50 4h, p90 at rank 3.6: 10 + 0.6*20 = 22h
 		{Group: "billing", CasesOpened: 6, EscalatedCases: 2, EscalationRate: 2.0 / 6, EscalationsToTier: map[string]int{"2": 2, "3": 1},
 			ResolvedCases: 5, FirstTierResolutionRate: 3.0 / 5, TimeToResolutionP50: dur(4 * time.Hour), TimeToResolutionP90: dur(22 * time.Hour),
 			ResolvedWithin30Days: 5.0 / 6, SLABreachesByTier: map[string]int{"1": 2, "2": 1}, CSATAverage: ptr(11.0 / 3),
 			CSATDistribution: csat(map[string]int{"2": 1, "4": 1, "5": 1}), SurveyResponseRate: 3.0 / 5, ReopenRate: 1.0 / 5,
-			CompensationCents: map[string]int64{"EUR": 52500}, TopCategories: []tierflow.CategoryCount{{Category: "billing", Cases: 2}}},
+			CompensationCents: map[string]int64{"EUR": 52500}, TopCategories: []tierflow.CategoryCount{{Category: "billing", Cases: 2}},
+			CasesByStartTier: tiers(map[string]int{"1": 5, "3": 1}), CasesByHighestTier: tiers(map[string]int{"1": 3, "2": 1, "3": 2}),
+			SLABreachesByTierAndClock: map[string]map[string]int{"1": {"acknowledge": 2}, "2": {"resolve": 1}},
+			TimeToResolutionHistogram: hist(0, 2, 1, 1, 1), ResolvedWithinCloseTarget: 5.0 / 6},
 		// c06 c07 c08 c09 c20; hours 1 20 48 800: p50 34h, p90 at rank 2.7: 48 + 0.7*752 = 574.4h
 		{Group: "delivery", CasesOpened: 5, EscalatedCases: 3, EscalationRate: 3.0 / 5, EscalationsToTier: map[string]int{"2": 2, "3": 1, "4": 1},
 			ResolvedCases: 4, FirstTierResolutionRate: 1.0 / 4, TimeToResolutionP50: dur(34 * time.Hour), TimeToResolutionP90: dur(574*time.Hour + 24*time.Minute),
 			ResolvedWithin30Days: 3.0 / 5, SLABreachesByTier: map[string]int{"2": 2, "3": 1}, CSATAverage: ptr(13.0 / 4),
 			CSATDistribution: csat(map[string]int{"1": 1, "3": 1, "4": 1, "5": 1}), SurveyResponseRate: 1,
-			CompensationCents: map[string]int64{"EUR": 123000, "USD": 1500}, TopCategories: []tierflow.CategoryCount{{Category: "delivery", Cases: 3}}},
+			CompensationCents: map[string]int64{"EUR": 123000, "USD": 1500}, TopCategories: []tierflow.CategoryCount{{Category: "delivery", Cases: 3}},
+			CasesByStartTier: tiers(map[string]int{"1": 3, "2": 1, "4": 1}), CasesByHighestTier: tiers(map[string]int{"1": 1, "2": 2, "4": 2}),
+			SLABreachesByTierAndClock: map[string]map[string]int{"2": {"acknowledge": 2}, "3": {"resolve": 1}},
+			// c09 and c20 broke their close targets
+			TimeToResolutionHistogram: hist(0, 1, 0, 1, 1, 0, 0, 0, 1), ResolvedWithinCloseTarget: 2.0 / 5},
 		// c10 c11 c12; hours 3 5 6: p50 5h, p90 at rank 1.8: 5 + 0.8 = 5.8h
 		{Group: "login", CasesOpened: 3, EscalatedCases: 1, EscalationRate: 1.0 / 3, EscalationsToTier: map[string]int{"2": 1},
 			ResolvedCases: 3, FirstTierResolutionRate: 1.0 / 3, TimeToResolutionP50: dur(5 * time.Hour), TimeToResolutionP90: dur(5*time.Hour + 48*time.Minute),
 			ResolvedWithin30Days: 1, SLABreachesByTier: map[string]int{}, CSATAverage: ptr(3.5),
 			CSATDistribution: csat(map[string]int{"3": 1, "4": 1}), SurveyResponseRate: 2.0 / 3, ReopenRate: 1.0 / 3,
-			CompensationCents: map[string]int64{}, TopCategories: []tierflow.CategoryCount{{Category: "login", Cases: 1}}},
+			CompensationCents: map[string]int64{}, TopCategories: []tierflow.CategoryCount{{Category: "login", Cases: 1}},
+			CasesByStartTier: tiers(map[string]int{"1": 2, "3": 1}), CasesByHighestTier: tiers(map[string]int{"1": 1, "2": 1, "3": 1}),
+			SLABreachesByTierAndClock: map[string]map[string]int{}, TimeToResolutionHistogram: hist(0, 1, 2), ResolvedWithinCloseTarget: 1},
 		{Group: "refund", CasesOpened: 2, EscalatedCases: 1, EscalationRate: 0.5, EscalationsToTier: map[string]int{"2": 1},
 			SLABreachesByTier: map[string]int{}, CSATDistribution: csat(nil),
-			CompensationCents: map[string]int64{}, TopCategories: []tierflow.CategoryCount{{Category: "refund", Cases: 1}}},
+			CompensationCents: map[string]int64{}, TopCategories: []tierflow.CategoryCount{{Category: "refund", Cases: 1}},
+			CasesByStartTier: tiers(map[string]int{"1": 2}), CasesByHighestTier: tiers(map[string]int{"1": 1, "2": 1}),
+			SLABreachesByTierAndClock: map[string]map[string]int{}, TimeToResolutionHistogram: hist()},
 		{Group: "warranty", CasesOpened: 1, EscalatedCases: 1, EscalationRate: 1, EscalationsToTier: map[string]int{"2": 1, "3": 1},
 			SLABreachesByTier: map[string]int{"2": 1}, CSATDistribution: csat(nil),
-			CompensationCents: map[string]int64{}, TopCategories: []tierflow.CategoryCount{{Category: "warranty", Cases: 1}}},
+			CompensationCents: map[string]int64{}, TopCategories: []tierflow.CategoryCount{{Category: "warranty", Cases: 1}},
+			CasesByStartTier: tiers(map[string]int{"1": 1}), CasesByHighestTier: tiers(map[string]int{"3": 1}),
+			SLABreachesByTierAndClock: map[string]map[string]int{"2": {"acknowledge": 1}}, TimeToResolutionHistogram: hist()},
 	}
 )
 
