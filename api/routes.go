@@ -24,6 +24,10 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/cases/{id}/events", s.authorize(s.caseEvents, anyRole...))
 	mux.HandleFunc("GET /v1/reports/kpis", s.authorize(s.kpis, supervisor, executive, viewer))
 
+	if s.Webhooks != nil {
+		s.webhookRoutes(mux)
+	}
+
 	// Public: the signed token is the credential.
 	mux.HandleFunc("GET /v1/surveys/{token}", s.surveyPage)
 	mux.HandleFunc("POST /v1/surveys/{token}", s.answerSurvey)
