@@ -89,6 +89,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		CaseBaseURL:   cfg.PublicURL + "/v1/cases/",
 		Now:           time.Now,
 	})
+	if err := registerWebhooks(w, c, store, cfg); err != nil {
+		return err
+	}
 	ready.checks = []func(context.Context) error{
 		func(ctx context.Context) error {
 			_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
@@ -101,6 +104,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return fmt.Errorf("start worker on task queue %s: %w", workflows.TaskQueue, err)
 	}
 	ready.started.Store(true)
+	startWebhookDispatcher(ctx, c, logger)
 	logger.Info("worker started", "task_queue", workflows.TaskQueue, "temporal", cfg.temporalTarget(),
 		"metrics_addr", ops.Addr(), "payloads_encrypted", cfg.CodecKeys != nil)
 
