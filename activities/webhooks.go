@@ -71,6 +71,18 @@ func (a *WebhookActivities) DispatchWebhooks(ctx context.Context, _ DispatchWebh
 	}
 	var res DispatchWebhooksResult
 	deadline := time.Now().Add(runFor)
+	// A stopping worker ends the round at once (the workflow starts the next one,
+	// on any worker) instead of holding the stop for WorkerStopTimeout.
+	workerCtx := ctx
+	ctx, stopRound := context.WithCancel(ctx)
+	defer stopRound()
+	go func() {
+		select {
+		case <-activity.GetWorkerStopChannel(workerCtx):
+			stopRound()
+		case <-ctx.Done():
+		}
+	}()
 	listener, err := a.Outbox.ListenWakes(ctx)
 	if err != nil {
 		activity.GetLogger(ctx).Warn("cannot listen for webhook deliveries; polling", "error", err)
@@ -84,6 +96,9 @@ func (a *WebhookActivities) DispatchWebhooks(ctx context.Context, _ DispatchWebh
 	for time.Now().Before(deadline) {
 		n, err := a.dispatchOnce(ctx)
 		res.Woken += n
+		if err != nil && workerCtx.Err() == nil && ctx.Err() != nil {
+			return res, nil // the worker is stopping
+		}
 		if err != nil {
 			return res, fmt.Errorf("dispatch webhooks: %w", err)
 		}
@@ -91,8 +106,11 @@ func (a *WebhookActivities) DispatchWebhooks(ctx context.Context, _ DispatchWebh
 			a.reportPending(ctx)
 			lastGauge = time.Now()
 		}
-		activity.RecordHeartbeat(ctx, res.Woken)
+		activity.RecordHeartbeat(workerCtx, res.Woken)
 		if err := a.waitForWake(ctx, &listener, poll); err != nil {
+			if workerCtx.Err() == nil {
+				return res, nil // the worker is stopping
+			}
 			return res, err
 		}
 	}

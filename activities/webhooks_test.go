@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -168,4 +169,72 @@ func TestDeliverOutcomes(t *testing.T) {
 	res = deliver(t, outbox)
 	assert.Equal(t, WebhookFailed, res.Outcome)
 	assert.Contains(t, res.Error, "refused target", "the guard runs at send time too")
+}
+
+// dispatchOutbox has undispatched pairs once, then none.
+type dispatchOutbox struct {
+	fakeOutbox
+	pairs  []tierflow.WebhookPair
+	marked []tierflow.WebhookPair
+}
+
+func (d *dispatchOutbox) UndispatchedPairs(context.Context, int) ([]tierflow.WebhookPair, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p := d.pairs
+	d.pairs = nil
+	return p, nil
+}
+
+func (d *dispatchOutbox) MarkDispatched(_ context.Context, pairs []tierflow.WebhookPair) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.marked = append(d.marked, pairs...)
+	return nil
+}
+
+func (d *dispatchOutbox) PendingCounts(context.Context) (map[string]int, error) {
+	return map[string]int{"wh_a": 1}, nil
+}
+
+func (d *dispatchOutbox) ListenWakes(context.Context) (tierflow.WebhookWakeListener, error) {
+	return nil, errors.New("no LISTEN here: the round polls")
+}
+
+type wakes struct {
+	mu    sync.Mutex
+	woken []string
+	fail  string // a case whose wake-up fails
+}
+
+func (w *wakes) WakeDelivery(_ context.Context, sub, caseID string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if caseID == w.fail {
+		return errors.New("temporal unavailable")
+	}
+	w.woken = append(w.woken, sub+"/"+caseID)
+	return nil
+}
+
+// A round wakes each pair's workflow, marks only those it woke, and ends after
+// DispatchFor.
+func TestDispatchWakesAndMarks(t *testing.T) {
+	outbox := &dispatchOutbox{pairs: []tierflow.WebhookPair{{SubscriptionID: "wh_a", CaseID: "zendesk-1", MaxSeq: 3},
+		{SubscriptionID: "wh_a", CaseID: "zendesk-2", MaxSeq: 1}}}
+	waker := &wakes{fail: "zendesk-2"}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	acts := &WebhookActivities{Outbox: outbox, Waker: waker, DispatchFor: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond}
+	env.RegisterActivity(acts)
+	start := time.Now()
+	val, err := env.ExecuteActivity(acts.DispatchWebhooks, DispatchWebhooksInput{})
+	require.NoError(t, err)
+	var res DispatchWebhooksResult
+	require.NoError(t, val.Get(&res))
+	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
+	assert.Equal(t, 1, res.Woken)
+	assert.Equal(t, []string{"wh_a/zendesk-1"}, waker.woken)
+	assert.Equal(t, []tierflow.WebhookPair{{SubscriptionID: "wh_a", CaseID: "zendesk-1", MaxSeq: 3}}, outbox.marked,
+		"a pair whose wake-up failed stays undispatched, for the next poll")
 }
