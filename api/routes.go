@@ -30,6 +30,10 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/connectors/zendesk", s.zendeskWebhook)
 	mux.HandleFunc("POST /v1/connectors/generic/{source}", s.genericWebhook)
 
+	if s.Webhooks != nil {
+		s.webhookRoutes(mux)
+	}
+
 	// Public: the signed token is the credential.
 	mux.HandleFunc("GET /v1/surveys/{token}", s.surveyPage)
 	mux.HandleFunc("POST /v1/surveys/{token}", s.answerSurvey)

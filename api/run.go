@@ -13,6 +13,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/tierflow/tierflow/codec"
+	"github.com/tierflow/tierflow/internal/egress"
 	"github.com/tierflow/tierflow/internal/updateauth"
 	"github.com/tierflow/tierflow/postgres"
 )
@@ -63,6 +64,11 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	deps.RateLimits, deps.ReadyCacheTTL = cfg.RateLimits, readyCacheTTL
 	deps.Connectors = cfg.Connectors
 	deps.Mailbox = devMailbox(cfg, store)
+	// Outbound webhooks: secrets sealed with keys derived from the codec keys.
+	if deps.Webhooks, err = store.Webhooks(cfg.CodecKeys); err != nil {
+		return fmt.Errorf("webhook store: %w", err)
+	}
+	deps.Egress = egress.Mode{Production: cfg.Mode.Production}
 	if cfg.CodecKeys != nil {
 		deps.Codec = NewCodecEndpoint(cfg.CodecKeys, cfg.CodecOrigins)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/internal/egress"
 )
 
 // OpenCommand is everything needed to start a case workflow.
@@ -86,6 +87,12 @@ type Deps struct {
 	// RateLimits are the token buckets per principal and per client address; the
 	// zero value limits nothing (main passes the configured ones).
 	RateLimits RateLimits
+	// Webhooks keeps the outbound webhook subscriptions (nil: no /v1/webhooks
+	// routes); Egress judges their URLs (production: https and public addresses
+	// only), resolving names with Resolver (nil: the system's).
+	Webhooks tierflow.WebhookStore
+	Egress   egress.Mode
+	Resolver egress.Resolver
 	// ReadyCacheTTL is how long /readyz answers from its last check, so that a flood
 	// of probes does not become a flood of checks; zero checks on every call (main
 	// passes readyCacheTTL).

@@ -41,10 +41,10 @@ func TestMigrateConcurrentlyOnFreshDatabase(t *testing.T) {
 	defer s.Close()
 	v, err := s.SchemaVersion(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, int32(3), v)
+	assert.Equal(t, int32(4), v) // 003 the email outbox, 004 the webhooks
 	require.NoError(t, s.Migrate(ctx), "migrating an up-to-date schema is a no-op")
 
-	for _, table := range []string{"cases", "case_events", "notifications", "survey_responses", "staff", "mailbox"} {
+	for _, table := range []string{"cases", "case_events", "notifications", "survey_responses", "staff", "mailbox", "webhook_subscriptions", "webhook_deliveries"} {
 		var n int
 		require.NoError(t, s.pool.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = $1", table).Scan(&n))
 		assert.Equal(t, 1, n, "table %s", table)

@@ -52,6 +52,7 @@ func commands() []command {
 		{"show", "show a case: status, deadlines, breaches, approval, then its timeline", runShow},
 		{"list", "list cases as a table, with filters", runList},
 		{"kpis", "print the KPIs of cases opened in a period", runKPIs},
+		{"webhooks", "listen: a local receiver that subscribes, verifies and prints case events", runWebhooks},
 	}
 }
 

@@ -91,6 +91,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Cases:         caseSignaller{c},
 	})
 	registerMailer(w)
+	if err := registerWebhooks(w, c, store, cfg); err != nil {
+		return err
+	}
 	ready.checks = []func(context.Context) error{
 		func(ctx context.Context) error {
 			_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
@@ -107,6 +110,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 	ready.started.Store(true)
+	startWebhookDispatcher(ctx, c, logger)
 	logger.Info("worker started", "task_queue", workflows.TaskQueue, "temporal", cfg.temporalTarget(),
 		"metrics_addr", ops.Addr(), "payloads_encrypted", cfg.CodecKeys != nil)
 

@@ -26,6 +26,7 @@ var devHarnesses = []string{
 	module + "/internal/temporalfull",
 	module + "/internal/prodlocal",
 	module + "/internal/supervise",
+	module + "/internal/webhookcheck",
 }
 
 // deps lists what pkg links, directly or not, leaving its tests out (go list

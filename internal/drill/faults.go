@@ -31,6 +31,8 @@ func All() []*Drill {
 			MinCases: 20, Tail: 8 * time.Second, Fault: killOneAPI},
 		{N: 7, Name: "deploy a patched worker build in flight", Interval: 1500 * time.Millisecond, FaultAt: 10 * time.Second,
 			MinCases: 20, Tail: 15 * time.Second, Fault: deployPatched},
+		{N: 8, Name: "webhook receiver answers 503 for 2 minutes", Interval: 5 * time.Second, FaultAt: time.Second,
+			MinCases: 20, Tail: 10 * time.Second, Fault: webhookOutage},
 	}
 }
 

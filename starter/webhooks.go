@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/internal/stdwebhook"
+)
+
+const webhooksSynopsis = `webhooks listen [--addr 127.0.0.1:0] [--events case.*] [--description TEXT]`
+
+// webhookTolerance is how far a delivery's timestamp may be from now.
+const webhookTolerance = 5 * time.Minute
+
+// runWebhooks: `tierflow webhooks listen` runs a local receiver, subscribes it
+// (integration token), verifies every delivery's Standard Webhooks signature and
+// prints one line per event; Ctrl-C deletes the subscription. In development the
+// API accepts http to loopback; production needs an https URL reachable from it.
+func runWebhooks(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "webhooks", webhooksSynopsis)
+	addr := fs.String("addr", "127.0.0.1:0", "address the receiver listens on (port 0: any free port)")
+	events := fs.String("events", tierflow.WebhookAllEvents, "comma-separated event types to receive (case.* for all)")
+	host, _ := os.Hostname()
+	description := fs.String("description", "tierflow webhooks listen on "+host, "the subscription's description")
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, rest, "listen"); err != nil {
+		return err
+	}
+	if rest[0] != "listen" {
+		return usageErrorf(fs, "unknown subcommand %q (listen)", rest[0])
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	defer ln.Close()
+	hookURL := "http://" + ln.Addr().String() + "/tierflow-webhooks"
+	sub, err := e.subscribeWebhook(ctx, hookURL, strings.Split(*events, ","), *description)
+	if err != nil {
+		return err
+	}
+	key, err := stdwebhook.ParseSecret(sub.Secret)
+	if err != nil {
+		return fmt.Errorf("the API returned an unusable secret: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "listening on %s, subscription %s (%s); Ctrl-C stops and unsubscribes\n", hookURL, sub.ID, *events)
+
+	l := &listener{out: e.stdout, errOut: e.stderr, key: key, now: e.now}
+	srv := &http.Server{Handler: l, ReadHeaderTimeout: 5 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		fmt.Fprintf(e.stderr, "tierflow: the receiver stopped: %v\n", err)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	if err := e.webhookCall(shutdownCtx, http.MethodDelete, "/v1/webhooks/"+sub.ID, nil, nil); err != nil {
+		return fmt.Errorf("delete subscription %s: %w", sub.ID, err)
+	}
+	fmt.Fprintf(e.stdout, "unsubscribed %s\n", sub.ID)
+	return nil
+}
+
+type createdWebhook struct {
+	ID     string `json:"id"`
+	Secret string `json:"secret"`
+}
+
+func (e *env) subscribeWebhook(ctx context.Context, url string, events []string, description string) (createdWebhook, error) {
+	var out createdWebhook
+	err := e.webhookCall(ctx, http.MethodPost, "/v1/webhooks",
+		map[string]any{"url": url, "events": events, "description": description}, &out)
+	if err != nil {
+		return out, fmt.Errorf("subscribe %s: %w", url, err)
+	}
+	return out, nil
+}
+
+// webhookCall sends one request to the webhook API and decodes a 2xx answer into
+// out; another answer is an error with the problem's detail and field errors.
+func (e *env) webhookCall(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(e.api, "/")+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the API at %s: %w", e.api, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 != 2 {
+		var p struct {
+			Detail string                `json:"detail"`
+			Errors []tierflow.FieldError `json:"errors"`
+		}
+		_ = json.Unmarshal(raw, &p)
+		msg := fmt.Sprintf("%d %s", resp.StatusCode, p.Detail)
+		for _, f := range p.Errors {
+			msg += "; " + f.Field + " " + f.Message
+		}
+		return errors.New(msg)
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
+// listener verifies and prints deliveries.
+type listener struct {
+	mu          sync.Mutex
+	out, errOut io.Writer
+	key         stdwebhook.Secret
+	now         func() time.Time
+}
+
+func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil || r.Method != http.MethodPost {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	id := r.Header.Get("webhook-id")
+	if err := stdwebhook.Verify([]stdwebhook.Secret{l.key}, r.Header, body, webhookTolerance, l.now()); err != nil {
+		fmt.Fprintf(l.errOut, "rejected %q: %v\n", id, err)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	var p struct {
+		Type string `json:"type"`
+		Data struct {
+			CaseID string `json:"case_id"`
+			Seq    int64  `json:"seq"`
+			Tier   int    `json:"tier"`
+			Status string `json:"status"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		fmt.Fprintf(l.errOut, "rejected %q: not JSON\n", id)
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	fmt.Fprintf(l.out, "%-28s %-32s #%-3d tier %d  %s\n", p.Type, p.Data.CaseID, p.Data.Seq, p.Data.Tier, p.Data.Status)
+	w.WriteHeader(http.StatusNoContent)
+}
