@@ -28,7 +28,7 @@ type caseSim struct {
 	repeats                      int
 	ackRun, resolveRun           int // index in runs of the running clock, -1 when none
 
-	closeTarget                             tierflow.Deadline
+	closeTarget                            tierflow.Deadline
 	closeTargetWarned, closeTargetBreached bool
 
 	pausedAt     *time.Time
