@@ -139,7 +139,7 @@ func highestTier(evs []tierflow.CaseEvent) tierflow.Tier {
 // its first deadline of that tier and clock that the recorded action beat (or
 // that the case never ran that clock under the candidate).
 func (s *caseSim) explain(p tierflow.Policy, changes []Change) []string {
-	var out []string
+	out := []string{}
 	for _, ch := range changes {
 		tier, clock, ok := parseBreachKey(ch.What)
 		if !ok {
