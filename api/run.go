@@ -56,7 +56,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	cases := newTemporalCases(tc, opts.DataConverter, store, logger)
 
 	deps := Deps{
-		Cases: cases, Records: store, Policies: policies, DefaultPolicy: cfg.DefaultPolicy,
+		Cases: cases, Records: store, Simulation: store, Policies: policies, DefaultPolicy: cfg.DefaultPolicy,
 		Auth: NewAuthenticator(cfg.Tokens), SurveyKeys: cfg.SurveyKeys, Logger: logger,
 		Ready:   []ReadyCheck{{Name: "temporal", Check: cases.Ping}, {Name: "postgres", Check: store.Ping}},
 		Metrics: NewMetrics(newProcessRegistry()),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/internal/egress"
+	"github.com/tierflow/tierflow/simulate"
 )
 
 // OpenCommand is everything needed to start a case workflow.
@@ -100,6 +101,8 @@ type Deps struct {
 	// Connectors verify the CRMs' signed webhooks (connectors.go); the zero value
 	// turns every connector off.
 	Connectors Connectors
+	// Simulation reads past cases for the policy simulator (simulate.go).
+	Simulation simulate.Reader
 }
 
 // server holds the handlers' dependencies.

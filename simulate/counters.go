@@ -1,0 +1,113 @@
+package simulate
+
+import (
+	"maps"
+
+	"github.com/tierflow/tierflow"
+)
+
+// Counters are what a set of case runs did. The recorded run and the simulated
+// one are counted by the same function from the same event types, so both sides
+// carry the same names.
+type Counters struct {
+	Cases int `json:"cases"`
+	// Breaches counts missed tier clocks by "tier_<n>.<clock>" (tier at the miss).
+	Breaches             map[string]int `json:"breaches"`
+	BreachesTotal        int            `json:"breaches_total"`
+	AutomaticEscalations int            `json:"automatic_escalations"`
+	// Warnings are pre-breach warnings of tier clocks and of the close target.
+	Warnings       int `json:"warnings"`
+	StaffEmails    int `json:"staff_emails"`
+	CustomerEmails int `json:"customer_emails"`
+	// PastCloseTarget counts cases whose close target was missed.
+	PastCloseTarget int `json:"past_close_target"`
+	// AutoResolved counts cases closed for lack of a customer reply.
+	AutoResolved int `json:"auto_resolved"`
+}
+
+// staffEmailEvents are the events whose transition emails staff (one message
+// each): warnings, breaches, the owner's assignment, reassignments.
+var staffEmailEvents = map[tierflow.EventType]bool{
+	tierflow.EventWarning: true, tierflow.EventBreach: true, tierflow.EventAssigned: true,
+	tierflow.EventCloseTargetWarning: true, tierflow.EventCloseTargetBreach: true, tierflow.EventReassigned: true,
+}
+
+// customerEmailEvents are the events whose transition emails the customer (one
+// message each); a reply and a reopen are decided by their neighbours (below).
+var customerEmailEvents = map[tierflow.EventType]bool{
+	tierflow.EventOpened: true, tierflow.EventEscalated: true, tierflow.EventTransferred: true,
+	tierflow.EventCustomerUpdated: true, tierflow.EventInfoRequested: true, tierflow.EventReminderSent: true,
+	tierflow.EventAutoResolved: true, tierflow.EventResolved: true, tierflow.EventSurveySent: true,
+}
+
+// CountEvents counts one case's audit log. A customer reply emails the customer
+// (a new ETA) only when it resumed a waiting case; a reopen at the same tier
+// emails the customer and the owner, while a reopen at a higher tier leaves that
+// to the hand-over that follows it.
+func CountEvents(evs []tierflow.CaseEvent) Counters {
+	c := Counters{Cases: 1, Breaches: map[string]int{}}
+	for i, ev := range evs {
+		switch ev.Type {
+		case tierflow.EventBreach:
+			c.Breaches[tierClockKey(ev.Tier, tierflow.Clock(ev.Details[tierflow.DetailClock]))]++
+			c.BreachesTotal++
+		case tierflow.EventEscalated:
+			if ev.Details[tierflow.DetailMode] == "automatic" {
+				c.AutomaticEscalations++
+			}
+		case tierflow.EventCloseTargetBreach:
+			c.PastCloseTarget = 1
+		case tierflow.EventAutoResolved:
+			c.AutoResolved = 1
+		}
+		if ev.Type == tierflow.EventWarning || ev.Type == tierflow.EventCloseTargetWarning {
+			c.Warnings++
+		}
+		if staffEmailEvents[ev.Type] {
+			c.StaffEmails++
+		}
+		if customerEmailEvents[ev.Type] {
+			c.CustomerEmails++
+		}
+		switch ev.Type {
+		case tierflow.EventCustomerReplied:
+			if i > 0 && evs[i-1].Status == tierflow.StatusAwaitingCustomer {
+				c.CustomerEmails++
+			}
+		case tierflow.EventReopened:
+			if !reopenHandsOver(evs, i) {
+				c.CustomerEmails++
+				c.StaffEmails++
+			}
+		}
+	}
+	return c
+}
+
+// Add sums o into c.
+func (c *Counters) Add(o Counters) {
+	if c.Breaches == nil {
+		c.Breaches = map[string]int{}
+	}
+	c.Cases += o.Cases
+	for k, n := range o.Breaches {
+		c.Breaches[k] += n
+	}
+	c.BreachesTotal += o.BreachesTotal
+	c.AutomaticEscalations += o.AutomaticEscalations
+	c.Warnings += o.Warnings
+	c.StaffEmails += o.StaffEmails
+	c.CustomerEmails += o.CustomerEmails
+	c.PastCloseTarget += o.PastCloseTarget
+	c.AutoResolved += o.AutoResolved
+}
+
+// breachKeys are the breach keys of both sides, sorted.
+func breachKeys(a, b Counters) []string {
+	m := maps.Clone(a.Breaches)
+	if m == nil {
+		m = map[string]int{}
+	}
+	maps.Copy(m, b.Breaches)
+	return sortedKeys(m)
+}
