@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync/atomic"
 	"time"
 
@@ -58,7 +59,7 @@ func (r *readiness) check(ctx context.Context) error {
 }
 
 // opsServer serves /metrics, /healthz (the process is alive) and /readyz on the
-// metrics address, never on a public one.
+// metrics address, never on a public one; with pprof, /debug/pprof/ too.
 type opsServer struct {
 	srv    *http.Server
 	ln     net.Listener
@@ -66,7 +67,7 @@ type opsServer struct {
 	done   chan struct{}
 }
 
-func startOpsServer(addr string, metrics http.Handler, ready *readiness, logger *slog.Logger) (*opsServer, error) {
+func startOpsServer(addr string, metrics http.Handler, ready *readiness, withPprof bool, logger *slog.Logger) (*opsServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics listener on %s (TIERFLOW_METRICS_ADDR): %w", addr, err)
@@ -84,6 +85,10 @@ func startOpsServer(addr string, metrics http.Handler, ready *readiness, logger 
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
+	if withPprof {
+		servePprof(mux)
+		logger.Info("serving pprof profiles on the ops address", "path", "/debug/pprof/", "setting", "TIERFLOW_PPROF")
+	}
 	o := &opsServer{
 		srv:    &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},
 		ln:     ln,
@@ -98,6 +103,22 @@ func startOpsServer(addr string, metrics http.Handler, ready *readiness, logger 
 	}()
 	logger.Info("serving metrics and probes", "addr", ln.Addr().String())
 	return o, nil
+}
+
+// servePprof adds the runtime profiles (net/http/pprof) under /debug/pprof/. They
+// are off unless TIERFLOW_PPROF is set: a CPU profile costs a few percent while
+// it runs, and the profiles show the process's code paths and command line, so
+// they are served only on the ops address (TIERFLOW_METRICS_ADDR), which is
+// not public, and only when someone asked for them (the bench's -pprof).
+// They go on this mux explicitly: nothing serves http.DefaultServeMux, where the
+// package registers itself too.
+func servePprof(mux *http.ServeMux) {
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index) // and every named profile: heap, goroutine, allocs, ...
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }
 
 // Addr is the address the server listens on (useful with port 0).
