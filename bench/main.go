@@ -57,6 +57,9 @@ type config struct {
 	Lifecycles  int           `json:"lifecycles"`
 	OutDir      string        `json:"-"`
 	Verbose     bool          `json:"-"`
+	// Pprof profiles the worker's CPU during the burst's drain and the steady
+	// phase (profile.go).
+	Pprof bool `json:"pprof,omitempty"`
 	// lifecycleBudget is how long the lifecycles may take (generously), to fit
 	// them in the burst's wait.
 	lifecycleBudget time.Duration
@@ -132,6 +135,8 @@ func parseArgs(args []string) (config, error) {
 	fs.IntVar(&cfg.Lifecycles, "lifecycles", 3, "cases driven through each standard lifecycle for the history figure")
 	fs.StringVar(&cfg.OutDir, "out", "", "directory of the JSON report and picture (default <repo>/testartifacts)")
 	fs.BoolVar(&cfg.Verbose, "v", false, "log the stack's start")
+	fs.BoolVar(&cfg.Pprof, "pprof", false, "take the worker's CPU profile during the burst's drain and the steady phase "+
+		"(TIERFLOW_PPROF=1 on the worker); saved as bench-<timestamp>-<phase>-worker.pprof next to the report, top 15 printed")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -229,6 +234,9 @@ func run(ctx context.Context, cfg config) error {
 	}
 	opts.Logf = stackLog
 	opts.Env = map[string]string{"TIERFLOW_POLICY_FILES": strings.Join(basePolicies, ",")}
+	if cfg.Pprof {
+		opts.Env["TIERFLOW_PPROF"] = "1"
+	}
 	startWait := 3 * time.Minute
 	if cfg.Server == serverFull {
 		startWait += fullStartWait + fullNamespaceWait

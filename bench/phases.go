@@ -67,7 +67,9 @@ func (b *bench) runPhases(ctx context.Context, rep *report, policyDir string, ba
 			rate = intakeRate / 2
 		}
 		b.logf("steady: %.1f cases/s for %s, acknowledge clock %s", rate, b.cfg.SteadyFor, b.cfg.SteadyAck)
+		stopProfile := b.profilePhase(ctx, rep, phaseSteady, profiledProcess{"worker", b.workerPprofURL()})
 		st, err := b.measureSteady(ctx, rate)
+		stopProfile()
 		if err != nil {
 			if err := b.failed(ctx, rep, phaseSteady, err); err != nil {
 				return err
@@ -225,7 +227,7 @@ func (b *bench) burstPhase(ctx context.Context, rep *report, policyDir string, b
 	}
 	burst.JobsOverran = time.Now().After(burst.Deadline)
 	rep.Burst = burst
-	if err := b.drainHerd(ctx, burst); err != nil {
+	if err := b.drainHerd(ctx, rep, burst); err != nil {
 		rep.Burst = nil // a drain not read is no figure
 		return left, err
 	}
