@@ -57,8 +57,8 @@ type config struct {
 	Lifecycles  int           `json:"lifecycles"`
 	OutDir      string        `json:"-"`
 	Verbose     bool          `json:"-"`
-	// Pprof profiles the worker's CPU during the burst's drain and the steady
-	// phase (profile.go).
+	// Pprof profiles the CPU of the worker and the API during the phases
+	// (profile.go).
 	Pprof bool `json:"pprof,omitempty"`
 	// lifecycleBudget is how long the lifecycles may take (generously), to fit
 	// them in the burst's wait.
@@ -92,6 +92,8 @@ type bench struct {
 	stack *stack.Stack
 	api   *apiClients
 	logf  func(format string, args ...any)
+	// profiles are the CPU profiles taken (-pprof), saved after the report.
+	profiles []takenProfile
 }
 
 func main() {
@@ -135,8 +137,8 @@ func parseArgs(args []string) (config, error) {
 	fs.IntVar(&cfg.Lifecycles, "lifecycles", 3, "cases driven through each standard lifecycle for the history figure")
 	fs.StringVar(&cfg.OutDir, "out", "", "directory of the JSON report and picture (default <repo>/testartifacts)")
 	fs.BoolVar(&cfg.Verbose, "v", false, "log the stack's start")
-	fs.BoolVar(&cfg.Pprof, "pprof", false, "take the worker's CPU profile during the burst's drain and the steady phase "+
-		"(TIERFLOW_PPROF=1 on the worker); saved as bench-<timestamp>-<phase>-worker.pprof next to the report, top 15 printed")
+	fs.BoolVar(&cfg.Pprof, "pprof", false, "take CPU profiles (TIERFLOW_PPROF=1): the worker's over the burst's drain and the steady phase, "+
+		"the API's and the worker's over the intake and the round trip; saved as bench-<timestamp>-<phase>-<process>.pprof next to the report, top 15 printed")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -272,6 +274,7 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
+	b.saveProfiles(ctx, rep)
 	fmt.Printf("\nJSON report: %s\npicture: %s\n%s\n", jsonPath, svgPath, rep.lastLine())
 	if len(rep.Failures) > 0 {
 		return fmt.Errorf("%d phase(s) failed: %s", len(rep.Failures), strings.Join(rep.Failures, "; "))

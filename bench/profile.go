@@ -16,9 +16,10 @@ import (
 	"time"
 )
 
-// -pprof: the worker serves /debug/pprof/ on its ops address (TIERFLOW_PPROF=1)
-// and the bench takes its CPU profile while a phase runs (the burst's drain, the
-// steady phase), saves it next to the JSON report as
+// -pprof: the worker and the API serve /debug/pprof/ on their metrics address
+// (TIERFLOW_PPROF=1) and the bench takes their CPU profiles while a phase runs
+// (the worker's over the burst's drain and the steady phase, the API's over the
+// intake and the decision round trip), saves each next to the JSON report as
 // bench-<timestamp>-<phase>-<process>.pprof and prints its top functions.
 
 // profileSlice is the length of one CPU profile request. A phase's length is not
@@ -152,16 +153,23 @@ type profiledProcess struct {
 	url  string
 }
 
-// workerPprofURL is the worker's /debug/pprof on its ops address.
-func (b *bench) workerPprofURL() string {
-	return strings.TrimSuffix(b.stack.WorkerMetricsURL, "/metrics") + "/debug/pprof"
+// theWorker and theAPI are the stack's processes as profiled: their
+// /debug/pprof on their metrics address (read when the phase starts: the API's
+// moves when it restarts).
+func (b *bench) theWorker() profiledProcess {
+	return profiledProcess{"worker", strings.TrimSuffix(b.stack.WorkerMetricsURL, "/metrics") + "/debug/pprof"}
+}
+
+func (b *bench) theAPI() profiledProcess {
+	return profiledProcess{"api", strings.TrimSuffix(b.stack.APIMetricsURL, "/metrics") + "/debug/pprof"}
 }
 
 // profilePhase starts the CPU profiles of procs for phase when -pprof is set; the
-// function it returns stops them, saves each as
-// <out>/bench-<timestamp>-<phase>-<process>.pprof and prints its top functions.
-// A profile that fails is reported and costs the phase nothing.
-func (b *bench) profilePhase(ctx context.Context, rep *report, phase string, procs ...profiledProcess) func() {
+// function it returns stops them (within profileSlice) and keeps them for
+// saveProfiles, so that merging them takes nothing from the phases after (the
+// round trip runs in the burst's quiet windows). A profile that fails is
+// reported and costs the phase nothing.
+func (b *bench) profilePhase(ctx context.Context, phase string, procs ...profiledProcess) func() {
 	if !b.cfg.Pprof {
 		return func() {}
 	}
@@ -174,13 +182,32 @@ func (b *bench) profilePhase(ctx context.Context, rep *report, phase string, pro
 	return func() {
 		for i, p := range procs {
 			slices, err := captures[i].stop()
-			if err == nil {
-				path := rep.artifactBase(b.cfg.OutDir, b.stack.Root) + "-" + phase + "-" + p.name + ".pprof"
-				err = b.saveAndPrint(ctx, path, slices, time.Since(began))
-			}
 			if err != nil {
 				b.logf("%s: the %s's CPU profile: %v", phase, p.name, err)
 			}
+			if len(slices) == 0 {
+				continue
+			}
+			b.profiles = append(b.profiles, takenProfile{phase: phase, process: p.name, slices: slices, took: time.Since(began)})
+		}
+	}
+}
+
+// takenProfile is one process's CPU profile over one phase, not yet saved.
+type takenProfile struct {
+	phase, process string
+	slices         [][]byte
+	took           time.Duration
+}
+
+// saveProfiles saves each profile taken as
+// <out>/bench-<timestamp>-<phase>-<process>.pprof, next to the report, and prints
+// its top functions.
+func (b *bench) saveProfiles(ctx context.Context, rep *report) {
+	for _, p := range b.profiles {
+		path := rep.artifactBase(b.cfg.OutDir, b.stack.Root) + "-" + p.phase + "-" + p.process + ".pprof"
+		if err := b.saveAndPrint(ctx, path, p.slices, p.took); err != nil {
+			b.logf("%s: the %s's CPU profile: %v", p.phase, p.process, err)
 		}
 	}
 }

@@ -44,7 +44,7 @@ type config struct {
 	// MetricsAddr serves /metrics, /healthz and /readyz (TIERFLOW_METRICS_ADDR).
 	MetricsAddr string
 	// Pprof adds /debug/pprof/ to the metrics address (TIERFLOW_PPROF=1; off by
-	// default; see servePprof).
+	// default; see internal/opsprof).
 	Pprof bool
 	// StopTimeout bounds the graceful stop (tests shorten it).
 	StopTimeout time.Duration

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +17,8 @@ import (
 	"github.com/uber-go/tally/v4/prometheus"
 	"go.temporal.io/sdk/client"
 	sdktally "go.temporal.io/sdk/contrib/tally"
+
+	"github.com/tierflow/tierflow/internal/opsprof"
 )
 
 // newMetrics returns the SDK's metrics handler reporting to a Prometheus registry
@@ -59,7 +60,8 @@ func (r *readiness) check(ctx context.Context) error {
 }
 
 // opsServer serves /metrics, /healthz (the process is alive) and /readyz on the
-// metrics address, never on a public one; with pprof, /debug/pprof/ too.
+// metrics address, never on a public one; with TIERFLOW_PPROF, /debug/pprof/ too
+// (see internal/opsprof for why it is off by default).
 type opsServer struct {
 	srv    *http.Server
 	ln     net.Listener
@@ -86,7 +88,7 @@ func startOpsServer(addr string, metrics http.Handler, ready *readiness, withPpr
 		_, _ = io.WriteString(w, "ready\n")
 	})
 	if withPprof {
-		servePprof(mux)
+		opsprof.Handle(mux)
 		logger.Info("serving pprof profiles on the ops address", "path", "/debug/pprof/", "setting", "TIERFLOW_PPROF")
 	}
 	o := &opsServer{
@@ -103,22 +105,6 @@ func startOpsServer(addr string, metrics http.Handler, ready *readiness, withPpr
 	}()
 	logger.Info("serving metrics and probes", "addr", ln.Addr().String())
 	return o, nil
-}
-
-// servePprof adds the runtime profiles (net/http/pprof) under /debug/pprof/. They
-// are off unless TIERFLOW_PPROF is set: a CPU profile costs a few percent while
-// it runs, and the profiles show the process's code paths and command line, so
-// they are served only on the ops address (TIERFLOW_METRICS_ADDR), which is
-// not public, and only when someone asked for them (the bench's -pprof).
-// They go on this mux explicitly: nothing serves http.DefaultServeMux, where the
-// package registers itself too.
-func servePprof(mux *http.ServeMux) {
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index) // and every named profile: heap, goroutine, allocs, ...
-	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }
 
 // Addr is the address the server listens on (useful with port 0).
