@@ -32,7 +32,8 @@ type departmentRule int
 const (
 	// departmentAtEveryTier: an agent or specialist acts (anything but a note,
 	// approvals included) only on a case of a department they serve, whatever
-	// their tier; anyone at the case's tier serves its department.
+	// their tier; anyone else acting at the case's tier must serve it too (a
+	// supervisor who names departments).
 	departmentAtEveryTier departmentRule = iota
 	// departmentAtCaseTier, the rule before changeDepartmentAtEveryTier: only an
 	// actor at the case's tier must serve its department; approvals go by
