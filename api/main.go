@@ -7,6 +7,7 @@
 //	TIERFLOW_API_ADDR        listen address of the API (default :8080)
 //	TIERFLOW_METRICS_ADDR    listen address of GET /metrics, kept off the public port
 //	                         (default :9091; "off" disables it)
+//	TIERFLOW_PPROF           1 adds /debug/pprof/ to the metrics listener (default off)
 //	DATABASE_URL             PostgreSQL DSN of the case records (required)
 //	TEMPORAL_*               Temporal client settings, read by the SDK's envconfig
 //	                         (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, profiles)
@@ -111,6 +112,9 @@ type config struct {
 	Connectors Connectors
 	// ShutdownTimeout bounds the graceful stop.
 	ShutdownTimeout time.Duration
+	// Pprof adds /debug/pprof/ to the metrics listener (TIERFLOW_PPROF=1; off
+	// by default; see internal/opsprof).
+	Pprof bool
 	// OnListen, when set, is told the bound addresses (tests use port 0).
 	OnListen func(api, metrics net.Addr)
 }
@@ -148,6 +152,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if cfg.MetricsAddr == "off" {
 		cfg.MetricsAddr = ""
+	}
+	if v := getenv("TIERFLOW_PPROF"); v != "" {
+		if cfg.Pprof, err = strconv.ParseBool(v); err != nil {
+			problems = append(problems, fmt.Errorf("TIERFLOW_PPROF must be 1 or 0 (true or false), got %q", v))
+		}
 	}
 	cfg.PolicyFiles = policyfile.SplitPaths(getenv("TIERFLOW_POLICY_FILES"))
 	if cfg.DatabaseURL == "" {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/internal/egress"
+	"github.com/tierflow/tierflow/internal/opsprof"
 	"github.com/tierflow/tierflow/internal/updateauth"
 	"github.com/tierflow/tierflow/postgres"
 )
@@ -91,7 +92,11 @@ func serve(ctx context.Context, cfg config, srv *server, logger *slog.Logger) er
 			_ = apiLn.Close()
 			return fmt.Errorf("listen on %s (TIERFLOW_METRICS_ADDR): %w", cfg.MetricsAddr, err)
 		}
-		servers = append(servers, newHTTPServer(srv.metricsHandler(), logger))
+		metrics := srv.metricsHandler()
+		if cfg.Pprof {
+			metrics = opsprof.Wrap(metrics)
+		}
+		servers = append(servers, newHTTPServer(metrics, logger))
 		listeners = append(listeners, mln)
 		metricsAddr = mln.Addr()
 	}

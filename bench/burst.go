@@ -131,7 +131,8 @@ func (b *bench) openHerd(ctx context.Context, h herdCalendar) (*burstResult, err
 }
 
 // drainHerd waits for the deadline, checks the warnings were over, then waits for
-// every escalation to drain (or cfg.BurstWait) and reads the figures.
+// every escalation to drain (or cfg.BurstWait) and reads the figures; with
+// -pprof, the worker is profiled from the deadline to the end of the drain.
 func (b *bench) drainHerd(ctx context.Context, r *burstResult) error {
 	if wait := time.Until(r.Deadline.Add(-time.Second)); wait > 0 {
 		b.logf("burst: waiting %s for the deadline", wait.Round(time.Second))
@@ -141,6 +142,7 @@ func (b *bench) drainHerd(ctx context.Context, r *burstResult) error {
 			return ctx.Err()
 		}
 	}
+	defer b.profilePhase(ctx, phaseBurst, b.theWorker())()
 	var err error
 	if r.Warnings, err = b.readWarnings(ctx, r); err != nil {
 		return err

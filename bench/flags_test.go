@@ -17,6 +17,14 @@ func TestDefaultSizesAreIssue10s(t *testing.T) {
 	assert.Equal(t, 10*time.Minute, cfg.SteadyFor)
 	assert.Zero(t, cfg.SteadyRate, "half the measured intake")
 	assert.Zero(t, cfg.BurstAck, "long enough for the warnings")
+	assert.False(t, cfg.Pprof, "no profiles unless asked")
+}
+
+func TestPprofFlag(t *testing.T) {
+	cfg, err := parseArgs([]string{"-quick", "-phases=burst", "-pprof"})
+	require.NoError(t, err)
+	assert.True(t, cfg.Pprof)
+	assert.Equal(t, []string{phaseBurst}, cfg.Phases)
 }
 
 func TestQuickKeepsWhatIsGiven(t *testing.T) {

@@ -57,6 +57,9 @@ type config struct {
 	Lifecycles  int           `json:"lifecycles"`
 	OutDir      string        `json:"-"`
 	Verbose     bool          `json:"-"`
+	// Pprof profiles the CPU of the worker and the API during the phases
+	// (profile.go).
+	Pprof bool `json:"pprof,omitempty"`
 	// lifecycleBudget is how long the lifecycles may take (generously), to fit
 	// them in the burst's wait.
 	lifecycleBudget time.Duration
@@ -89,6 +92,8 @@ type bench struct {
 	stack *stack.Stack
 	api   *apiClients
 	logf  func(format string, args ...any)
+	// profiles are the CPU profiles taken (-pprof), saved after the report.
+	profiles []takenProfile
 }
 
 func main() {
@@ -132,6 +137,8 @@ func parseArgs(args []string) (config, error) {
 	fs.IntVar(&cfg.Lifecycles, "lifecycles", 3, "cases driven through each standard lifecycle for the history figure")
 	fs.StringVar(&cfg.OutDir, "out", "", "directory of the JSON report and picture (default <repo>/testartifacts)")
 	fs.BoolVar(&cfg.Verbose, "v", false, "log the stack's start")
+	fs.BoolVar(&cfg.Pprof, "pprof", false, "take CPU profiles (TIERFLOW_PPROF=1): the worker's over the burst's drain and the steady phase, "+
+		"the API's and the worker's over the intake and the round trip; saved as bench-<timestamp>-<phase>-<process>.pprof next to the report, top 15 printed")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -229,6 +236,9 @@ func run(ctx context.Context, cfg config) error {
 	}
 	opts.Logf = stackLog
 	opts.Env = map[string]string{"TIERFLOW_POLICY_FILES": strings.Join(basePolicies, ",")}
+	if cfg.Pprof {
+		opts.Env["TIERFLOW_PPROF"] = "1"
+	}
 	startWait := 3 * time.Minute
 	if cfg.Server == serverFull {
 		startWait += fullStartWait + fullNamespaceWait
@@ -264,6 +274,7 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
+	b.saveProfiles(ctx, rep)
 	fmt.Printf("\nJSON report: %s\npicture: %s\n%s\n", jsonPath, svgPath, rep.lastLine())
 	if len(rep.Failures) > 0 {
 		return fmt.Errorf("%d phase(s) failed: %s", len(rep.Failures), strings.Join(rep.Failures, "; "))

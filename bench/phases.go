@@ -40,7 +40,9 @@ func (b *bench) runPhases(ctx context.Context, rep *report, policyDir string, ba
 	intakeRate, startRate := fallbackIntakeRate, fallbackStartRate
 	if b.cfg.has(phaseIntake) {
 		b.logf("intake: %d runs of %d cases vs %d no-op workflows, %d at a time", b.cfg.IntakeRuns, b.cfg.Cases, b.cfg.Cases, b.cfg.Concurrency)
+		stopProfile := b.profilePhase(ctx, phaseIntake, b.theAPI(), b.theWorker())
 		in, err := b.measureIntake(ctx)
+		stopProfile()
 		if err != nil {
 			if err := b.failed(ctx, rep, phaseIntake, err); err != nil {
 				return err
@@ -67,7 +69,9 @@ func (b *bench) runPhases(ctx context.Context, rep *report, policyDir string, ba
 			rate = intakeRate / 2
 		}
 		b.logf("steady: %.1f cases/s for %s, acknowledge clock %s", rate, b.cfg.SteadyFor, b.cfg.SteadyAck)
+		stopProfile := b.profilePhase(ctx, phaseSteady, b.theWorker())
 		st, err := b.measureSteady(ctx, rate)
+		stopProfile()
 		if err != nil {
 			if err := b.failed(ctx, rep, phaseSteady, err); err != nil {
 				return err
@@ -107,7 +111,9 @@ func (b *bench) jobs(ctx context.Context, rep *report, startRate float64, timerB
 		// apiece today: a generous estimate, as a job must not run into the burst.
 		jobs = append(jobs, job{"round trip", time.Duration(b.cfg.Decisions)*250*time.Millisecond + 10*time.Second, func() error {
 			b.logf("round trip: %d note decisions vs %d raw updates, one at a time", b.cfg.Decisions, b.cfg.Decisions)
+			stopProfile := b.profilePhase(ctx, phaseRoundTrip, b.theAPI(), b.theWorker())
 			rt, err := b.measureRoundTrip(ctx)
+			stopProfile()
 			if err != nil {
 				return b.failed(ctx, rep, phaseRoundTrip, err)
 			}

@@ -101,11 +101,18 @@ func (r *report) typicalCase() (events, bytes float64, ok bool) {
 
 // write stores the report as JSON and its picture as SVG in dir (default
 // <root>/testartifacts), named after the run's start.
-func (r *report) write(dir, root string) (jsonPath, svgPath string, err error) {
+// artifactBase is the path of the run's files without extension:
+// <dir>/bench-<timestamp>, dir defaulting to <root>/testartifacts.
+func (r *report) artifactBase(dir, root string) string {
 	if dir == "" {
 		dir = filepath.Join(root, "testartifacts")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	return filepath.Join(dir, "bench-"+r.StartedAt.Format("20060102-150405"))
+}
+
+func (r *report) write(dir, root string) (jsonPath, svgPath string, err error) {
+	base := r.artifactBase(dir, root)
+	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
 		return "", "", fmt.Errorf("make the report directory: %w", err)
 	}
 	r.buildHistograms()
@@ -114,7 +121,6 @@ func (r *report) write(dir, root string) (jsonPath, svgPath string, err error) {
 	if err != nil {
 		return "", "", fmt.Errorf("encode the report: %w", err)
 	}
-	base := filepath.Join(dir, "bench-"+r.StartedAt.Format("20060102-150405"))
 	jsonPath, svgPath = base+".json", base+".svg"
 	if err := os.WriteFile(jsonPath, append(b, '\n'), 0o644); err != nil {
 		return "", "", fmt.Errorf("write the report: %w", err)

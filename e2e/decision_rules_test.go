@@ -31,20 +31,15 @@ func TestEndToEndDecisionRulesComeFromTheWorkflow(t *testing.T) {
 	t.Logf("passed in %s", time.Since(begin).Round(time.Millisecond))
 }
 
-// refusalsFromTheWorkflow: a tier 2 shipping case refuses the frontline agent
-// (below its tier) and the billing specialist (at its tier, another department);
-// close needs a supervisor; approving with nothing pending is a conflict;
-// resolving at tier 3 without an explanation is invalid. A note is anyone's.
+// refusalsFromTheWorkflow: a tier 1 shipping case refuses the billing specialist
+// (above its tier, another department: the department rule holds at every tier);
+// a tier 2 shipping case refuses the frontline agent (below its tier) and the
+// billing specialist (at its tier, another department); close needs a supervisor;
+// approving with nothing pending is a conflict; resolving at tier 3 without an
+// explanation is invalid. A note is anyone's.
 func (f *flow) refusalsFromTheWorkflow(t *testing.T) {
 	f.openFastCase(t, "E2E-RULES")
-	v := f.api.mustDecide(f.ctx, t, tokAgent, f.caseID, map[string]any{
-		"action": "escalate", "mode": "functional", "department": "shipping", "decision_id": "rules-esc",
-		"reason": "a lost parcel", "summary": "The carrier lost the parcel; shipping must trace it.",
-	})
-	require.Equal(t, tierflow.TierSpecialist, v.Tier)
-	require.Equal(t, "shipping", v.Department)
-
-	refused := func(token string, d map[string]any, status int, what string) {
+	refused := func(token string, d map[string]any, status int, what string) string {
 		t.Helper()
 		r := f.api.decide(f.ctx, t, token, f.caseID, d).expect(t, status, what)
 		var p struct {
@@ -52,8 +47,28 @@ func (f *flow) refusalsFromTheWorkflow(t *testing.T) {
 		}
 		r.decode(t, &p)
 		assert.NotEmpty(t, p.Detail, "%s: the workflow's reason", what)
+		return p.Detail
 	}
 	ack := map[string]any{"action": "acknowledge"}
+
+	v := f.api.mustDecide(f.ctx, t, tokAgent, f.caseID, map[string]any{
+		"action": "transfer", "department": "shipping", "decision_id": "rules-transfer",
+		"summary": "The parcel never arrived; shipping handles it.",
+	})
+	require.Equal(t, tierflow.TierFrontline, v.Tier)
+	require.Equal(t, "shipping", v.Department)
+	detail := refused(tokSpecialist, ack, http.StatusForbidden, "a specialist above the case's tier, of another department")
+	assert.Contains(t, detail, "shipping department")
+	refused(tokSpecialist, map[string]any{"action": "update_customer", "message": "we are on it"}, http.StatusForbidden,
+		"a specialist above the case's tier, of another department, writing to the customer")
+
+	v = f.api.mustDecide(f.ctx, t, tokAgent, f.caseID, map[string]any{
+		"action": "escalate", "mode": "functional", "department": "shipping", "decision_id": "rules-esc",
+		"reason": "a lost parcel", "summary": "The carrier lost the parcel; shipping must trace it.",
+	})
+	require.Equal(t, tierflow.TierSpecialist, v.Tier)
+	require.Equal(t, "shipping", v.Department)
+
 	refused(tokAgent, ack, http.StatusForbidden, "an agent below the case's tier")
 	refused(tokSpecialist, ack, http.StatusForbidden, "a specialist of another department at the case's tier")
 	refused(tokAgent, map[string]any{"action": "close", "reason": "duplicate"}, http.StatusForbidden, "an agent closing")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +43,9 @@ type config struct {
 	PublicURL string
 	// MetricsAddr serves /metrics, /healthz and /readyz (TIERFLOW_METRICS_ADDR).
 	MetricsAddr string
+	// Pprof adds /debug/pprof/ to the metrics address (TIERFLOW_PPROF=1; off by
+	// default; see internal/opsprof).
+	Pprof bool
 	// StopTimeout bounds the graceful stop (tests shorten it).
 	StopTimeout time.Duration
 	// Mail holds the mail settings (SENDGRID_API_KEY, TIERFLOW_MAIL_FROM, ...):
@@ -107,6 +111,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if cfg.MailerShards, err = mailerShards(getenv); err != nil {
 		problems = append(problems, err)
+	}
+	if v := getenv("TIERFLOW_PPROF"); v != "" {
+		if cfg.Pprof, err = strconv.ParseBool(v); err != nil {
+			problems = append(problems, fmt.Errorf("TIERFLOW_PPROF must be 1 or 0 (true or false), got %q", v))
+		}
 	}
 	if err := errors.Join(problems...); err != nil {
 		return config{}, fmt.Errorf("configuration: %w", err)

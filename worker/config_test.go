@@ -34,6 +34,7 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, [][]byte{[]byte("0123456789abcdef-survey")}, cfg.SurveyKeys, "TIERFLOW_SURVEY_KEY is a list of one")
 				assert.Equal(t, "https://support.example.com", cfg.PublicURL, "trailing slash trimmed")
 				assert.Equal(t, ":9090", cfg.MetricsAddr)
+				assert.False(t, cfg.Pprof, "no profiles unless TIERFLOW_PPROF asks")
 				assert.Equal(t, StopTimeout, cfg.StopTimeout)
 				assert.Equal(t, "SG.key", cfg.Mail.get("SENDGRID_API_KEY"))
 				assert.Equal(t, "Support <support@example.com>", cfg.Mail.get("TIERFLOW_MAIL_FROM"))
@@ -50,6 +51,16 @@ func TestLoadConfig(t *testing.T) {
 			name:   "metrics address",
 			change: map[string]string{"TIERFLOW_METRICS_ADDR": "127.0.0.1:9999"},
 			check:  func(t *testing.T, cfg config) { assert.Equal(t, "127.0.0.1:9999", cfg.MetricsAddr) },
+		},
+		{
+			name:   "pprof on the ops address",
+			change: map[string]string{"TIERFLOW_PPROF": "1"},
+			check:  func(t *testing.T, cfg config) { assert.True(t, cfg.Pprof) },
+		},
+		{
+			name:    "bad pprof setting",
+			change:  map[string]string{"TIERFLOW_PPROF": "yes please"},
+			wantErr: []string{"TIERFLOW_PPROF"},
 		},
 		{
 			name:   "database limits",

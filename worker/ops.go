@@ -17,6 +17,8 @@ import (
 	"github.com/uber-go/tally/v4/prometheus"
 	"go.temporal.io/sdk/client"
 	sdktally "go.temporal.io/sdk/contrib/tally"
+
+	"github.com/tierflow/tierflow/internal/opsprof"
 )
 
 // newMetrics returns the SDK's metrics handler reporting to a Prometheus registry
@@ -58,7 +60,8 @@ func (r *readiness) check(ctx context.Context) error {
 }
 
 // opsServer serves /metrics, /healthz (the process is alive) and /readyz on the
-// metrics address, never on a public one.
+// metrics address, never on a public one; with TIERFLOW_PPROF, /debug/pprof/ too
+// (see internal/opsprof for why it is off by default).
 type opsServer struct {
 	srv    *http.Server
 	ln     net.Listener
@@ -66,7 +69,7 @@ type opsServer struct {
 	done   chan struct{}
 }
 
-func startOpsServer(addr string, metrics http.Handler, ready *readiness, logger *slog.Logger) (*opsServer, error) {
+func startOpsServer(addr string, metrics http.Handler, ready *readiness, withPprof bool, logger *slog.Logger) (*opsServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics listener on %s (TIERFLOW_METRICS_ADDR): %w", addr, err)
@@ -84,6 +87,10 @@ func startOpsServer(addr string, metrics http.Handler, ready *readiness, logger 
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
+	if withPprof {
+		opsprof.Handle(mux)
+		logger.Info("serving pprof profiles on the ops address", "path", "/debug/pprof/", "setting", "TIERFLOW_PPROF")
+	}
 	o := &opsServer{
 		srv:    &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},
 		ln:     ln,

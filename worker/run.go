@@ -33,7 +33,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	metricsHandler, metricsHTTP, metricsCloser := newMetrics()
 	defer metricsCloser.Close()
 	ready := &readiness{}
-	ops, err := startOpsServer(cfg.MetricsAddr, metricsHTTP, ready, logger)
+	ops, err := startOpsServer(cfg.MetricsAddr, metricsHTTP, ready, cfg.Pprof, logger)
 	if err != nil {
 		return err
 	}

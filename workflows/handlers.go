@@ -30,7 +30,7 @@ func (w *caseWorkflow) decideUpdate(ctx workflow.Context, d tierflow.Decision) (
 		return tierflow.Receipt{}, err
 	}
 	judged := w.asJudged(ctx, d)
-	err := w.validateDecision(judged)
+	err := w.judgeDecision(ctx, judged)
 	if err != nil && !errors.Is(err, errAlreadyApplied) {
 		w.mu.Unlock()
 		return tierflow.Receipt{}, rejection(err)
@@ -81,7 +81,7 @@ func (w *caseWorkflow) decisionSignal(ctx workflow.Context, d tierflow.Decision)
 		return
 	}
 	judged := w.asJudged(ctx, d)
-	err := w.validateDecision(judged)
+	err := w.judgeDecision(ctx, judged)
 	if err == nil && w.approvalOutsideCaseTier(judged) && !t.patched(changeApprovalByAuthority) {
 		err = tierflow.Errorf(tierflow.CodeForbidden, "an actor at tier %d cannot decide for a tier %d case", actorTier(d.Actor), w.st.Tier)
 	}

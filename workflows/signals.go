@@ -100,7 +100,7 @@ func (w *caseWorkflow) applyCheckedSignal(ctx workflow.Context, d tierflow.Decis
 		return
 	}
 	d.Actor = actor
-	if err := w.validateDecision(w.asJudged(ctx, d)); err != nil {
+	if err := w.judgeDecision(ctx, w.asJudged(ctx, d)); err != nil {
 		w.rejectSignal(t, actor, err, d)
 	} else {
 		w.applyDecision(t, d, tierflow.ViaSignal)

@@ -26,10 +26,45 @@ func actorTier(p tierflow.Principal) tierflow.Tier {
 	return p.Role.DecidingTier()
 }
 
-// validateDecision says whether d may be applied to the case as it is now: its
-// shape (Decision.Validate), then its action's declaration (tierflow.ActionSpecs:
-// who may take it, in which statuses), then the action's own guard.
+// departmentRule says where an agent's or specialist's departments are checked.
+type departmentRule int
+
+const (
+	// departmentAtEveryTier: an agent or specialist acts (anything but a note,
+	// approvals included) only on a case of a department they serve, whatever
+	// their tier; anyone else acting at the case's tier must serve it too (a
+	// supervisor who names departments).
+	departmentAtEveryTier departmentRule = iota
+	// departmentAtCaseTier, the rule before changeDepartmentAtEveryTier: only an
+	// actor at the case's tier must serve its department; approvals go by
+	// authority alone. Handlers of runs from before the change judge by it.
+	departmentAtCaseTier
+)
+
+// validateDecision says whether d may be applied to the case as it is now, under
+// today's rules. Validators call it; handlers call judgeDecision.
 func (w *caseWorkflow) validateDecision(d tierflow.Decision) error {
+	return w.validateDecisionUnder(d, departmentAtEveryTier)
+}
+
+// judgeDecision is validateDecision in a handler, where the run's history decides
+// the department rule: when only the department rule at every tier refuses d, a
+// run from before changeDepartmentAtEveryTier applies d, as its history recorded.
+// The patch is asked only then (a validator never asks: it refuses, and a refused
+// Update leaves no history), so ordinary runs meet no marker.
+func (w *caseWorkflow) judgeDecision(ctx workflow.Context, d tierflow.Decision) error {
+	err := w.validateDecision(d)
+	if err == nil || w.validateDecisionUnder(d, departmentAtCaseTier) != nil || w.patched(ctx, changeDepartmentAtEveryTier) {
+		return err
+	}
+	return nil
+}
+
+// validateDecisionUnder says whether d may be applied to the case as it is now:
+// its shape (Decision.Validate), then its action's declaration
+// (tierflow.ActionSpecs: who may take it, in which statuses), then the action's
+// own guard.
+func (w *caseWorkflow) validateDecisionUnder(d tierflow.Decision, rule departmentRule) error {
 	if err := d.Validate(); err != nil {
 		return err
 	}
@@ -48,7 +83,7 @@ func (w *caseWorkflow) validateDecision(d tierflow.Decision) error {
 		return tierflow.Errorf(tierflow.CodeForbidden, "a principal with role %q cannot decide on cases", d.Actor.Role)
 	}
 	spec, _ := tierflow.SpecOf(d.Action)
-	if err := w.validateWho(spec.Who, d, tier); err != nil {
+	if err := w.validateWho(spec.Who, d, tier, rule); err != nil {
 		return err
 	}
 	if !spec.Allows(st.Status) {
@@ -61,16 +96,18 @@ func (w *caseWorkflow) validateDecision(d tierflow.Decision) error {
 }
 
 // validateWho applies the action's rule of who may take it.
-func (w *caseWorkflow) validateWho(who tierflow.Who, d tierflow.Decision, tier tierflow.Tier) error {
+func (w *caseWorkflow) validateWho(who tierflow.Who, d tierflow.Decision, tier tierflow.Tier, rule departmentRule) error {
 	st := w.st
+	everyTier := rule == departmentAtEveryTier && d.Actor.Role.RequiresDepartments()
 	switch who {
 	case tierflow.WhoAnyStaff:
 		return nil
 	case tierflow.WhoAuthority:
 		// Whoever the request was sent to decides it, and any tier above, even when
 		// the case has since climbed past them: authority is the check, not the
-		// case's tier or department.
-		return w.validateApproval(d, tier)
+		// case's tier. The request went to the required tier's staff of the case's
+		// department, so an agent or specialist must serve it.
+		return w.validateApproval(d, tier, everyTier)
 	case tierflow.WhoSupervisorUp:
 		if tier < tierflow.TierSupervisor {
 			return tierflow.Errorf(tierflow.CodeForbidden, "%s needs a supervisor or above", d.Action)
@@ -79,22 +116,32 @@ func (w *caseWorkflow) validateWho(who tierflow.Who, d tierflow.Decision, tier t
 	if tier < st.Tier {
 		return tierflow.Errorf(tierflow.CodeForbidden, "an actor at tier %d cannot decide for a tier %d case", tier, st.Tier)
 	}
-	if tier == st.Tier && st.Department != "" && !d.Actor.InDepartment(st.Department) {
-		return tierflow.Errorf(tierflow.CodeForbidden, "the actor does not serve the %s department that handles the case", st.Department)
-	}
-	return nil
+	return w.validateDepartment(d.Actor, tier == st.Tier || everyTier)
 }
 
-func (w *caseWorkflow) validateApproval(d tierflow.Decision, tier tierflow.Tier) error {
+// validateDepartment refuses an actor who does not serve the case's department,
+// when the rule concerns them (checked).
+func (w *caseWorkflow) validateDepartment(actor tierflow.Principal, checked bool) error {
+	if !checked || w.st.Department == "" || actor.InDepartment(w.st.Department) {
+		return nil
+	}
+	return tierflow.Errorf(tierflow.CodeForbidden, "the actor does not serve the %s department that handles the case", w.st.Department)
+}
+
+func (w *caseWorkflow) validateApproval(d tierflow.Decision, tier tierflow.Tier, departmentChecked bool) error {
 	ap := w.st.PendingApproval
 	if ap == nil {
 		return tierflow.Errorf(tierflow.CodeConflict, "no approval is pending")
 	}
-	// Authority first: an actor without it learns nothing of the pending request.
+	// Authority and department first: an actor without them learns nothing of
+	// the pending request.
 	if !w.in.Policy.CanApprove(tier, ap.AmountCents) {
 		limit, _ := w.in.Policy.Authority(tier)
 		return tierflow.Errorf(tierflow.CodeForbidden, "tier %d's authority (%s) does not cover the pending approval",
 			tier, money(limit, ap.Currency))
+	}
+	if err := w.validateDepartment(d.Actor, departmentChecked); err != nil {
+		return err
 	}
 	if d.ApprovalID != ap.ID {
 		return tierflow.Errorf(tierflow.CodeConflict, "unknown approval id %q (the pending one is %s)", d.ApprovalID, ap.ID)

@@ -83,6 +83,13 @@ const (
 	// implies): a new run meets one marker. Runs from before it keep the Notify
 	// activity per transition.
 	changeEmailOutbox = "2026-12-email-outbox"
+	// changeDepartmentAtEveryTier: an agent or specialist acts (anything but a
+	// note, approvals included) only on a case of a department they serve, at
+	// every tier; before, the department was checked only when the actor's tier
+	// was the case's, and never for approvals. Asked only when the new rule
+	// refuses a decision the old one took (validate.go, judgeDecision), so
+	// ordinary runs meet no marker; an Update's validator refuses without asking.
+	changeDepartmentAtEveryTier = "2026-12-department-at-every-tier"
 )
 
 // askVersions asks the run-wide changes once, at the start of a run: the newest

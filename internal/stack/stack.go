@@ -103,6 +103,8 @@ type Stack struct {
 	UI          *supervise.Process // nil without Options.UI
 	// WorkerMetricsURL is the worker's Prometheus scrape URL (http://<addr>/metrics).
 	WorkerMetricsURL string
+	// APIMetricsURL is the API's (a new address at each RestartAPI).
+	APIMetricsURL string
 
 	binDir  string
 	env     []string // the children's shared environment
@@ -326,6 +328,7 @@ func (s *Stack) startAPI(ctx context.Context, env map[string]string) error {
 	if s.API, err = StartProcess("api", filepath.Join(s.binDir, "api"), vars); err != nil {
 		return err
 	}
+	s.APIMetricsURL = "http://" + metrics + "/metrics"
 	if err := s.API.WaitReady(ctx, s.APIURL+"/readyz"); err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
