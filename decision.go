@@ -31,8 +31,9 @@ type Who string
 
 // The rules of who may act.
 const (
-	// WhoCaseTier: an actor at the case's tier or above (at its tier, serving its
-	// department).
+	// WhoCaseTier: an actor at the case's tier or above; an agent or specialist
+	// must also serve the case's department, at any tier (a supervisor or executive
+	// only at the case's own tier, when they name departments).
 	WhoCaseTier Who = "the case's tier or above"
 	// WhoAnyStaff: any actor whose role decides, whatever the case's tier.
 	WhoAnyStaff Who = "any deciding staff"
