@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -57,7 +58,7 @@ func TestUsageAndHelp(t *testing.T) {
 		{"no command", nil, 2, "Usage: tierflow [--api URL] [--token TOKEN] <command> [flags]"},
 		{"unknown command", []string{"frobnicate"}, 2, `tierflow: unknown command "frobnicate"`},
 		{"unknown global flag", []string{"--colour", "show"}, 2, "flag provided but not defined: -colour"},
-		{"help", []string{"--help"}, 0, "Commands:\n  open    open a case"},
+		{"help", []string{"--help"}, 0, "Cases:\n  decide      take a decision on a case"},
 		{"open without identity", []string{"open", "--subject", "x"}, 2, "tierflow open: --source and --external-id are required"},
 		{"open with both file and bulk", []string{"open", "--file", "a", "--bulk", "b"}, 2, "use --file or --bulk, not both"},
 		{"open bad start tier", []string{"open", "--source", "z", "--external-id", "1", "--start-tier", "7"}, 2, "--start-tier must be 1 to 4"},
@@ -77,11 +78,11 @@ func TestUsageAndHelp(t *testing.T) {
 			assert.Contains(t, res.stderr+res.stdout, tt.stderr)
 		})
 	}
-	for _, c := range commands() {
-		t.Run("help "+c.name, func(t *testing.T) {
-			res := runCLI(c.name, "--help")
+	for _, path := range commandPaths(newRootCommand(newEnv(io.Discard, io.Discard))) {
+		t.Run("help "+path, func(t *testing.T) {
+			res := runCLI(append(strings.Fields(path), "--help")...)
 			assert.Equal(t, 0, res.code)
-			assert.Contains(t, res.stderr, "Usage: tierflow "+c.name)
+			assert.Contains(t, res.stderr, "Usage: tierflow "+path)
 			assert.Contains(t, res.stderr, "-api string")
 		})
 	}

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"context"
-	"flag"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tierflow/tierflow"
 )
@@ -56,11 +57,12 @@ func flagOf(field string) string {
 	return "--" + f.name + " " + f.value
 }
 
-// decideSynopsis is the decide command's help: every action of tierflow.ActionSpecs
-// with its required flags, its optional ones in brackets, and its line.
+// decideSynopsis is the decide command's long help: every action of
+// tierflow.ActionSpecs with its required flags, its optional ones in brackets, and
+// its line.
 func decideSynopsis() string {
 	var b strings.Builder
-	b.WriteString("decide <case-id> <action> [flags]\n\nActions, their flags ([optional]) and what they do:")
+	b.WriteString("Actions, their flags ([optional]) and what they do:")
 	for _, s := range tierflow.ActionSpecs {
 		line := []string{string(s.Action)}
 		for _, f := range s.Required {
@@ -85,9 +87,10 @@ func actionsTaking(field string) []string {
 	return out
 }
 
-// decideFlagSet returns the decide command's flags, filling a.
-func decideFlagSet(e *env, a *decideArgs) *flag.FlagSet {
-	fs := newFlagSet(e, "decide", decideSynopsis())
+// decideFlagSet returns the decide command's decision flags, filling a.
+func decideFlagSet(e *env, a *decideArgs) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("tierflow decide", pflag.ContinueOnError)
+	fs.SetOutput(e.stderr)
 	for field, f := range decisionFlags {
 		usage := f.usage
 		if actions := actionsTaking(field); len(actions) > 0 {
@@ -99,42 +102,53 @@ func decideFlagSet(e *env, a *decideArgs) *flag.FlagSet {
 	return fs
 }
 
-func runDecide(ctx context.Context, e *env, args []string) error {
+func newDecideCommand(e *env) *cobra.Command {
 	var a decideArgs
-	fs := decideFlagSet(e, &a)
+	var asJSON bool
+	c := &cobra.Command{
+		Use:               "decide <case-id> <action>",
+		Short:             "take a decision on a case (acknowledge, escalate, resolve...)",
+		Long:              decideSynopsis(),
+		Annotations:       map[string]string{preformattedLong: "true"},
+		Example:           "  tierflow decide zendesk-48213 escalate --mode functional --department billing --reason \"needs a refund\" --summary \"charge settled\"",
+		Args:              positional("<case-id>", "<action>"),
+		ValidArgsFunction: completeArgs(nil, actionNames()),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runDecide(c, e, &a, asJSON, args[0], args[1])
+		},
+	}
+	c.Flags().AddFlagSet(decideFlagSet(e, &a))
+	c.Flags().BoolVar(&asJSON, "json", false, "print the updated case as JSON")
+	completeWords(c, "mode", []string{string(tierflow.EscalationFunctional), string(tierflow.EscalationHierarchical)})
+	return c
+}
+
+func runDecide(c *cobra.Command, e *env, a *decideArgs, asJSON bool, caseID, action string) error {
 	d, mode, amount := &a.d, &a.mode, &a.amount
-	asJSON := fs.Bool("json", false, "print the updated case as JSON")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, rest, "<case-id>", "<action>"); err != nil {
-		return err
-	}
-	caseID := rest[0]
-	d.Action = tierflow.Action(rest[1])
+	d.Action = tierflow.Action(action)
 	if !d.Action.Valid() {
-		return usageErrorf(fs, "unknown action %q; one of %s", rest[1], joinActions())
+		return usageErrorf(c, "unknown action %q; one of %s", action, joinActions())
 	}
 	if *mode != "" {
 		d.Mode = tierflow.EscalationMode(*mode)
 		if d.Mode != tierflow.EscalationFunctional && d.Mode != tierflow.EscalationHierarchical {
-			return usageErrorf(fs, "--mode must be functional or hierarchical, not %q", *mode)
+			return usageErrorf(c, "--mode must be functional or hierarchical, not %q", *mode)
 		}
 	}
 	if *amount != "" {
+		var err error
 		d.AmountCents, err = parseAmount(*amount, d.Currency)
 		if err != nil {
-			return usageErrorf(fs, "--amount: %v", err)
+			return usageErrorf(c, "--amount: %v", err)
 		}
 	}
 	d.Currency = strings.ToUpper(d.Currency)
 
-	view, err := e.client().Decide(ctx, caseID, *d)
+	view, err := e.client().Decide(c.Context(), caseID, *d)
 	if err != nil {
 		return aboutCase(caseID, err)
 	}
-	if *asJSON {
+	if asJSON {
 		return printJSON(e.stdout, view)
 	}
 	fmt.Fprintf(e.stdout, "%s %s: status %s, tier %d %s, department %s, owner %s\n",
@@ -146,13 +160,7 @@ func runDecide(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func joinActions() string {
-	names := make([]string, len(tierflow.Actions))
-	for i, a := range tierflow.Actions {
-		names[i] = string(a)
-	}
-	return strings.Join(names, ", ")
-}
+func joinActions() string { return joinNames(actionNames()) }
 
 func owner(v tierflow.CaseView) string {
 	if v.Assignee == nil || *v.Assignee == "" {

@@ -3,33 +3,31 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tierflow/tierflow/client"
 )
 
-var (
-	// errHelp means --help was asked for and printed: exit 0.
-	errHelp = errors.New("help printed")
-	// errFlagsPrinted means the flag package already printed what was wrong.
-	errFlagsPrinted = errors.New("bad flags")
-)
+// errUsagePrinted means the usage was already printed: exit 2.
+var errUsagePrinted = errors.New("usage printed")
 
 // usageError is a mistake on the command line (exit 2).
 type usageError struct {
-	command string
+	command string // "tierflow decide"
 	msg     string
 }
 
 func (e *usageError) Error() string { return e.msg }
 
-func usageErrorf(fs *flag.FlagSet, format string, args ...any) error {
-	return &usageError{command: fs.Name(), msg: fmt.Sprintf(format, args...)}
+func usageErrorf(c *cobra.Command, format string, args ...any) error {
+	return &usageError{command: c.CommandPath(), msg: fmt.Sprintf(format, args...)}
 }
 
 // caseError names the case an API error is about, so that a 404 reads
@@ -55,9 +53,7 @@ func report(e *env, err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, errHelp):
-		return exitOK
-	case errors.Is(err, errFlagsPrinted):
+	case errors.Is(err, errUsagePrinted):
 		return exitUsage
 	case errors.As(err, &usage):
 		fmt.Fprintf(e.stderr, "%s: %s\nRun '%s --help' for usage.\n", usage.command, usage.msg, usage.command)
@@ -95,6 +91,11 @@ func explain(e *env, err error) []string {
 	}
 	if errors.Is(err, context.Canceled) {
 		return []string{"interrupted"}
+	}
+	if _, ok := errors.AsType[*fs.PathError](err); ok {
+		// A file the command line named (its syscall.Errno would pass for a
+		// net.Error below).
+		return []string{err.Error()}
 	}
 	var urlErr *url.Error
 	var netErr net.Error

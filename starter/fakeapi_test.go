@@ -12,11 +12,12 @@ import (
 	"testing"
 
 	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/client"
 )
 
 // fakeAPI answers like the v1 API for the CLI's tests: it keeps opened cases, records
-// the bodies of decisions and customer events, serves seeded cases, events, list
-// pages and a KPI report, and errors as problem+json.
+// the bodies of decisions, customer events and simulations, serves seeded cases,
+// events, list pages, a KPI report and a simulation, and errors as problem+json.
 type fakeAPI struct {
 	*httptest.Server
 
@@ -30,6 +31,9 @@ type fakeAPI struct {
 	pages          map[string]tierflow.CasePage // by cursor
 	kpis           tierflow.KPIReport
 	kpiQuery       string
+	simulation     client.Simulation     // the answer of POST /v1/policies/simulate
+	simulateErrors []tierflow.FieldError // when set, the simulation answers 422 with them
+	simulations    []map[string]any      // the simulation bodies received
 }
 
 func newFakeAPI(t *testing.T) *fakeAPI {
@@ -43,6 +47,7 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 	mux.HandleFunc("POST /v1/cases/{id}/decisions", f.decide)
 	mux.HandleFunc("POST /v1/cases/{id}/customer-events", f.customerEvent)
 	mux.HandleFunc("GET /v1/reports/kpis", f.report)
+	mux.HandleFunc("POST /v1/policies/simulate", f.simulate)
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Request-Id", "req-test")
 		switch r.Header.Get("Authorization") {
@@ -135,6 +140,21 @@ func (f *fakeAPI) customerEvent(w http.ResponseWriter, r *http.Request) {
 func (f *fakeAPI) report(w http.ResponseWriter, r *http.Request) {
 	f.kpiQuery = r.URL.RawQuery
 	writeJSON(w, http.StatusOK, f.kpis)
+}
+
+// simulate answers like the API: supervisors only, a policy file the loader
+// refuses as 422 with its field errors.
+func (f *fakeAPI) simulate(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer dev-supervisor" {
+		problem(w, http.StatusForbidden, "requires role supervisor or executive", nil)
+		return
+	}
+	f.simulations = append(f.simulations, decodeMap(r.Body))
+	if len(f.simulateErrors) > 0 {
+		problem(w, http.StatusUnprocessableEntity, "invalid policy", f.simulateErrors)
+		return
+	}
+	writeJSON(w, http.StatusOK, f.simulation)
 }
 
 func decodeMap(r io.Reader) map[string]any {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -10,51 +9,74 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tierflow/tierflow"
 )
 
-const kpisSynopsis = `kpis [--from 2026-11-01] [--to 2026-12-01] [--group-by category|department|tier|priority] [--json]`
+var kpiGroupings = []string{"category", "department", "tier", "priority"}
 
-func runKPIs(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "kpis", kpisSynopsis)
-	fromFlag := fs.String("from", "", "first day or instant of the period (default: 30 days before --to)")
-	toFlag := fs.String("to", "", "end of the period, exclusive (default now)")
-	groupBy := fs.String("group-by", "", "category, department, tier or priority")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	rest, err := parseArgs(fs, args)
+// kpisOptions are the kpis command's flags.
+type kpisOptions struct {
+	from, to, groupBy string
+	asJSON            bool
+}
+
+func newKPIsCommand(e *env) *cobra.Command {
+	var o kpisOptions
+	c := &cobra.Command{
+		Use:     "kpis",
+		Short:   "print the KPIs of cases opened in a period",
+		Example: "  tierflow kpis --from 2026-11-01 --to 2026-12-01 --group-by tier",
+		Args:    positional(),
+		RunE:    func(c *cobra.Command, _ []string) error { return runKPIs(c, e, &o) },
+	}
+	c.Flags().StringVar(&o.from, "from", "", "first day or instant of the period (default: 30 days before --to)")
+	c.Flags().StringVar(&o.to, "to", "", "end of the period, exclusive (default now)")
+	c.Flags().StringVar(&o.groupBy, "group-by", "", "category, department, tier or priority")
+	c.Flags().BoolVar(&o.asJSON, "json", false, "print the report as JSON")
+	completeWords(c, "group-by", kpiGroupings)
+	return c
+}
+
+func runKPIs(c *cobra.Command, e *env, o *kpisOptions) error {
+	if o.groupBy != "" && !slices.Contains(kpiGroupings, o.groupBy) {
+		return usageErrorf(c, "--group-by must be category, department, tier or priority")
+	}
+	from, to, err := period(c, o.from, o.to, e.now())
 	if err != nil {
 		return err
 	}
-	if err := wantArgs(fs, rest); err != nil {
-		return err
-	}
-	if !slices.Contains([]string{"", "category", "department", "tier", "priority"}, *groupBy) {
-		return usageErrorf(fs, "--group-by must be category, department, tier or priority")
-	}
-	to, from := e.now().UTC().Truncate(time.Second), time.Time{}
-	if *toFlag != "" {
-		if to, err = parseDay(*toFlag); err != nil {
-			return usageErrorf(fs, "--to: %v", err)
-		}
-	}
-	from = to.AddDate(0, 0, -30)
-	if *fromFlag != "" {
-		if from, err = parseDay(*fromFlag); err != nil {
-			return usageErrorf(fs, "--from: %v", err)
-		}
-	}
-	if !from.Before(to) {
-		return usageErrorf(fs, "--from must be before --to")
-	}
-	report, err := e.client().KPIs(ctx, from, to, *groupBy)
+	report, err := e.client().KPIs(c.Context(), from, to, o.groupBy)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if o.asJSON {
 		return printJSON(e.stdout, report)
 	}
 	printKPIs(e.stdout, report)
 	return nil
+}
+
+// period reads --from and --to: --to defaults to now, --from to 30 days before
+// --to, and --from must come first.
+func period(c *cobra.Command, fromFlag, toFlag string, now time.Time) (from, to time.Time, err error) {
+	to = now.UTC().Truncate(time.Second)
+	if toFlag != "" {
+		if to, err = parseDay(toFlag); err != nil {
+			return from, to, usageErrorf(c, "--to: %v", err)
+		}
+	}
+	from = to.AddDate(0, 0, -30)
+	if fromFlag != "" {
+		if from, err = parseDay(fromFlag); err != nil {
+			return from, to, usageErrorf(c, "--from: %v", err)
+		}
+	}
+	if !from.Before(to) {
+		return from, to, usageErrorf(c, "--from must be before --to")
+	}
+	return from, to, nil
 }
 
 // parseDay reads "2026-11-01" (midnight UTC) or an RFC 3339 instant.

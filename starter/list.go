@@ -1,17 +1,16 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tierflow/tierflow"
 )
-
-const listSynopsis = `list [--status S] [--tier N] [--priority P] [--department D] [--assignee A] [--breached] [--source S] [--limit N] [--cursor C | --all] [--json]`
 
 // optionalBool is a boolean flag that can also be absent: --breached,
 // --breached=false, or nothing (no filter).
@@ -35,65 +34,85 @@ func (b *optionalBool) Set(s string) error {
 	return nil
 }
 
-func (b *optionalBool) IsBoolFlag() bool { return true }
+// Type names the flag's value in the help; "bool" shows none, as for a plain
+// boolean flag.
+func (b *optionalBool) Type() string { return "bool" }
 
-func runList(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "list", listSynopsis)
-	var f tierflow.CaseFilter
-	var status, priority string
-	var tier int
-	var breached optionalBool
-	fs.StringVar(&status, "status", "", "open, in_progress, awaiting_customer, awaiting_approval, resolved or closed")
-	fs.IntVar(&tier, "tier", 0, "tier 1 to 4")
-	fs.StringVar(&priority, "priority", "", "low, normal, high or urgent")
+// listOptions are the list command's flags.
+type listOptions struct {
+	filter           tierflow.CaseFilter
+	status, priority string
+	tier             int
+	breached         optionalBool
+	all, asJSON      bool
+}
+
+func newListCommand(e *env) *cobra.Command {
+	var o listOptions
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "list cases as a table, with filters",
+		Long: `List the cases matching the filters, a page at a time (--cursor continues, --all
+follows every cursor), with each case's next running deadline.`,
+		Example: `  tierflow list --tier 3 --breached
+  tierflow list --status awaiting_approval --all --json`,
+		Args: positional(),
+		RunE: func(c *cobra.Command, _ []string) error { return runList(c, e, &o) },
+	}
+	fs, f := c.Flags(), &o.filter
+	fs.StringVar(&o.status, "status", "", "open, in_progress, awaiting_customer, awaiting_approval, resolved or closed")
+	fs.IntVar(&o.tier, "tier", 0, "tier 1 to 4")
+	fs.StringVar(&o.priority, "priority", "", "low, normal, high or urgent")
 	fs.StringVar(&f.Department, "department", "", "department")
 	fs.StringVar(&f.Assignee, "assignee", "", "owner's id")
-	fs.Var(&breached, "breached", "only cases with an SLA breach (--breached=false: without)")
+	fs.Var(&o.breached, "breached", "only cases with an SLA breach (--breached=false: without)")
+	fs.Lookup("breached").NoOptDefVal = "true"
 	fs.StringVar(&f.Source, "source", "", "CRM source")
 	fs.IntVar(&f.Limit, "limit", 50, "cases per page (max 200)")
 	fs.StringVar(&f.Cursor, "cursor", "", "continue from this cursor")
-	all := fs.Bool("all", false, "follow the cursors and list every matching case")
-	asJSON := fs.Bool("json", false, "print the cases as JSON")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, rest); err != nil {
-		return err
-	}
-	f.Status, f.Priority, f.Tier = tierflow.Status(status), tierflow.Priority(priority), tierflow.Tier(tier)
+	fs.BoolVar(&o.all, "all", false, "follow the cursors and list every matching case")
+	fs.BoolVar(&o.asJSON, "json", false, "print the cases as JSON")
+	completeWords(c, "status", statusNames())
+	completeWords(c, "priority", priorityNames())
+	completeWords(c, "tier", []string{"1", "2", "3", "4"})
+	return c
+}
+
+func runList(c *cobra.Command, e *env, o *listOptions) error {
+	f := o.filter
+	f.Status, f.Priority, f.Tier = tierflow.Status(o.status), tierflow.Priority(o.priority), tierflow.Tier(o.tier)
 	switch {
-	case status != "" && !f.Status.Valid():
-		return usageErrorf(fs, "unknown --status %q", status)
-	case priority != "" && !f.Priority.Valid():
-		return usageErrorf(fs, "unknown --priority %q", priority)
-	case tier != 0 && !f.Tier.Valid():
-		return usageErrorf(fs, "--tier must be 1 to 4")
+	case o.status != "" && !f.Status.Valid():
+		return usageErrorf(c, "unknown --status %q", o.status)
+	case o.priority != "" && !f.Priority.Valid():
+		return usageErrorf(c, "unknown --priority %q", o.priority)
+	case o.tier != 0 && !f.Tier.Valid():
+		return usageErrorf(c, "--tier must be 1 to 4")
 	case f.Limit < 1 || f.Limit > 200:
-		return usageErrorf(fs, "--limit must be 1 to 200")
+		return usageErrorf(c, "--limit must be 1 to 200")
 	}
-	if breached.set {
-		f.Breached = &breached.value
+	if o.breached.set {
+		f.Breached = &o.breached.value
 	}
 
-	c := e.client()
+	ctx, api := c.Context(), e.client()
 	var cases []tierflow.CaseView
 	next := ""
-	if *all {
-		for v, err := range c.Cases(ctx, f) {
+	if o.all {
+		for v, err := range api.Cases(ctx, f) {
 			if err != nil {
 				return err
 			}
 			cases = append(cases, v)
 		}
 	} else {
-		page, err := c.ListCases(ctx, f)
+		page, err := api.ListCases(ctx, f)
 		if err != nil {
 			return err
 		}
 		cases, next = page.Cases, page.NextCursor
 	}
-	if *asJSON {
+	if o.asJSON {
 		return printJSON(e.stdout, tierflow.CasePage{Cases: cases, NextCursor: next})
 	}
 	printCaseTable(e.stdout, cases, e.now())

@@ -2,20 +2,22 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/tierflow/tierflow"
 )
 
-const openSynopsis = `open --source S --external-id ID --subject TEXT --priority P --trigger T --customer-email E [flags]
-       tierflow open --file case.json
-       tierflow open --bulk cases.jsonl [--concurrency 4]`
+const openExamples = `  tierflow open --source zendesk --external-id 48213 --subject "Refund not received" \
+    --priority high --trigger unresolved --customer-id C-991 --customer-email ada@example.com
+  tierflow open --file case.json
+  tierflow open --bulk cases.jsonl --concurrency 4`
 
 // caseFlags are the flags that describe a case (as opposed to --file or --bulk).
 type caseFlags struct {
@@ -26,7 +28,7 @@ type caseFlags struct {
 	openedAt  string
 }
 
-func (f *caseFlags) register(fs *flag.FlagSet) {
+func (f *caseFlags) register(fs *pflag.FlagSet) {
 	r := &f.req
 	fs.StringVar(&r.Source, "source", "", "the CRM's name, e.g. zendesk")
 	fs.StringVar(&r.ExternalID, "external-id", "", "the CRM's id of the issue")
@@ -50,16 +52,16 @@ func (f *caseFlags) register(fs *flag.FlagSet) {
 }
 
 // request builds the open request from the flags.
-func (f *caseFlags) request(fs *flag.FlagSet, now time.Time) (tierflow.OpenCaseRequest, error) {
+func (f *caseFlags) request(c *cobra.Command, now time.Time) (tierflow.OpenCaseRequest, error) {
 	req := f.req
 	if req.Source == "" || req.ExternalID == "" {
-		return req, usageErrorf(fs, "--source and --external-id are required (or use --file or --bulk)")
+		return req, usageErrorf(c, "--source and --external-id are required (or use --file or --bulk)")
 	}
 	req.Priority, req.Trigger = tierflow.Priority(f.priority), tierflow.Trigger(f.trigger)
 	if f.startTier != 0 {
 		t := tierflow.Tier(f.startTier)
 		if !t.Valid() {
-			return req, usageErrorf(fs, "--start-tier must be 1 to 4, not %d", f.startTier)
+			return req, usageErrorf(c, "--start-tier must be 1 to 4, not %d", f.startTier)
 		}
 		req.StartTier = &t
 	}
@@ -67,30 +69,51 @@ func (f *caseFlags) request(fs *flag.FlagSet, now time.Time) (tierflow.OpenCaseR
 	if f.openedAt != "" {
 		t, err := time.Parse(time.RFC3339, f.openedAt)
 		if err != nil {
-			return req, usageErrorf(fs, "--opened-at %q is not an RFC 3339 time like 2026-11-20T09:15:00Z", f.openedAt)
+			return req, usageErrorf(c, "--opened-at %q is not an RFC 3339 time like 2026-11-20T09:15:00Z", f.openedAt)
 		}
 		req.OpenedAt = t.UTC()
 	}
 	return req, nil
 }
 
-func runOpen(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "open", openSynopsis)
-	var cf caseFlags
-	cf.register(fs)
-	file := fs.String("file", "", "read the case from a JSON file (- for stdin)")
-	bulk := fs.String("bulk", "", "import cases from a JSON-lines file, one case per line")
-	concurrency := fs.Int("concurrency", 4, "with --bulk, how many cases to open at once")
-	asJSON := fs.Bool("json", false, "print the case as JSON")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+// openOptions are the open command's flags besides the case's own.
+type openOptions struct {
+	cases       caseFlags
+	file, bulk  string
+	concurrency int
+	asJSON      bool
+}
+
+func newOpenCommand(e *env) *cobra.Command {
+	var o openOptions
+	c := &cobra.Command{
+		Use:   "open --source S --external-id ID --subject TEXT --priority P --trigger T --customer-email E",
+		Short: "open a case from flags, a JSON file, or a JSON-lines bulk import",
+		Long: `Open (escalate) a case: from flags, from a JSON file (--file, - for stdin), or
+many from a JSON-lines file (--bulk), with a progress bar and the failures by
+line number. Opening the same case twice is harmless: the second time reports
+"already open".`,
+		Example: openExamples,
+		Args:    positional(),
+		RunE:    func(c *cobra.Command, _ []string) error { return runOpen(c, e, &o) },
 	}
-	if err := wantArgs(fs, rest); err != nil {
-		return err
-	}
+	fs := c.Flags()
+	o.cases.register(fs)
+	fs.StringVar(&o.file, "file", "", "read the case from a JSON file (- for stdin)")
+	fs.StringVar(&o.bulk, "bulk", "", "import cases from a JSON-lines file, one case per line")
+	fs.IntVar(&o.concurrency, "concurrency", 4, "with --bulk, how many cases to open at once")
+	fs.BoolVar(&o.asJSON, "json", false, "print the case as JSON")
+	_ = c.MarkFlagFilename("file", "json")
+	_ = c.MarkFlagFilename("bulk", "jsonl", "json")
+	completeWords(c, "priority", priorityNames())
+	completeWords(c, "trigger", triggerNames())
+	return c
+}
+
+func runOpen(c *cobra.Command, e *env, o *openOptions) error {
+	ctx := c.Context()
 	caseFlagSet := false
-	fs.Visit(func(f *flag.Flag) {
+	c.Flags().Visit(func(f *pflag.Flag) {
 		switch f.Name {
 		case "file", "bulk", "concurrency", "json", "api", "token":
 		default:
@@ -98,22 +121,23 @@ func runOpen(ctx context.Context, e *env, args []string) error {
 		}
 	})
 	switch {
-	case *file != "" && *bulk != "":
-		return usageErrorf(fs, "use --file or --bulk, not both")
-	case (*file != "" || *bulk != "") && caseFlagSet:
-		return usageErrorf(fs, "the case flags cannot be combined with --file or --bulk")
-	case *bulk != "":
-		if *concurrency < 1 || *concurrency > 64 {
-			return usageErrorf(fs, "--concurrency must be 1 to 64")
+	case o.file != "" && o.bulk != "":
+		return usageErrorf(c, "use --file or --bulk, not both")
+	case (o.file != "" || o.bulk != "") && caseFlagSet:
+		return usageErrorf(c, "the case flags cannot be combined with --file or --bulk")
+	case o.bulk != "":
+		if o.concurrency < 1 || o.concurrency > 64 {
+			return usageErrorf(c, "--concurrency must be 1 to 64")
 		}
-		return runBulk(ctx, e, *bulk, *concurrency)
+		return runBulk(ctx, e, o.bulk, o.concurrency)
 	}
 
 	var req tierflow.OpenCaseRequest
-	if *file != "" {
-		req, err = readCaseFile(*file)
+	var err error
+	if o.file != "" {
+		req, err = readCaseFile(o.file)
 	} else {
-		req, err = cf.request(fs, e.now())
+		req, err = o.cases.request(c, e.now())
 	}
 	if err != nil {
 		return err
@@ -122,7 +146,7 @@ func runOpen(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return aboutCase(tierflow.CaseID(req.Source, req.ExternalID), err)
 	}
-	if *asJSON {
+	if o.asJSON {
 		return printJSON(e.stdout, view)
 	}
 	verb := "opened"

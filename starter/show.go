@@ -11,22 +11,27 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tierflow/tierflow"
 )
 
-const showSynopsis = `show <case-id> [--json]`
+func newShowCommand(e *env) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:               "show <case-id>",
+		Short:             "show a case: status, deadlines, breaches, approval, then its timeline",
+		Args:              positional("<case-id>"),
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(c *cobra.Command, args []string) error {
+			return runShow(c.Context(), e, args[0], asJSON)
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the case and its events as JSON")
+	return c
+}
 
-func runShow(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "show", showSynopsis)
-	asJSON := fs.Bool("json", false, "print the case and its events as JSON")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, rest, "<case-id>"); err != nil {
-		return err
-	}
-	caseID := rest[0]
+func runShow(ctx context.Context, e *env, caseID string, asJSON bool) error {
 	c := e.client()
 	view, err := c.GetCase(ctx, caseID)
 	if err != nil {
@@ -36,7 +41,7 @@ func runShow(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return aboutCase(caseID, err)
 	}
-	if *asJSON {
+	if asJSON {
 		return printJSON(e.stdout, struct {
 			Case   tierflow.CaseView    `json:"case"`
 			Events []tierflow.CaseEvent `json:"events"`

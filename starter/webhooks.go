@@ -14,42 +14,57 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/internal/stdwebhook"
 )
 
-const webhooksSynopsis = `webhooks listen [--addr 127.0.0.1:0] [--events case.*] [--description TEXT]`
-
 // webhookTolerance is how far a delivery's timestamp may be from now.
 const webhookTolerance = 5 * time.Minute
 
-// runWebhooks: `tierflow webhooks listen` runs a local receiver, subscribes it
-// (integration token), verifies every delivery's Standard Webhooks signature and
-// prints one line per event; Ctrl-C deletes the subscription. In development the
-// API accepts http to loopback; production needs an https URL reachable from it.
-func runWebhooks(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "webhooks", webhooksSynopsis)
-	addr := fs.String("addr", "127.0.0.1:0", "address the receiver listens on (port 0: any free port)")
-	events := fs.String("events", tierflow.WebhookAllEvents, "comma-separated event types to receive (case.* for all)")
-	host, _ := os.Hostname()
-	description := fs.String("description", "tierflow webhooks listen on "+host, "the subscription's description")
-	rest, err := parseArgs(fs, args)
+// listenOptions are the flags of "webhooks listen".
+type listenOptions struct {
+	addr, events, description string
+}
+
+func newWebhooksCommand(e *env) *cobra.Command {
+	return newGroupCommand("webhooks", "work with webhooks: listen prints the case events delivered to a local receiver",
+		newWebhooksListenCommand(e))
+}
+
+func newWebhooksListenCommand(e *env) *cobra.Command {
+	var o listenOptions
+	c := &cobra.Command{
+		Use:   "listen",
+		Short: "run a local receiver that subscribes, verifies and prints case events",
+		Long: `Run a local receiver, subscribe it (integration token), verify every delivery's
+Standard Webhooks signature and print one line per event; Ctrl-C deletes the
+subscription. In development the API accepts http to loopback; production needs
+an https URL reachable from it.`,
+		Example: "  tierflow webhooks listen --events case.escalated,case.resolved",
+		Args:    positional(),
+		RunE:    func(c *cobra.Command, _ []string) error { return runWebhooksListen(c.Context(), e, o) },
+	}
+	c.Flags().StringVar(&o.addr, "addr", "127.0.0.1:0", "address the receiver listens on (port 0: any free port)")
+	c.Flags().StringVar(&o.events, "events", tierflow.WebhookAllEvents, "comma-separated event types to receive (case.* for all)")
+	c.Flags().StringVar(&o.description, "description", "", `the subscription's description (default "tierflow webhooks listen on <hostname>")`)
+	return c
+}
+
+// runWebhooksListen: `tierflow webhooks listen` (see its Long help).
+func runWebhooksListen(ctx context.Context, e *env, o listenOptions) error {
+	if o.description == "" {
+		host, _ := os.Hostname()
+		o.description = "tierflow webhooks listen on " + host
+	}
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, rest, "listen"); err != nil {
-		return err
-	}
-	if rest[0] != "listen" {
-		return usageErrorf(fs, "unknown subcommand %q (listen)", rest[0])
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *addr, err)
+		return fmt.Errorf("listen on %s: %w", o.addr, err)
 	}
 	defer ln.Close()
 	hookURL := "http://" + ln.Addr().String() + "/tierflow-webhooks"
-	sub, err := e.subscribeWebhook(ctx, hookURL, strings.Split(*events, ","), *description)
+	sub, err := e.subscribeWebhook(ctx, hookURL, strings.Split(o.events, ","), o.description)
 	if err != nil {
 		return err
 	}
@@ -57,7 +72,7 @@ func runWebhooks(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("the API returned an unusable secret: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "listening on %s, subscription %s (%s); Ctrl-C stops and unsubscribes\n", hookURL, sub.ID, *events)
+	fmt.Fprintf(e.stdout, "listening on %s, subscription %s (%s); Ctrl-C stops and unsubscribes\n", hookURL, sub.ID, o.events)
 
 	l := &listener{out: e.stdout, errOut: e.stderr, key: key, now: e.now}
 	srv := &http.Server{Handler: l, ReadHeaderTimeout: 5 * time.Second}

@@ -73,7 +73,9 @@ func TestWebhooksListen(t *testing.T) {
 	e := &env{stdout: &stdout, stderr: &stderr, api: fake.URL, token: "dev-integration", now: time.Now}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- runWebhooks(ctx, e, []string{"listen", "--events", "case.escalated,case.resolved"}) }()
+	go func() {
+		done <- execute(ctx, e, []string{"webhooks", "listen", "--events", "case.escalated,case.resolved"})
+	}()
 
 	var hookURL string
 	select {
