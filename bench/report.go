@@ -278,6 +278,9 @@ func (r *report) printNotes(w io.Writer) {
 		fmt.Fprintf(w, "note: %d steady opens answered 503/429 and were sent again; %d still failed after %d attempts (not counted as cases)\n",
 			s.OpensRetried, s.OpensFailed, openAttempts)
 	}
+	if s := r.Steady; s != nil && s.CPU != nil {
+		fmt.Fprintf(w, "note: CPU during the steady phase: %s\n", s.CPU)
+	}
 	if s := r.Steady; s != nil && s.Missing > 0 {
 		fmt.Fprintf(w, "note: %d steady cases had not escalated when the wait ended: their lateness counts as the wait's end (a lower bound)\n", s.Missing)
 	}

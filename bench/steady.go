@@ -38,6 +38,8 @@ type steadyResult struct {
 	// fell (seconds after the first case opened).
 	BucketSeconds float64       `json:"bucket_seconds"`
 	OverTime      []bucketPoint `json:"over_time"`
+	// CPU is where the machine's CPU went from the first open to the last escalation.
+	CPU *machineCPU `json:"machine_cpu,omitempty"`
 }
 
 // steadyBucket is the width of the lateness-over-time buckets: about 60 of them.
@@ -51,6 +53,7 @@ func (b *bench) measureSteady(ctx context.Context, rate float64) (steadyResult, 
 	d, ack := b.cfg.SteadyFor, b.cfg.SteadyAck
 	r := steadyResult{Seconds: d.Seconds(), AckClock: ack.String(), RatePerSecond: rate, BucketSeconds: steadyBucket(d)}
 	t0 := time.Now()
+	cpu0, cpuErr := takeCPUSnapshot()
 	paced, err := b.openPaced(ctx, "steady", rate, d, 8*b.cfg.Concurrency)
 	if err != nil {
 		return r, fmt.Errorf("open at %.1f/s: %w", rate, err)
@@ -67,6 +70,12 @@ func (b *bench) measureSteady(ctx context.Context, rate float64) (steadyResult, 
 		return r, err
 	}
 	r.Drained, r.Escalated = drained, len(records)
+	if cpuErr == nil {
+		if cpu, err := cpuSince(cpu0); err == nil {
+			r.CPU = &cpu
+			b.logf("steady: %s", cpu)
+		}
+	}
 	var late, recorded, drainedLate []time.Duration
 	var byDeadline []timedSample
 	seen := make(map[string]bool, len(records))
