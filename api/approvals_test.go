@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -275,4 +277,19 @@ func TestApprovalLinkWithAnUncertainOutcomeKeepsItsClaim(t *testing.T) {
 	require.Equal(t, http.StatusOK, retried.code, "a stale claim is taken over: %s", retried.body)
 	require.Len(t, env.cases.decisions, 1)
 	assert.Equal(t, "email-link:apr-5:tier-3", env.cases.decisions[0].DecisionID, "the same decision ID: applied at most once")
+}
+
+func TestApprovalLinkTokensAreNotLogged(t *testing.T) {
+	env, _ := approvalEnv(t)
+	var logs bytes.Buffer
+	env.srv.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	env.handler = env.srv.routes()
+	path := approvalPath(testSurveyKey, tierflow.ActionApprove, nil)
+	env.do(request{method: "GET", path: path})
+	require.Equal(t, http.StatusOK, postApproval(env, path, tierflow.ActionApprove, "").code)
+	env.do(request{method: "GET", path: path + "x"}) // a refused one too
+	out := logs.String()
+	assert.Contains(t, out, `"path":"/v1/approvals/{token}"`)
+	assert.Contains(t, out, "approval decided from its email link")
+	assert.NotContains(t, out, strings.TrimPrefix(path, "/v1/approvals/")[:20], "approval tokens are not logged")
 }
