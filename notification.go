@@ -92,6 +92,14 @@ type MessageData struct {
 	Reason       string         `json:"reason,omitempty"`
 	Approval     *Approval      `json:"approval,omitempty"`
 	CaseURL      string         `json:"case_url,omitempty"` // staff: link to the case
+	// Staff links, filled by the notify activity at send time (never by the
+	// workflow, so emails change without a workflow change): the CRM ticket of the
+	// case's open request, the case's page in the Temporal UI and, on an approval
+	// request, the signed single-use approve and reject links (ApprovalLink).
+	CRMURL      string `json:"crm_url,omitempty"`
+	WorkflowURL string `json:"workflow_url,omitempty"`
+	ApproveURL  string `json:"approve_url,omitempty"`
+	RejectURL   string `json:"reject_url,omitempty"`
 }
 
 // Email is one message ready for a Mailer: the mailer renders Kind's template with

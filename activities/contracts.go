@@ -21,9 +21,11 @@ type Activities struct {
 	// SurveyBaseURL+"/v1/surveys/"+token.
 	SurveyKeys    [][]byte
 	SurveyBaseURL string
-	// CaseBaseURL links staff emails to a case view (optional).
-	CaseBaseURL string
-	Now         func() time.Time
+	// StaffLinks link staff emails to the CRM ticket and the case's page in the
+	// Temporal UI (nil: no such links). Approval requests also carry signed
+	// approve and reject links under SurveyBaseURL+"/v1/approvals/".
+	StaffLinks StaffLinks
+	Now        func() time.Time
 	// HeartbeatInterval is how often a notify activity heartbeats while the
 	// provider has its message (default DefaultHeartbeatInterval). Keep it well
 	// under the HeartbeatTimeout the workflow gives the notify activities.

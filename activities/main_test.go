@@ -90,7 +90,7 @@ func newHarness(t *testing.T) *harness {
 	require.NoError(t, err)
 	h := &harness{t: t, dsn: dsn, store: store, fake: fake, logs: &syncBuffer{}}
 	h.acts = &activities.Activities{Store: store, Mailer: mailer, SurveyKeys: [][]byte{surveyKey, previousSurveyKey},
-		SurveyBaseURL: "https://support.example.com/", CaseBaseURL: "https://support.example.com/v1/cases/",
+		SurveyBaseURL: "https://support.example.com/", StaffLinks: &fakeStaffLinks{},
 		Now: time.Now}
 	h.env = newActivityEnv(h.acts, h.logs)
 	return h

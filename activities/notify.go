@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -320,12 +319,4 @@ func (a *Activities) heartbeatWhileSending(ctx context.Context, key string) (sto
 // short ledger write.
 func detached(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), ledgerWriteTimeout)
-}
-
-// caseURL links staff to the case when the data has no link yet.
-func (a *Activities) caseURL(caseID string) string {
-	if a.CaseBaseURL == "" {
-		return ""
-	}
-	return strings.TrimRight(a.CaseBaseURL, "/") + "/" + url.PathEscape(caseID)
 }

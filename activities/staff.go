@@ -39,8 +39,11 @@ func (a *Activities) staffEmail(ctx context.Context, in NotifyStaffInput) (tierf
 	if data.Department == "" {
 		data.Department = in.Department
 	}
-	if data.CaseURL == "" {
-		data.CaseURL = a.caseURL(in.CaseID)
+	a.fillStaffLinks(ctx, in.CaseID, &data)
+	if in.Kind == tierflow.MsgStaffApproval {
+		if err := a.fillApprovalLinks(in.CaseID, &data); err != nil {
+			return tierflow.Email{}, err
+		}
 	}
 	return tierflow.Email{Key: in.Key, CaseID: in.CaseID, Kind: in.Kind,
 		Audience: tierflow.AudienceStaff, To: to, Data: data}, nil

@@ -78,7 +78,10 @@ func TestNotifyStaffResolvesGroups(t *testing.T) {
 			assert.Equal(t, activities.StateSent, res.State)
 			require.Len(t, accepted, 1, "one message to all recipients")
 			assert.Equal(t, tt.want, accepted[0].Mail.Recipients())
-			assert.Contains(t, accepted[0].Mail.Part("text/plain"), "https://support.example.com/v1/cases/zendesk-4711")
+			text := accepted[0].Mail.Part("text/plain")
+			assert.Contains(t, text, "https://crm.example.com/tickets/zendesk-4711", "the CRM ticket")
+			assert.Contains(t, text, "https://temporal.example.com/namespaces/default/workflows/case-zendesk-4711", "the case in the Temporal UI")
+			assert.NotContains(t, text, "/v1/cases/", "never the raw API")
 			assert.Equal(t, tierflow.NotificationSent, h.ledger(in.Key).State)
 		})
 	}

@@ -52,12 +52,24 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 
 func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// isSurveyPath reports whether a path carries a survey token (never logged).
-func isSurveyPath(path string) bool { return strings.HasPrefix(path, "/v1/surveys/") }
+// signedLinkPrefixes start the public paths whose last segment is a signed
+// token: a survey or an approval link, a credential never logged.
+var signedLinkPrefixes = []string{"/v1/surveys/", "/v1/approvals/"}
+
+// tokenFreePath is path with a signed link's token replaced by {token}; ok
+// reports whether it held one.
+func tokenFreePath(path string) (clean string, ok bool) {
+	for _, prefix := range signedLinkPrefixes {
+		if strings.HasPrefix(path, prefix) {
+			return prefix + "{token}", true
+		}
+	}
+	return path, false
+}
 
 // instrument gives every request an X-Request-Id, recovers panics as 500 problems,
 // counts it in the metrics and writes one access-log line. The log holds neither
-// Authorization headers nor survey tokens nor query strings (which may hold emails).
+// Authorization headers nor link tokens nor query strings (which may hold emails).
 func (s *server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -90,10 +102,7 @@ func (s *server) instrument(next http.Handler) http.Handler {
 			}
 			elapsed := time.Since(start)
 			s.Metrics.Observe(r.Method, route, status, elapsed)
-			path := r.URL.Path
-			if isSurveyPath(path) {
-				path = "/v1/surveys/{token}"
-			}
+			path, _ := tokenFreePath(r.URL.Path)
 			s.Logger.Info("http request",
 				slog.String("request_id", id),
 				slog.String("method", r.Method),

@@ -100,8 +100,8 @@ func codeOf(status int, c tierflow.Code) tierflow.Code {
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p := problemFor(err)
 	p.Instance = r.URL.Path
-	if isSurveyPath(r.URL.Path) {
-		p.Instance = "" // the path holds the survey token
+	if _, hasToken := tokenFreePath(r.URL.Path); hasToken {
+		p.Instance = "" // the path holds a link's token
 	}
 	level := slog.LevelInfo
 	if p.Status >= 500 {

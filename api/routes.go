@@ -38,6 +38,11 @@ func (s *server) routes() http.Handler {
 	// Public: the signed token is the credential.
 	mux.HandleFunc("GET /v1/surveys/{token}", s.surveyPage)
 	mux.HandleFunc("POST /v1/surveys/{token}", s.answerSurvey)
+	if s.ApprovalLinks != nil {
+		// The approval emails' signed, single-use links (approvals.go).
+		mux.HandleFunc("GET /v1/approvals/{token}", s.approvalPage)
+		mux.HandleFunc("POST /v1/approvals/{token}", s.decideApprovalLink)
+	}
 
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)

@@ -71,8 +71,12 @@ type Deps struct {
 	// DefaultPolicy is used when an open request names none.
 	DefaultPolicy string
 	Auth          *Authenticator
-	// SurveyKeys verify survey links, newest first (every key verifies).
+	// SurveyKeys verify survey links, newest first (every key verifies), and the
+	// approval links signed with keys derived from them.
 	SurveyKeys [][]byte
+	// ApprovalLinks records the single use of approval links (nil: no
+	// /v1/approvals routes).
+	ApprovalLinks ApprovalLinkStore
 	// Mailbox, when set, is mounted at /dev/mailbox/ for authenticated principals
 	// (dev only: never in production).
 	Mailbox http.Handler

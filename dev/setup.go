@@ -99,6 +99,10 @@ func childEnv(base []string, temporalHostPort, dsn, publicURL string, opts optio
 		ui := strconv.Itoa(opts.Ports.withDefaults().TemporalUI)
 		env = withEnv(env, "TIERFLOW_CODEC_CORS_ORIGINS=http://localhost:"+ui+",http://127.0.0.1:"+ui)
 	}
+	// Staff emails link to the case's page in the dev stack's Temporal UI.
+	if !hasEnv(env, "TIERFLOW_TEMPORAL_UI_URL") {
+		env = withEnv(env, "TIERFLOW_TEMPORAL_UI_URL=http://localhost:"+strconv.Itoa(opts.Ports.withDefaults().TemporalUI))
+	}
 	// The Zendesk connector answers deliveries signed with the documented dev secret;
 	// Zendesk groups naming the dev directory's departments set the department.
 	if !hasEnv(env, secrets.EnvZendeskSecret) {

@@ -51,6 +51,7 @@ func TestChildEnv(t *testing.T) {
 				assert.NotContains(t, env, "TIERFLOW_DEFAULT_POLICY")
 				assert.Equal(t, secrets.DevCodecKeys, env["TIERFLOW_CODEC_KEYS"], "payloads are encrypted by default")
 				assert.Equal(t, "http://localhost:8233,http://127.0.0.1:8233", env["TIERFLOW_CODEC_CORS_ORIGINS"])
+				assert.Equal(t, "http://localhost:8233", env["TIERFLOW_TEMPORAL_UI_URL"], "staff emails link to the dev Temporal UI")
 				assert.Equal(t, secrets.DevZendeskSecret, env["TIERFLOW_ZENDESK_SECRET"], "make dev serves the Zendesk connector")
 				assert.Equal(t, "billing,technical,shipping", env["TIERFLOW_ZENDESK_DEPARTMENTS"])
 			},

@@ -141,7 +141,12 @@ func (s situation) email() tierflow.Email {
 	aud, to := tierflow.AudienceCustomer, []tierflow.Address{{Email: "ada@example.org", Name: "Ada Lovelace"}}
 	if strings.HasPrefix(string(s.kind), "staff_") {
 		aud, to = tierflow.AudienceStaff, []tierflow.Address{{Email: "tier2@support.example.com"}}
-		data.CaseURL = "https://support.example.com/cases/zendesk-4711"
+		data.CRMURL = "https://example.zendesk.com/agent/tickets/4711"
+		data.WorkflowURL = "https://temporal.example.com/namespaces/default/workflows/case-zendesk-4711"
+		if s.kind == tierflow.MsgStaffApproval {
+			data.ApproveURL = "https://support.example.com/v1/approvals/approve-token"
+			data.RejectURL = "https://support.example.com/v1/approvals/reject-token"
+		}
 	}
 	return tierflow.Email{Key: "zendesk-4711/9/" + string(s.kind), CaseID: "zendesk-4711", Kind: s.kind,
 		Audience: aud, To: to, Data: data}
@@ -227,8 +232,13 @@ func checkReadable(t *testing.T, e tierflow.Email, subject, text, body string) {
 	assert.Contains(t, body, `<html lang="en">`)
 	assert.LessOrEqual(t, len(subject), 90, "subject fits an inbox line")
 	if e.Audience == tierflow.AudienceStaff {
-		assert.Contains(t, text, e.Data.CaseURL, "staff text links the case")
-		assert.Contains(t, body, `href="`+e.Data.CaseURL+`"`, "staff html links the case")
+		for _, link := range []string{e.Data.CRMURL, e.Data.WorkflowURL, e.Data.ApproveURL, e.Data.RejectURL} {
+			if link != "" {
+				assert.Contains(t, text, link, "staff text links where staff act")
+				assert.Contains(t, body, `href="`+link+`"`, "staff html links where staff act")
+			}
+		}
+		assert.NotContains(t, text+body, "/v1/cases/", "never the raw API (a person clicking it gets a 401)")
 		assert.Contains(t, text, e.Data.Subject)
 		return
 	}

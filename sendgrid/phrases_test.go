@@ -42,6 +42,7 @@ func TestApprovalAtTheTopHasNoDeadline(t *testing.T) {
 	r := newTestRenderer(t)
 	e := sample(tierflow.MsgStaffApproval)
 	e.Data.Approval.RequiredTier, e.Data.Approval.ExpiresAt = tierflow.TierExecutive, time.Time{}
+	e.Data.Approval.RequestedAt = testNow.Add(-time.Hour)                   // the links last a week from the request
 	e.Data.Reason = "300.00 EUR requested by sam (tier 2): goodwill credit" // as the workflow sets it
 	subject, text, html, err := r.Render(e)
 	require.NoError(t, err)
@@ -50,7 +51,8 @@ func TestApprovalAtTheTopHasNoDeadline(t *testing.T) {
 		assert.NotContains(t, s, "moves one tier up")
 	}
 	assert.Contains(t, text, "no deadline")
-	assert.Contains(t, text, "approve or reject the compensation.")
+	assert.Contains(t, text, "approve or reject the compensation with a link below.")
+	assert.Contains(t, text, "The links work once, only for this request, until Tuesday 1 December 2026 at 09:00 UTC.")
 	assert.NotContains(t, text, "requested by", "the reason only repeats the table: not shown")
 }
 

@@ -38,7 +38,10 @@ func sample(kind tierflow.MessageKind) tierflow.Email {
 			Clock: tierflow.ClockAcknowledge, Deadline: ptr(testNow.Add(90 * time.Minute)), Reason: "priority is high",
 			Approval: &tierflow.Approval{ID: "ap-1", AmountCents: 30000, Currency: "eur", Description: "goodwill credit",
 				RequestedBy: "sam (tier 2)", RequiredTier: tierflow.TierSupervisor, ExpiresAt: testNow.Add(4 * time.Hour)},
-			CaseURL: "https://support.example.com/cases/zendesk-4711",
+			CRMURL:      "https://example.zendesk.com/agent/tickets/4711",
+			WorkflowURL: "https://temporal.example.com/namespaces/default/workflows/case-zendesk-4711",
+			ApproveURL:  "https://support.example.com/v1/approvals/approve-token",
+			RejectURL:   "https://support.example.com/v1/approvals/reject-token",
 		},
 	}
 }
@@ -149,7 +152,9 @@ func TestStaffApprovalShowsAmountRequesterAndLink(t *testing.T) {
 		assert.Contains(t, body, "300.00 EUR")
 		assert.Contains(t, body, "sam (tier 2)")
 		assert.Contains(t, body, "tier 3 (supervisor) or above")
-		assert.Contains(t, body, "https://support.example.com/cases/zendesk-4711")
+		assert.Contains(t, body, "https://support.example.com/v1/approvals/approve-token")
+		assert.Contains(t, body, "https://support.example.com/v1/approvals/reject-token")
+		assert.Contains(t, body, "https://example.zendesk.com/agent/tickets/4711")
 	}
 }
 
@@ -172,7 +177,7 @@ func TestStaffWarningNamesClockAndDeadline(t *testing.T) {
 	assert.Contains(t, text, "Tuesday 24 November 2026 at 11:30 UTC (in about 2 hours)")
 	assert.Contains(t, text, "What to do: open the case and acknowledge it to take ownership before then.")
 	assert.Contains(t, text, "escalated automatically to tier 3 (supervisor)")
-	assert.Contains(t, text, "Open the case: https://support.example.com/cases/zendesk-4711")
+	assert.Contains(t, text, "Ticket in the CRM:     https://example.zendesk.com/agent/tickets/4711")
 }
 
 func TestUnknownKindIsInvalid(t *testing.T) {

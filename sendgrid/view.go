@@ -189,6 +189,17 @@ func (v view) ApprovalExpires() *time.Time {
 	return &t
 }
 
+// ApprovalLinksExpire is when the approval links stop working: with the approval
+// clock, or a week after the request at the top of the ladder
+// (tierflow.ApprovalLinkExpiry); nil without an approval.
+func (v view) ApprovalLinksExpire() *time.Time {
+	if v.Approval == nil || (v.Approval.ExpiresAt.IsZero() && v.Approval.RequestedAt.IsZero()) {
+		return nil
+	}
+	t := tierflow.ApprovalLinkExpiry(*v.Approval)
+	return &t
+}
+
 // WithoutReason is v without Reason, for blocks where the reason would only repeat
 // what the message already shows (an approval request's amount and requester).
 func (v view) WithoutReason() view {

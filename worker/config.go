@@ -39,8 +39,12 @@ type config struct {
 	// TIERFLOW_SURVEY_KEY as a list of one; the same list as the API's): the
 	// first signs survey links.
 	SurveyKeys [][]byte
-	// PublicURL is the API's public base URL (TIERFLOW_PUBLIC_URL), for links in emails.
+	// PublicURL is the API's public base URL (TIERFLOW_PUBLIC_URL), for links in
+	// emails: surveys, and the signed approve and reject links of approval requests.
 	PublicURL string
+	// TemporalUIURL is the Temporal UI's public base URL (TIERFLOW_TEMPORAL_UI_URL,
+	// optional): staff emails link to the case's page there.
+	TemporalUIURL string
 	// MetricsAddr serves /metrics, /healthz and /readyz (TIERFLOW_METRICS_ADDR).
 	MetricsAddr string
 	// Pprof adds /debug/pprof/ to the metrics address (TIERFLOW_PPROF=1; off by
@@ -76,8 +80,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Temporal:    temporal,
 		DatabaseURL: getenv("DATABASE_URL"),
 		PublicURL:   strings.TrimRight(getenv("TIERFLOW_PUBLIC_URL"), "/"),
-		MetricsAddr: or(getenv("TIERFLOW_METRICS_ADDR"), ":9090"),
-		StopTimeout: StopTimeout,
+		// Staff emails link to the case in the Temporal UI when set.
+		TemporalUIURL: strings.TrimRight(getenv("TIERFLOW_TEMPORAL_UI_URL"), "/"),
+		MetricsAddr:   or(getenv("TIERFLOW_METRICS_ADDR"), ":9090"),
+		StopTimeout:   StopTimeout,
 	}
 	if cfg.DatabaseURL == "" {
 		problems = append(problems, errors.New("DATABASE_URL is not set (the PostgreSQL DSN of the case records)"))
@@ -87,6 +93,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if u, err := url.Parse(cfg.PublicURL); cfg.PublicURL == "" || err != nil || u.Scheme == "" || u.Host == "" {
 		problems = append(problems, fmt.Errorf("TIERFLOW_PUBLIC_URL must be an absolute URL such as https://support.example.com, got %q", cfg.PublicURL))
+	}
+	if u, err := url.Parse(cfg.TemporalUIURL); cfg.TemporalUIURL != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+		problems = append(problems, fmt.Errorf("TIERFLOW_TEMPORAL_UI_URL must be an absolute http(s) URL such as https://temporal.example.com, got %q", cfg.TemporalUIURL))
 	}
 	// The policy travels in each case's workflow input, so the worker uses no policy
 	// file; it still refuses to start with a broken one, so that a bad deploy of the

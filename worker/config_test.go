@@ -41,6 +41,18 @@ func TestLoadConfig(t *testing.T) {
 			},
 		},
 		{
+			name:   "Temporal UI URL for staff emails",
+			change: map[string]string{"TIERFLOW_TEMPORAL_UI_URL": "https://temporal.example.com/"},
+			check: func(t *testing.T, cfg config) {
+				assert.Equal(t, "https://temporal.example.com", cfg.TemporalUIURL, "trailing slash trimmed")
+			},
+		},
+		{
+			name:    "Temporal UI URL must be absolute",
+			change:  map[string]string{"TIERFLOW_TEMPORAL_UI_URL": "temporal.example.com"},
+			wantErr: []string{"TIERFLOW_TEMPORAL_UI_URL must be an absolute http(s) URL"},
+		},
+		{
 			name:   "rotated survey keys: the newest first signs",
 			change: map[string]string{"TIERFLOW_SURVEY_KEYS": "new-survey-key-0123456789, 0123456789abcdef-survey"},
 			check: func(t *testing.T, cfg config) {

@@ -86,7 +86,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Mailer:        mailer,
 		SurveyKeys:    cfg.SurveyKeys,
 		SurveyBaseURL: cfg.PublicURL,
-		CaseBaseURL:   cfg.PublicURL + "/v1/cases/",
+		StaffLinks:    newStaffLinks(c, cfg, opts),
 		Now:           time.Now,
 		Cases:         caseSignaller{c},
 	})

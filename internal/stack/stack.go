@@ -275,6 +275,7 @@ func (s *Stack) startProduct(ctx context.Context, ui bool, extra map[string]stri
 		uiPort = portOf(uiAddr)
 		s.UIURL = "http://localhost:" + uiPort
 		set["TIERFLOW_CODEC_CORS_ORIGINS"] = s.UIURL + ",http://127.0.0.1:" + uiPort
+		set["TIERFLOW_TEMPORAL_UI_URL"] = s.UIURL // staff emails link to the case's page there
 	}
 	for k, v := range extra {
 		set[k] = v
