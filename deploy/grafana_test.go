@@ -50,28 +50,42 @@ func productMetrics(t *testing.T) map[string]bool {
 	out := map[string]bool{}
 	// A metric's name is a prometheus Opts Name or a Metric* constant (the
 	// activities' tally names); other tierflow_ strings (a cookie) are not metrics.
-	literal := regexp.MustCompile(`(?:Name:\s*|Metric\w*\s*=\s*)"(tierflow_[a-z0-9_]+)"`)
+	literal := regexp.MustCompile(`(?:Name:\s*|(Metric\w*)\s*=\s*)"(tierflow_[a-z0-9_]+)"`)
 	for _, dir := range []string{"../api", "../worker", "../activities"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		require.NoError(t, err)
+		var all string
 		for _, f := range files {
-			if strings.HasSuffix(f, "_test.go") {
-				continue
+			if !strings.HasSuffix(f, "_test.go") {
+				src, err := os.ReadFile(f)
+				require.NoError(t, err)
+				all += string(src)
 			}
-			src, err := os.ReadFile(f)
-			require.NoError(t, err)
-			for _, m := range literal.FindAllStringSubmatch(string(src), -1) {
-				name := m[1]
-				switch {
-				case dir == "../activities":
-					out[name+"_total"] = true
-				case strings.HasSuffix(name, "_seconds"):
-					for _, suffix := range []string{"_bucket", "_sum", "_count"} {
-						out[name+suffix] = true
+		}
+		for _, m := range literal.FindAllStringSubmatch(all, -1) {
+			ident, name := m[1], m[2]
+			switch {
+			case dir == "../activities":
+				// The activities' metrics go through the SDK's handler and the
+				// worker's Prometheus naming scope: counters end in _total, timers
+				// in _seconds (a summary), gauges keep their name.
+				for kind, names := range map[string][]string{
+					"Counter": {name + "_total"},
+					"Timer":   {name + "_seconds", name + "_seconds_sum", name + "_seconds_count"},
+					"Gauge":   {name},
+				} {
+					if strings.Contains(all, kind+"("+ident+")") {
+						for _, n := range names {
+							out[n] = true
+						}
 					}
-				default:
-					out[name] = true
 				}
+			case strings.HasSuffix(name, "_seconds"):
+				for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+					out[name+suffix] = true
+				}
+			default:
+				out[name] = true
 			}
 		}
 	}

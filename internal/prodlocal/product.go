@@ -106,6 +106,7 @@ func (t *Topology) productEnv(o Options) []string {
 		codec.EnvKeys+"="+t.CodecKeys,
 		"TIERFLOW_CODEC_CORS_ORIGINS="+t.UIURL+",http://127.0.0.1:"+strconv.Itoa(t.Ports.UI),
 		"TIERFLOW_PUBLIC_URL="+t.APIURLs[0],
+		"TIERFLOW_TEMPORAL_UI_URL="+t.UIURL, // staff emails link to the case's page in the UI
 		"TIERFLOW_DEV_TOKENS=true",
 	)
 	if t.Mailbox {
