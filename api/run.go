@@ -63,6 +63,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	deps.RateLimits, deps.ReadyCacheTTL = cfg.RateLimits, readyCacheTTL
 	deps.Connectors = cfg.Connectors
+	deps.CaseFinder = cases // bulk policy migration (migrate.go)
 	deps.Mailbox = devMailbox(cfg, store)
 	// Outbound webhooks: secrets sealed with keys derived from the codec keys.
 	if deps.Webhooks, err = store.Webhooks(cfg.CodecKeys); err != nil {
