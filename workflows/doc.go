@@ -163,8 +163,9 @@
 // its transition or its guard, and the decisions that exist keep their
 // fingerprints (a decision's policy enters its fingerprint only when set). Its
 // transition's commands (the memo upsert, the eta_changed email) exist only in
-// runs that received it. Deploy the workers before the API offers it: an older
-// worker refuses the unknown action in its validator, leaving no trace.
+// runs that received it (testdata/policy_migrated.json records one). Deploy the
+// workers before the API offers it: an older worker refuses the unknown action
+// in its validator, leaving no trace.
 //
 // What an Update answers, and what the run returns, are not compared on replay:
 // the SDK (1.50) matches an Update's completion to its history event by the

@@ -74,7 +74,9 @@ const customerMigrationNote = "We have changed how we handle your case, and with
 // rebaseClocks moves every running clock from policy from to policy to. Tier
 // clocks and the answer promise stand still while the case is paused: their
 // used time is counted up to the pause (or their start, if later), and the
-// resume moves them on as before.
+// resume moves them on as before. A tier-4 clock started again after a breach
+// gets the new policy's base period (its repeat count stays, so the next repeat
+// doubles from there): the migration is the moment the new figures apply.
 func (w *caseWorkflow) rebaseClocks(t *transition, from, to tierflow.Policy) {
 	st, c, pr := w.st, &w.st.Clocks, w.in.Request.Priority
 	for _, dl := range []**tierflow.Deadline{&c.Acknowledge, &c.Resolve, &c.Answer} {
