@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,6 +151,31 @@ func TestMigratePoliciesOverTemporalAndPostgres(t *testing.T) {
 		assert.Equal(t, standard.Ref(), migrated[0].Details[tierflow.DetailFromPolicy])
 		assert.Equal(t, "demo cases run on the fast clocks", migrated[0].Reason)
 		assert.Contains(t, migrated[0].Summary, "under "+fast.Ref())
+
+		desc, err := tc.DescribeWorkflow(ctx, workflows.WorkflowID(id), "")
+		require.NoError(t, err)
+		var memoPolicy string
+		require.NoError(t, desc.GetMemoValue("policy", &memoPolicy))
+		assert.Equal(t, fast.Ref(), memoPolicy, "the memo names the new policy")
+	}
+
+	// The customer's new ETA went into the outbox with the migration's record.
+	rows := drainOutbox(t, ctx, store)
+	for _, id := range ids[:2] {
+		events, err := store.CaseEvents(ctx, id)
+		require.NoError(t, err)
+		var told int
+		for _, ev := range events {
+			if ev.Type != tierflow.EventPolicyMigrated {
+				continue
+			}
+			for _, row := range rows {
+				if row.CaseID == id && row.Seq == ev.Seq && strings.Contains(string(row.Batch), string(tierflow.MsgETAChanged)) {
+					told++
+				}
+			}
+		}
+		assert.Equal(t, 1, told, "%s: one eta_changed email in the migration's batch", id)
 	}
 
 	code, again := post("dev-supervisor", ask)
@@ -162,6 +188,26 @@ func TestMigratePoliciesOverTemporalAndPostgres(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, code)
 	code, _ = post("dev-supervisor", map[string]any{"to": "fast", "query": "CaseTier >>> 2", "reason": "x", "dry_run": true})
 	assert.Equal(t, http.StatusUnprocessableEntity, code, "Temporal refuses the query")
+}
+
+// drainOutbox reads every batch of the outbox as the mailer would: a case's
+// batches one at a time, in order, each settled before the next is due.
+func drainOutbox(t *testing.T, ctx context.Context, store *postgres.Store) []tierflow.OutboxRow {
+	t.Helper()
+	var all []tierflow.OutboxRow
+	for range 1000 {
+		rows, err := store.ClaimOutbox(ctx, 0, 1, 1000, time.Minute)
+		require.NoError(t, err)
+		if len(rows) == 0 {
+			return all
+		}
+		for _, row := range rows {
+			require.NoError(t, store.MarkOutboxDelivered(ctx, row.ID, row.Attempt, ""))
+		}
+		all = append(all, rows...)
+	}
+	t.Fatal("the outbox does not drain")
+	return nil
 }
 
 // The bulk endpoint's input is checked before anything is listed.
