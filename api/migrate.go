@@ -157,7 +157,9 @@ func (s *server) migratePolicies(w http.ResponseWriter, r *http.Request) {
 		}
 		answer.Verdict = &report
 	} else {
-		summary := s.migrateCases(r.Context(), views, target, req.Reason, answer.MigrationID, actor)
+		ctx, cancel := context.WithTimeout(r.Context(), MigrationBudget)
+		summary := s.migrateCases(ctx, views, target, req.Reason, answer.MigrationID, actor)
+		cancel()
 		answer.Summary = &summary
 		s.Logger.Info("policy migration", "migration_id", answer.MigrationID, "policy", target.Ref(), "actor", actor.ID,
 			"matched", len(views), "migrated", len(summary.Migrated), "unchanged", len(summary.Unchanged),

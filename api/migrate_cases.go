@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -71,8 +72,11 @@ func (s *server) migrateCases(ctx context.Context, views []tierflow.CaseView, ta
 			continue
 		}
 		sent[i] = true
+		if !acquire(ctx, slots) {
+			outcomes[i] = errMigrationOutOfTime
+			continue
+		}
 		wg.Add(1)
-		slots <- struct{}{}
 		go func() {
 			defer func() { <-slots; wg.Done() }()
 			snapshot := target
@@ -101,6 +105,27 @@ func (s *server) migrateCases(ctx context.Context, views []tierflow.CaseView, ta
 	}
 	return summary
 }
+
+// acquire takes a slot of the fan-out, or reports false once ctx is done.
+func acquire(ctx context.Context, slots chan struct{}) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// MigrationBudget bounds a real run, well within the server's write timeout: the
+// cases not reached by then are reported refused (503), and posting the same
+// request again carries on where it stopped.
+const MigrationBudget = 40 * time.Second
+
+var errMigrationOutOfTime = tierflow.Errorf(tierflow.CodeUnavailable,
+	"not attempted: the migration ran out of time; post the same request again to carry on")
 
 // withPolicySnapshot attaches to a migrate_policy decision the content of the
 // loaded policy it names (the workflow cannot read files); a name no loaded

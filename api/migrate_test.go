@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -238,4 +240,70 @@ func TestDecisionBodyCannotCarryAPolicySnapshot(t *testing.T) {
 	rec = env.do(request{method: "POST", path: "/v1/cases/zendesk-1/decisions", token: "dev-supervisor",
 		body: `{"action": "migrate_policy", "policy": "slow", "reason": "r"}`})
 	assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, rec.Body.String())
+}
+
+// decideRecorder is a CaseService whose Decide records the decisions and how
+// many run at once, taking a moment each.
+type decideRecorder struct {
+	CaseService
+	mu                 sync.Mutex
+	running, maxAtOnce int
+	decisions          map[string]tierflow.Decision
+}
+
+func (d *decideRecorder) Decide(ctx context.Context, caseID string, dec tierflow.Decision) (tierflow.CaseView, error) {
+	d.mu.Lock()
+	d.running++
+	d.maxAtOnce = max(d.maxAtOnce, d.running)
+	d.decisions[caseID] = dec
+	d.mu.Unlock()
+	select {
+	case <-time.After(20 * time.Millisecond):
+	case <-ctx.Done():
+	}
+	d.mu.Lock()
+	d.running--
+	d.mu.Unlock()
+	if caseID == "zendesk-3" {
+		return tierflow.CaseView{}, tierflow.Errorf(tierflow.CodeConflict, "cannot migrate_policy a case that is resolved")
+	}
+	return tierflow.CaseView{ID: caseID}, nil
+}
+
+// The fan-out is bounded, each case gets the migration's decision id, a case
+// already under the target is not sent anything, and a run out of time
+// reports the cases it did not reach.
+func TestMigrateCasesFanOut(t *testing.T) {
+	env := newTestEnv(t)
+	rec := &decideRecorder{decisions: map[string]tierflow.Decision{}}
+	env.srv.Cases = rec
+	target := tierflow.Policy{Name: "fast", Version: "v2"}
+	var views []tierflow.CaseView
+	for i := range 20 {
+		views = append(views, tierflow.CaseView{ID: fmt.Sprintf("zendesk-%d", i), Policy: tierflow.PolicyRef{Name: "standard", Version: "v1"}})
+	}
+	views[5].Policy = tierflow.PolicyRef{Name: "fast", Version: "v2"}
+	sup := tierflow.Principal{ID: "sup-1", Role: tierflow.RoleSupervisor, Tier: 3}
+
+	summary := env.srv.migrateCases(context.Background(), views, target, "faster", "m1", sup)
+	assert.Len(t, summary.Migrated, 18)
+	assert.Equal(t, []string{"zendesk-5"}, summary.Unchanged)
+	require.Len(t, summary.Refused, 1)
+	assert.Equal(t, migrationRefusal{CaseID: "zendesk-3", Status: http.StatusConflict,
+		Detail: "cannot migrate_policy a case that is resolved"}, summary.Refused[0])
+	assert.LessOrEqual(t, rec.maxAtOnce, MigrationFanOut)
+	assert.Greater(t, rec.maxAtOnce, 1, "cases are migrated concurrently")
+	d := rec.decisions["zendesk-7"]
+	assert.Equal(t, "migration:m1", d.DecisionID)
+	assert.Equal(t, tierflow.ActionMigratePolicy, d.Action)
+	require.NotNil(t, d.PolicySnapshot)
+	assert.Equal(t, "fast@v2", d.Policy)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	summary = env.srv.migrateCases(ctx, views[:3], target, "faster", "m2", sup)
+	require.Len(t, summary.Refused, 3)
+	for _, r := range summary.Refused {
+		assert.Equal(t, http.StatusServiceUnavailable, r.Status, r.Detail)
+	}
 }
