@@ -24,6 +24,7 @@ const (
 	ActionResolve             Action = "resolve"
 	ActionReopen              Action = "reopen"
 	ActionClose               Action = "close"
+	ActionMigratePolicy       Action = "migrate_policy"
 )
 
 // Who says which actors may take an action, beyond holding a role that decides.
@@ -118,6 +119,8 @@ var ActionSpecs = []ActionSpec{
 		Statuses: []Status{StatusResolved}, Becomes: []Status{StatusInProgress}, Who: WhoCaseTier},
 	{Action: ActionClose, Doc: "close without a survey (duplicates, spam)", Required: []string{"reason"},
 		Statuses: notClosed, Becomes: []Status{StatusClosed}, Who: WhoSupervisorUp},
+	{Action: ActionMigratePolicy, Doc: "move the case to another loaded policy (name or name@version): deadlines recomputed, audited, the customer told of a new ETA",
+		Required: []string{"policy", "reason"}, Statuses: active, Who: WhoSupervisorUp, check: checkMigratePolicy},
 }
 
 // Actions lists every decision action, in ActionSpecs' order.
@@ -162,6 +165,7 @@ var decisionText = map[string]func(Decision) string{
 	"description": func(d Decision) string { return d.Description }, "approval_id": func(d Decision) string { return d.ApprovalID },
 	"note": func(d Decision) string { return d.Note }, "resolution": func(d Decision) string { return d.Resolution },
 	"explanation": func(d Decision) string { return d.Explanation },
+	"policy":      func(d Decision) string { return d.Policy },
 }
 
 // Decision is one human decision on a case. The same payload arrives as an Update
@@ -186,6 +190,13 @@ type Decision struct {
 	Note        string         `json:"note,omitempty"` // approve, reject
 	Resolution  string         `json:"resolution,omitempty"`
 	Explanation string         `json:"explanation,omitempty"`
+	// Policy names the policy a migrate_policy decision moves the case to:
+	// "name" or "name@version" of a loaded policy.
+	Policy string `json:"policy,omitempty"`
+	// PolicySnapshot is that policy's content, set by the API from its registry
+	// (never from a request body): the workflow cannot read files, so the policy
+	// travels in the Update's arguments and the workflow validates it.
+	PolicySnapshot *Policy `json:"policy_snapshot,omitempty"`
 }
 
 var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
@@ -209,6 +220,7 @@ func (d Decision) Validate() error {
 	}
 	maxLen(&v, "assignee", d.Assignee, MaxIDLen)
 	maxLen(&v, "approval_id", d.ApprovalID, MaxIDLen)
+	maxLen(&v, "policy", d.Policy, MaxIDLen)
 	optionalToken(&v, "department", d.Department)
 	spec, _ := SpecOf(d.Action)
 	for _, field := range spec.Required {

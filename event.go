@@ -65,6 +65,10 @@ const (
 	// EventNotificationUnconfirmed: the provider may or may not have the email
 	// (it is not sent again); Details[DetailKey] names it for a person to check.
 	EventNotificationUnconfirmed EventType = "notification_unconfirmed"
+	// EventPolicyMigrated: a migrate_policy decision moved the case to another
+	// policy (Details: DetailFromPolicy, DetailPolicy, DetailDeadlinesBefore,
+	// DetailDeadlinesAfter; Reason is the decision's; Summary the explanations).
+	EventPolicyMigrated EventType = "policy_migrated"
 )
 
 // EventTypes lists every event type.
@@ -74,7 +78,7 @@ var EventTypes = []EventType{
 	EventApprovalClimbed, EventApprovalWithdrawn, EventApproved, EventRejected, EventResolved, EventReopened, EventClosed, EventWarning,
 	EventBreach, EventCloseTargetWarning, EventCloseTargetBreach, EventCustomerReplied, EventCustomerEvent,
 	EventReminderSent, EventAutoResolved, EventSurveySent, EventSurveyAnswered, EventSurveyExpired,
-	EventDecisionRejected, EventNotificationFailed, EventNotificationUnconfirmed,
+	EventDecisionRejected, EventNotificationFailed, EventNotificationUnconfirmed, EventPolicyMigrated,
 }
 
 // Valid reports whether t is a known event type.
@@ -101,7 +105,7 @@ const (
 	DetailMessage        = "message"         // decision_rejected: which message was rejected
 	DetailMode           = "mode"            // escalated: how
 	DetailOwner          = "owner"           // assigned: who owns the case now
-	DetailPolicy         = "policy"          // opened: "<name>@<version>"
+	DetailPolicy         = "policy"          // opened, policy_migrated: "<name>@<version>"
 	DetailPriority       = "priority"        // opened
 	DetailReminder       = "reminder"        // reminder_sent: which reminder (1, 2, ...)
 	DetailRepeat         = "repeat"          // sla_breach at tier 4: which repeat of the clock (1, 2, ...)
@@ -114,6 +118,12 @@ const (
 	// the API: ViaSignal on every event a signalled decision caused and on a
 	// rejected signal (decision_rejected).
 	DetailVia = "via"
+	// The policy_migrated event's: the policy the case left ("<name>@<version>";
+	// DetailPolicy is the one it moved to) and its running deadlines before and
+	// after, "<clock>[.t<tier>]=<RFC 3339>" joined by "; ".
+	DetailFromPolicy      = "from_policy"
+	DetailDeadlinesBefore = "deadlines_before"
+	DetailDeadlinesAfter  = "deadlines_after"
 )
 
 // ViaSignal is DetailVia's value for a message sent as a Temporal Signal (the
@@ -125,7 +135,8 @@ var DetailKeys = []string{
 	DetailAction, DetailAmountCents, DetailApology, DetailApproval, DetailApprovalID, DetailAssignee, DetailClock, DetailComment,
 	DetailCompensationID, DetailCurrency, DetailDeadline, DetailDecisionID, DetailEventID, DetailKey, DetailKind,
 	DetailMessage, DetailMode, DetailOwner, DetailPolicy, DetailPriority, DetailReminder, DetailRepeat, DetailRequiredTier,
-	DetailResolved, DetailScore, DetailStartTier, DetailTrigger, DetailVia,
+	DetailResolved, DetailScore, DetailStartTier, DetailTrigger, DetailVia, DetailFromPolicy, DetailDeadlinesBefore,
+	DetailDeadlinesAfter,
 }
 
 // Transition is what one state change writes: new events and the new projection, in

@@ -217,6 +217,7 @@ var webhookDetailKeys = map[string]bool{
 	tierflow.DetailPriority: true, tierflow.DetailReminder: true, tierflow.DetailRepeat: true,
 	tierflow.DetailRequiredTier: true, tierflow.DetailResolved: true, tierflow.DetailScore: true,
 	tierflow.DetailStartTier: true, tierflow.DetailTrigger: true, tierflow.DetailVia: true,
+	tierflow.DetailFromPolicy: true, tierflow.DetailDeadlinesBefore: true, tierflow.DetailDeadlinesAfter: true,
 }
 
 // WebhookBody is the JSON body of m.

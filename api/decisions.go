@@ -27,6 +27,9 @@ func (s *server) decide(w http.ResponseWriter, r *http.Request) {
 	}
 	actor := principalFrom(r.Context())
 	decision, err := req.decision(actor)
+	if err == nil {
+		decision, err = s.withPolicySnapshot(decision) // migrate_policy (migrate_cases.go)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

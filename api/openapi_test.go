@@ -128,12 +128,13 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 }
 
 // jsonFields lists the JSON names a body of type t takes, sorted: the Decision's
-// fields without its actor, for decisionRequest.
+// fields without its actor and its policy snapshot (both set by the server), for
+// decisionRequest.
 func jsonFields(t reflect.Type) []string {
 	var out []string
 	for _, f := range reflect.VisibleFields(t) {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if f.Anonymous || name == "" || name == "-" || name == "actor" {
+		if f.Anonymous || name == "" || name == "-" || name == "actor" || name == "policy_snapshot" {
 			continue
 		}
 		if !slices.Contains(out, name) {

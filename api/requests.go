@@ -27,6 +27,9 @@ func (d decisionRequest) decision(actor tierflow.Principal) (tierflow.Decision, 
 	if d.Actor != nil {
 		return tierflow.Decision{}, unknownField("actor")
 	}
+	if d.PolicySnapshot != nil { // the server attaches the named policy's content
+		return tierflow.Decision{}, unknownField("policy_snapshot")
+	}
 	out := d.Decision
 	out.Actor = actor
 	return out, nil

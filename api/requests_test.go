@@ -13,7 +13,8 @@ import (
 )
 
 // The request body takes every field of tierflow.Decision by its JSON name and hands
-// it on unchanged; only the actor comes from the token.
+// it on unchanged; only the actor comes from the token, and the policy snapshot
+// from the registry (decide attaches it; a body naming one is refused).
 func TestDecisionRequestCarriesEveryDecisionField(t *testing.T) {
 	var d tierflow.Decision
 	body := map[string]any{}
@@ -28,7 +29,7 @@ func TestDecisionRequestCarriesEveryDecisionField(t *testing.T) {
 		case reflect.Int64:
 			v.Field(i).SetInt(int64(i + 1))
 			body[name] = i + 1
-		case reflect.Struct: // the actor
+		case reflect.Struct, reflect.Pointer: // the actor, the policy snapshot
 			continue
 		default:
 			t.Fatalf("Decision.%s: a kind this test does not fill", f.Name)
@@ -47,4 +48,9 @@ func TestDecisionRequestCarriesEveryDecisionField(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{"action": "note", "actor": null}`), &req))
 	_, err = req.decision(actor)
 	assert.Error(t, err, "a body naming an actor, even null, is refused")
+
+	req = decisionRequest{}
+	require.NoError(t, json.Unmarshal([]byte(`{"action": "migrate_policy", "policy": "fast", "reason": "r", "policy_snapshot": {}}`), &req))
+	_, err = req.decision(actor)
+	assert.Error(t, err, "a body naming a policy snapshot is refused")
 }

@@ -107,6 +107,9 @@ type Deps struct {
 	Connectors Connectors
 	// Simulation reads past cases for the policy simulator (simulate.go).
 	Simulation simulate.Reader
+	// CaseFinder lists cases in flight for a bulk policy migration (migrate.go);
+	// nil answers 503 there.
+	CaseFinder CaseFinder
 }
 
 // server holds the handlers' dependencies.

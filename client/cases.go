@@ -109,6 +109,7 @@ func decisionBody(d tierflow.Decision) ([]byte, error) {
 		return nil, err
 	}
 	delete(fields, "actor")
+	delete(fields, "policy_snapshot") // migrate_policy: the server attaches the named policy
 	return json.Marshal(fields)
 }
 

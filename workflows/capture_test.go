@@ -257,5 +257,22 @@ func captureScenarios() []captureScenario {
 			d.decide(tierflow.Decision{Action: tierflow.ActionApprove, Actor: executive, ApprovalID: v.PendingApproval.ID})
 			d.update(UpdateCustomerEvent, tierflow.CustomerEvent{Kind: tierflow.CustomerWithdrawn, EventID: "e2"})
 		}},
+		{"policy_migrated", func(d *driver) {
+			// A supervisor moves the acknowledged case to a version with a shorter
+			// resolve clock: the customer hears the new ETA, and the new clock
+			// breaches and escalates.
+			d.decide(tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "p1", Actor: agent})
+			next := capturePolicy()
+			next.Version = "v2"
+			for _, pr := range tierflow.Priorities {
+				pp := next.Priorities[pr]
+				pp.Resolve.Default = dur(6 * time.Second)
+				next.Priorities[pr] = pp
+			}
+			d.decide(tierflow.Decision{Action: tierflow.ActionMigratePolicy, DecisionID: "p2", Actor: supervisor,
+				Policy: next.Ref(), PolicySnapshot: &next, Reason: "the faster version applies"})
+			d.waitFor("the breach under the new policy", func(v tierflow.CaseView) bool { return v.Tier == tierflow.TierSpecialist })
+			d.decide(closeBy(supervisor, "p3"))
+		}},
 	}
 }

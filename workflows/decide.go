@@ -30,6 +30,7 @@ var decisionTransitions = map[tierflow.Action]decisionTransition{
 	tierflow.ActionResolve:             (*caseWorkflow).resolveDecision,
 	tierflow.ActionReopen:              (*caseWorkflow).reopenDecision,
 	tierflow.ActionClose:               (*caseWorkflow).closeDecision,
+	tierflow.ActionMigratePolicy:       (*caseWorkflow).migratePolicyDecision, // migrate.go
 }
 
 // decisionGuard holds an action's rules beyond its declaration: ones that depend
@@ -62,6 +63,7 @@ var decisionGuards = map[tierflow.Action]decisionGuard{
 	tierflow.ActionResolve: func(w *caseWorkflow, d tierflow.Decision, _ tierflow.Tier) error {
 		return w.validateResolve(d)
 	},
+	tierflow.ActionMigratePolicy: migratePolicyGuard, // migrate.go
 }
 
 // eventTag marks the events a decision causes with its decision ID.

@@ -11,7 +11,8 @@
 // handler, run commits the opening and then loops. All state is one CaseState (plain
 // data, absolute instants), carried whole through continue-as-new in
 // CaseInput.Resume; the policy snapshot pinned at start travels in CaseInput.Policy
-// and is never re-read.
+// and is never re-read: only a migrate_policy decision, which carries the new
+// policy's content, replaces it (migrate.go).
 //
 // Every change is a transition: its function (decisionTransitions for decisions,
 // the due items of clocks.go for deadlines, customer.go for customer events and
@@ -156,6 +157,15 @@
 // budget of events and bytes.)
 // Changing the shape of CaseState is safe when fields are only added (JSON ignores
 // the unknown and zeroes the missing).
+//
+// A new decision action needs no patch: migrate_policy (migrate.go) came with
+// no change ID because no recorded history contains one, so no replay reaches
+// its transition or its guard, and the decisions that exist keep their
+// fingerprints (a decision's policy enters its fingerprint only when set). Its
+// transition's commands (the memo upsert, the eta_changed email) exist only in
+// runs that received it (testdata/policy_migrated.json records one). Deploy the
+// workers before the API offers it: an older worker refuses the unknown action
+// in its validator, leaving no trace.
 //
 // What an Update answers, and what the run returns, are not compared on replay:
 // the SDK (1.50) matches an Update's completion to its history event by the

@@ -139,6 +139,15 @@ func fingerprint(d tierflow.Decision) string {
 		_, _ = h.Write([]byte(f))
 		_, _ = h.Write([]byte{0})
 	}
+	// Only migrate_policy names a policy; other decisions keep the prints
+	// remembered before it existed.
+	if d.Policy != "" {
+		_, _ = h.Write([]byte(d.Policy))
+		if p := d.PolicySnapshot; p != nil {
+			_, _ = h.Write([]byte{0})
+			_, _ = h.Write([]byte(p.Ref()))
+		}
+	}
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 

@@ -194,6 +194,9 @@ func randomDecision(rng *rand.Rand, actors []tierflow.Principal, v tierflow.Case
 		d.Resolution, d.Explanation = "fixed", strings.Repeat("because ", rng.IntN(2))
 	case tierflow.ActionReopen, tierflow.ActionClose:
 		d.Reason = "as asked"
+	case tierflow.ActionMigratePolicy:
+		p := []tierflow.Policy{testPolicy(), *migrationTarget()}[rng.IntN(2)]
+		d.Policy, d.PolicySnapshot, d.Reason = p.Ref(), &p, "trying the other version"
 	}
 	return d
 }
@@ -271,5 +274,5 @@ func fullDecision(a tierflow.Action, actor tierflow.Principal) tierflow.Decision
 	return tierflow.Decision{Action: a, Actor: actor, Text: "note", Message: "hello", Mode: tierflow.EscalationHierarchical,
 		Department: "shipping", Reason: "because", Summary: "what was tried", Assignee: "someone",
 		AmountCents: 1000, Currency: "EUR", Description: "voucher", ApprovalID: "apr-0", Note: "ok",
-		Resolution: "fixed", Explanation: "what happened"}
+		Resolution: "fixed", Explanation: "what happened", Policy: "test@v2", PolicySnapshot: migrationTarget()}
 }

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/activities"
+	"github.com/tierflow/tierflow/internal/pgcluster"
+	"github.com/tierflow/tierflow/internal/temporaldev"
+	"github.com/tierflow/tierflow/policyfile"
+	"github.com/tierflow/tierflow/postgres"
+	"github.com/tierflow/tierflow/workflows"
+)
+
+// discardMailer is the worker's mailer: with the email outbox, a case's emails
+// go to Postgres with its record, and no mailer workflow runs here.
+type discardMailer struct{}
+
+func (discardMailer) Send(context.Context, tierflow.Email) (string, error) { return "discarded", nil }
+
+// TestMigratePoliciesOverTemporalAndPostgres runs the bulk migration against the
+// real case workflow on its own Temporal dev server, recording into a real
+// PostgreSQL: three standard cases in flight, one of them resolved. The dry run
+// lists them with the simulator's verdict and changes nothing; the real run
+// migrates the two active ones (each records policy_migrated with the
+// migration's decision_id) and reports the resolved one refused; the same
+// request again migrates nothing twice.
+func TestMigratePoliciesOverTemporalAndPostgres(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{})
+	require.NoError(t, err, "PostgreSQL server binaries are needed: "+pgcluster.InstallHint)
+	t.Cleanup(func() { assert.NoError(t, cluster.Stop()) })
+	store, err := postgres.Open(ctx, pgcluster.NewTestDatabase(t, cluster), nil)
+	require.NoError(t, err)
+	t.Cleanup(store.Close)
+	require.NoError(t, store.Migrate(ctx))
+
+	// A server of its own: the shared one runs the echo workers' cases on the
+	// same task queue.
+	srv, err := temporaldev.Start(ctx, temporaldev.Options{UIPort: temporaldev.UIDisabled})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, srv.Stop()) })
+	raw, err := srv.Dial(ctx, nil)
+	require.NoError(t, err)
+	defer raw.Close()
+	tc, side := productionClient(t, ctx, raw, srv.Namespace())
+	defer tc.Close()
+	w := worker.New(tc, workflows.TaskQueue, worker.Options{Interceptors: side.interceptors})
+	w.RegisterWorkflowWithOptions(workflows.CaseWorkflow, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	w.RegisterActivity(&activities.Activities{Store: store, Mailer: discardMailer{}, SurveyKeys: [][]byte{testSurveyKey},
+		SurveyBaseURL: "http://localhost"})
+	require.NoError(t, w.Start())
+	defer w.Stop()
+
+	cases := newTemporalCases(tc, side.dataConverter, store, slog.New(slog.DiscardHandler))
+	standard, fast := policyfile.Default(), policyfile.Fast()
+	var ids []string
+	for _, ext := range []string{"1", "2", "3"} {
+		req := tierflow.OpenCaseRequest{Source: "mig", ExternalID: ext, Subject: "Refund", Priority: tierflow.PriorityNormal,
+			Trigger: tierflow.TriggerUnresolved, OpenedAt: time.Now().UTC(), Customer: tierflow.Customer{ID: "C-" + ext, Email: "c" + ext + "@example.com"}}
+		id := tierflow.CaseID(req.Source, req.ExternalID)
+		_, _, err := cases.Open(ctx, OpenCommand{CaseID: id, Request: req, Policy: standard,
+			OpenedBy: tierflow.Principal{ID: "crm", Role: tierflow.RoleIntegration}, Fingerprint: requestFingerprint(req)})
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	agent := tierflow.Principal{ID: "agent-1", Role: tierflow.RoleAgent, Tier: tierflow.TierFrontline}
+	for _, d := range []tierflow.Decision{{Action: tierflow.ActionAcknowledge, Actor: agent},
+		{Action: tierflow.ActionResolve, Actor: agent, Resolution: "refunded"}} {
+		_, err := cases.Decide(ctx, ids[2], d)
+		require.NoError(t, err)
+	}
+	query := "CaseSource = 'mig'"
+	require.Eventually(t, func() bool {
+		found, err := cases.FindCases(ctx, query, 10)
+		return err == nil && len(found) == 3
+	}, 30*time.Second, 200*time.Millisecond, "visibility lists the three cases")
+
+	env := newTestEnv(t)
+	env.srv.Cases, env.srv.Records, env.srv.CaseFinder = cases, store, cases
+	registry := policyfile.NewRegistry()
+	env.srv.Policies = PolicyFunc(registry.Get)
+	env.srv.UpdateTimeout = 30 * time.Second
+	env.srv.Now = time.Now // the verdict replays the records up to now
+	post := func(token string, body map[string]any) (int, migrateAnswer) {
+		b, _ := json.Marshal(body)
+		rec := env.do(request{method: "POST", path: "/v1/policies/migrate", token: token, body: string(b)})
+		var answer migrateAnswer
+		if rec.Code == http.StatusOK {
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &answer))
+		}
+		return rec.Code, answer
+	}
+	ask := map[string]any{"to": "fast", "query": query, "reason": "demo cases run on the fast clocks", "dry_run": true}
+
+	code, _ := post("dev-agent", ask)
+	assert.Equal(t, http.StatusForbidden, code, "an agent cannot migrate")
+
+	code, dry := post("dev-supervisor", ask)
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, fast.Ref(), dry.Policy)
+	require.Len(t, dry.Matched, 3)
+	for _, m := range dry.Matched {
+		assert.Equal(t, standard.Ref(), m.Policy)
+	}
+	require.NotNil(t, dry.Verdict)
+	assert.Equal(t, fast.Ref(), dry.Verdict.Policy)
+	assert.Equal(t, 3, dry.Verdict.Actual.Cases, "the verdict covers the matched cases' records")
+	assert.Nil(t, dry.Summary)
+	for _, id := range ids {
+		v, err := store.GetCase(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, standard.Name, v.Policy.Name, "a dry run migrates nothing")
+	}
+
+	ask["dry_run"] = false
+	code, run := post("dev-supervisor", ask)
+	require.Equal(t, http.StatusOK, code)
+	require.NotNil(t, run.Summary)
+	assert.ElementsMatch(t, ids[:2], run.Summary.Migrated)
+	require.Len(t, run.Summary.Refused, 1)
+	assert.Equal(t, ids[2], run.Summary.Refused[0].CaseID)
+	assert.Equal(t, http.StatusConflict, run.Summary.Refused[0].Status)
+	assert.Contains(t, run.Summary.Refused[0].Detail, "resolved")
+	for _, id := range ids[:2] {
+		v, err := store.GetCase(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, tierflow.PolicyRef{Name: fast.Name, Version: fast.Version}, v.Policy)
+		events, err := store.CaseEvents(ctx, id)
+		require.NoError(t, err)
+		var migrated []tierflow.CaseEvent
+		for _, ev := range events {
+			if ev.Type == tierflow.EventPolicyMigrated {
+				migrated = append(migrated, ev)
+			}
+		}
+		require.Len(t, migrated, 1, id)
+		assert.Equal(t, "migration:"+run.MigrationID, migrated[0].Details[tierflow.DetailDecisionID])
+		assert.Equal(t, standard.Ref(), migrated[0].Details[tierflow.DetailFromPolicy])
+		assert.Equal(t, "demo cases run on the fast clocks", migrated[0].Reason)
+		assert.Contains(t, migrated[0].Summary, "under "+fast.Ref())
+
+		desc, err := tc.DescribeWorkflow(ctx, workflows.WorkflowID(id), "")
+		require.NoError(t, err)
+		var memoPolicy string
+		require.NoError(t, desc.GetMemoValue("policy", &memoPolicy))
+		assert.Equal(t, fast.Ref(), memoPolicy, "the memo names the new policy")
+	}
+
+	// The customer's new ETA went into the outbox with the migration's record.
+	rows := drainOutbox(t, ctx, store)
+	for _, id := range ids[:2] {
+		events, err := store.CaseEvents(ctx, id)
+		require.NoError(t, err)
+		var told int
+		for _, ev := range events {
+			if ev.Type != tierflow.EventPolicyMigrated {
+				continue
+			}
+			for _, row := range rows {
+				if row.CaseID == id && row.Seq == ev.Seq && strings.Contains(string(row.Batch), string(tierflow.MsgETAChanged)) {
+					told++
+				}
+			}
+		}
+		assert.Equal(t, 1, told, "%s: one eta_changed email in the migration's batch", id)
+	}
+
+	code, again := post("dev-supervisor", ask)
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, run.MigrationID, again.MigrationID, "the same request is the same migration")
+	assert.Empty(t, again.Summary.Migrated)
+	assert.ElementsMatch(t, ids[:2], again.Summary.Unchanged)
+
+	code, _ = post("dev-supervisor", map[string]any{"to": "fast@no-such-version", "query": query, "reason": "x"})
+	assert.Equal(t, http.StatusUnprocessableEntity, code)
+	code, _ = post("dev-supervisor", map[string]any{"to": "fast", "query": "CaseTier >>> 2", "reason": "x", "dry_run": true})
+	assert.Equal(t, http.StatusUnprocessableEntity, code, "Temporal refuses the query")
+}
+
+// drainOutbox reads every batch of the outbox as the mailer would: a case's
+// batches one at a time, in order, each settled before the next is due.
+func drainOutbox(t *testing.T, ctx context.Context, store *postgres.Store) []tierflow.OutboxRow {
+	t.Helper()
+	var all []tierflow.OutboxRow
+	for range 1000 {
+		rows, err := store.ClaimOutbox(ctx, 0, 1, 1000, time.Minute)
+		require.NoError(t, err)
+		if len(rows) == 0 {
+			return all
+		}
+		for _, row := range rows {
+			require.NoError(t, store.MarkOutboxDelivered(ctx, row.ID, row.Attempt, ""))
+		}
+		all = append(all, rows...)
+	}
+	t.Fatal("the outbox does not drain")
+	return nil
+}
+
+// The bulk endpoint's input is checked before anything is listed.
+func TestMigratePoliciesRejectsBadInput(t *testing.T) {
+	env := newTestEnv(t)
+	for name, body := range map[string]string{
+		"no target":      `{"query": "CaseTier >= 1", "reason": "r"}`,
+		"unknown policy": `{"to": "slow", "query": "CaseTier >= 1", "reason": "r"}`,
+		"no query":       `{"to": "fast", "reason": "r"}`,
+		"no reason":      `{"to": "fast", "query": "CaseTier >= 1"}`,
+		"bad id":         `{"to": "fast", "query": "CaseTier >= 1", "reason": "r", "migration_id": "a b"}`,
+	} {
+		rec := env.do(request{method: "POST", path: "/v1/policies/migrate", token: "dev-executive", body: body})
+		assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, "%s: %s", name, rec.Body.String())
+	}
+	rec := env.do(request{method: "POST", path: "/v1/policies/migrate", token: "dev-executive",
+		body: `{"to": "fast", "query": "CaseTier >= 1", "reason": "r"}`})
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "no case finder wired")
+}
+
+// A decision body cannot carry a policy's content: the server attaches the
+// loaded policy the decision names.
+func TestDecisionBodyCannotCarryAPolicySnapshot(t *testing.T) {
+	env := newTestEnv(t)
+	rec := env.do(request{method: "POST", path: "/v1/cases/zendesk-1/decisions", token: "dev-supervisor",
+		body: `{"action": "migrate_policy", "policy": "fast", "reason": "r", "policy_snapshot": {"name": "fast"}}`})
+	assert.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+	rec = env.do(request{method: "POST", path: "/v1/cases/zendesk-1/decisions", token: "dev-supervisor",
+		body: `{"action": "migrate_policy", "policy": "slow", "reason": "r"}`})
+	assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, rec.Body.String())
+}
+
+// decideRecorder is a CaseService whose Decide records the decisions and how
+// many run at once, taking a moment each.
+type decideRecorder struct {
+	CaseService
+	mu                 sync.Mutex
+	running, maxAtOnce int
+	decisions          map[string]tierflow.Decision
+}
+
+func (d *decideRecorder) Decide(ctx context.Context, caseID string, dec tierflow.Decision) (tierflow.CaseView, error) {
+	d.mu.Lock()
+	d.running++
+	d.maxAtOnce = max(d.maxAtOnce, d.running)
+	d.decisions[caseID] = dec
+	d.mu.Unlock()
+	select {
+	case <-time.After(20 * time.Millisecond):
+	case <-ctx.Done():
+	}
+	d.mu.Lock()
+	d.running--
+	d.mu.Unlock()
+	if caseID == "zendesk-3" {
+		return tierflow.CaseView{}, tierflow.Errorf(tierflow.CodeConflict, "cannot migrate_policy a case that is resolved")
+	}
+	return tierflow.CaseView{ID: caseID}, nil
+}
+
+// The fan-out is bounded, each case gets the migration's decision id, a case
+// already under the target is not sent anything, and a run out of time
+// reports the cases it did not reach.
+func TestMigrateCasesFanOut(t *testing.T) {
+	env := newTestEnv(t)
+	rec := &decideRecorder{decisions: map[string]tierflow.Decision{}}
+	env.srv.Cases = rec
+	target := tierflow.Policy{Name: "fast", Version: "v2"}
+	var views []tierflow.CaseView
+	for i := range 20 {
+		views = append(views, tierflow.CaseView{ID: fmt.Sprintf("zendesk-%d", i), Policy: tierflow.PolicyRef{Name: "standard", Version: "v1"}})
+	}
+	views[5].Policy = tierflow.PolicyRef{Name: "fast", Version: "v2"}
+	sup := tierflow.Principal{ID: "sup-1", Role: tierflow.RoleSupervisor, Tier: 3}
+
+	summary := env.srv.migrateCases(context.Background(), views, target, "faster", "m1", sup)
+	assert.Len(t, summary.Migrated, 18)
+	assert.Equal(t, []string{"zendesk-5"}, summary.Unchanged)
+	require.Len(t, summary.Refused, 1)
+	assert.Equal(t, migrationRefusal{CaseID: "zendesk-3", Status: http.StatusConflict,
+		Detail: "cannot migrate_policy a case that is resolved"}, summary.Refused[0])
+	assert.LessOrEqual(t, rec.maxAtOnce, MigrationFanOut)
+	assert.Greater(t, rec.maxAtOnce, 1, "cases are migrated concurrently")
+	d := rec.decisions["zendesk-7"]
+	assert.Equal(t, "migration:m1", d.DecisionID)
+	assert.Equal(t, tierflow.ActionMigratePolicy, d.Action)
+	require.NotNil(t, d.PolicySnapshot)
+	assert.Equal(t, "fast@v2", d.Policy)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	summary = env.srv.migrateCases(ctx, views[:3], target, "faster", "m2", sup)
+	require.Len(t, summary.Refused, 3)
+	for _, r := range summary.Refused {
+		assert.Equal(t, http.StatusServiceUnavailable, r.Status, r.Detail)
+	}
+}
