@@ -51,7 +51,7 @@ func TestRootHelpGroupsTheCommands(t *testing.T) {
 		"Usage: tierflow [--api URL] [--token TOKEN] <command> [flags]\n",
 		"\nCases:\n  decide      take a decision on a case",
 		"\nReports and policies:\n  kpis  ",
-		"\n  policy      work with policies: simulate a candidate on past cases\n",
+		"\n  policy      work with policies: simulate a candidate on past cases, migrate cases in flight\n",
 		"\nIntegration:\n  webhooks    work with webhooks: listen prints",
 		"\nOther commands:\n  completion  print the shell completion script: bash, zsh, fish or powershell\n  help        help about any command\n",
 		"\nGlobal flags (also accepted after the command):\n",
@@ -76,7 +76,7 @@ func TestGroupsAndUnknownCommands(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{"policy alone", []string{"policy"}, "tierflow policy: missing simulate\nRun 'tierflow policy --help' for usage.\n"},
+		{"policy alone", []string{"policy"}, "tierflow policy: missing migrate or simulate\nRun 'tierflow policy --help' for usage.\n"},
 		{"webhooks alone", []string{"webhooks"}, "tierflow webhooks: missing listen\n"},
 		{"webhooks unknown", []string{"webhooks", "hear"}, `tierflow webhooks: unknown subcommand "hear" (listen)`},
 		{"typo", []string{"shwo", "zendesk-1"}, "tierflow: unknown command \"shwo\"; did you mean show?\nRun 'tierflow --help' for usage.\n"},

@@ -43,6 +43,7 @@ var decisionFlags = map[string]decisionFlag{
 	"note":         {"note", "", "note on the approval", func(a *decideArgs) *string { return &a.d.Note }},
 	"resolution":   {"resolution", "", "the resolution", func(a *decideArgs) *string { return &a.d.Resolution }},
 	"explanation":  {"explanation", "", "explanation for the customer; required at tier 3+", func(a *decideArgs) *string { return &a.d.Explanation }},
+	"policy":       {"policy", "name[@version]", "the loaded policy to move the case to", func(a *decideArgs) *string { return &a.d.Policy }},
 }
 
 // flagOf returns how the help writes field's flag: "--amount 12.50", "--text".

@@ -203,5 +203,5 @@ func TestDecideHelp(t *testing.T) {
 	assert.Contains(t, res.stderr, "Usage: tierflow decide <case-id> <action> [flags]\n\nActions, their flags")
 	assert.Contains(t, res.stderr, "\n  propose_compensation --amount 12.50 --currency EUR --description\n      offer an amount")
 	assert.Contains(t, res.stderr, "\n  escalate --mode functional|hierarchical --reason --summary [--department]\n")
-	assert.Contains(t, res.stderr, "why (escalate, transfer, reassign, reopen, close)", "a flag's usage names the actions taking it")
+	assert.Contains(t, res.stderr, "why (escalate, transfer, reassign, reopen, close, migrate_policy)", "a flag's usage names the actions taking it")
 }

@@ -31,9 +31,11 @@ type fakeAPI struct {
 	pages          map[string]tierflow.CasePage // by cursor
 	kpis           tierflow.KPIReport
 	kpiQuery       string
-	simulation     client.Simulation     // the answer of POST /v1/policies/simulate
-	simulateErrors []tierflow.FieldError // when set, the simulation answers 422 with them
-	simulations    []map[string]any      // the simulation bodies received
+	simulation     client.Simulation      // the answer of POST /v1/policies/simulate
+	simulateErrors []tierflow.FieldError  // when set, the simulation answers 422 with them
+	simulations    []map[string]any       // the simulation bodies received
+	migration      client.MigrationResult // the answer of POST /v1/policies/migrate
+	migrations     []map[string]any       // the migration bodies received
 }
 
 func newFakeAPI(t *testing.T) *fakeAPI {
@@ -48,6 +50,7 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 	mux.HandleFunc("POST /v1/cases/{id}/customer-events", f.customerEvent)
 	mux.HandleFunc("GET /v1/reports/kpis", f.report)
 	mux.HandleFunc("POST /v1/policies/simulate", f.simulate)
+	mux.HandleFunc("POST /v1/policies/migrate", f.migrate)
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Request-Id", "req-test")
 		switch r.Header.Get("Authorization") {
@@ -155,6 +158,16 @@ func (f *fakeAPI) simulate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, f.simulation)
+}
+
+// migrate answers like the API: supervisors only.
+func (f *fakeAPI) migrate(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer dev-supervisor" {
+		problem(w, http.StatusForbidden, "requires role supervisor or executive", nil)
+		return
+	}
+	f.migrations = append(f.migrations, decodeMap(r.Body))
+	writeJSON(w, http.StatusOK, f.migration)
 }
 
 func decodeMap(r io.Reader) map[string]any {

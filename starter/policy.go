@@ -12,12 +12,12 @@ import (
 	"github.com/tierflow/tierflow/simulate"
 )
 
-// newPolicyCommand is the "policy" group: what a policy would do (simulate) and,
-// later, moving cases in flight to another policy version (migrate, issue 12
-// part 3, added here as one more subcommand).
+// newPolicyCommand is the "policy" group: what a policy would do (simulate) and
+// moving cases in flight to another policy version (migrate).
 func newPolicyCommand(e *env) *cobra.Command {
-	return newGroupCommand("policy", "work with policies: simulate a candidate on past cases",
+	return newGroupCommand("policy", "work with policies: simulate a candidate on past cases, migrate cases in flight",
 		newPolicySimulateCommand(e),
+		newPolicyMigrateCommand(e),
 	)
 }
 
