@@ -165,8 +165,11 @@ type DeliveryFilter struct {
 
 // Redelivery queues deliveries again. With CaseID, every event of that case from
 // FromSeq on that the subscription matches is queued (events recorded while the
-// subscription was disabled included); without, every undelivered (failing or
-// dead) delivery from FromSeq on. Either way the subscription is enabled again.
+// subscription was disabled included); without, every undelivered (pending,
+// failing or dead) delivery from FromSeq on. Either way the subscription is
+// enabled again, and enabling a disabled one also queues its other undelivered
+// deliveries and the events of every case it may see recorded since it was
+// disabled.
 type Redelivery struct {
 	FromSeq int64  `json:"from_seq"`
 	CaseID  string `json:"case_id,omitempty"`

@@ -142,7 +142,9 @@ WHERE subscription_id = $1 AND case_id = $2 AND seq = $3 AND status IN ('pending
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET status = 'disabled', disabled_reason = $2, updated_at = now()
+		// disabled_at keeps the first time: a redelivery backfills from it.
+		_, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET status = 'disabled', disabled_reason = $2,
+    disabled_at = coalesce(disabled_at, now()), updated_at = now()
 WHERE id = $1`, subscriptionID, clip(reason, 500))
 		return err
 	})

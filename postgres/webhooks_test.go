@@ -192,3 +192,75 @@ func TestWebhookSecretsAndOwnership(t *testing.T) {
 	_, err = w.LoadMessage(ctx, sub.ID, "zendesk-3", 1)
 	requireCode(t, err, tierflow.CodeNotFound)
 }
+
+// A disabled subscription strands its pending deliveries (their workflows found
+// nothing and ended) and gets no row for events recorded meanwhile: redelivery
+// wakes the first and backfills the second, within the subscription's scope.
+func TestWebhookRedeliveryRestartsWhatTheDisabledSubscriptionLeft(t *testing.T) {
+	ctx := context.Background()
+	s, w := testWebhooks(t)
+	salesforceCase := func(id string, seq int64) tierflow.CaseView {
+		v := testCase(id, seq)
+		v.Source = "salesforce"
+		return v
+	}
+	record(t, s, salesforceCase("salesforce-0", 1), testEvent("salesforce-0", 1, tierflow.EventOpened)) // before subscribing
+	sub := subscribe(t, w, integrationB, tierflow.WebhookAllEvents)                                     // salesforce only
+	record(t, s, salesforceCase("salesforce-1", 1), testEvent("salesforce-1", 1, tierflow.EventOpened))
+	pairs, err := w.UndispatchedPairs(ctx, 10)
+	require.NoError(t, err)
+	require.NoError(t, w.MarkDispatched(ctx, pairs))                                   // handed to a workflow...
+	require.NoError(t, w.GiveUp(ctx, sub.ID, "", 0, "the receiver answered 410 Gone")) // ...which then ends
+
+	record(t, s, salesforceCase("salesforce-1", 2), testEvent("salesforce-1", 2, tierflow.EventAcknowledged))
+	record(t, s, salesforceCase("salesforce-2", 1), testEvent("salesforce-2", 1, tierflow.EventOpened))
+	record(t, s, testCase("zendesk-9", 1), testEvent("zendesk-9", 1, tierflow.EventOpened)) // outside the scope
+	require.Len(t, deliveriesOf(t, w, sub), 1, "nothing fans out to a disabled subscription")
+
+	n, err := w.Redeliver(ctx, sub.OwnerID, sub.ID, tierflow.Redelivery{FromSeq: 1})
+	require.NoError(t, err)
+	assert.Equal(t, 3, n, "the stranded delivery and the two missed events")
+
+	type key struct {
+		caseID string
+		seq    int64
+	}
+	var got []key
+	for _, d := range deliveriesOf(t, w, sub) {
+		assert.Equal(t, tierflow.DeliveryPending, d.Status)
+		got = append(got, key{d.CaseID, d.Seq})
+	}
+	assert.ElementsMatch(t, []key{{"salesforce-1", 1}, {"salesforce-1", 2}, {"salesforce-2", 1}}, got)
+	pairs, err = w.UndispatchedPairs(ctx, 10)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []tierflow.WebhookPair{{SubscriptionID: sub.ID, CaseID: "salesforce-1", MaxSeq: 2},
+		{SubscriptionID: sub.ID, CaseID: "salesforce-2", MaxSeq: 1}}, pairs, "the dispatcher wakes both pairs")
+
+	// Enabled again, nothing is left to backfill: a second redelivery of one case
+	// touches that case only.
+	require.NoError(t, w.MarkDispatched(ctx, pairs))
+	n, err = w.Redeliver(ctx, sub.OwnerID, sub.ID, tierflow.Redelivery{FromSeq: 2, CaseID: "salesforce-1"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+}
+
+// Redelivering one case of a disabled subscription enables it, so every other
+// case's stranded deliveries are woken too.
+func TestWebhookRedeliveryOfOneCaseWakesTheOthers(t *testing.T) {
+	ctx := context.Background()
+	s, w := testWebhooks(t)
+	sub := subscribe(t, w, integrationA, tierflow.WebhookAllEvents)
+	record(t, s, testCase("zendesk-4", 1), testEvent("zendesk-4", 1, tierflow.EventOpened))
+	record(t, s, testCase("zendesk-5", 1), testEvent("zendesk-5", 1, tierflow.EventOpened))
+	pairs, err := w.UndispatchedPairs(ctx, 10)
+	require.NoError(t, err)
+	require.NoError(t, w.MarkDispatched(ctx, pairs))
+	require.NoError(t, w.GiveUp(ctx, sub.ID, "zendesk-4", 1, "failing for 72h"))
+
+	n, err := w.Redeliver(ctx, sub.OwnerID, sub.ID, tierflow.Redelivery{FromSeq: 1, CaseID: "zendesk-4"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	pairs, err = w.UndispatchedPairs(ctx, 10)
+	require.NoError(t, err)
+	assert.Len(t, pairs, 2)
+}
