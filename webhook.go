@@ -27,6 +27,17 @@ const WebhookRetryWindow = 72 * time.Hour
 // rotation (both signatures are sent meanwhile).
 const WebhookSecretOverlap = 24 * time.Hour
 
+// MaxActiveWebhookSubscriptions bounds one owner's active subscriptions: the
+// fan-out runs inside every case's record transaction, so each subscription adds
+// to the cost of recording every event.
+const MaxActiveWebhookSubscriptions = 25
+
+// TooManyWebhookSubscriptions refuses one more active subscription (422).
+func TooManyWebhookSubscriptions() error {
+	return Errorf(CodeInvalid, "at most %d active webhook subscriptions per integration: delete one you no longer need first",
+		MaxActiveWebhookSubscriptions)
+}
+
 // WebhookEventType is the webhook type of an audit event type.
 func WebhookEventType(t EventType) string { return WebhookEventPrefix + string(t) }
 

@@ -42,6 +42,15 @@ func (f *fakeWebhooks) owned(ownerID, id string) (tierflow.WebhookSubscription, 
 func (f *fakeWebhooks) CreateSubscription(_ context.Context, owner tierflow.Principal, n tierflow.NewWebhookSubscription, secret string) (tierflow.WebhookSubscription, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	active := 0
+	for _, s := range f.subs {
+		if s.OwnerID == owner.ID && s.Status == tierflow.WebhookActive {
+			active++
+		}
+	}
+	if active >= tierflow.MaxActiveWebhookSubscriptions {
+		return tierflow.WebhookSubscription{}, tierflow.TooManyWebhookSubscriptions()
+	}
 	f.n++
 	sub := tierflow.WebhookSubscription{ID: "wh_test" + strconv.Itoa(1000+f.n), OwnerID: owner.ID, URL: n.URL, Events: n.Events,
 		Description: n.Description, Status: tierflow.WebhookActive, CreatedAt: testNow, UpdatedAt: testNow}
@@ -245,4 +254,18 @@ func TestWebhookRequestsAreValidated(t *testing.T) {
 		http.StatusUnprocessableEntity)
 	assert.Contains(t, fieldsOf(p), "from_seq")
 	problemOf(t, env.do(request{method: "GET", path: "/v1/webhooks/not-an-id", token: tokIntegration}), http.StatusNotFound)
+}
+
+// The 26th active subscription of an integration is refused with a problem that
+// says why; another integration may still subscribe.
+func TestWebhookSubscriptionsPerIntegrationAreLimited(t *testing.T) {
+	env, hooks := newWebhookEnv(t, egress.Mode{Production: true})
+	for range tierflow.MaxActiveWebhookSubscriptions {
+		env.subscribe(t, tokIntegration)
+	}
+	p := problemOf(t, env.do(request{method: "POST", path: "/v1/webhooks", token: tokIntegration,
+		body: subscribeJSON("https://93.184.215.14/hooks")}), http.StatusUnprocessableEntity)
+	assert.Contains(t, p.Detail, "at most 25 active webhook subscriptions")
+	assert.Len(t, hooks.subs, tierflow.MaxActiveWebhookSubscriptions)
+	env.subscribe(t, otherIntegration)
 }

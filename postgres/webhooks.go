@@ -67,14 +67,40 @@ func (w *Webhooks) CreateSubscription(ctx context.Context, owner tierflow.Princi
 	if owner.Role != tierflow.RoleIntegration || sources == nil {
 		sources = []string{}
 	}
-	sub, err := scanSubscription(w.store.pool.QueryRow(ctx, `
+	var sub tierflow.WebhookSubscription
+	err = pgx.BeginFunc(ctx, w.store.pool, func(tx pgx.Tx) error {
+		if err := checkRoomForActive(ctx, tx, owner.ID); err != nil {
+			return err
+		}
+		sub, err = scanSubscription(tx.QueryRow(ctx, `
 INSERT INTO webhook_subscriptions (id, owner_id, allowed_sources, url, events, description, secret_key_id, secret)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 RETURNING `+subscriptionColumns, id, owner.ID, sources, n.URL, n.Events, n.Description, keyID, sealed))
+		return err
+	})
 	if err != nil {
 		return tierflow.WebhookSubscription{}, fmt.Errorf("create webhook subscription: %w", mapError(err))
 	}
 	return sub, nil
+}
+
+// checkRoomForActive refuses one more active subscription of ownerID when it holds
+// tierflow.MaxActiveWebhookSubscriptions. It serialises the owner's creations and
+// re-enablings until tx ends, so concurrent requests cannot both take the last
+// place (the count is a statement of its own, taken once the lock is held).
+func checkRoomForActive(ctx context.Context, tx pgx.Tx, ownerID string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('tierflow webhook owner ' || $1, 0))`, ownerID); err != nil {
+		return err
+	}
+	var active int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhook_subscriptions WHERE owner_id = $1 AND status = 'active'`,
+		ownerID).Scan(&active); err != nil {
+		return err
+	}
+	if active >= tierflow.MaxActiveWebhookSubscriptions {
+		return tierflow.TooManyWebhookSubscriptions()
+	}
+	return nil
 }
 
 // ListSubscriptions returns ownerID's subscriptions (every one for ""), oldest first.
@@ -197,14 +223,22 @@ ORDER BY created_at, case_id, seq LIMIT $4`, id, string(f.Status), f.CaseID, f.L
 func (w *Webhooks) Redeliver(ctx context.Context, ownerID, id string, r tierflow.Redelivery) (int, error) {
 	var queued int
 	err := pgx.BeginFunc(ctx, w.store.pool, func(tx pgx.Tx) error {
-		var disabledAt *time.Time
-		err := tx.QueryRow(ctx, `SELECT disabled_at FROM webhook_subscriptions WHERE id = $1 AND `+ownerClause+`
-FOR UPDATE`, id, ownerID).Scan(&disabledAt)
+		var (
+			subscriptionOwner string
+			disabledAt        *time.Time
+		)
+		err := tx.QueryRow(ctx, `SELECT owner_id, disabled_at FROM webhook_subscriptions WHERE id = $1 AND `+ownerClause+`
+FOR UPDATE`, id, ownerID).Scan(&subscriptionOwner, &disabledAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFoundSubscription(id)
 		}
 		if err != nil {
 			return err
+		}
+		if disabledAt != nil {
+			if err := checkRoomForActive(ctx, tx, subscriptionOwner); err != nil {
+				return err
+			}
 		}
 		fromSeq := max(r.FromSeq, 1)
 		var tag pgconn.CommandTag

@@ -264,3 +264,31 @@ func TestWebhookRedeliveryOfOneCaseWakesTheOthers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, pairs, 2)
 }
+
+// The fan-out runs once per active subscription inside every record: an owner
+// holds at most tierflow.MaxActiveWebhookSubscriptions, whether it creates one or
+// a redelivery enables a disabled one; other owners are not affected.
+func TestWebhookActiveSubscriptionsPerOwnerAreLimited(t *testing.T) {
+	ctx := context.Background()
+	_, w := testWebhooks(t)
+	var first tierflow.WebhookSubscription
+	for i := range tierflow.MaxActiveWebhookSubscriptions {
+		sub := subscribe(t, w, integrationA, tierflow.WebhookAllEvents)
+		if i == 0 {
+			first = sub
+		}
+	}
+	newSub := tierflow.NewWebhookSubscription{URL: "https://hooks.example.com/more", Events: []string{tierflow.WebhookAllEvents}}
+	_, err := w.CreateSubscription(ctx, integrationA, newSub, "whsec_c2VjcmV0LW9mLW1vcmUtMDEyMzQ1Njc4OQ==")
+	requireCode(t, err, tierflow.CodeInvalid)
+	assert.Contains(t, err.Error(), "at most 25 active webhook subscriptions")
+	subscribe(t, w, integrationB, tierflow.WebhookAllEvents) // another owner
+
+	require.NoError(t, w.GiveUp(ctx, first.ID, "", 0, "the receiver answered 410 Gone"))
+	subscribe(t, w, integrationA, tierflow.WebhookAllEvents) // the disabled one freed a place
+	_, err = w.Redeliver(ctx, "", first.ID, tierflow.Redelivery{FromSeq: 1})
+	requireCode(t, err, tierflow.CodeInvalid)
+	got, err := w.GetSubscription(ctx, "", first.ID)
+	require.NoError(t, err)
+	assert.Equal(t, tierflow.WebhookDisabled, got.Status, "the refused redelivery changed nothing")
+}
