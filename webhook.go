@@ -280,5 +280,10 @@ type WebhookOutbox interface {
 	GiveUp(ctx context.Context, subscriptionID, caseID string, seq int64, reason string) error
 	// PendingCounts returns the undelivered deliveries of each active subscription.
 	PendingCounts(ctx context.Context) (map[string]int, error)
+	// PurgeSettledDeliveries deletes up to limit deliveries of active
+	// subscriptions delivered (or, dead ones, created) more than olderThan ago and
+	// returns how many. A disabled subscription's rows are kept for its operators
+	// and its redelivery.
+	PurgeSettledDeliveries(ctx context.Context, olderThan time.Duration, limit int) (int, error)
 	ListenWakes(ctx context.Context) (WebhookWakeListener, error)
 }

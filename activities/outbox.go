@@ -37,6 +37,13 @@ const (
 	outboxRetryMax = 5 * time.Minute
 	// outboxStatsEvery is how often the depth and age metrics are refreshed.
 	outboxStatsEvery = 5 * time.Second
+	// DefaultOutboxRetention is how long a delivered batch is kept (it holds
+	// customer names and addresses; the ledger keeps each email's outcome).
+	DefaultOutboxRetention = 7 * 24 * time.Hour
+	// outboxPurgeEvery and outboxPurgeBatch bound the retention's deletes: at
+	// most outboxPurgeBatch rows of the shard per pass.
+	outboxPurgeEvery = time.Minute
+	outboxPurgeBatch = 1000
 )
 
 // Metrics of the outbox, through the worker's metrics handler (Prometheus):
@@ -124,11 +131,15 @@ func (d *deliverer) run(ctx context.Context, wake <-chan struct{}) {
 	// A stopping worker waits for its activities: stop claiming at once and
 	// return when the batches in flight are settled.
 	stopping := activity.GetWorkerStopChannel(ctx)
-	var lastStats time.Time
+	var lastStats, lastPurge time.Time
 	for {
 		if time.Since(lastStats) >= outboxStatsEvery {
 			d.reportStats(ctx)
 			lastStats = time.Now()
+		}
+		if time.Since(lastPurge) >= outboxPurgeEvery {
+			d.purge(ctx)
+			lastPurge = time.Now()
 		}
 		activity.RecordHeartbeat(ctx, d.snapshot())
 		d.claim(ctx)
@@ -241,6 +252,24 @@ func (d *deliverer) settle(ctx context.Context, row tierflow.OutboxRow, write fu
 	d.mu.Lock()
 	count(&d.progress)
 	d.mu.Unlock()
+}
+
+// purge deletes the shard's batches delivered longer ago than the retention, at
+// most outboxPurgeBatch per pass; a failure waits for the next pass.
+func (d *deliverer) purge(ctx context.Context) {
+	retention := d.a.OutboxRetention
+	if retention <= 0 {
+		retention = DefaultOutboxRetention
+	}
+	n, err := d.outbox.PurgeDeliveredOutbox(ctx, d.in.Shard, d.in.Shards, retention, outboxPurgeBatch)
+	if err != nil {
+		activity.GetLogger(ctx).Warn("outbox: could not delete delivered batches; next pass", "shard", d.in.Shard, "error", err)
+		return
+	}
+	if n > 0 {
+		activity.GetLogger(ctx).Info("outbox: deleted delivered batches past retention", "shard", d.in.Shard, "deleted", n,
+			"retention", retention.String())
+	}
 }
 
 // reportStats refreshes the depth and age gauges (every shard's delivery reports

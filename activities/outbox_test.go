@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -188,4 +189,31 @@ func TestDeliverOutboxAfterAKilledDeliveryDoesNotResend(t *testing.T) {
 	require.Len(t, signals, 1)
 	assert.Equal(t, activities.StateUnconfirmed, signals[0].Outcomes[0].State)
 	assert.Equal(t, tierflow.NotificationUnconfirmed, h.ledger("case-k/1/staff_assignment").State)
+}
+
+// A delivered batch (customer names and addresses) is deleted once it is older
+// than the retention; an undelivered one never is.
+func TestDeliverOutboxDeletesDeliveredBatchesPastRetention(t *testing.T) {
+	h, _ := outboxHarness(t)
+	h.acts.OutboxRetention = time.Hour
+	h.recordOutbox("case-old", 1, queueMail("case-old", 1, "old@example.com"))
+	h.recordOutbox("case-new", 1, queueMail("case-new", 1, "new@example.com"))
+	require.Equal(t, 2, h.deliverOutbox(2*time.Second).Delivered)
+	h.recordOutbox("case-due", 1, queueMail("case-due", 1, "due@example.com"))
+
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, h.dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `UPDATE outbox SET delivered_at = now() - interval '61 minutes' WHERE case_id = 'case-old'`)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `UPDATE outbox SET next_attempt_at = now() + interval '1 hour' WHERE case_id = 'case-due'`)
+	require.NoError(t, err)
+
+	h.deliverOutbox(500 * time.Millisecond)
+	rows, err := conn.Query(ctx, `SELECT case_id FROM outbox ORDER BY case_id`)
+	require.NoError(t, err)
+	left, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	assert.Equal(t, []string{"case-due", "case-new"}, left)
 }

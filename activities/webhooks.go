@@ -31,7 +31,20 @@ type WebhookActivities struct {
 	// 5 minutes); PollInterval the backstop poll when no NOTIFY comes (default 1 s).
 	DispatchFor  time.Duration
 	PollInterval time.Duration
+	// Retention is how long a delivered or dead delivery is kept before the
+	// dispatcher deletes it (TIERFLOW_WEBHOOK_RETENTION; 0: DefaultWebhookRetention).
+	Retention time.Duration
 }
+
+// DefaultWebhookRetention is how long settled deliveries are kept.
+const DefaultWebhookRetention = 30 * 24 * time.Hour
+
+// webhookPurgeEvery and webhookPurgeBatch bound the retention's deletes: at most
+// webhookPurgeBatch rows per pass.
+const (
+	webhookPurgeEvery = time.Minute
+	webhookPurgeBatch = 1000
+)
 
 // DeliveryWaker wakes the delivery workflow of one (subscription, case).
 type DeliveryWaker interface {
@@ -92,7 +105,7 @@ func (a *WebhookActivities) DispatchWebhooks(ctx context.Context, _ DispatchWebh
 			listener.Close()
 		}
 	}()
-	lastGauge := time.Time{}
+	var lastGauge, lastPurge time.Time
 	for time.Now().Before(deadline) {
 		n, err := a.dispatchOnce(ctx)
 		res.Woken += n
@@ -105,6 +118,10 @@ func (a *WebhookActivities) DispatchWebhooks(ctx context.Context, _ DispatchWebh
 		if time.Since(lastGauge) >= 5*poll {
 			a.reportPending(ctx)
 			lastGauge = time.Now()
+		}
+		if time.Since(lastPurge) >= webhookPurgeEvery {
+			a.purgeSettled(ctx)
+			lastPurge = time.Now()
 		}
 		activity.RecordHeartbeat(workerCtx, res.Woken)
 		if err := a.waitForWake(ctx, &listener, poll); err != nil {
@@ -164,6 +181,24 @@ func (a *WebhookActivities) dispatchOnce(ctx context.Context) (int, error) {
 		if len(done) < len(pairs) || len(pairs) < 200 {
 			return woken, nil
 		}
+	}
+}
+
+// purgeSettled deletes the deliveries settled longer ago than the retention, at
+// most webhookPurgeBatch per pass; a failure waits for the next pass.
+func (a *WebhookActivities) purgeSettled(ctx context.Context) {
+	retention := a.Retention
+	if retention <= 0 {
+		retention = DefaultWebhookRetention
+	}
+	n, err := a.Outbox.PurgeSettledDeliveries(ctx, retention, webhookPurgeBatch)
+	if err != nil {
+		activity.GetLogger(ctx).Warn("cannot delete settled webhook deliveries; next pass", "error", err)
+		return
+	}
+	if n > 0 {
+		activity.GetLogger(ctx).Info("deleted settled webhook deliveries past retention", "deleted", n,
+			"retention", retention.String())
 	}
 }
 

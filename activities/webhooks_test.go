@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -174,6 +175,14 @@ type dispatchOutbox struct {
 	fakeOutbox
 	pairs  []tierflow.WebhookPair
 	marked []tierflow.WebhookPair
+	purges []string // "<retention> <limit>" of each purge
+}
+
+func (d *dispatchOutbox) PurgeSettledDeliveries(_ context.Context, olderThan time.Duration, limit int) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.purges = append(d.purges, fmt.Sprint(olderThan, " ", limit))
+	return 0, nil
 }
 
 func (d *dispatchOutbox) UndispatchedPairs(context.Context, int) ([]tierflow.WebhookPair, error) {
@@ -223,7 +232,8 @@ func TestDispatchWakesAndMarks(t *testing.T) {
 	waker := &wakes{fail: "zendesk-2"}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	acts := &WebhookActivities{Outbox: outbox, Waker: waker, DispatchFor: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond}
+	acts := &WebhookActivities{Outbox: outbox, Waker: waker, DispatchFor: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond,
+		Retention: 48 * time.Hour}
 	env.RegisterActivity(acts)
 	start := time.Now()
 	val, err := env.ExecuteActivity(acts.DispatchWebhooks, DispatchWebhooksInput{})
@@ -235,4 +245,5 @@ func TestDispatchWakesAndMarks(t *testing.T) {
 	assert.Equal(t, []string{"wh_a/zendesk-1"}, waker.woken)
 	assert.Equal(t, []tierflow.WebhookPair{{SubscriptionID: "wh_a", CaseID: "zendesk-1", MaxSeq: 3}}, outbox.marked,
 		"a pair whose wake-up failed stays undispatched, for the next poll")
+	assert.Equal(t, []string{"48h0m0s 1000"}, outbox.purges, "one bounded purge per minute, the first at once")
 }

@@ -292,3 +292,37 @@ func TestWebhookActiveSubscriptionsPerOwnerAreLimited(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, tierflow.WebhookDisabled, got.Status, "the refused redelivery changed nothing")
 }
+
+// Delivered and dead deliveries older than the retention go, at most limit per
+// call; undelivered ones, recent ones and a disabled subscription's stay.
+func TestWebhookPurgeDeletesOldSettledDeliveries(t *testing.T) {
+	ctx := context.Background()
+	s, w := testWebhooks(t)
+	sub := subscribe(t, w, integrationA, tierflow.WebhookAllEvents)
+	disabled := subscribe(t, w, integrationA, tierflow.WebhookAllEvents)
+	record(t, s, testCase("zendesk-6", 4), testEvent("zendesk-6", 1, tierflow.EventOpened),
+		testEvent("zendesk-6", 2, tierflow.EventAcknowledged), testEvent("zendesk-6", 3, tierflow.EventNote),
+		testEvent("zendesk-6", 4, tierflow.EventResolved))
+	_, err := s.pool.Exec(ctx, `UPDATE webhook_deliveries SET created_at = now() - interval '3 days'`)
+	require.NoError(t, err)
+	_, err = s.pool.Exec(ctx, `UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now() - interval '2 days' WHERE seq = 1`)
+	require.NoError(t, err)
+	_, err = s.pool.Exec(ctx, `UPDATE webhook_deliveries SET status = 'dead' WHERE seq = 2`)
+	require.NoError(t, err)
+	_, err = s.pool.Exec(ctx, `UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now() - interval '1 hour' WHERE seq = 3`)
+	require.NoError(t, err)
+	require.NoError(t, w.GiveUp(ctx, disabled.ID, "", 0, "the receiver answered 410 Gone"))
+
+	n, err := w.PurgeSettledDeliveries(ctx, 24*time.Hour, 1)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "at most limit")
+	n, err = w.PurgeSettledDeliveries(ctx, 24*time.Hour, 1000)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	var seqs []int64
+	for _, d := range deliveriesOf(t, w, sub) {
+		seqs = append(seqs, d.Seq)
+	}
+	assert.Equal(t, []int64{3, 4}, seqs, "the recent delivered one and the pending one stay")
+	assert.Len(t, deliveriesOf(t, w, disabled), 4, "a disabled subscription's rows are kept for its redelivery")
+}
