@@ -33,6 +33,10 @@ type Activities struct {
 	// OutboxRetention is how long DeliverOutbox keeps a delivered batch before
 	// it deletes it (TIERFLOW_OUTBOX_RETENTION; 0: DefaultOutboxRetention).
 	OutboxRetention time.Duration
+	// OutboxBatchBudget is how long DeliverOutbox gives one batch to send
+	// (0: DefaultOutboxBatchBudget); it claims no batch later than this before
+	// its For ends.
+	OutboxBatchBudget time.Duration
 }
 
 // DefaultHeartbeatInterval is the notify activities' heartbeat period.

@@ -24,9 +24,9 @@ const (
 	OutboxConcurrency = 16
 	// OutboxLease is how long a claimed batch is held; a delivery that dies
 	// leaves it to be claimed again when it ends. A batch is given
-	// outboxBatchBudget to settle, well inside it.
-	OutboxLease       = 2 * time.Minute
-	outboxBatchBudget = 90 * time.Second
+	// DefaultOutboxBatchBudget to settle, well inside it.
+	OutboxLease              = 2 * time.Minute
+	DefaultOutboxBatchBudget = 90 * time.Second
 	// OutboxPoll is the backstop of LISTEN: due rows (retries, lost
 	// notifications) are looked for at least this often.
 	OutboxPoll = time.Second
@@ -79,7 +79,8 @@ type DeliverOutboxProgress struct {
 	LastCase string `json:"last_case,omitempty"`
 }
 
-// DeliverOutbox delivers the outbox batches of one shard for in.For: it claims
+// DeliverOutbox delivers the outbox batches of one shard for in.For (which must
+// exceed the batch budget, Activities.OutboxBatchBudget): it claims
 // due batches (LISTEN wakes it, a poll every OutboxPoll is the backstop), at most
 // OutboxConcurrency cases at a time and each case's batches in order, sends each
 // through Notify and settles it: delivered, or retried with backoff when Notify
@@ -95,7 +96,14 @@ func (a *Activities) DeliverOutbox(ctx context.Context, in DeliverOutboxInput) (
 	if in.For <= 0 {
 		in.For = DefaultOutboxDeliveryTime
 	}
-	d := &deliverer{a: a, outbox: outbox, in: in, done: make(chan struct{}, OutboxConcurrency)}
+	budget := a.OutboxBatchBudget
+	if budget <= 0 {
+		budget = DefaultOutboxBatchBudget
+	}
+	if in.For <= budget {
+		return DeliverOutboxResult{}, invalidInput("deliver outbox: for %s must exceed a batch's budget %s", in.For, budget)
+	}
+	d := &deliverer{a: a, outbox: outbox, in: in, budget: budget, done: make(chan struct{}, OutboxConcurrency)}
 	d.progress.Shard = in.Shard
 	ctx = context.WithValue(ctx, heartbeatKey{}, d.heartbeat(ctx))
 	wake := make(chan struct{}, 1)
@@ -116,6 +124,7 @@ type deliverer struct {
 	a      *Activities
 	outbox tierflow.Outbox
 	in     DeliverOutboxInput
+	budget time.Duration // how long one batch may take
 	wg     sync.WaitGroup
 	done   chan struct{} // a batch finished: room to claim another
 	mu     sync.Mutex
@@ -124,7 +133,11 @@ type deliverer struct {
 }
 
 func (d *deliverer) run(ctx context.Context, wake <-chan struct{}) {
-	deadline := time.NewTimer(d.in.For)
+	// No batch is claimed once less than its budget is left before For: one
+	// claimed later could still be sending when the Mailer's StartToCloseTimeout
+	// (For + 1 minute) cancels the activity, and a send cut short is settled
+	// unconfirmed and never resent. The batches in flight then finish by For.
+	deadline := time.NewTimer(d.in.For - d.budget)
 	defer deadline.Stop()
 	poll := time.NewTicker(OutboxPoll)
 	defer poll.Stop()
@@ -202,7 +215,7 @@ func (d *deliverer) deliver(ctx context.Context, row tierflow.OutboxRow) {
 	if err != nil {
 		err = invalidInput("outbox batch %d of case %s does not decode: %v", row.ID, row.CaseID, err)
 	} else {
-		bctx, cancel := context.WithTimeout(ctx, outboxBatchBudget)
+		bctx, cancel := context.WithTimeout(ctx, d.budget)
 		res, err = d.a.Notify(bctx, batch)
 		cancel()
 	}

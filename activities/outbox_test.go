@@ -44,6 +44,8 @@ func outboxHarness(t *testing.T) (*harness, *fakeCases) {
 	h := newHarness(t)
 	cases := &fakeCases{signals: map[string][]activities.NotificationProblems{}, ended: map[string]bool{}}
 	h.acts.Cases = cases
+	// Short runs (the tests' For) need a short budget: no claim in the last second.
+	h.acts.OutboxBatchBudget = time.Second
 	h.env = newActivityEnv(h.acts, h.logs)
 	return h, cases
 }
@@ -210,10 +212,39 @@ func TestDeliverOutboxDeletesDeliveredBatchesPastRetention(t *testing.T) {
 	_, err = conn.Exec(ctx, `UPDATE outbox SET next_attempt_at = now() + interval '1 hour' WHERE case_id = 'case-due'`)
 	require.NoError(t, err)
 
-	h.deliverOutbox(500 * time.Millisecond)
+	h.deliverOutbox(1500 * time.Millisecond)
 	rows, err := conn.Query(ctx, `SELECT case_id FROM outbox ORDER BY case_id`)
 	require.NoError(t, err)
 	left, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
 	assert.Equal(t, []string{"case-due", "case-new"}, left)
+}
+
+// A batch that falls due when less than a batch's budget is left before For is
+// left for the next delivery, which then sends it: a send claimed that late could
+// be cut short by the activity's timeout and never resent. The delivery ends by For.
+func TestDeliverOutboxClaimsNothingInItsLastBudget(t *testing.T) {
+	h, _ := outboxHarness(t) // budget 1s
+	h.recordOutbox("case-now", 1, queueMail("case-now", 1, "now@example.com"))
+	h.recordOutbox("case-late", 1, queueMail("case-late", 1, "late@example.com"))
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, h.dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `UPDATE outbox SET next_attempt_at = now() + interval '800 milliseconds' WHERE case_id = 'case-late'`)
+	require.NoError(t, err)
+
+	start := time.Now()
+	res := h.deliverOutbox(1500 * time.Millisecond)
+	assert.Less(t, time.Since(start), 1500*time.Millisecond, "done by For")
+	assert.Equal(t, 1, res.Delivered)
+	assert.Equal(t, []string{"now@example.com"}, h.recipients())
+	assert.Equal(t, 1, h.outboxDepth(), "the late batch waits")
+
+	res = h.deliverOutbox(3 * time.Second) // the next poll falls inside its claim window
+	assert.Equal(t, 1, res.Delivered)
+	assert.Equal(t, []string{"now@example.com", "late@example.com"}, h.recipients())
+
+	_, err = h.env.ExecuteActivity(h.acts.DeliverOutbox, activities.DeliverOutboxInput{Shard: 0, Shards: 1, For: time.Second})
+	assert.ErrorContains(t, err, "must exceed a batch's budget", "a For no batch fits in is refused")
 }
