@@ -107,7 +107,8 @@ func (a *WebhookActivities) DispatchWebhooks(ctx context.Context, _ DispatchWebh
 	}()
 	var lastGauge, lastPurge time.Time
 	for time.Now().Before(deadline) {
-		n, err := a.dispatchOnce(ctx)
+		woken := res.Woken
+		n, err := a.dispatchOnce(ctx, func(n int) { activity.RecordHeartbeat(workerCtx, woken+n) })
 		res.Woken += n
 		if err != nil && workerCtx.Err() == nil && ctx.Err() != nil {
 			return res, nil // the worker is stopping
@@ -156,12 +157,17 @@ func (a *WebhookActivities) waitForWake(ctx context.Context, listener *tierflow.
 	return nil
 }
 
+// dispatchBatch is how many pairs dispatchOnce reads, wakes and marks at a time.
+const dispatchBatch = 200
+
 // dispatchOnce wakes every pair with undispatched deliveries, then marks them:
-// a crash in between wakes them again, which is harmless.
-func (a *WebhookActivities) dispatchOnce(ctx context.Context) (int, error) {
+// a crash in between wakes them again, which is harmless. It heartbeats (the
+// pairs woken so far) after each batch: a pass over thousands of new pairs
+// outlasts the heartbeat timeout.
+func (a *WebhookActivities) dispatchOnce(ctx context.Context, heartbeat func(woken int)) (int, error) {
 	woken := 0
 	for {
-		pairs, err := a.Outbox.UndispatchedPairs(ctx, 200)
+		pairs, err := a.Outbox.UndispatchedPairs(ctx, dispatchBatch)
 		if err != nil || len(pairs) == 0 {
 			return woken, err
 		}
@@ -178,7 +184,8 @@ func (a *WebhookActivities) dispatchOnce(ctx context.Context) (int, error) {
 			return woken, err
 		}
 		woken += len(done)
-		if len(done) < len(pairs) || len(pairs) < 200 {
+		heartbeat(woken)
+		if len(done) < len(pairs) || len(pairs) < dispatchBatch {
 			return woken, nil
 		}
 	}

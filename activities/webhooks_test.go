@@ -247,3 +247,40 @@ func TestDispatchWakesAndMarks(t *testing.T) {
 		"a pair whose wake-up failed stays undispatched, for the next poll")
 	assert.Equal(t, []string{"48h0m0s 1000"}, outbox.purges, "one bounded purge per minute, the first at once")
 }
+
+// pagedOutbox has pages of undispatched pairs, one page a call.
+type pagedOutbox struct {
+	dispatchOutbox
+	pages [][]tierflow.WebhookPair
+}
+
+func (p *pagedOutbox) UndispatchedPairs(context.Context, int) ([]tierflow.WebhookPair, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.pages) == 0 {
+		return nil, nil
+	}
+	page := p.pages[0]
+	p.pages = p.pages[1:]
+	return page, nil
+}
+
+// A pass over many pairs heartbeats after each batch of 200, not only at its end
+// (DispatchWebhooks records each as its heartbeat; the SDK throttles the calls).
+func TestDispatchHeartbeatsAfterEachBatch(t *testing.T) {
+	outbox := &pagedOutbox{}
+	for page := range 3 {
+		var pairs []tierflow.WebhookPair
+		for i := range 200 {
+			pairs = append(pairs, tierflow.WebhookPair{SubscriptionID: "wh_a", CaseID: fmt.Sprintf("zendesk-%d-%d", page, i), MaxSeq: 1})
+		}
+		outbox.pages = append(outbox.pages, pairs)
+	}
+	acts := &WebhookActivities{Outbox: outbox, Waker: &wakes{}}
+	var beats []int
+	woken, err := acts.dispatchOnce(context.Background(), func(n int) { beats = append(beats, n) })
+	require.NoError(t, err)
+	assert.Equal(t, 600, woken)
+	assert.Equal(t, []int{200, 400, 600}, beats, "one heartbeat per batch, during the pass")
+	assert.Len(t, outbox.marked, 600)
+}
