@@ -168,6 +168,11 @@ func TestDeliverOutcomes(t *testing.T) {
 	res = deliver(t, outbox)
 	assert.Equal(t, WebhookFailed, res.Outcome)
 	assert.Contains(t, res.Error, "refused target", "the guard runs at send time too")
+
+	outbox = &fakeOutbox{msg: testMessage("https://10.2.3.4/hook")}
+	res = deliver(t, outbox)
+	assert.Equal(t, "refused target: the URL's host is not a public address", res.Error,
+		"the attempt's error (the subscriber's last_error) names no address")
 }
 
 // dispatchOutbox has undispatched pairs once, then none.
