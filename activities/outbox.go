@@ -210,15 +210,21 @@ func (d *deliverer) claim(ctx context.Context) {
 func (d *deliverer) deliver(ctx context.Context, row tierflow.OutboxRow) {
 	log := activity.GetLogger(ctx)
 	var batch NotifyInput
-	var res NotifyBatchResult
-	err := json.Unmarshal(row.Batch, &batch)
-	if err != nil {
-		err = invalidInput("outbox batch %d of case %s does not decode: %v", row.ID, row.CaseID, err)
-	} else {
-		bctx, cancel := context.WithTimeout(ctx, d.budget)
-		res, err = d.a.Notify(bctx, batch)
-		cancel()
+	if err := json.Unmarshal(row.Batch, &batch); err != nil {
+		// Never settled as delivered: the row keeps the error and is retried
+		// with backoff (a worker that knows the batch's shape sends it), and its
+		// case's later batches wait behind it.
+		reason := fmt.Sprintf("the batch does not decode: %v", err)
+		log.Error("outbox: batch does not decode; retrying", "case_id", row.CaseID, "seq", row.Seq, "attempt", row.Attempt,
+			"error", err)
+		d.settle(ctx, row, func(ctx context.Context) error {
+			return d.outbox.RetryOutbox(ctx, row.ID, row.Attempt, outboxBackoff(row.Attempt, err), reason)
+		}, func(p *DeliverOutboxProgress) { p.Retried++ })
+		return
 	}
+	bctx, cancel := context.WithTimeout(ctx, d.budget)
+	res, err := d.a.Notify(bctx, batch)
+	cancel()
 	var appErr *temporal.ApplicationError
 	if err != nil && !(errors.As(err, &appErr) && appErr.NonRetryable()) {
 		after := outboxBackoff(row.Attempt, err)

@@ -248,3 +248,34 @@ func TestDeliverOutboxClaimsNothingInItsLastBudget(t *testing.T) {
 	_, err = h.env.ExecuteActivity(h.acts.DeliverOutbox, activities.DeliverOutboxInput{Shard: 0, Shards: 1, For: time.Second})
 	assert.ErrorContains(t, err, "must exceed a batch's budget", "a For no batch fits in is refused")
 }
+
+// A batch the worker cannot decode is not settled as delivered: it stays in the
+// outbox with the error, is retried with backoff, and is logged as an error.
+func TestDeliverOutboxKeepsAnUndecodableBatch(t *testing.T) {
+	h, _ := outboxHarness(t)
+	at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	view := tierflow.CaseView{ID: "case-u", Source: "zendesk", ExternalID: "case-u", Seq: 1, Status: tierflow.StatusOpen,
+		Tier: 1, StartTier: 1, Priority: tierflow.PriorityNormal, Subject: "Charged twice",
+		Trigger: tierflow.TriggerUnresolved, OpenedAt: at, EscalatedAt: at}
+	require.NoError(t, h.store.RecordTransitionWithOutbox(context.Background(), tierflow.Transition{CaseID: "case-u", View: view,
+		Events: []tierflow.CaseEvent{{CaseID: "case-u", Seq: 1, Type: tierflow.EventNote, At: at, Actor: tierflow.SystemActor,
+			Tier: 1, Status: tierflow.StatusOpen}}},
+		[]tierflow.OutboxBatch{{Seq: 1, Batch: []byte(`{"messages": "not a list"}`)}}))
+
+	res := h.deliverOutbox(1500 * time.Millisecond)
+	assert.Zero(t, res.Delivered)
+	assert.Positive(t, res.Retried)
+	assert.Equal(t, 1, h.outboxDepth(), "still undelivered")
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, h.dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	var lastError string
+	var retryAt time.Time
+	require.NoError(t, conn.QueryRow(ctx, `SELECT last_error, next_attempt_at FROM outbox WHERE case_id = 'case-u'`).
+		Scan(&lastError, &retryAt))
+	assert.Contains(t, lastError, "the batch does not decode")
+	assert.True(t, retryAt.After(time.Now()), "retried later, with backoff")
+	assert.Contains(t, h.logs.String(), "level=ERROR")
+	assert.Contains(t, h.logs.String(), "outbox: batch does not decode")
+}
