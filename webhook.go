@@ -221,8 +221,11 @@ type WebhookPair struct {
 	MaxSeq         int64  `json:"max_seq"`
 }
 
-// WebhookCaseSnapshot is the case as an event left it: what a delivery says of
-// the case besides the event. It holds no customer data.
+// WebhookCaseSnapshot is what a delivery says of the case besides the event:
+// the case's projection after the record that wrote the event. When one record
+// writes several events (a decision and what it triggers), every one of them
+// carries the projection after the last, not the case as that event alone left
+// it. It holds no customer data.
 type WebhookCaseSnapshot struct {
 	Source     string          `json:"source"`
 	ExternalID string          `json:"external_id"`

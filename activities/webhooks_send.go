@@ -207,8 +207,10 @@ type WebhookPayload struct {
 	Data      WebhookData `json:"data"`
 }
 
-// WebhookData is what a delivery says: the event and the case as it left it. No
-// customer name, email or free text.
+// WebhookData is what a delivery says: the event (tier, status, department,
+// details are the event's own) and the case's snapshot (source, external_id,
+// assignee, deadlines: the projection after the record that wrote the event,
+// see tierflow.WebhookCaseSnapshot). No customer name, email or free text.
 type WebhookData struct {
 	CaseID     string            `json:"case_id"`
 	Seq        int64             `json:"seq"`
