@@ -71,6 +71,10 @@ type Outbox interface {
 	MarkOutboxDelivered(ctx context.Context, id int64, attempt int, problem string) error
 	// RetryOutbox releases a claimed row until after has passed, with the reason.
 	RetryOutbox(ctx context.Context, id int64, attempt int, after time.Duration, reason string) error
+	// PurgeDeliveredOutbox deletes up to limit batches of shard (of shards)
+	// delivered more than olderThan ago and returns how many: a batch holds
+	// customer names and addresses, and its emails' outcomes stay in the ledger.
+	PurgeDeliveredOutbox(ctx context.Context, shard, shards int, olderThan time.Duration, limit int) (int, error)
 	// OutboxStats counts the undelivered batches.
 	OutboxStats(ctx context.Context) (OutboxStats, error)
 	// ListenOutbox subscribes to new batches: wake receives (without blocking the

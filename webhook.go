@@ -27,6 +27,17 @@ const WebhookRetryWindow = 72 * time.Hour
 // rotation (both signatures are sent meanwhile).
 const WebhookSecretOverlap = 24 * time.Hour
 
+// MaxActiveWebhookSubscriptions bounds one owner's active subscriptions: the
+// fan-out runs inside every case's record transaction, so each subscription adds
+// to the cost of recording every event.
+const MaxActiveWebhookSubscriptions = 25
+
+// TooManyWebhookSubscriptions refuses one more active subscription (422).
+func TooManyWebhookSubscriptions() error {
+	return Errorf(CodeInvalid, "at most %d active webhook subscriptions per integration: delete one you no longer need first",
+		MaxActiveWebhookSubscriptions)
+}
+
 // WebhookEventType is the webhook type of an audit event type.
 func WebhookEventType(t EventType) string { return WebhookEventPrefix + string(t) }
 
@@ -165,8 +176,11 @@ type DeliveryFilter struct {
 
 // Redelivery queues deliveries again. With CaseID, every event of that case from
 // FromSeq on that the subscription matches is queued (events recorded while the
-// subscription was disabled included); without, every undelivered (failing or
-// dead) delivery from FromSeq on. Either way the subscription is enabled again.
+// subscription was disabled included); without, every undelivered (pending,
+// failing or dead) delivery from FromSeq on. Either way the subscription is
+// enabled again, and enabling a disabled one also queues its other undelivered
+// deliveries and the events of every case it may see recorded since it was
+// disabled.
 type Redelivery struct {
 	FromSeq int64  `json:"from_seq"`
 	CaseID  string `json:"case_id,omitempty"`
@@ -207,8 +221,11 @@ type WebhookPair struct {
 	MaxSeq         int64  `json:"max_seq"`
 }
 
-// WebhookCaseSnapshot is the case as an event left it: what a delivery says of
-// the case besides the event. It holds no customer data.
+// WebhookCaseSnapshot is what a delivery says of the case besides the event:
+// the case's projection after the record that wrote the event. When one record
+// writes several events (a decision and what it triggers), every one of them
+// carries the projection after the last, not the case as that event alone left
+// it. It holds no customer data.
 type WebhookCaseSnapshot struct {
 	Source     string          `json:"source"`
 	ExternalID string          `json:"external_id"`
@@ -266,5 +283,10 @@ type WebhookOutbox interface {
 	GiveUp(ctx context.Context, subscriptionID, caseID string, seq int64, reason string) error
 	// PendingCounts returns the undelivered deliveries of each active subscription.
 	PendingCounts(ctx context.Context) (map[string]int, error)
+	// PurgeSettledDeliveries deletes up to limit deliveries of active
+	// subscriptions delivered (or, dead ones, created) more than olderThan ago and
+	// returns how many. A disabled subscription's rows are kept for its operators
+	// and its redelivery.
+	PurgeSettledDeliveries(ctx context.Context, olderThan time.Duration, limit int) (int, error)
 	ListenWakes(ctx context.Context) (WebhookWakeListener, error)
 }

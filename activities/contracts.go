@@ -30,6 +30,13 @@ type Activities struct {
 	// provider has its message (default DefaultHeartbeatInterval). Keep it well
 	// under the HeartbeatTimeout the workflow gives the notify activities.
 	HeartbeatInterval time.Duration
+	// OutboxRetention is how long DeliverOutbox keeps a delivered batch before
+	// it deletes it (TIERFLOW_OUTBOX_RETENTION; 0: DefaultOutboxRetention).
+	OutboxRetention time.Duration
+	// OutboxBatchBudget is how long DeliverOutbox gives one batch to send
+	// (0: DefaultOutboxBatchBudget); it claims no batch later than this before
+	// its For ends.
+	OutboxBatchBudget time.Duration
 }
 
 // DefaultHeartbeatInterval is the notify activities' heartbeat period.

@@ -24,9 +24,9 @@ const (
 	OutboxConcurrency = 16
 	// OutboxLease is how long a claimed batch is held; a delivery that dies
 	// leaves it to be claimed again when it ends. A batch is given
-	// outboxBatchBudget to settle, well inside it.
-	OutboxLease       = 2 * time.Minute
-	outboxBatchBudget = 90 * time.Second
+	// DefaultOutboxBatchBudget to settle, well inside it.
+	OutboxLease              = 2 * time.Minute
+	DefaultOutboxBatchBudget = 90 * time.Second
 	// OutboxPoll is the backstop of LISTEN: due rows (retries, lost
 	// notifications) are looked for at least this often.
 	OutboxPoll = time.Second
@@ -37,6 +37,13 @@ const (
 	outboxRetryMax = 5 * time.Minute
 	// outboxStatsEvery is how often the depth and age metrics are refreshed.
 	outboxStatsEvery = 5 * time.Second
+	// DefaultOutboxRetention is how long a delivered batch is kept (it holds
+	// customer names and addresses; the ledger keeps each email's outcome).
+	DefaultOutboxRetention = 7 * 24 * time.Hour
+	// outboxPurgeEvery and outboxPurgeBatch bound the retention's deletes: at
+	// most outboxPurgeBatch rows of the shard per pass.
+	outboxPurgeEvery = time.Minute
+	outboxPurgeBatch = 1000
 )
 
 // Metrics of the outbox, through the worker's metrics handler (Prometheus):
@@ -72,7 +79,8 @@ type DeliverOutboxProgress struct {
 	LastCase string `json:"last_case,omitempty"`
 }
 
-// DeliverOutbox delivers the outbox batches of one shard for in.For: it claims
+// DeliverOutbox delivers the outbox batches of one shard for in.For (which must
+// exceed the batch budget, Activities.OutboxBatchBudget): it claims
 // due batches (LISTEN wakes it, a poll every OutboxPoll is the backstop), at most
 // OutboxConcurrency cases at a time and each case's batches in order, sends each
 // through Notify and settles it: delivered, or retried with backoff when Notify
@@ -88,7 +96,14 @@ func (a *Activities) DeliverOutbox(ctx context.Context, in DeliverOutboxInput) (
 	if in.For <= 0 {
 		in.For = DefaultOutboxDeliveryTime
 	}
-	d := &deliverer{a: a, outbox: outbox, in: in, done: make(chan struct{}, OutboxConcurrency)}
+	budget := a.OutboxBatchBudget
+	if budget <= 0 {
+		budget = DefaultOutboxBatchBudget
+	}
+	if in.For <= budget {
+		return DeliverOutboxResult{}, invalidInput("deliver outbox: for %s must exceed a batch's budget %s", in.For, budget)
+	}
+	d := &deliverer{a: a, outbox: outbox, in: in, budget: budget, done: make(chan struct{}, OutboxConcurrency)}
 	d.progress.Shard = in.Shard
 	ctx = context.WithValue(ctx, heartbeatKey{}, d.heartbeat(ctx))
 	wake := make(chan struct{}, 1)
@@ -109,6 +124,7 @@ type deliverer struct {
 	a      *Activities
 	outbox tierflow.Outbox
 	in     DeliverOutboxInput
+	budget time.Duration // how long one batch may take
 	wg     sync.WaitGroup
 	done   chan struct{} // a batch finished: room to claim another
 	mu     sync.Mutex
@@ -117,18 +133,26 @@ type deliverer struct {
 }
 
 func (d *deliverer) run(ctx context.Context, wake <-chan struct{}) {
-	deadline := time.NewTimer(d.in.For)
+	// No batch is claimed once less than its budget is left before For: one
+	// claimed later could still be sending when the Mailer's StartToCloseTimeout
+	// (For + 1 minute) cancels the activity, and a send cut short is settled
+	// unconfirmed and never resent. The batches in flight then finish by For.
+	deadline := time.NewTimer(d.in.For - d.budget)
 	defer deadline.Stop()
 	poll := time.NewTicker(OutboxPoll)
 	defer poll.Stop()
 	// A stopping worker waits for its activities: stop claiming at once and
 	// return when the batches in flight are settled.
 	stopping := activity.GetWorkerStopChannel(ctx)
-	var lastStats time.Time
+	var lastStats, lastPurge time.Time
 	for {
 		if time.Since(lastStats) >= outboxStatsEvery {
 			d.reportStats(ctx)
 			lastStats = time.Now()
+		}
+		if time.Since(lastPurge) >= outboxPurgeEvery {
+			d.purge(ctx)
+			lastPurge = time.Now()
 		}
 		activity.RecordHeartbeat(ctx, d.snapshot())
 		d.claim(ctx)
@@ -186,15 +210,21 @@ func (d *deliverer) claim(ctx context.Context) {
 func (d *deliverer) deliver(ctx context.Context, row tierflow.OutboxRow) {
 	log := activity.GetLogger(ctx)
 	var batch NotifyInput
-	var res NotifyBatchResult
-	err := json.Unmarshal(row.Batch, &batch)
-	if err != nil {
-		err = invalidInput("outbox batch %d of case %s does not decode: %v", row.ID, row.CaseID, err)
-	} else {
-		bctx, cancel := context.WithTimeout(ctx, outboxBatchBudget)
-		res, err = d.a.Notify(bctx, batch)
-		cancel()
+	if err := json.Unmarshal(row.Batch, &batch); err != nil {
+		// Never settled as delivered: the row keeps the error and is retried
+		// with backoff (a worker that knows the batch's shape sends it), and its
+		// case's later batches wait behind it.
+		reason := fmt.Sprintf("the batch does not decode: %v", err)
+		log.Error("outbox: batch does not decode; retrying", "case_id", row.CaseID, "seq", row.Seq, "attempt", row.Attempt,
+			"error", err)
+		d.settle(ctx, row, func(ctx context.Context) error {
+			return d.outbox.RetryOutbox(ctx, row.ID, row.Attempt, outboxBackoff(row.Attempt, err), reason)
+		}, func(p *DeliverOutboxProgress) { p.Retried++ })
+		return
 	}
+	bctx, cancel := context.WithTimeout(ctx, d.budget)
+	res, err := d.a.Notify(bctx, batch)
+	cancel()
 	var appErr *temporal.ApplicationError
 	if err != nil && !(errors.As(err, &appErr) && appErr.NonRetryable()) {
 		after := outboxBackoff(row.Attempt, err)
@@ -241,6 +271,24 @@ func (d *deliverer) settle(ctx context.Context, row tierflow.OutboxRow, write fu
 	d.mu.Lock()
 	count(&d.progress)
 	d.mu.Unlock()
+}
+
+// purge deletes the shard's batches delivered longer ago than the retention, at
+// most outboxPurgeBatch per pass; a failure waits for the next pass.
+func (d *deliverer) purge(ctx context.Context) {
+	retention := d.a.OutboxRetention
+	if retention <= 0 {
+		retention = DefaultOutboxRetention
+	}
+	n, err := d.outbox.PurgeDeliveredOutbox(ctx, d.in.Shard, d.in.Shards, retention, outboxPurgeBatch)
+	if err != nil {
+		activity.GetLogger(ctx).Warn("outbox: could not delete delivered batches; next pass", "shard", d.in.Shard, "error", err)
+		return
+	}
+	if n > 0 {
+		activity.GetLogger(ctx).Info("outbox: deleted delivered batches past retention", "shard", d.in.Shard, "deleted", n,
+			"retention", retention.String())
+	}
 }
 
 // reportStats refreshes the depth and age gauges (every shard's delivery reports

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -43,6 +44,8 @@ func outboxHarness(t *testing.T) (*harness, *fakeCases) {
 	h := newHarness(t)
 	cases := &fakeCases{signals: map[string][]activities.NotificationProblems{}, ended: map[string]bool{}}
 	h.acts.Cases = cases
+	// Short runs (the tests' For) need a short budget: no claim in the last second.
+	h.acts.OutboxBatchBudget = time.Second
 	h.env = newActivityEnv(h.acts, h.logs)
 	return h, cases
 }
@@ -188,4 +191,91 @@ func TestDeliverOutboxAfterAKilledDeliveryDoesNotResend(t *testing.T) {
 	require.Len(t, signals, 1)
 	assert.Equal(t, activities.StateUnconfirmed, signals[0].Outcomes[0].State)
 	assert.Equal(t, tierflow.NotificationUnconfirmed, h.ledger("case-k/1/staff_assignment").State)
+}
+
+// A delivered batch (customer names and addresses) is deleted once it is older
+// than the retention; an undelivered one never is.
+func TestDeliverOutboxDeletesDeliveredBatchesPastRetention(t *testing.T) {
+	h, _ := outboxHarness(t)
+	h.acts.OutboxRetention = time.Hour
+	h.recordOutbox("case-old", 1, queueMail("case-old", 1, "old@example.com"))
+	h.recordOutbox("case-new", 1, queueMail("case-new", 1, "new@example.com"))
+	require.Equal(t, 2, h.deliverOutbox(2*time.Second).Delivered)
+	h.recordOutbox("case-due", 1, queueMail("case-due", 1, "due@example.com"))
+
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, h.dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `UPDATE outbox SET delivered_at = now() - interval '61 minutes' WHERE case_id = 'case-old'`)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `UPDATE outbox SET next_attempt_at = now() + interval '1 hour' WHERE case_id = 'case-due'`)
+	require.NoError(t, err)
+
+	h.deliverOutbox(1500 * time.Millisecond)
+	rows, err := conn.Query(ctx, `SELECT case_id FROM outbox ORDER BY case_id`)
+	require.NoError(t, err)
+	left, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	assert.Equal(t, []string{"case-due", "case-new"}, left)
+}
+
+// A batch that falls due when less than a batch's budget is left before For is
+// left for the next delivery, which then sends it: a send claimed that late could
+// be cut short by the activity's timeout and never resent. The delivery ends by For.
+func TestDeliverOutboxClaimsNothingInItsLastBudget(t *testing.T) {
+	h, _ := outboxHarness(t) // budget 1s
+	h.recordOutbox("case-now", 1, queueMail("case-now", 1, "now@example.com"))
+	h.recordOutbox("case-late", 1, queueMail("case-late", 1, "late@example.com"))
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, h.dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `UPDATE outbox SET next_attempt_at = now() + interval '800 milliseconds' WHERE case_id = 'case-late'`)
+	require.NoError(t, err)
+
+	start := time.Now()
+	res := h.deliverOutbox(1500 * time.Millisecond)
+	assert.Less(t, time.Since(start), 1500*time.Millisecond, "done by For")
+	assert.Equal(t, 1, res.Delivered)
+	assert.Equal(t, []string{"now@example.com"}, h.recipients())
+	assert.Equal(t, 1, h.outboxDepth(), "the late batch waits")
+
+	res = h.deliverOutbox(3 * time.Second) // the next poll falls inside its claim window
+	assert.Equal(t, 1, res.Delivered)
+	assert.Equal(t, []string{"now@example.com", "late@example.com"}, h.recipients())
+
+	_, err = h.env.ExecuteActivity(h.acts.DeliverOutbox, activities.DeliverOutboxInput{Shard: 0, Shards: 1, For: time.Second})
+	assert.ErrorContains(t, err, "must exceed a batch's budget", "a For no batch fits in is refused")
+}
+
+// A batch the worker cannot decode is not settled as delivered: it stays in the
+// outbox with the error, is retried with backoff, and is logged as an error.
+func TestDeliverOutboxKeepsAnUndecodableBatch(t *testing.T) {
+	h, _ := outboxHarness(t)
+	at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	view := tierflow.CaseView{ID: "case-u", Source: "zendesk", ExternalID: "case-u", Seq: 1, Status: tierflow.StatusOpen,
+		Tier: 1, StartTier: 1, Priority: tierflow.PriorityNormal, Subject: "Charged twice",
+		Trigger: tierflow.TriggerUnresolved, OpenedAt: at, EscalatedAt: at}
+	require.NoError(t, h.store.RecordTransitionWithOutbox(context.Background(), tierflow.Transition{CaseID: "case-u", View: view,
+		Events: []tierflow.CaseEvent{{CaseID: "case-u", Seq: 1, Type: tierflow.EventNote, At: at, Actor: tierflow.SystemActor,
+			Tier: 1, Status: tierflow.StatusOpen}}},
+		[]tierflow.OutboxBatch{{Seq: 1, Batch: []byte(`{"messages": "not a list"}`)}}))
+
+	res := h.deliverOutbox(1500 * time.Millisecond)
+	assert.Zero(t, res.Delivered)
+	assert.Positive(t, res.Retried)
+	assert.Equal(t, 1, h.outboxDepth(), "still undelivered")
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, h.dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	var lastError string
+	var retryAt time.Time
+	require.NoError(t, conn.QueryRow(ctx, `SELECT last_error, next_attempt_at FROM outbox WHERE case_id = 'case-u'`).
+		Scan(&lastError, &retryAt))
+	assert.Contains(t, lastError, "the batch does not decode")
+	assert.True(t, retryAt.After(time.Now()), "retried later, with backoff")
+	assert.Contains(t, h.logs.String(), "level=ERROR")
+	assert.Contains(t, h.logs.String(), "outbox: batch does not decode")
 }

@@ -31,7 +31,20 @@ type WebhookActivities struct {
 	// 5 minutes); PollInterval the backstop poll when no NOTIFY comes (default 1 s).
 	DispatchFor  time.Duration
 	PollInterval time.Duration
+	// Retention is how long a delivered or dead delivery is kept before the
+	// dispatcher deletes it (TIERFLOW_WEBHOOK_RETENTION; 0: DefaultWebhookRetention).
+	Retention time.Duration
 }
+
+// DefaultWebhookRetention is how long settled deliveries are kept.
+const DefaultWebhookRetention = 30 * 24 * time.Hour
+
+// webhookPurgeEvery and webhookPurgeBatch bound the retention's deletes: at most
+// webhookPurgeBatch rows per pass.
+const (
+	webhookPurgeEvery = time.Minute
+	webhookPurgeBatch = 1000
+)
 
 // DeliveryWaker wakes the delivery workflow of one (subscription, case).
 type DeliveryWaker interface {
@@ -92,9 +105,10 @@ func (a *WebhookActivities) DispatchWebhooks(ctx context.Context, _ DispatchWebh
 			listener.Close()
 		}
 	}()
-	lastGauge := time.Time{}
+	var lastGauge, lastPurge time.Time
 	for time.Now().Before(deadline) {
-		n, err := a.dispatchOnce(ctx)
+		woken := res.Woken
+		n, err := a.dispatchOnce(ctx, func(n int) { activity.RecordHeartbeat(workerCtx, woken+n) })
 		res.Woken += n
 		if err != nil && workerCtx.Err() == nil && ctx.Err() != nil {
 			return res, nil // the worker is stopping
@@ -105,6 +119,10 @@ func (a *WebhookActivities) DispatchWebhooks(ctx context.Context, _ DispatchWebh
 		if time.Since(lastGauge) >= 5*poll {
 			a.reportPending(ctx)
 			lastGauge = time.Now()
+		}
+		if time.Since(lastPurge) >= webhookPurgeEvery {
+			a.purgeSettled(ctx)
+			lastPurge = time.Now()
 		}
 		activity.RecordHeartbeat(workerCtx, res.Woken)
 		if err := a.waitForWake(ctx, &listener, poll); err != nil {
@@ -139,12 +157,17 @@ func (a *WebhookActivities) waitForWake(ctx context.Context, listener *tierflow.
 	return nil
 }
 
+// dispatchBatch is how many pairs dispatchOnce reads, wakes and marks at a time.
+const dispatchBatch = 200
+
 // dispatchOnce wakes every pair with undispatched deliveries, then marks them:
-// a crash in between wakes them again, which is harmless.
-func (a *WebhookActivities) dispatchOnce(ctx context.Context) (int, error) {
+// a crash in between wakes them again, which is harmless. It heartbeats (the
+// pairs woken so far) after each batch: a pass over thousands of new pairs
+// outlasts the heartbeat timeout.
+func (a *WebhookActivities) dispatchOnce(ctx context.Context, heartbeat func(woken int)) (int, error) {
 	woken := 0
 	for {
-		pairs, err := a.Outbox.UndispatchedPairs(ctx, 200)
+		pairs, err := a.Outbox.UndispatchedPairs(ctx, dispatchBatch)
 		if err != nil || len(pairs) == 0 {
 			return woken, err
 		}
@@ -161,9 +184,28 @@ func (a *WebhookActivities) dispatchOnce(ctx context.Context) (int, error) {
 			return woken, err
 		}
 		woken += len(done)
-		if len(done) < len(pairs) || len(pairs) < 200 {
+		heartbeat(woken)
+		if len(done) < len(pairs) || len(pairs) < dispatchBatch {
 			return woken, nil
 		}
+	}
+}
+
+// purgeSettled deletes the deliveries settled longer ago than the retention, at
+// most webhookPurgeBatch per pass; a failure waits for the next pass.
+func (a *WebhookActivities) purgeSettled(ctx context.Context) {
+	retention := a.Retention
+	if retention <= 0 {
+		retention = DefaultWebhookRetention
+	}
+	n, err := a.Outbox.PurgeSettledDeliveries(ctx, retention, webhookPurgeBatch)
+	if err != nil {
+		activity.GetLogger(ctx).Warn("cannot delete settled webhook deliveries; next pass", "error", err)
+		return
+	}
+	if n > 0 {
+		activity.GetLogger(ctx).Info("deleted settled webhook deliveries past retention", "deleted", n,
+			"retention", retention.String())
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/internal/egress"
 	"github.com/tierflow/tierflow/internal/stdwebhook"
 )
 
@@ -104,7 +105,7 @@ func (a *WebhookActivities) DeliverWebhook(ctx context.Context, in DeliverWebhoo
 // post sends m signed at now and returns the answer's status.
 func (a *WebhookActivities) post(ctx context.Context, m tierflow.WebhookMessage, now time.Time) (int, error) {
 	if err := a.Egress.CheckURL(ctx, m.URL, nil); err != nil {
-		return 0, err
+		return 0, a.refused(ctx, m, err)
 	}
 	body, err := WebhookBody(m)
 	if err != nil {
@@ -126,11 +127,27 @@ func (a *WebhookActivities) post(ctx context.Context, m tierflow.WebhookMessage,
 		if errors.Is(err, context.DeadlineExceeded) {
 			return 0, fmt.Errorf("no answer within %s", WebhookTimeout)
 		}
+		if errors.Is(err, egress.ErrRefused) { // at dial time: the name resolves elsewhere now
+			return 0, a.refused(ctx, m, err)
+		}
 		return 0, fmt.Errorf("no answer: %w", err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return resp.StatusCode, nil
+}
+
+// refused logs why the target was refused and returns the refusal alone: the
+// attempt's error is shown to the subscriber (its deliveries' last_error), so it
+// names the rule, never the address its host resolved to.
+func (a *WebhookActivities) refused(ctx context.Context, m tierflow.WebhookMessage, err error) error {
+	activity.GetLogger(ctx).Warn("webhook target refused", "subscription_id", m.Delivery.SubscriptionID,
+		"detail", egress.Detail(err))
+	var r *egress.Refusal
+	if errors.As(err, &r) {
+		return r
+	}
+	return err
 }
 
 var defaultClients sync.Map // egress mode -> *http.Client
@@ -190,8 +207,10 @@ type WebhookPayload struct {
 	Data      WebhookData `json:"data"`
 }
 
-// WebhookData is what a delivery says: the event and the case as it left it. No
-// customer name, email or free text.
+// WebhookData is what a delivery says: the event (tier, status, department,
+// details are the event's own) and the case's snapshot (source, external_id,
+// assignee, deadlines: the projection after the record that wrote the event,
+// see tierflow.WebhookCaseSnapshot). No customer name, email or free text.
 type WebhookData struct {
 	CaseID     string            `json:"case_id"`
 	Seq        int64             `json:"seq"`

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -167,6 +168,11 @@ func TestDeliverOutcomes(t *testing.T) {
 	res = deliver(t, outbox)
 	assert.Equal(t, WebhookFailed, res.Outcome)
 	assert.Contains(t, res.Error, "refused target", "the guard runs at send time too")
+
+	outbox = &fakeOutbox{msg: testMessage("https://10.2.3.4/hook")}
+	res = deliver(t, outbox)
+	assert.Equal(t, "refused target: the URL's host is not a public address", res.Error,
+		"the attempt's error (the subscriber's last_error) names no address")
 }
 
 // dispatchOutbox has undispatched pairs once, then none.
@@ -174,6 +180,14 @@ type dispatchOutbox struct {
 	fakeOutbox
 	pairs  []tierflow.WebhookPair
 	marked []tierflow.WebhookPair
+	purges []string // "<retention> <limit>" of each purge
+}
+
+func (d *dispatchOutbox) PurgeSettledDeliveries(_ context.Context, olderThan time.Duration, limit int) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.purges = append(d.purges, fmt.Sprint(olderThan, " ", limit))
+	return 0, nil
 }
 
 func (d *dispatchOutbox) UndispatchedPairs(context.Context, int) ([]tierflow.WebhookPair, error) {
@@ -223,7 +237,8 @@ func TestDispatchWakesAndMarks(t *testing.T) {
 	waker := &wakes{fail: "zendesk-2"}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	acts := &WebhookActivities{Outbox: outbox, Waker: waker, DispatchFor: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond}
+	acts := &WebhookActivities{Outbox: outbox, Waker: waker, DispatchFor: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond,
+		Retention: 48 * time.Hour}
 	env.RegisterActivity(acts)
 	start := time.Now()
 	val, err := env.ExecuteActivity(acts.DispatchWebhooks, DispatchWebhooksInput{})
@@ -235,4 +250,42 @@ func TestDispatchWakesAndMarks(t *testing.T) {
 	assert.Equal(t, []string{"wh_a/zendesk-1"}, waker.woken)
 	assert.Equal(t, []tierflow.WebhookPair{{SubscriptionID: "wh_a", CaseID: "zendesk-1", MaxSeq: 3}}, outbox.marked,
 		"a pair whose wake-up failed stays undispatched, for the next poll")
+	assert.Equal(t, []string{"48h0m0s 1000"}, outbox.purges, "one bounded purge per minute, the first at once")
+}
+
+// pagedOutbox has pages of undispatched pairs, one page a call.
+type pagedOutbox struct {
+	dispatchOutbox
+	pages [][]tierflow.WebhookPair
+}
+
+func (p *pagedOutbox) UndispatchedPairs(context.Context, int) ([]tierflow.WebhookPair, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.pages) == 0 {
+		return nil, nil
+	}
+	page := p.pages[0]
+	p.pages = p.pages[1:]
+	return page, nil
+}
+
+// A pass over many pairs heartbeats after each batch of 200, not only at its end
+// (DispatchWebhooks records each as its heartbeat; the SDK throttles the calls).
+func TestDispatchHeartbeatsAfterEachBatch(t *testing.T) {
+	outbox := &pagedOutbox{}
+	for page := range 3 {
+		var pairs []tierflow.WebhookPair
+		for i := range 200 {
+			pairs = append(pairs, tierflow.WebhookPair{SubscriptionID: "wh_a", CaseID: fmt.Sprintf("zendesk-%d-%d", page, i), MaxSeq: 1})
+		}
+		outbox.pages = append(outbox.pages, pairs)
+	}
+	acts := &WebhookActivities{Outbox: outbox, Waker: &wakes{}}
+	var beats []int
+	woken, err := acts.dispatchOnce(context.Background(), func(n int) { beats = append(beats, n) })
+	require.NoError(t, err)
+	assert.Equal(t, 600, woken)
+	assert.Equal(t, []int{200, 400, 600}, beats, "one heartbeat per batch, during the pass")
+	assert.Len(t, outbox.marked, 600)
 }

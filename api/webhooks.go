@@ -90,14 +90,14 @@ func (s *server) createWebhook(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, out)
 }
 
-// refusedURL explains an egress refusal as a field error (its text names the rule,
-// never anything internal).
+// refusedURL explains an egress refusal as a field error: its text names the rule,
+// never an internal address or host name, which only the log's cause holds.
 func refusedURL(err error) error {
 	if !errors.Is(err, egress.ErrRefused) {
 		return err
 	}
 	return &tierflow.Error{Code: tierflow.CodeInvalid, Message: "invalid webhook subscription",
-		Fields: []tierflow.FieldError{{Field: "url", Message: err.Error()}}}
+		Fields: []tierflow.FieldError{{Field: "url", Message: err.Error()}}, Err: errors.New(egress.Detail(err))}
 }
 
 // listWebhooks: GET /v1/webhooks. An integration's own; every one for operators.

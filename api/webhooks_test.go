@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,6 +46,15 @@ func (f *fakeWebhooks) owned(ownerID, id string) (tierflow.WebhookSubscription, 
 func (f *fakeWebhooks) CreateSubscription(_ context.Context, owner tierflow.Principal, n tierflow.NewWebhookSubscription, secret string) (tierflow.WebhookSubscription, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	active := 0
+	for _, s := range f.subs {
+		if s.OwnerID == owner.ID && s.Status == tierflow.WebhookActive {
+			active++
+		}
+	}
+	if active >= tierflow.MaxActiveWebhookSubscriptions {
+		return tierflow.WebhookSubscription{}, tierflow.TooManyWebhookSubscriptions()
+	}
 	f.n++
 	sub := tierflow.WebhookSubscription{ID: "wh_test" + strconv.Itoa(1000+f.n), OwnerID: owner.ID, URL: n.URL, Events: n.Events,
 		Description: n.Description, Status: tierflow.WebhookActive, CreatedAt: testNow, UpdatedAt: testNow}
@@ -245,4 +258,52 @@ func TestWebhookRequestsAreValidated(t *testing.T) {
 		http.StatusUnprocessableEntity)
 	assert.Contains(t, fieldsOf(p), "from_seq")
 	problemOf(t, env.do(request{method: "GET", path: "/v1/webhooks/not-an-id", token: tokIntegration}), http.StatusNotFound)
+}
+
+// The 26th active subscription of an integration is refused with a problem that
+// says why; another integration may still subscribe.
+func TestWebhookSubscriptionsPerIntegrationAreLimited(t *testing.T) {
+	env, hooks := newWebhookEnv(t, egress.Mode{Production: true})
+	for range tierflow.MaxActiveWebhookSubscriptions {
+		env.subscribe(t, tokIntegration)
+	}
+	p := problemOf(t, env.do(request{method: "POST", path: "/v1/webhooks", token: tokIntegration,
+		body: subscribeJSON("https://93.184.215.14/hooks")}), http.StatusUnprocessableEntity)
+	assert.Contains(t, p.Detail, "at most 25 active webhook subscriptions")
+	assert.Len(t, hooks.subs, tierflow.MaxActiveWebhookSubscriptions)
+	env.subscribe(t, otherIntegration)
+}
+
+// webhookResolver resolves one internal name; every other name does not exist.
+type webhookResolver map[string][]netip.Addr
+
+func (r webhookResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if a, ok := r[host]; ok {
+		return a, nil
+	}
+	return nil, errors.New("no such host")
+}
+
+// A refused URL is explained by the rule only; the address or internal name
+// behind it goes to the server's log, not to the integration.
+func TestWebhookRefusalNamesNoInternalAddress(t *testing.T) {
+	env, hooks := newWebhookEnv(t, egress.Mode{Production: true})
+	env.srv.Resolver = webhookResolver{"crm.example.com": {netip.MustParseAddr("10.2.3.4")}}
+	var logs bytes.Buffer
+	env.srv.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	for _, tc := range []struct{ url, says, hidden string }{
+		{"https://10.2.3.4/hook", "refused target: the URL's host is not a public address", "10.2.3.4"},
+		{"https://crm.example.com/hook", "refused target: the URL's host is not a public address", "10.2.3.4"},
+		{"https://db.internal/hook", "refused target: the URL's host does not resolve", "db.internal"},
+	} {
+		logs.Reset()
+		rec := env.do(request{method: "POST", path: "/v1/webhooks", token: tokIntegration, body: subscribeJSON(tc.url)})
+		p := problemOf(t, rec, http.StatusUnprocessableEntity)
+		require.Len(t, p.Errors, 1, tc.url)
+		assert.Equal(t, tierflow.FieldError{Field: "url", Message: tc.says}, p.Errors[0], tc.url)
+		body := strings.ReplaceAll(rec.Body.String(), tc.url, "") // the request's own URL aside
+		assert.NotContains(t, body, tc.hidden, tc.url)
+		assert.Contains(t, logs.String(), tc.hidden, "the log keeps the detail of %s", tc.url)
+	}
+	assert.Empty(t, hooks.subs)
 }

@@ -139,6 +139,28 @@ func (s *Store) settleOutbox(ctx context.Context, what, sql string, id int64, at
 	return nil
 }
 
+// purgeOutboxSQL deletes a shard's batches delivered before the retention, a
+// bounded number per statement (outbox_delivered finds them).
+const purgeOutboxSQL = `
+DELETE FROM outbox WHERE id IN (
+    SELECT id FROM outbox
+    WHERE delivered_at < now() - $3 * interval '1 millisecond' AND case_hash % $2 = $1
+    LIMIT $4)`
+
+// PurgeDeliveredOutbox deletes up to limit batches of shard delivered more than
+// olderThan ago.
+func (s *Store) PurgeDeliveredOutbox(ctx context.Context, shard, shards int, olderThan time.Duration, limit int) (int, error) {
+	if shards < 1 || shard < 0 || shard >= shards || olderThan <= 0 || limit < 1 {
+		return 0, tierflow.Errorf(tierflow.CodeInvalid, "purge outbox: shard %d of %d, retention %s, limit %d",
+			shard, shards, olderThan, limit)
+	}
+	tag, err := s.pool.Exec(ctx, purgeOutboxSQL, shard, shards, olderThan.Milliseconds(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("purge outbox: %w", mapError(err))
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // OutboxStats counts the undelivered batches and dates the oldest.
 func (s *Store) OutboxStats(ctx context.Context) (tierflow.OutboxStats, error) {
 	var st tierflow.OutboxStats

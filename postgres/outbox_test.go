@@ -162,3 +162,38 @@ func TestOutboxRetryBacksOffAndExpiredLeaseIsFenced(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, st.Depth)
 }
+
+// Only delivered batches older than the retention go, those of the shard asked,
+// at most limit per call.
+func TestOutboxPurgeDeletesOldDeliveredBatchesOnly(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	for _, id := range []string{"p1", "p2", "p3", "p4"} {
+		require.NoError(t, recordWithOutbox(t, s, id, 1, 1, 1))
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE outbox SET delivered_at = now() - interval '2 hours' WHERE case_id IN ('p1', 'p2', 'p3')`)
+	require.NoError(t, err)
+	_, err = s.pool.Exec(ctx, `UPDATE outbox SET delivered_at = now() - interval '10 minutes' WHERE case_id = 'p3'`)
+	require.NoError(t, err)
+
+	n, err := s.PurgeDeliveredOutbox(ctx, 0, 1, time.Hour, 1)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "at most limit")
+	n, err = s.PurgeDeliveredOutbox(ctx, 0, 1, time.Hour, 1000)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	for id, want := range map[string]int{"p1": 0, "p2": 0, "p3": 1, "p4": 1} {
+		got, _ := outboxRows(t, s, id)
+		assert.Equal(t, want, got, "case %s: recent or undelivered batches stay", id)
+	}
+
+	_, err = s.pool.Exec(ctx, `UPDATE outbox SET delivered_at = now() - interval '2 hours'`)
+	require.NoError(t, err)
+	shard := tierflow.OutboxShard("p3", 2)
+	n, err = s.PurgeDeliveredOutbox(ctx, 1-shard, 2, time.Hour, 1000)
+	require.NoError(t, err)
+	got3, _ := outboxRows(t, s, "p3")
+	assert.Equal(t, 1, got3, "another shard's purge leaves p3 alone (it deleted %d)", n)
+	_, err = s.PurgeDeliveredOutbox(ctx, 0, 1, 0, 10)
+	requireCode(t, err, tierflow.CodeInvalid)
+}

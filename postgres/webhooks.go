@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/codec"
@@ -65,14 +67,40 @@ func (w *Webhooks) CreateSubscription(ctx context.Context, owner tierflow.Princi
 	if owner.Role != tierflow.RoleIntegration || sources == nil {
 		sources = []string{}
 	}
-	sub, err := scanSubscription(w.store.pool.QueryRow(ctx, `
+	var sub tierflow.WebhookSubscription
+	err = pgx.BeginFunc(ctx, w.store.pool, func(tx pgx.Tx) error {
+		if err := checkRoomForActive(ctx, tx, owner.ID); err != nil {
+			return err
+		}
+		sub, err = scanSubscription(tx.QueryRow(ctx, `
 INSERT INTO webhook_subscriptions (id, owner_id, allowed_sources, url, events, description, secret_key_id, secret)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 RETURNING `+subscriptionColumns, id, owner.ID, sources, n.URL, n.Events, n.Description, keyID, sealed))
+		return err
+	})
 	if err != nil {
 		return tierflow.WebhookSubscription{}, fmt.Errorf("create webhook subscription: %w", mapError(err))
 	}
 	return sub, nil
+}
+
+// checkRoomForActive refuses one more active subscription of ownerID when it holds
+// tierflow.MaxActiveWebhookSubscriptions. It serialises the owner's creations and
+// re-enablings until tx ends, so concurrent requests cannot both take the last
+// place (the count is a statement of its own, taken once the lock is held).
+func checkRoomForActive(ctx context.Context, tx pgx.Tx, ownerID string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('tierflow webhook owner ' || $1, 0))`, ownerID); err != nil {
+		return err
+	}
+	var active int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhook_subscriptions WHERE owner_id = $1 AND status = 'active'`,
+		ownerID).Scan(&active); err != nil {
+		return err
+	}
+	if active >= tierflow.MaxActiveWebhookSubscriptions {
+		return tierflow.TooManyWebhookSubscriptions()
+	}
+	return nil
 }
 
 // ListSubscriptions returns ownerID's subscriptions (every one for ""), oldest first.
@@ -188,27 +216,56 @@ ORDER BY created_at, case_id, seq LIMIT $4`, id, string(f.Status), f.CaseID, f.L
 }
 
 // Redeliver queues deliveries again (tierflow.Redelivery), enables the
-// subscription and wakes the dispatcher, in one transaction.
+// subscription and wakes the dispatcher, in one transaction. Enabling a disabled
+// subscription also restarts what it left behind: its undelivered rows, whose
+// delivery workflows found nothing to send and ended, and the events the fan-out
+// skipped while it was disabled (backfilled for every case it may see).
 func (w *Webhooks) Redeliver(ctx context.Context, ownerID, id string, r tierflow.Redelivery) (int, error) {
 	var queued int
 	err := pgx.BeginFunc(ctx, w.store.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET status = 'active', disabled_reason = '', updated_at = now()
-WHERE id = $1 AND `+ownerClause, id, ownerID)
+		var (
+			subscriptionOwner string
+			disabledAt        *time.Time
+		)
+		err := tx.QueryRow(ctx, `SELECT owner_id, disabled_at FROM webhook_subscriptions WHERE id = $1 AND `+ownerClause+`
+FOR UPDATE`, id, ownerID).Scan(&subscriptionOwner, &disabledAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFoundSubscription(id)
+		}
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return notFoundSubscription(id)
+		if disabledAt != nil {
+			if err := checkRoomForActive(ctx, tx, subscriptionOwner); err != nil {
+				return err
+			}
 		}
+		fromSeq := max(r.FromSeq, 1)
+		var tag pgconn.CommandTag
 		if r.CaseID != "" {
-			tag, err = tx.Exec(ctx, requeueCaseSQL, id, r.CaseID, max(r.FromSeq, 1))
+			tag, err = tx.Exec(ctx, requeueCaseSQL, id, r.CaseID, fromSeq)
 		} else {
-			tag, err = tx.Exec(ctx, requeueUndeliveredSQL, id, max(r.FromSeq, 1))
+			tag, err = tx.Exec(ctx, requeueUndeliveredSQL, id, fromSeq)
 		}
 		if err != nil {
 			return err
 		}
 		queued = int(tag.RowsAffected())
+		if disabledAt != nil {
+			// After the requeue, so that a row it reset (no longer dispatched) is not counted twice.
+			if tag, err = tx.Exec(ctx, wakeStrandedSQL, id); err != nil {
+				return err
+			}
+			queued += int(tag.RowsAffected())
+			if tag, err = tx.Exec(ctx, backfillSinceDisabledSQL, id, *disabledAt); err != nil {
+				return err
+			}
+			queued += int(tag.RowsAffected())
+		}
+		if _, err = tx.Exec(ctx, `UPDATE webhook_subscriptions SET status = 'active', disabled_reason = '',
+    disabled_at = NULL, updated_at = now() WHERE id = $1`, id); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, webhookWakeChannel, id+" *")
 		return err
 	})
@@ -233,8 +290,37 @@ ON CONFLICT (subscription_id, case_id, seq) DO UPDATE SET
     status = 'pending', dispatched = false, attempts = 0, last_status = 0, last_error = '',
     first_attempt_at = NULL, next_attempt_at = NULL, delivered_at = NULL`
 
+// requeueUndeliveredSQL queues again, from a seq on, every delivery not yet
+// delivered: pending ones too, since their workflow may have ended (the
+// subscription was disabled) and only the dispatcher starts it again.
 const requeueUndeliveredSQL = `
 UPDATE webhook_deliveries SET
     status = 'pending', dispatched = false, attempts = 0, last_status = 0, last_error = '',
     first_attempt_at = NULL, next_attempt_at = NULL
-WHERE subscription_id = $1 AND seq >= $2 AND status IN ('failing', 'dead')`
+WHERE subscription_id = $1 AND seq >= $2 AND status IN ('pending', 'failing', 'dead')`
+
+// wakeStrandedSQL restarts the undelivered deliveries a disabled subscription
+// left behind (whatever their seq): already handed to workflows that have ended.
+// Their retry window starts again.
+const wakeStrandedSQL = `
+UPDATE webhook_deliveries SET
+    status = 'pending', dispatched = false, attempts = 0, last_status = 0, last_error = '',
+    first_attempt_at = NULL, next_attempt_at = NULL
+WHERE subscription_id = $1 AND dispatched AND status IN ('pending', 'failing')`
+
+// backfillSinceDisabledSQL creates the deliveries the fan-out skipped while the
+// subscription was disabled: every matching event recorded since it was disabled
+// ($2) of a case the subscription may see. An event's recorded_at is its
+// transaction's start, which may precede $2 although its fan-out ran after the
+// subscription was disabled: the window opens a few minutes early (a record
+// transaction is far shorter), and rows that exist are left alone.
+const backfillSinceDisabledSQL = `
+INSERT INTO webhook_deliveries (subscription_id, case_id, seq, event_type, webhook_id, case_snapshot)
+SELECT s.id, e.case_id, e.seq, 'case.' || e.type, webhook_delivery_id(s.id, e.case_id, e.seq), webhook_case_snapshot(c)
+FROM webhook_subscriptions s
+JOIN case_events e ON e.recorded_at >= greatest(s.created_at, $2::timestamptz - interval '5 minutes')
+JOIN cases c ON c.id = e.case_id
+WHERE s.id = $1
+  AND ('case.*' = ANY (s.events) OR 'case.' || e.type = ANY (s.events))
+  AND (cardinality(s.allowed_sources) = 0 OR c.source = ANY (s.allowed_sources))
+ON CONFLICT (subscription_id, case_id, seq) DO NOTHING`

@@ -142,7 +142,9 @@ WHERE subscription_id = $1 AND case_id = $2 AND seq = $3 AND status IN ('pending
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET status = 'disabled', disabled_reason = $2, updated_at = now()
+		// disabled_at keeps the first time: a redelivery backfills from it.
+		_, err := tx.Exec(ctx, `UPDATE webhook_subscriptions SET status = 'disabled', disabled_reason = $2,
+    disabled_at = coalesce(disabled_at, now()), updated_at = now()
 WHERE id = $1`, subscriptionID, clip(reason, 500))
 		return err
 	})
@@ -175,6 +177,32 @@ WHERE s.status = 'active' GROUP BY s.id`)
 		return nil, fmt.Errorf("pending webhook deliveries: %w", mapError(err))
 	}
 	return out, nil
+}
+
+// purgeSettledSQL deletes the settled deliveries of active subscriptions past the
+// retention, a bounded number per statement (webhook_deliveries_settled finds
+// them). The outer status check holds for a row a redelivery queued again meanwhile.
+const purgeSettledSQL = `
+DELETE FROM webhook_deliveries d USING (
+    SELECT o.subscription_id, o.case_id, o.seq FROM webhook_deliveries o
+    JOIN webhook_subscriptions s ON s.id = o.subscription_id AND s.status = 'active'
+    WHERE o.status IN ('delivered', 'dead')
+      AND coalesce(o.delivered_at, o.created_at) < now() - $1 * interval '1 millisecond'
+    LIMIT $2) old
+WHERE d.subscription_id = old.subscription_id AND d.case_id = old.case_id AND d.seq = old.seq
+  AND d.status IN ('delivered', 'dead')`
+
+// PurgeSettledDeliveries deletes up to limit delivered or dead deliveries of
+// active subscriptions older than olderThan.
+func (w *Webhooks) PurgeSettledDeliveries(ctx context.Context, olderThan time.Duration, limit int) (int, error) {
+	if olderThan <= 0 || limit < 1 {
+		return 0, tierflow.Errorf(tierflow.CodeInvalid, "purge webhook deliveries: retention %s, limit %d", olderThan, limit)
+	}
+	tag, err := w.store.pool.Exec(ctx, purgeSettledSQL, olderThan.Milliseconds(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("purge webhook deliveries: %w", mapError(err))
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // ListenWakes holds one connection that LISTENs for new deliveries.

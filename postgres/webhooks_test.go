@@ -192,3 +192,137 @@ func TestWebhookSecretsAndOwnership(t *testing.T) {
 	_, err = w.LoadMessage(ctx, sub.ID, "zendesk-3", 1)
 	requireCode(t, err, tierflow.CodeNotFound)
 }
+
+// A disabled subscription strands its pending deliveries (their workflows found
+// nothing and ended) and gets no row for events recorded meanwhile: redelivery
+// wakes the first and backfills the second, within the subscription's scope.
+func TestWebhookRedeliveryRestartsWhatTheDisabledSubscriptionLeft(t *testing.T) {
+	ctx := context.Background()
+	s, w := testWebhooks(t)
+	salesforceCase := func(id string, seq int64) tierflow.CaseView {
+		v := testCase(id, seq)
+		v.Source = "salesforce"
+		return v
+	}
+	record(t, s, salesforceCase("salesforce-0", 1), testEvent("salesforce-0", 1, tierflow.EventOpened)) // before subscribing
+	sub := subscribe(t, w, integrationB, tierflow.WebhookAllEvents)                                     // salesforce only
+	record(t, s, salesforceCase("salesforce-1", 1), testEvent("salesforce-1", 1, tierflow.EventOpened))
+	pairs, err := w.UndispatchedPairs(ctx, 10)
+	require.NoError(t, err)
+	require.NoError(t, w.MarkDispatched(ctx, pairs))                                   // handed to a workflow...
+	require.NoError(t, w.GiveUp(ctx, sub.ID, "", 0, "the receiver answered 410 Gone")) // ...which then ends
+
+	record(t, s, salesforceCase("salesforce-1", 2), testEvent("salesforce-1", 2, tierflow.EventAcknowledged))
+	record(t, s, salesforceCase("salesforce-2", 1), testEvent("salesforce-2", 1, tierflow.EventOpened))
+	record(t, s, testCase("zendesk-9", 1), testEvent("zendesk-9", 1, tierflow.EventOpened)) // outside the scope
+	require.Len(t, deliveriesOf(t, w, sub), 1, "nothing fans out to a disabled subscription")
+
+	n, err := w.Redeliver(ctx, sub.OwnerID, sub.ID, tierflow.Redelivery{FromSeq: 1})
+	require.NoError(t, err)
+	assert.Equal(t, 3, n, "the stranded delivery and the two missed events")
+
+	type key struct {
+		caseID string
+		seq    int64
+	}
+	var got []key
+	for _, d := range deliveriesOf(t, w, sub) {
+		assert.Equal(t, tierflow.DeliveryPending, d.Status)
+		got = append(got, key{d.CaseID, d.Seq})
+	}
+	assert.ElementsMatch(t, []key{{"salesforce-1", 1}, {"salesforce-1", 2}, {"salesforce-2", 1}}, got)
+	pairs, err = w.UndispatchedPairs(ctx, 10)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []tierflow.WebhookPair{{SubscriptionID: sub.ID, CaseID: "salesforce-1", MaxSeq: 2},
+		{SubscriptionID: sub.ID, CaseID: "salesforce-2", MaxSeq: 1}}, pairs, "the dispatcher wakes both pairs")
+
+	// Enabled again, nothing is left to backfill: a second redelivery of one case
+	// touches that case only.
+	require.NoError(t, w.MarkDispatched(ctx, pairs))
+	n, err = w.Redeliver(ctx, sub.OwnerID, sub.ID, tierflow.Redelivery{FromSeq: 2, CaseID: "salesforce-1"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+}
+
+// Redelivering one case of a disabled subscription enables it, so every other
+// case's stranded deliveries are woken too.
+func TestWebhookRedeliveryOfOneCaseWakesTheOthers(t *testing.T) {
+	ctx := context.Background()
+	s, w := testWebhooks(t)
+	sub := subscribe(t, w, integrationA, tierflow.WebhookAllEvents)
+	record(t, s, testCase("zendesk-4", 1), testEvent("zendesk-4", 1, tierflow.EventOpened))
+	record(t, s, testCase("zendesk-5", 1), testEvent("zendesk-5", 1, tierflow.EventOpened))
+	pairs, err := w.UndispatchedPairs(ctx, 10)
+	require.NoError(t, err)
+	require.NoError(t, w.MarkDispatched(ctx, pairs))
+	require.NoError(t, w.GiveUp(ctx, sub.ID, "zendesk-4", 1, "failing for 72h"))
+
+	n, err := w.Redeliver(ctx, sub.OwnerID, sub.ID, tierflow.Redelivery{FromSeq: 1, CaseID: "zendesk-4"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	pairs, err = w.UndispatchedPairs(ctx, 10)
+	require.NoError(t, err)
+	assert.Len(t, pairs, 2)
+}
+
+// The fan-out runs once per active subscription inside every record: an owner
+// holds at most tierflow.MaxActiveWebhookSubscriptions, whether it creates one or
+// a redelivery enables a disabled one; other owners are not affected.
+func TestWebhookActiveSubscriptionsPerOwnerAreLimited(t *testing.T) {
+	ctx := context.Background()
+	_, w := testWebhooks(t)
+	var first tierflow.WebhookSubscription
+	for i := range tierflow.MaxActiveWebhookSubscriptions {
+		sub := subscribe(t, w, integrationA, tierflow.WebhookAllEvents)
+		if i == 0 {
+			first = sub
+		}
+	}
+	newSub := tierflow.NewWebhookSubscription{URL: "https://hooks.example.com/more", Events: []string{tierflow.WebhookAllEvents}}
+	_, err := w.CreateSubscription(ctx, integrationA, newSub, "whsec_c2VjcmV0LW9mLW1vcmUtMDEyMzQ1Njc4OQ==")
+	requireCode(t, err, tierflow.CodeInvalid)
+	assert.Contains(t, err.Error(), "at most 25 active webhook subscriptions")
+	subscribe(t, w, integrationB, tierflow.WebhookAllEvents) // another owner
+
+	require.NoError(t, w.GiveUp(ctx, first.ID, "", 0, "the receiver answered 410 Gone"))
+	subscribe(t, w, integrationA, tierflow.WebhookAllEvents) // the disabled one freed a place
+	_, err = w.Redeliver(ctx, "", first.ID, tierflow.Redelivery{FromSeq: 1})
+	requireCode(t, err, tierflow.CodeInvalid)
+	got, err := w.GetSubscription(ctx, "", first.ID)
+	require.NoError(t, err)
+	assert.Equal(t, tierflow.WebhookDisabled, got.Status, "the refused redelivery changed nothing")
+}
+
+// Delivered and dead deliveries older than the retention go, at most limit per
+// call; undelivered ones, recent ones and a disabled subscription's stay.
+func TestWebhookPurgeDeletesOldSettledDeliveries(t *testing.T) {
+	ctx := context.Background()
+	s, w := testWebhooks(t)
+	sub := subscribe(t, w, integrationA, tierflow.WebhookAllEvents)
+	disabled := subscribe(t, w, integrationA, tierflow.WebhookAllEvents)
+	record(t, s, testCase("zendesk-6", 4), testEvent("zendesk-6", 1, tierflow.EventOpened),
+		testEvent("zendesk-6", 2, tierflow.EventAcknowledged), testEvent("zendesk-6", 3, tierflow.EventNote),
+		testEvent("zendesk-6", 4, tierflow.EventResolved))
+	_, err := s.pool.Exec(ctx, `UPDATE webhook_deliveries SET created_at = now() - interval '3 days'`)
+	require.NoError(t, err)
+	_, err = s.pool.Exec(ctx, `UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now() - interval '2 days' WHERE seq = 1`)
+	require.NoError(t, err)
+	_, err = s.pool.Exec(ctx, `UPDATE webhook_deliveries SET status = 'dead' WHERE seq = 2`)
+	require.NoError(t, err)
+	_, err = s.pool.Exec(ctx, `UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now() - interval '1 hour' WHERE seq = 3`)
+	require.NoError(t, err)
+	require.NoError(t, w.GiveUp(ctx, disabled.ID, "", 0, "the receiver answered 410 Gone"))
+
+	n, err := w.PurgeSettledDeliveries(ctx, 24*time.Hour, 1)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "at most limit")
+	n, err = w.PurgeSettledDeliveries(ctx, 24*time.Hour, 1000)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	var seqs []int64
+	for _, d := range deliveriesOf(t, w, sub) {
+		seqs = append(seqs, d.Seq)
+	}
+	assert.Equal(t, []int64{3, 4}, seqs, "the recent delivered one and the pending one stay")
+	assert.Len(t, deliveriesOf(t, w, disabled), 4, "a disabled subscription's rows are kept for its redelivery")
+}

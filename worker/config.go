@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 
+	"github.com/tierflow/tierflow/activities"
 	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/internal/secrets"
 	"github.com/tierflow/tierflow/policyfile"
@@ -66,6 +67,11 @@ type config struct {
 	// MailerShards is how many Mailer workflows deliver the email outbox
 	// (TIERFLOW_MAILER_SHARDS, default workflows.DefaultMailerShards).
 	MailerShards int
+	// OutboxRetention and WebhookRetention are how long delivered outbox batches
+	// and settled webhook deliveries are kept (TIERFLOW_OUTBOX_RETENTION, default
+	// 7 days; TIERFLOW_WEBHOOK_RETENTION, default 30 days).
+	OutboxRetention  time.Duration
+	WebhookRetention time.Duration
 }
 
 // loadConfig reads the environment through getenv (the Temporal settings through
@@ -119,6 +125,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		problems = append(problems, err)
 	}
 	if cfg.MailerShards, err = mailerShards(getenv); err != nil {
+		problems = append(problems, err)
+	}
+	if cfg.OutboxRetention, err = retentionFromEnv(getenv, "TIERFLOW_OUTBOX_RETENTION", activities.DefaultOutboxRetention); err != nil {
+		problems = append(problems, err)
+	}
+	if cfg.WebhookRetention, err = retentionFromEnv(getenv, "TIERFLOW_WEBHOOK_RETENTION", activities.DefaultWebhookRetention); err != nil {
 		problems = append(problems, err)
 	}
 	if v := getenv("TIERFLOW_PPROF"); v != "" {

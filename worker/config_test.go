@@ -5,10 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tierflow/tierflow/activities"
 	"github.com/tierflow/tierflow/policyfile"
 	"github.com/tierflow/tierflow/postgres"
 )
@@ -36,6 +38,8 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, ":9090", cfg.MetricsAddr)
 				assert.False(t, cfg.Pprof, "no profiles unless TIERFLOW_PPROF asks")
 				assert.Equal(t, StopTimeout, cfg.StopTimeout)
+				assert.Equal(t, 7*24*time.Hour, cfg.OutboxRetention)
+				assert.Equal(t, 30*24*time.Hour, cfg.WebhookRetention)
 				assert.Equal(t, "SG.key", cfg.Mail.get("SENDGRID_API_KEY"))
 				assert.Equal(t, "Support <support@example.com>", cfg.Mail.get("TIERFLOW_MAIL_FROM"))
 			},
@@ -46,6 +50,11 @@ func TestLoadConfig(t *testing.T) {
 			check: func(t *testing.T, cfg config) {
 				assert.Equal(t, "https://temporal.example.com", cfg.TemporalUIURL, "trailing slash trimmed")
 			},
+		},
+		{
+			name:    "retentions are durations of an hour or more",
+			change:  map[string]string{"TIERFLOW_OUTBOX_RETENTION": "7d", "TIERFLOW_WEBHOOK_RETENTION": "10m"},
+			wantErr: []string{"TIERFLOW_OUTBOX_RETENTION must be a duration", "TIERFLOW_WEBHOOK_RETENTION must be a duration"},
 		},
 		{
 			name:    "Temporal UI URL must be absolute",
@@ -185,6 +194,18 @@ func brokenPolicyFile(t *testing.T) string {
 	path := filepath.Join(t.TempDir(), "broken.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(data), 0o600))
 	return path
+}
+
+func TestLoadConfigRetention(t *testing.T) {
+	for v, want := range map[string]time.Duration{"": 7 * 24 * time.Hour, "1h": time.Hour, "720h": 720 * time.Hour} {
+		d, err := retentionFromEnv(func(string) string { return v }, "TIERFLOW_OUTBOX_RETENTION", activities.DefaultOutboxRetention)
+		require.NoError(t, err, v)
+		assert.Equal(t, want, d, v)
+	}
+	for _, v := range []string{"7d", "59m", "-1h", "0"} {
+		_, err := retentionFromEnv(func(string) string { return v }, "TIERFLOW_WEBHOOK_RETENTION", activities.DefaultWebhookRetention)
+		assert.ErrorContains(t, err, "TIERFLOW_WEBHOOK_RETENTION must be a duration of at least 1h0m0s", v)
+	}
 }
 
 func TestMailerShards(t *testing.T) {

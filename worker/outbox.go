@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -35,6 +36,24 @@ func mailerShards(getenv func(string) string) (int, error) {
 		return 0, fmt.Errorf("TIERFLOW_MAILER_SHARDS must be a whole number from 1 to %d, got %q", maxMailerShards, v)
 	}
 	return n, nil
+}
+
+// minRetention is the shortest retention accepted: operators need time to look
+// at what was sent before it is deleted.
+const minRetention = time.Hour
+
+// retentionFromEnv reads a retention from the variable name, a Go duration ("168h") of
+// at least minRetention (fallback when unset).
+func retentionFromEnv(getenv func(string) string, name string, fallback time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return fallback, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < minRetention {
+		return 0, fmt.Errorf("%s must be a duration of at least %s such as 168h, got %q", name, minRetention, v)
+	}
+	return d, nil
 }
 
 // registerMailer puts the Mailer workflow on the worker.

@@ -89,6 +89,8 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		StaffLinks:    newStaffLinks(c, cfg, opts),
 		Now:           time.Now,
 		Cases:         caseSignaller{c},
+		// Delivered outbox batches hold customer addresses: kept this long.
+		OutboxRetention: cfg.OutboxRetention,
 	})
 	registerMailer(w)
 	if err := registerWebhooks(w, c, store, cfg); err != nil {

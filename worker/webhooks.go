@@ -31,6 +31,8 @@ func registerWebhooks(r worker.Registry, c client.Client, store *postgres.Store,
 		Waker:  deliveryWaker{c: c},
 		Egress: egress.Mode{Production: cfg.Mode.Production},
 		Now:    time.Now,
+		// Settled deliveries are deleted by the dispatcher after this.
+		Retention: cfg.WebhookRetention,
 	})
 	return nil
 }

@@ -7,7 +7,12 @@
 //
 // Production: https only; no loopback, private (RFC 1918, fc00::/7), link-local
 // (169.254/16, fe80::/10, where cloud metadata lives), unspecified, multicast,
-// CGNAT (100.64/10), documentation, benchmarking or otherwise reserved address.
+// CGNAT (100.64/10), NAT64 (64:ff9b::/96), 6to4 (2002::/16, which embed IPv4
+// addresses), documentation, benchmarking or otherwise reserved address.
+//
+// A refusal (*Refusal) tells whoever gave the URL only the rule it broke, never
+// which address a name resolved to nor whether an internal name exists: its
+// Detail is for the server's log.
 // Development: the same, except that http and https are allowed to loopback
 // (a receiver on this machine); http elsewhere is still refused.
 package egress
@@ -26,6 +31,37 @@ import (
 
 // ErrRefused is the cause of every refusal, matched with errors.Is.
 var ErrRefused = errors.New("refused target")
+
+// Refusal is a refused target. Error is safe to show the subscriber: the rule,
+// never an address or a host; Detail names them, for the server's log only.
+type Refusal struct {
+	Reason string
+	Detail string
+}
+
+func (r *Refusal) Error() string { return ErrRefused.Error() + ": " + r.Reason }
+
+// Is makes every Refusal match ErrRefused.
+func (r *Refusal) Is(target error) bool { return target == ErrRefused }
+
+// Detail returns what a refusal keeps for the log (err's text for another error).
+func Detail(err error) string {
+	var r *Refusal
+	if errors.As(err, &r) && r.Detail != "" {
+		return r.Reason + " (" + r.Detail + ")"
+	}
+	return err.Error()
+}
+
+// Reasons a subscriber may read.
+const (
+	notPublic      = "the URL's host is not a public address"
+	doesNotResolve = "the URL's host does not resolve"
+)
+
+func refuse(reason, detailFormat string, args ...any) error {
+	return &Refusal{Reason: reason, Detail: fmt.Sprintf(detailFormat, args...)}
+}
 
 // Mode says which rule applies.
 type Mode struct {
@@ -50,7 +86,9 @@ var reserved = mustPrefixes(
 	"224.0.0.0/4",     // multicast
 	"240.0.0.0/4",     // reserved, broadcast
 	"::/128",          // unspecified
+	"64:ff9b::/96",    // NAT64 (RFC 6052): embeds an IPv4 address, private ones too
 	"64:ff9b:1::/48",  // local-use NAT64
+	"2002::/16",       // 6to4: embeds an IPv4 address
 	"100::/64",        // discard
 	"2001:db8::/32",   // documentation
 	"fc00::/7",        // unique local (fd00:ec2::254 is a metadata address)
@@ -74,13 +112,13 @@ func (m Mode) CheckIP(ip netip.Addr) error {
 	}
 	if ip.IsLoopback() {
 		if m.Production {
-			return fmt.Errorf("%w: %s is a loopback address", ErrRefused, ip)
+			return refuse(notPublic, "%s is a loopback address", ip)
 		}
 		return nil
 	}
 	for _, p := range reserved {
 		if p.Contains(ip) {
-			return fmt.Errorf("%w: %s is in the reserved block %s", ErrRefused, ip, p)
+			return refuse(notPublic, "%s is in the reserved block %s", ip, p)
 		}
 	}
 	return nil
@@ -93,7 +131,8 @@ type Resolver interface {
 
 // CheckURL refuses a URL the mode does not allow: a scheme other than https (http
 // only to loopback in development), credentials in it, or a host that resolves to
-// any refused address. The error says why, in words safe to show the subscriber.
+// any refused address. The error says why, in words safe to show the subscriber
+// (Detail adds the address or host, for the log).
 func (m Mode) CheckURL(ctx context.Context, raw string, r Resolver) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Opaque != "" {
@@ -138,7 +177,7 @@ func (m Mode) resolve(ctx context.Context, host string, r Resolver) ([]netip.Add
 	}
 	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
 		if m.Production {
-			return nil, fmt.Errorf("%w: %s is a loopback name", ErrRefused, host)
+			return nil, refuse(notPublic, "%s is a loopback name", host)
 		}
 	}
 	if r == nil {
@@ -147,8 +186,11 @@ func (m Mode) resolve(ctx context.Context, host string, r Resolver) ([]netip.Add
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	addrs, err := r.LookupNetIP(ctx, "ip", host)
-	if err != nil || len(addrs) == 0 {
-		return nil, fmt.Errorf("%w: the host %s does not resolve", ErrRefused, host)
+	if err == nil && len(addrs) == 0 {
+		err = errors.New("no address")
+	}
+	if err != nil {
+		return nil, refuse(doesNotResolve, "the host %s does not resolve: %v", host, err)
 	}
 	return addrs, nil
 }
@@ -159,7 +201,7 @@ func (m Mode) resolve(ctx context.Context, host string, r Resolver) ([]netip.Add
 func (m Mode) Control(_, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return fmt.Errorf("%w: cannot parse the dialled address %q", ErrRefused, address)
+		return refuse("the dialled address is not an IP address", "cannot parse the dialled address %q", address)
 	}
 	return m.CheckIP(ap.Addr())
 }

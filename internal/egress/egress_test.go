@@ -61,6 +61,8 @@ func TestCheckURL(t *testing.T) {
 		{"https://[::]/x", false, false},
 		{"https://224.0.0.1/x", false, false},
 		{"https://[::ffff:10.0.0.1]/x", false, false},
+		{"https://[64:ff9b::a00:1]/x", false, false}, // NAT64 of 10.0.0.1
+		{"https://[2002:a00:1::1]/x", false, false},  // 6to4 of 10.0.0.1
 		{"https://internal.example/x", false, false},
 		{"https://rebind.example.com/x", false, false},
 		{"https://nowhere.example/x", false, false},
@@ -102,4 +104,21 @@ func TestDialerRefusesLoopbackInProduction(t *testing.T) {
 
 	var opErr *net.OpError
 	assert.ErrorAs(t, err, &opErr, "refused at dial time, before any byte is sent")
+}
+
+// A refusal tells the subscriber the rule only: which address a name resolved to,
+// or that an internal name exists, is for the log (Detail).
+func TestRefusalNamesNoInternalAddress(t *testing.T) {
+	r := fakeResolver{"db.example": addrs("10.2.3.4")}
+	for _, tc := range []struct{ url, says, hidden string }{
+		{"https://10.2.3.4/x", "refused target: the URL's host is not a public address", "10.2.3.4"},
+		{"https://db.example/x", "refused target: the URL's host is not a public address", "10.2.3.4"},
+		{"https://db.internal/x", "refused target: the URL's host does not resolve", "db.internal"},
+		{"https://127.0.0.1/x", "refused target: the URL's host is not a public address", "127.0.0.1"},
+	} {
+		err := Mode{Production: true}.CheckURL(context.Background(), tc.url, r)
+		require.ErrorIs(t, err, ErrRefused, tc.url)
+		assert.Equal(t, tc.says, err.Error(), tc.url)
+		assert.Contains(t, Detail(err), tc.hidden, "the log keeps the detail of %s", tc.url)
+	}
 }
