@@ -12,16 +12,22 @@ import (
 
 // ApprovalLink is what a signed approve or reject link of an approval-request
 // email names. The link is bound to one decision on one approval of one case, and
-// to the tier the request was sent to: that tier's authority decides, and the
-// decision is recorded under that tier's approver identity (Approver).
+// to the tier and the department the request was sent to: that tier's authority
+// decides, and the decision is recorded under that tier's approver identity
+// (Approver).
 type ApprovalLink struct {
 	CaseID     string
 	ApprovalID string
 	// Tier is the tier the request was sent to (Approval.RequiredTier when the
 	// email went out); after the request climbs, a newer email carries new links.
-	Tier     Tier
-	Decision Action // ActionApprove or ActionReject
-	Expires  time.Time
+	Tier Tier
+	// Department is the case's department when the email went out ("" for a case
+	// without one): the email went to that department's staff of Tier, so the
+	// link decides as one of them. A link whose case has since moved to another
+	// department is spent (the API answers 410).
+	Department string
+	Decision   Action // ActionApprove or ActionReject
+	Expires    time.Time
 }
 
 // ApprovalLinkMaxAge bounds the life of a link to a request at the top of the
@@ -43,13 +49,19 @@ func ApprovalLinkExpiry(a Approval) time.Time {
 // the tier the request went to, not a person. The approval email is one message
 // to every active approver of that tier and its queue address, so the link
 // cannot know which of them clicked; naming the tier's queue is what the binding
-// can vouch for. The approver may sign the comment.
+// can vouch for. The approver serves the link's department, as every recipient
+// does: agents and specialists must name one to decide (Principal.InDepartment).
+// The approver may sign the comment.
 func (l ApprovalLink) Approver() Principal {
-	return Principal{
+	p := Principal{
 		ID:   fmt.Sprintf("email-link:tier-%d", l.Tier),
 		Name: fmt.Sprintf("Tier %d (%s) approver, by the approval email's link", l.Tier, l.Tier),
 		Role: roleOfTier(l.Tier), Tier: l.Tier,
 	}
+	if l.Department != "" {
+		p.Departments = []string{l.Department}
+	}
+	return p
 }
 
 // DecisionID is the decision ID of the link's decision: the same for the approve
@@ -77,12 +89,15 @@ func roleOfTier(t Tier) Role {
 	return RoleExecutive
 }
 
-// approvalLinkVersion starts every token and names its payload format.
-const approvalLinkVersion = "a1"
+// approvalLinkVersion starts every token and names its payload format. "a2" added
+// the department; "a1" tokens (no department) were only ever signed by tests and
+// are refused as not valid.
+const approvalLinkVersion = "a2"
 
 // approvalLinkKeyLabel separates the link key from the survey key it is derived
-// from (the way internal/updateauth derives its key).
-const approvalLinkKeyLabel = "tierflow/approval-link/" + approvalLinkVersion
+// from (the way internal/updateauth derives its key). It names the key, not the
+// payload format: a new format keeps the key.
+const approvalLinkKeyLabel = "tierflow/approval-link/a1"
 
 // ApprovalLinkKey is the link signing key derived from a survey key
 // (TIERFLOW_SURVEY_KEYS): rotating the survey keys rotates it.
@@ -97,7 +112,7 @@ func ApprovalLinkKey(surveyKey []byte) []byte {
 // retried email sends the same links.
 func SignApprovalToken(surveyKey []byte, link ApprovalLink) string {
 	payload := strings.Join([]string{approvalLinkVersion, string(link.Decision), strconv.Itoa(int(link.Tier)),
-		strconv.FormatInt(link.Expires.Unix(), 10), link.ApprovalID, link.CaseID}, "|")
+		strconv.FormatInt(link.Expires.Unix(), 10), link.ApprovalID, link.Department, link.CaseID}, "|")
 	enc := base64.RawURLEncoding
 	return enc.EncodeToString([]byte(payload)) + "." + enc.EncodeToString(approvalMAC(ApprovalLinkKey(surveyKey), payload))
 }
@@ -138,15 +153,16 @@ func parseApprovalToken(surveyKeys [][]byte, token string) (ApprovalLink, bool) 
 	if !valid {
 		return ApprovalLink{}, false
 	}
-	// "a1|<decision>|<tier>|<expiry>|<approval id>|<case id>"
-	f := strings.SplitN(string(raw), "|", 6)
-	if len(f) != 6 || f[0] != approvalLinkVersion {
+	// "a2|<decision>|<tier>|<expiry>|<approval id>|<department>|<case id>": the
+	// case ID last, the only field that may hold a "|".
+	f := strings.SplitN(string(raw), "|", 7)
+	if len(f) != 7 || f[0] != approvalLinkVersion {
 		return ApprovalLink{}, false
 	}
 	tier, err1 := strconv.Atoi(f[2])
 	secs, err2 := strconv.ParseInt(f[3], 10, 64)
 	link := ApprovalLink{Decision: Action(f[1]), Tier: Tier(tier), Expires: time.Unix(secs, 0).UTC(),
-		ApprovalID: f[4], CaseID: f[5]}
+		ApprovalID: f[4], Department: f[5], CaseID: f[6]}
 	if err1 != nil || err2 != nil || !link.Tier.Valid() || link.ApprovalID == "" || link.CaseID == "" ||
 		(link.Decision != ActionApprove && link.Decision != ActionReject) {
 		return ApprovalLink{}, false

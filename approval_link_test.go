@@ -1,6 +1,8 @@
 package tierflow
 
 import (
+	"encoding/base64"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -9,8 +11,8 @@ import (
 func TestApprovalTokenRoundTripAndRefusals(t *testing.T) {
 	now := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	key, old := []byte("survey-key-0123456789abcdef"), []byte("previous-survey-key-0123456")
-	link := ApprovalLink{CaseID: "zendesk-4711.a_b", ApprovalID: "apr-12", Tier: TierSupervisor, Decision: ActionReject,
-		Expires: now.Add(time.Hour)}
+	link := ApprovalLink{CaseID: "zendesk-4711.a_b", ApprovalID: "apr-12", Tier: TierSupervisor, Department: "billing",
+		Decision: ActionReject, Expires: now.Add(time.Hour)}
 	token := SignApprovalToken(key, link)
 	if token != SignApprovalToken(key, link) {
 		t.Fatal("the same link must sign to the same token (a retried email sends the same link)")
@@ -30,18 +32,26 @@ func TestApprovalTokenRoundTripAndRefusals(t *testing.T) {
 	if _, err := VerifyApprovalToken([][]byte{key}, payload+"."+strings.Split(SignSurveyToken(key, SurveyLink{CaseID: "x", Round: 1, Expires: now}), ".")[2], now); ErrorCode(err) != CodeNotFound {
 		t.Errorf("a survey MAC: %v, want CodeNotFound", err)
 	}
-	for name, l := range map[string]ApprovalLink{
-		"other decision": {CaseID: link.CaseID, ApprovalID: link.ApprovalID, Tier: link.Tier, Decision: ActionApprove, Expires: link.Expires},
-		"other tier":     {CaseID: link.CaseID, ApprovalID: link.ApprovalID, Tier: TierExecutive, Decision: link.Decision, Expires: link.Expires},
-		"later expiry":   {CaseID: link.CaseID, ApprovalID: link.ApprovalID, Tier: link.Tier, Decision: link.Decision, Expires: link.Expires.Add(time.Hour)},
+	for name, mutate := range map[string]func(*ApprovalLink){
+		"other decision":   func(l *ApprovalLink) { l.Decision = ActionApprove },
+		"other tier":       func(l *ApprovalLink) { l.Tier = TierExecutive },
+		"later expiry":     func(l *ApprovalLink) { l.Expires = l.Expires.Add(time.Hour) },
+		"other department": func(l *ApprovalLink) { l.Department = "shipping" },
+		"no department":    func(l *ApprovalLink) { l.Department = "" },
 	} {
+		l := link
+		mutate(&l)
 		// Each binding is signed: a payload changed to name l fails with the original MAC.
 		forged := strings.SplitN(SignApprovalToken(key, l), ".", 2)[0] + "." + strings.SplitN(token, ".", 2)[1]
 		if _, err := VerifyApprovalToken([][]byte{key}, forged, now); ErrorCode(err) != CodeNotFound {
 			t.Errorf("%s: %v, want CodeNotFound", name, err)
 		}
 	}
-	for _, bad := range []string{"", ".", "abc", "abc.def", token + "x", strings.Repeat("a", 2000)} {
+	// A first-format token (no department), correctly signed, is not valid.
+	a1 := "a1|reject|3|" + strconv.FormatInt(link.Expires.Unix(), 10) + "|apr-12|zendesk-4711.a_b"
+	a1Token := base64.RawURLEncoding.EncodeToString([]byte(a1)) + "." +
+		base64.RawURLEncoding.EncodeToString(approvalMAC(ApprovalLinkKey(key), a1))
+	for _, bad := range []string{"", ".", "abc", "abc.def", token + "x", strings.Repeat("a", 2000), a1Token} {
 		if _, err := VerifyApprovalToken([][]byte{key}, bad, now); ErrorCode(err) != CodeNotFound {
 			t.Errorf("%q: %v, want CodeNotFound", bad, err)
 		}
@@ -58,7 +68,7 @@ func TestApprovalLinkBinding(t *testing.T) {
 	if got := ApprovalLinkExpiry(top); !got.Equal(requested.Add(ApprovalLinkMaxAge)) {
 		t.Errorf("top-of-ladder expiry = %v, want a week after the request", got)
 	}
-	approve := ApprovalLink{CaseID: "c-1", ApprovalID: "apr-3", Tier: TierSpecialist, Decision: ActionApprove}
+	approve := ApprovalLink{CaseID: "c-1", ApprovalID: "apr-3", Tier: TierSpecialist, Department: "billing", Decision: ActionApprove}
 	reject := approve
 	reject.Decision = ActionReject
 	if approve.DecisionID() != reject.DecisionID() {
@@ -70,5 +80,14 @@ func TestApprovalLinkBinding(t *testing.T) {
 	}
 	if d.Note != "fine" || d.Actor.Role != RoleSpecialist || d.Actor.Tier != TierSpecialist || d.ApprovalID != "apr-3" {
 		t.Errorf("decision = %+v", d)
+	}
+	// The email went to the department's specialists: the link decides as one.
+	if !d.Actor.InDepartment("billing") || d.Actor.InDepartment("shipping") {
+		t.Errorf("a tier-2 link of a billing case decides as %+v: it must serve billing, and only billing", d.Actor)
+	}
+	noDept := approve
+	noDept.Department = ""
+	if a := noDept.Approver(); a.Departments != nil || !a.InDepartment("") {
+		t.Errorf("a link of a case without a department decides as %+v", a)
 	}
 }

@@ -41,7 +41,7 @@ func (a *Activities) staffEmail(ctx context.Context, in NotifyStaffInput) (tierf
 	}
 	a.fillStaffLinks(ctx, in.CaseID, &data)
 	if in.Kind == tierflow.MsgStaffApproval {
-		if err := a.fillApprovalLinks(in.CaseID, &data); err != nil {
+		if err := a.fillApprovalLinks(in.CaseID, in.Department, &data); err != nil {
 			return tierflow.Email{}, err
 		}
 	}

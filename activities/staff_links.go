@@ -52,10 +52,10 @@ func (a *Activities) fillStaffLinks(ctx context.Context, caseID string, data *ti
 
 // fillApprovalLinks signs the approve and reject links of an approval request
 // with the newest survey key's link key (tierflow.ApprovalLink): bound to the
-// case, the approval, the tier the request went to and the decision, expiring
-// with the approval clock. The tokens depend only on these, so every attempt
-// sends the same links.
-func (a *Activities) fillApprovalLinks(caseID string, data *tierflow.MessageData) error {
+// case, the approval, the tier and the department the request went to (the
+// recipients', department) and the decision, expiring with the approval clock.
+// The tokens depend only on these, so every attempt sends the same links.
+func (a *Activities) fillApprovalLinks(caseID, department string, data *tierflow.MessageData) error {
 	ap := data.Approval
 	if ap == nil || ap.ID == "" || !ap.RequiredTier.Valid() {
 		return invalidInput("approval email for case %s needs the approval (id and required tier)", caseID)
@@ -64,7 +64,7 @@ func (a *Activities) fillApprovalLinks(caseID string, data *tierflow.MessageData
 		return invalidInput("survey signing key is not configured (approval links are signed with a key derived from it)")
 	}
 	base := strings.TrimRight(a.SurveyBaseURL, "/") + "/v1/approvals/"
-	link := tierflow.ApprovalLink{CaseID: caseID, ApprovalID: ap.ID, Tier: ap.RequiredTier,
+	link := tierflow.ApprovalLink{CaseID: caseID, ApprovalID: ap.ID, Tier: ap.RequiredTier, Department: department,
 		Expires: tierflow.ApprovalLinkExpiry(*ap)}
 	link.Decision = tierflow.ActionApprove
 	data.ApproveURL = base + tierflow.SignApprovalToken(a.SurveyKeys[0], link)

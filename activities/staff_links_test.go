@@ -61,6 +61,7 @@ func TestNotifyStaffApprovalCarriesSignedLinks(t *testing.T) {
 		assert.Equal(t, "zendesk-9", link.CaseID)
 		assert.Equal(t, "apr-9", link.ApprovalID)
 		assert.Equal(t, tierflow.TierSupervisor, link.Tier, "bound to the tier the request went to")
+		assert.Equal(t, "billing", link.Department, "bound to the department whose staff got the email")
 		assert.True(t, link.Expires.Equal(expires), "expires with the approval clock")
 		assert.True(t, want[link.Decision], "decision %s", link.Decision)
 		delete(want, link.Decision)

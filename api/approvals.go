@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tierflow/tierflow"
@@ -177,7 +178,9 @@ func (s *server) claimApprovalLink(ctx context.Context, link tierflow.ApprovalLi
 // pendingApprovalOf reads the live case and checks that the link's request is
 // still the one pending: decided or withdrawn is 409; climbed to another tier is
 // 410 (the link expires with the approval clock, and the new tier got an email
-// with its own links; this also covers clock skew at the expiry).
+// with its own links; this also covers clock skew at the expiry); a case moved to
+// another department is 410 too (the link decides as the old department's staff,
+// who no longer handle it; the new department's staff decide in the API).
 func (s *server) pendingApprovalOf(ctx context.Context, link tierflow.ApprovalLink) (tierflow.CaseView, error) {
 	live, cancel := context.WithTimeout(ctx, surveyLookupTimeout)
 	defer cancel()
@@ -192,6 +195,9 @@ func (s *server) pendingApprovalOf(ctx context.Context, link tierflow.ApprovalLi
 	case ap.RequiredTier != link.Tier:
 		return view, tierflow.Errorf(tierflow.CodeGone,
 			"this approval request moved to tier %d when its time ran out; tier %d decides it from the newer email", ap.RequiredTier, ap.RequiredTier)
+	case !strings.EqualFold(view.Department, link.Department):
+		return view, tierflow.Errorf(tierflow.CodeGone,
+			"this case moved to another department after the approval email was sent; that department's staff decide the request")
 	}
 	return view, nil
 }

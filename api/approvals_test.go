@@ -89,7 +89,7 @@ func approvalEnv(t *testing.T) (*testEnv, *fakeApprovalLinks) {
 
 // approvalPath is the link the approval email of approvalCase carries.
 func approvalPath(key []byte, decision tierflow.Action, mutate func(*tierflow.ApprovalLink)) string {
-	l := tierflow.ApprovalLink{CaseID: "zendesk-7", ApprovalID: "apr-5", Tier: tierflow.TierSupervisor,
+	l := tierflow.ApprovalLink{CaseID: "zendesk-7", ApprovalID: "apr-5", Tier: tierflow.TierSupervisor, Department: "billing",
 		Decision: decision, Expires: testNow.Add(3 * time.Hour)}
 	if mutate != nil {
 		mutate(&l)
@@ -140,7 +140,8 @@ func TestApprovalLinkDecidesOnceAsTheTiersApprover(t *testing.T) {
 	assert.Equal(t, "ok, Grace (sup)", d.Note)
 	assert.Equal(t, "email-link:apr-5:tier-3", d.DecisionID)
 	assert.Equal(t, tierflow.Principal{ID: "email-link:tier-3", Name: "Tier 3 (supervisor) approver, by the approval email's link",
-		Role: tierflow.RoleSupervisor, Tier: tierflow.TierSupervisor}, d.Actor, "the identity comes from the link's binding")
+		Role: tierflow.RoleSupervisor, Tier: tierflow.TierSupervisor, Departments: []string{"billing"}}, d.Actor,
+		"the identity comes from the link's binding")
 
 	again := postApproval(env, path, tierflow.ActionApprove, "again")
 	assert.Equal(t, http.StatusConflict, again.code)
@@ -175,6 +176,8 @@ func TestApprovalLinkRefusalsChangeNothing(t *testing.T) {
 			status: http.StatusGone, says: "expired"},
 		{name: "after the request climbed a tier", path: approvalPath(testSurveyKey, tierflow.ActionApprove, func(l *tierflow.ApprovalLink) { l.Tier = tierflow.TierSpecialist }),
 			status: http.StatusGone, says: "moved to tier 3"},
+		{name: "after the case moved to another department", path: approvalPath(testSurveyKey, tierflow.ActionApprove, func(l *tierflow.ApprovalLink) { l.Department = "shipping" }),
+			status: http.StatusGone, says: "moved to another department"},
 		{name: "another approval", path: approvalPath(testSurveyKey, tierflow.ActionApprove, func(l *tierflow.ApprovalLink) { l.ApprovalID = "apr-2" }),
 			status: http.StatusConflict, says: "no longer waiting"},
 		{name: "case closed", path: approve, status: http.StatusConflict, setup: func(e *testEnv) {
@@ -213,6 +216,25 @@ func TestApprovalLinkRefusalsChangeNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A tier-2 request went to the case's department's specialists: its link decides
+// as a specialist of that department, which the case's department rule admits
+// (a specialist without departments serves none).
+func TestApprovalLinkAtTier2DecidesAsTheDepartmentsSpecialist(t *testing.T) {
+	env, _ := approvalEnv(t)
+	c := approvalCase()
+	c.PendingApproval.AmountCents, c.PendingApproval.RequiredTier = 12000, tierflow.TierSpecialist
+	env.cases.put(c)
+	path := approvalPath(testSurveyKey, tierflow.ActionApprove, func(l *tierflow.ApprovalLink) { l.Tier = tierflow.TierSpecialist })
+	res := postApproval(env, path, tierflow.ActionApprove, "")
+	require.Equal(t, http.StatusOK, res.code, res.body)
+	require.Len(t, env.cases.decisions, 1)
+	actor := env.cases.decisions[0].Actor
+	assert.Equal(t, "email-link:tier-2", actor.ID)
+	assert.Equal(t, tierflow.RoleSpecialist, actor.Role)
+	assert.Equal(t, []string{"billing"}, actor.Departments, "the department the email went to")
+	assert.True(t, actor.InDepartment(c.Department), "the link's approver serves the case's department")
 }
 
 func TestApprovalLinkFormMustConfirmTheLinksDecision(t *testing.T) {

@@ -26,8 +26,10 @@ import (
 // and signed approve and reject links (never the raw API). Opening the approve
 // link in Chromium shows a confirmation page and changes nothing; confirming
 // approves the compensation, recorded with the link's identity and the comment;
-// the link then answers 409, as does the same email's reject link. A link of a
-// request that climbed to the next tier answers 410 and changes nothing.
+// the link then answers 409, as does the same email's reject link. A tier-2
+// request of a department's case is approved from its link too (the link decides
+// as that department's specialists). A link of a request that climbed to the
+// next tier answers 410 and changes nothing.
 func TestEndToEndApprovalFromTheMailbox(t *testing.T) {
 	chrome := findChromium(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -38,6 +40,7 @@ func TestEndToEndApprovalFromTheMailbox(t *testing.T) {
 	newFlow := func() *flow { return &flow{ctx: ctx, stack: s, api: a, chrome: chrome, started: begin} }
 
 	t.Run("approved_from_the_email_in_chromium", newFlow().approveFromTheMailbox)
+	t.Run("tier_2_approval_of_a_department_case", newFlow().approveAtTier2FromTheMailbox)
 	t.Run("link_after_the_request_climbed", newFlow().linkAfterClimb)
 	t.Logf("passed in %s", time.Since(begin).Round(time.Millisecond))
 }
@@ -109,6 +112,35 @@ func (f *flow) approveFromTheMailbox(t *testing.T) {
 		assert.Contains(t, string(r.Body), "already decided")
 	}
 	require.Len(t, f.api.getCase(f.ctx, t, tokSupervisor, f.caseID).Compensation, 1)
+}
+
+// approveAtTier2FromTheMailbox: 120.00 on a billing case waits for tier 2, whose
+// staff must serve billing to decide it; the email's approve link does, before
+// the request's 15-second clock runs out.
+func (f *flow) approveAtTier2FromTheMailbox(t *testing.T) {
+	f.openWithCRMLink(t, "E2E-INBOX-TIER2")
+	require.Equal(t, "billing", f.view.Department)
+	ap := f.proposeAboveTier1(t, "inbox-tier2")
+	require.Equal(t, tierflow.TierSpecialist, ap.RequiredTier)
+	_, _, approve, _ := f.approvalLinks(t, 0)
+
+	page := f.api.do(f.ctx, t, "", http.MethodGet, strings.TrimPrefix(approve, f.stack.APIURL), nil).
+		expect(t, http.StatusOK, "tier 2's approve page")
+	assert.Contains(t, string(page.Body), "Approve this compensation?")
+	r := f.postApprovalForm(t, approve, "approve", "refund confirmed - billing specialist")
+	require.Equal(t, http.StatusOK, r.Status, "tier 2's approval of a billing case from its email: %s", r.Body)
+	assert.Contains(t, string(r.Body), "Approved")
+
+	v := f.api.getCase(f.ctx, t, tokSupervisor, f.caseID)
+	assert.Nil(t, v.PendingApproval, "decided")
+	require.Len(t, v.Compensation, 1)
+	assert.Equal(t, tierflow.CompensationApproved, v.Compensation[0].Status)
+	assert.Equal(t, "email-link:tier-2", v.Compensation[0].ApprovedBy)
+	approvals := eventsOf(f.waitForEvents(t, 15*time.Second, tierflow.EventApproved), tierflow.EventApproved)
+	require.Len(t, approvals, 1)
+	assert.Equal(t, "email-link:tier-2", approvals[0].Actor.ID)
+	assert.Equal(t, tierflow.RoleSpecialist, approvals[0].Actor.Role)
+	assert.Equal(t, "refund confirmed - billing specialist", approvals[0].Reason, "the comment is the decision's note")
 }
 
 // linkAfterClimb: 120.00 waits for tier 2; nobody decides in 15 seconds and the

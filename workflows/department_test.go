@@ -103,6 +103,36 @@ func TestDepartmentRuleAtEveryTierForApprovals(t *testing.T) {
 	assert.Nil(t, byShipping.view.PendingApproval)
 }
 
+// An approval email's link decides as the required tier's staff of the
+// department the email went to: a tier-2 link of the case's department is
+// admitted, one signed for another department is not.
+func TestDepartmentRuleAtEveryTierForApprovalLinks(t *testing.T) {
+	env, _ := testEnv(t, t0)
+	decideAt(t, env, 10*time.Minute, tierflow.Decision{Action: tierflow.ActionAcknowledge, Actor: agent})
+	proposed := decideAt(t, env, 20*time.Minute, tierflow.Decision{Action: tierflow.ActionProposeCompensation, DecisionID: "p1",
+		Actor: agent, AmountCents: 10000, Currency: "EUR", Description: "refund of the postage"}) // tier 2 approves
+	byBillingLink, byShippingLink := &outcome{}, &outcome{}
+	at(env, time.Hour, func() {
+		link := tierflow.ApprovalLink{CaseID: testCaseID, ApprovalID: proposed.view.PendingApproval.ID,
+			Tier: tierflow.TierSpecialist, Decision: tierflow.ActionApprove, Department: "billing"}
+		sendUpdateTo(t, env, UpdateDecide, link.Decide("from the email"), byBillingLink)
+		link.Department = "shipping"
+		sendUpdateTo(t, env, UpdateDecide, link.Decide("from the email"), byShippingLink)
+	})
+	decideAt(t, env, 2*time.Hour, closeBy(supervisor, "end"))
+	env.ExecuteWorkflow(WorkflowName, input(testPolicy(), shippingCase()))
+	result(t, env)
+
+	require.NotNil(t, proposed.view.PendingApproval)
+	assert.Equal(t, tierflow.TierSpecialist, proposed.view.PendingApproval.RequiredTier)
+	require.Error(t, byBillingLink.rejected, "a link signed for billing on a shipping case")
+	assert.Equal(t, tierflow.CodeForbidden, rejectionCode(t, byBillingLink.rejected))
+	require.NoError(t, byShippingLink.rejected, "the shipping specialists' link")
+	assert.Nil(t, byShippingLink.view.PendingApproval)
+	require.Len(t, byShippingLink.view.Compensation, 1)
+	assert.Equal(t, "email-link:tier-2", byShippingLink.view.Compensation[0].ApprovedBy)
+}
+
 // A run from before changeDepartmentAtEveryTier applied such a decision: its
 // history replays with the rule it was recorded under.
 func TestDepartmentRuleAtEveryTierKeepsOlderRuns(t *testing.T) {
