@@ -148,11 +148,7 @@ func (w *caseWorkflow) resume(t *transition) {
 			if dl == nil {
 				continue
 			}
-			from := *st.PausedAt
-			if dl.Start.After(from) {
-				from = dl.Start
-			}
-			*dl = w.in.Policy.Resume(*dl, from, t.now)
+			*dl = w.in.Policy.ResumeAfterPause(*dl, *st.PausedAt, t.now)
 		}
 	}
 	st.PausedAt = nil
