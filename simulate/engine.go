@@ -157,14 +157,7 @@ func (s *caseSim) resume() {
 		s.syncRuns()
 	}
 	s.pausedAt = nil
-	to := s.resumeStatus
-	if to == "" {
-		to = tierflow.StatusOpen
-		if s.acknowledged {
-			to = tierflow.StatusInProgress
-		}
-	}
-	s.status, s.resumeStatus = to, ""
+	s.status, s.resumeStatus = tierflow.StatusAfterPause(s.resumeStatus, s.acknowledged), ""
 }
 
 // syncRuns keeps the runs' deadlines equal to the running clocks'.

@@ -152,14 +152,7 @@ func (w *caseWorkflow) resume(t *transition) {
 		}
 	}
 	st.PausedAt = nil
-	to := st.ResumeStatus
-	if to == "" {
-		to = tierflow.StatusOpen
-		if st.Acknowledged {
-			to = tierflow.StatusInProgress
-		}
-	}
-	w.moveTo(t, to)
+	w.moveTo(t, tierflow.StatusAfterPause(st.ResumeStatus, st.Acknowledged))
 	st.ResumeStatus = ""
 }
 
