@@ -114,6 +114,19 @@ func (s Status) TierClocksPaused() bool {
 	return s == StatusAwaitingCustomer || s == StatusAwaitingApproval
 }
 
+// StatusAfterPause is the status a case returns to when its tier clocks run
+// again: the one it paused from (pausedFrom, "" when unknown), else open, or
+// in_progress once acknowledged. The case workflow and the simulator both use it.
+func StatusAfterPause(pausedFrom Status, acknowledged bool) Status {
+	switch {
+	case pausedFrom != "":
+		return pausedFrom
+	case acknowledged:
+		return StatusInProgress
+	}
+	return StatusOpen
+}
+
 // StatusTransition is one allowed change of a case's status and what causes it.
 type StatusTransition struct {
 	From, To Status

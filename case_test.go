@@ -77,3 +77,12 @@ func TestOpenCaseRequestValidateAt(t *testing.T) {
 	r.Subject = ""
 	assert.ElementsMatch(t, []string{"subject"}, fieldsOf(t, r.ValidateAt(r.OpenedAt)))
 }
+
+// A paused case returns to the status it paused from; when none is known, to
+// open, or to in_progress once acknowledged.
+func TestStatusAfterPause(t *testing.T) {
+	assert.Equal(t, StatusInProgress, StatusAfterPause(StatusInProgress, false))
+	assert.Equal(t, StatusOpen, StatusAfterPause(StatusOpen, true))
+	assert.Equal(t, StatusOpen, StatusAfterPause("", false))
+	assert.Equal(t, StatusInProgress, StatusAfterPause("", true))
+}

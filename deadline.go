@@ -148,6 +148,17 @@ func (p Policy) Resume(d Deadline, pausedAt, resumedAt time.Time) Deadline {
 	return d
 }
 
+// ResumeAfterPause is Resume for a case whose tier clocks stood still from
+// pausedAt: a deadline set during the pause (its Start after pausedAt) stood
+// still only from its Start. The case workflow and the simulator both resume
+// their clocks with it.
+func (p Policy) ResumeAfterPause(d Deadline, pausedAt, resumedAt time.Time) Deadline {
+	if d.Start.After(pausedAt) {
+		pausedAt = d.Start
+	}
+	return p.Resume(d, pausedAt, resumedAt)
+}
+
 // resumeInstant moves at, which stood still from pausedAt to resumedAt, so that the
 // working time that remained at pausedAt runs from resumedAt.
 func resumeInstant(cal Calendar, at, pausedAt, resumedAt time.Time) time.Time {

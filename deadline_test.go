@@ -182,6 +182,22 @@ func TestResumeAccumulatesAndIgnoresEmptyPauses(t *testing.T) {
 	assert.Equal(t, d.At.Add(time.Hour), moved.At)
 }
 
+// A deadline set while the case stood still (after an escalation during the
+// pause) is moved only by the part of the pause after its own start.
+func TestResumeAfterPauseCountsFromTheLaterOfPauseAndStart(t *testing.T) {
+	p := testPolicy("UTC")
+	pausedAt := at(t, "UTC", "2026-11-21 10:00")
+	resumedAt := pausedAt.Add(3 * time.Hour)
+
+	before := p.TierDeadline(ClockResolve, PriorityUrgent, TierSupervisor, pausedAt.Add(-time.Hour))
+	assert.Equal(t, p.Resume(before, pausedAt, resumedAt), p.ResumeAfterPause(before, pausedAt, resumedAt))
+
+	during := p.TierDeadline(ClockResolve, PriorityUrgent, TierSupervisor, pausedAt.Add(2*time.Hour))
+	moved := p.ResumeAfterPause(during, pausedAt, resumedAt)
+	assert.Equal(t, during.At.Add(time.Hour), moved.At)
+	assert.Equal(t, time.Hour, moved.Paused.Duration)
+}
+
 // A repeated tier-4 clock doubles its period up to a day of its calendar, and
 // never runs shorter than the policy's period, even when the breach comes at
 // the close of business on a Friday; its warning always comes after the breach.

@@ -180,11 +180,6 @@ func (a *WebhookActivities) now() time.Time {
 // SignedWebhookHeaders are the Standard Webhooks headers of body sent as msgID at
 // ts: one v1 signature per secret, the current one first, space-separated.
 func SignedWebhookHeaders(secrets tierflow.WebhookSecrets, msgID string, ts time.Time, body []byte) (http.Header, error) {
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	h.Set("User-Agent", "Tierflow-Webhooks/1")
-	h.Set("webhook-id", msgID)
-	h.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
 	var keys []stdwebhook.Secret
 	for _, s := range []string{secrets.Current, secrets.Previous} {
 		if s == "" {
@@ -196,7 +191,9 @@ func SignedWebhookHeaders(secrets tierflow.WebhookSecrets, msgID string, ts time
 		}
 		keys = append(keys, key)
 	}
-	h.Set("webhook-signature", stdwebhook.SignAll(keys, msgID, ts, body))
+	h := stdwebhook.Headers(keys, msgID, ts, body)
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", "Tierflow-Webhooks/1")
 	return h, nil
 }
 

@@ -26,17 +26,10 @@ type ApprovalLinkStore interface {
 // form that posts back to the same URL. It only reads: mail scanners and link
 // previews that open every link decide nothing.
 func (s *server) approvalPage(w http.ResponseWriter, r *http.Request) {
-	if err := s.throttle(w, s.limits.survey, s.clientKey(r)); err != nil {
-		s.approvalErrorPage(w, r, err)
-		return
-	}
-	link, err := tierflow.VerifyApprovalToken(s.SurveyKeys, r.PathValue("token"), s.Now())
-	if err == nil {
-		err = s.refuseUsedLink(r.Context(), link)
-	}
+	link, err := s.approvalLinkOf(w, r)
 	var view tierflow.CaseView
 	if err == nil {
-		view, err = s.pendingApprovalOf(r.Context(), link)
+		view, err = s.unusedPendingApproval(r.Context(), link)
 	}
 	if err != nil {
 		s.approvalErrorPage(w, r, err)
@@ -51,22 +44,15 @@ func (s *server) approvalPage(w http.ResponseWriter, r *http.Request) {
 // link is bound to (tierflow.ApprovalLink.Approver). The link is single-use: a
 // second POST answers 409.
 func (s *server) decideApprovalLink(w http.ResponseWriter, r *http.Request) {
-	if err := s.throttle(w, s.limits.survey, s.clientKey(r)); err != nil {
-		s.approvalErrorPage(w, r, err)
-		return
-	}
-	link, err := tierflow.VerifyApprovalToken(s.SurveyKeys, r.PathValue("token"), s.Now())
+	link, err := s.approvalLinkOf(w, r)
 	if err != nil {
 		s.approvalErrorPage(w, r, err)
 		return
 	}
 	decision, err := approvalFormDecision(w, r, link)
-	if err == nil {
-		err = s.refuseUsedLink(r.Context(), link)
-	}
 	var view tierflow.CaseView
 	if err == nil {
-		view, err = s.pendingApprovalOf(r.Context(), link)
+		view, err = s.unusedPendingApproval(r.Context(), link)
 	}
 	if err != nil {
 		s.approvalErrorPage(w, r, err)
@@ -82,6 +68,26 @@ func (s *server) decideApprovalLink(w http.ResponseWriter, r *http.Request) {
 	page := newApprovalPageData(r.URL.Path, link, view)
 	page.After = after
 	renderHTML(w, http.StatusOK, approvalDoneTemplate, page)
+}
+
+// approvalLinkOf is the request's approval link: the page and its form share the
+// survey pages' throttle, then the token must verify (signature, expiry).
+func (s *server) approvalLinkOf(w http.ResponseWriter, r *http.Request) (tierflow.ApprovalLink, error) {
+	if err := s.throttle(w, s.limits.survey, s.clientKey(r)); err != nil {
+		return tierflow.ApprovalLink{}, err
+	}
+	return tierflow.VerifyApprovalToken(s.SurveyKeys, r.PathValue("token"), s.Now())
+}
+
+// unusedPendingApproval is the live case when the link can still decide: not
+// used (refuseUsedLink, 409) and its request still the one pending
+// (pendingApprovalOf, 409 or 410). Both reads, in that order, for the page and
+// its form alike.
+func (s *server) unusedPendingApproval(ctx context.Context, link tierflow.ApprovalLink) (tierflow.CaseView, error) {
+	if err := s.refuseUsedLink(ctx, link); err != nil {
+		return tierflow.CaseView{}, err
+	}
+	return s.pendingApprovalOf(ctx, link)
 }
 
 // applyApprovalLink claims the link's single use, sends its decision and settles

@@ -18,7 +18,6 @@ import (
 
 	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/activities"
-	"github.com/tierflow/tierflow/internal/pgcluster"
 	"github.com/tierflow/tierflow/internal/temporaldev"
 	"github.com/tierflow/tierflow/policyfile"
 	"github.com/tierflow/tierflow/postgres"
@@ -41,13 +40,7 @@ func (discardMailer) Send(context.Context, tierflow.Email) (string, error) { ret
 func TestMigratePoliciesOverTemporalAndPostgres(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cluster, err := pgcluster.Start(ctx, pgcluster.Options{})
-	require.NoError(t, err, "PostgreSQL server binaries are needed: "+pgcluster.InstallHint)
-	t.Cleanup(func() { assert.NoError(t, cluster.Stop()) })
-	store, err := postgres.Open(ctx, pgcluster.NewTestDatabase(t, cluster), nil)
-	require.NoError(t, err)
-	t.Cleanup(store.Close)
-	require.NoError(t, store.Migrate(ctx))
+	store := migratedTestStore(t, ctx)
 
 	// A server of its own: the shared one runs the echo workers' cases on the
 	// same task queue.

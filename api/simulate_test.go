@@ -25,13 +25,7 @@ import (
 func TestSimulatePolicyOverPostgres(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cluster, err := pgcluster.Start(ctx, pgcluster.Options{})
-	require.NoError(t, err, "PostgreSQL server binaries are needed: "+pgcluster.InstallHint)
-	t.Cleanup(func() { assert.NoError(t, cluster.Stop()) })
-	store, err := postgres.Open(ctx, pgcluster.NewTestDatabase(t, cluster), nil)
-	require.NoError(t, err)
-	t.Cleanup(store.Close)
-	require.NoError(t, store.Migrate(ctx))
+	store := migratedTestStore(t, ctx)
 	recordFixtureCases(t, store)
 
 	current := loadPolicyFile(t, "test.yaml")
@@ -97,6 +91,20 @@ func TestSimulatePolicyRejectsBadInput(t *testing.T) {
 		http.StatusUnprocessableEntity)
 	assert.Equal(t, []string{"to"}, fieldsOf(p))
 	problemOf(t, post("dev-supervisor", `{"policy": "standard", "window": 1}`), http.StatusBadRequest)
+}
+
+// migratedTestStore is a store over a fresh database of a PostgreSQL cluster
+// started by the harness for this test, migrated; both stop when the test ends.
+func migratedTestStore(t *testing.T, ctx context.Context) *postgres.Store {
+	t.Helper()
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{})
+	require.NoError(t, err, "PostgreSQL server binaries are needed: "+pgcluster.InstallHint)
+	t.Cleanup(func() { assert.NoError(t, cluster.Stop()) })
+	store, err := postgres.Open(ctx, pgcluster.NewTestDatabase(t, cluster), nil)
+	require.NoError(t, err)
+	t.Cleanup(store.Close)
+	require.NoError(t, store.Migrate(ctx))
+	return store
 }
 
 // recordFixtureCases writes simulate/testdata/cases.json into the store, each

@@ -73,12 +73,11 @@ func (s *server) createWebhook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, refusedURL(err))
 		return
 	}
-	key, err := stdwebhook.NewSecret()
+	secret, err := newWebhookSecret()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	secret := key.String()
 	sub, err := s.Webhooks.CreateSubscription(r.Context(), principalFrom(r.Context()), req, secret)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -88,6 +87,16 @@ func (s *server) createWebhook(w http.ResponseWriter, r *http.Request) {
 	out.Secret = secret
 	w.Header().Set("Location", "/v1/webhooks/"+sub.ID)
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// newWebhookSecret is a fresh signing secret as the integration receives it
+// (whsec_...), for a new subscription and for a rotation alike.
+func newWebhookSecret() (string, error) {
+	key, err := stdwebhook.NewSecret()
+	if err != nil {
+		return "", err
+	}
+	return key.String(), nil
 }
 
 // refusedURL explains an egress refusal as a field error: its text names the rule,
@@ -150,12 +159,11 @@ func (s *server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	key, err := stdwebhook.NewSecret()
+	secret, err := newWebhookSecret()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	secret := key.String()
 	sub, err := s.Webhooks.RotateSecret(r.Context(), principalFrom(r.Context()).ID, id, secret)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -1,12 +1,43 @@
 package client
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
+	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/internal/stdwebhook"
 )
+
+// CreatedWebhook is a new subscription with its signing secret ("whsec_..."),
+// which the API shows this once.
+type CreatedWebhook struct {
+	tierflow.WebhookSubscription
+	Secret string `json:"secret"`
+}
+
+// CreateWebhook subscribes sub.URL to sub.Events (POST /v1/webhooks, integration
+// token). It is sent once, never retried: a retry after a lost answer would
+// create a second subscription.
+func (c *Client) CreateWebhook(ctx context.Context, sub tierflow.NewWebhookSubscription) (CreatedWebhook, error) {
+	var created CreatedWebhook
+	body, err := json.Marshal(sub)
+	if err != nil {
+		return created, fmt.Errorf("create webhook: encode request: %w", err)
+	}
+	_, err = c.do(ctx, call{op: "create webhook", method: http.MethodPost, path: "/webhooks", body: body}, &created)
+	return created, err
+}
+
+// DeleteWebhook deletes one of the integration's subscriptions (DELETE
+// /v1/webhooks/{id}). It is sent once: after a lost answer a retry would be 404.
+func (c *Client) DeleteWebhook(ctx context.Context, id string) error {
+	_, err := c.do(ctx, call{op: "delete webhook", method: http.MethodDelete, path: "/webhooks/" + url.PathEscape(id)}, nil)
+	return err
+}
 
 // Errors of VerifyWebhook, to match with errors.Is. A receiver answers any of them
 // with 400 or 401 and ignores the delivery.

@@ -178,12 +178,13 @@ func (s *Store) CaseEvents(ctx context.Context, id string) ([]tierflow.CaseEvent
 	return events, nil
 }
 
-// queryEvents reads events matching where (which may use $1...), oldest first.
+// queryEvents reads events matching where (which may use $1...): case by case
+// (in case ID order, for a where that matches several), each case's oldest first.
 func queryEvents(ctx context.Context, q querier, where string, args ...any) ([]tierflow.CaseEvent, error) {
 	rows, err := q.Query(ctx, `
 SELECT case_id, seq, type, at, actor_id, actor_name, actor_role, actor_tier, tier, coalesce(from_tier, 0),
     status, department, reason, summary, customer_message, details
-FROM case_events `+where+` ORDER BY seq`, args...)
+FROM case_events `+where+` ORDER BY case_id, seq`, args...)
 	if err != nil {
 		return nil, err
 	}

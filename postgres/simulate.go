@@ -7,7 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/simulate"
 )
 
@@ -77,21 +76,7 @@ func readSimulationEvents(ctx context.Context, tx pgx.Tx, cases []simulate.CaseL
 	for i, c := range cases {
 		ids[i], index[c.CaseID] = c.CaseID, i
 	}
-	rows, err := tx.Query(ctx, `
-SELECT case_id, seq, type, at, actor_id, actor_name, actor_role, actor_tier, tier, coalesce(from_tier, 0),
-    status, department, reason, summary, customer_message, details
-FROM case_events WHERE case_id = ANY($1) ORDER BY case_id, seq`, ids)
-	if err != nil {
-		return err
-	}
-	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tierflow.CaseEvent, error) {
-		var e tierflow.CaseEvent
-		err := row.Scan(&e.CaseID, &e.Seq, &e.Type, &e.At, &e.Actor.ID, &e.Actor.Name, &e.Actor.Role,
-			&e.Actor.Tier, &e.Tier, &e.FromTier, &e.Status, &e.Department, &e.Reason, &e.Summary,
-			&e.CustomerMessage, &e.Details)
-		e.At = e.At.UTC()
-		return e, err
-	})
+	events, err := queryEvents(ctx, tx, `WHERE case_id = ANY($1)`, ids)
 	if err != nil {
 		return err
 	}

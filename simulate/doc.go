@@ -9,7 +9,7 @@
 //
 // Every deadline comes from the domain's pure functions, the ones the case
 // workflow's timers use (tierflow.Policy.TierDeadline, RepeatDeadline,
-// CustomerUpdateDeadline, CloseTargetDeadline, AnswerDeadline, Resume). The engine (engine.go) mirrors the
+// CustomerUpdateDeadline, CloseTargetDeadline, AnswerDeadline, ResumeAfterPause). The engine (engine.go) mirrors the
 // workflow's order of due instants and what each one emits, and emits the same
 // event types the workflow records; both sides are then counted by the one
 // function CountEvents, so the actual and simulated counters share their names

@@ -144,30 +144,20 @@ func (s *caseSim) pause(status tierflow.Status) {
 	s.status = status
 }
 
-// resume moves every paused deadline by the time it stood still (Policy.Resume).
+// resume moves every paused deadline by the time it stood still
+// (Policy.ResumeAfterPause, as the workflow does).
 func (s *caseSim) resume() {
 	if s.pausedAt != nil {
 		for _, dl := range []*tierflow.Deadline{s.ack, s.resolve, s.answer} {
 			if dl == nil {
 				continue
 			}
-			from := *s.pausedAt
-			if dl.Start.After(from) {
-				from = dl.Start
-			}
-			*dl = s.p.Resume(*dl, from, s.now)
+			*dl = s.p.ResumeAfterPause(*dl, *s.pausedAt, s.now)
 		}
 		s.syncRuns()
 	}
 	s.pausedAt = nil
-	to := s.resumeStatus
-	if to == "" {
-		to = tierflow.StatusOpen
-		if s.acknowledged {
-			to = tierflow.StatusInProgress
-		}
-	}
-	s.status, s.resumeStatus = to, ""
+	s.status, s.resumeStatus = tierflow.StatusAfterPause(s.resumeStatus, s.acknowledged), ""
 }
 
 // syncRuns keeps the runs' deadlines equal to the running clocks'.

@@ -77,7 +77,7 @@ func Run(ctx context.Context, r Reader, candidate tierflow.Policy, w Window) (Re
 
 // Simulate replays cases under candidate up to w.AsOf (set it) and reports.
 func Simulate(cases []CaseLog, candidate tierflow.Policy, w Window) Report {
-	rep := Report{Policy: candidate.Name + "@" + candidate.Version, Window: w,
+	rep := Report{Policy: candidate.Ref(), Window: w,
 		Actual: Counters{Breaches: map[string]int{}}, Simulated: Counters{Breaches: map[string]int{}},
 		ChangedCases: []ChangedCase{}}
 	for _, c := range cases {

@@ -162,13 +162,7 @@ func runOpen(c *cobra.Command, e *env, o *openOptions) error {
 // that a typo does not silently drop a value.
 func readCaseFile(path string) (tierflow.OpenCaseRequest, error) {
 	var req tierflow.OpenCaseRequest
-	var data []byte
-	var err error
-	if path == "-" {
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(path)
-	}
+	data, err := readFileOrStdin(path)
 	if err != nil {
 		return req, fmt.Errorf("read case file: %w", err)
 	}
@@ -176,6 +170,14 @@ func readCaseFile(path string) (tierflow.OpenCaseRequest, error) {
 		return req, fmt.Errorf("%s: %w", path, err)
 	}
 	return req, nil
+}
+
+// readFileOrStdin reads the file a flag names, or standard input for "-".
+func readFileOrStdin(path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(os.Stdin)
+	}
+	return os.ReadFile(path)
 }
 
 func decodeCase(data []byte, req *tierflow.OpenCaseRequest) error {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -97,13 +95,7 @@ func runPolicySimulate(c *cobra.Command, e *env, o simulateOptions) error {
 // readPolicyFile returns a policy file's text, sent as is: the API's policy
 // loader checks it, so that the CLI and the server never disagree on a policy.
 func readPolicyFile(path string) (string, error) {
-	var data []byte
-	var err error
-	if path == "-" {
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(path)
-	}
+	data, err := readFileOrStdin(path)
 	if err != nil {
 		return "", fmt.Errorf("read policy file: %w", err)
 	}

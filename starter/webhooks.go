@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -64,9 +62,11 @@ func runWebhooksListen(ctx context.Context, e *env, o listenOptions) error {
 	}
 	defer ln.Close()
 	hookURL := "http://" + ln.Addr().String() + "/tierflow-webhooks"
-	sub, err := e.subscribeWebhook(ctx, hookURL, strings.Split(o.events, ","), o.description)
+	api := e.client()
+	sub, err := api.CreateWebhook(ctx, tierflow.NewWebhookSubscription{URL: hookURL,
+		Events: strings.Split(o.events, ","), Description: o.description})
 	if err != nil {
-		return err
+		return fmt.Errorf("subscribe %s: %w", hookURL, err)
 	}
 	key, err := stdwebhook.ParseSecret(sub.Secret)
 	if err != nil {
@@ -86,68 +86,10 @@ func runWebhooksListen(ctx context.Context, e *env, o listenOptions) error {
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
-	if err := e.webhookCall(shutdownCtx, http.MethodDelete, "/v1/webhooks/"+sub.ID, nil, nil); err != nil {
+	if err := api.DeleteWebhook(shutdownCtx, sub.ID); err != nil {
 		return fmt.Errorf("delete subscription %s: %w", sub.ID, err)
 	}
 	fmt.Fprintf(e.stdout, "unsubscribed %s\n", sub.ID)
-	return nil
-}
-
-type createdWebhook struct {
-	ID     string `json:"id"`
-	Secret string `json:"secret"`
-}
-
-func (e *env) subscribeWebhook(ctx context.Context, url string, events []string, description string) (createdWebhook, error) {
-	var out createdWebhook
-	err := e.webhookCall(ctx, http.MethodPost, "/v1/webhooks",
-		map[string]any{"url": url, "events": events, "description": description}, &out)
-	if err != nil {
-		return out, fmt.Errorf("subscribe %s: %w", url, err)
-	}
-	return out, nil
-}
-
-// webhookCall sends one request to the webhook API and decodes a 2xx answer into
-// out; another answer is an error with the problem's detail and field errors.
-func (e *env) webhookCall(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(e.api, "/")+path, body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+e.token)
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach the API at %s: %w", e.api, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode/100 != 2 {
-		var p struct {
-			Detail string                `json:"detail"`
-			Errors []tierflow.FieldError `json:"errors"`
-		}
-		_ = json.Unmarshal(raw, &p)
-		msg := fmt.Sprintf("%d %s", resp.StatusCode, p.Detail)
-		for _, f := range p.Errors {
-			msg += "; " + f.Field + " " + f.Message
-		}
-		return errors.New(msg)
-	}
-	if out != nil {
-		return json.Unmarshal(raw, out)
-	}
 	return nil
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/temporalproto"
 
 	"github.com/tierflow/tierflow"
 )
@@ -71,12 +70,7 @@ func TestCaptureContinuedAsNew(t *testing.T) {
 	require.Equal(t, tierflow.StatusClosed, final.Status)
 
 	for name, runID := range map[string]string{continuedAsNew + ".first": first.GetRunID(), continuedAsNew: resumedRunID} {
-		hist := fetchHistory(t, ctx, c, first.GetID(), runID)
-		raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)
-		require.NoError(t, err)
-		path := filepath.Join("testdata", name+".json")
-		require.NoError(t, os.WriteFile(path, append(raw, '\n'), 0o644))
-		t.Logf("%s: %d history events written to %s", name, len(hist.Events), path)
+		writeHistoryFixture(t, filepath.Join("testdata", name+".json"), fetchHistory(t, ctx, c, first.GetID(), runID))
 	}
 	hist := fetchHistory(t, ctx, c, first.GetID(), first.GetRunID())
 	last := hist.Events[len(hist.Events)-1]

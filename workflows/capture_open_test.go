@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
 
 	"github.com/tierflow/tierflow"
@@ -83,12 +82,7 @@ func TestCaptureOpenedWithStart(t *testing.T) {
 	require.NoError(t, c.GetWorkflow(ctx, d.id, runID).Get(ctx, &final))
 	require.Equal(t, tierflow.StatusClosed, final.Status)
 
-	hist := fetchHistory(t, ctx, c, d.id, runID)
-	raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)
-	require.NoError(t, err)
-	path := filepath.Join("testdata", openedWithStart+".json")
-	require.NoError(t, os.WriteFile(path, append(raw, '\n'), 0o644))
-	t.Logf("%s: %d history events written to %s", openedWithStart, len(hist.Events), path)
+	writeHistoryFixture(t, filepath.Join("testdata", openedWithStart+".json"), fetchHistory(t, ctx, c, d.id, runID))
 }
 
 // The fixture is what it claims: the open Update was accepted in the run's first

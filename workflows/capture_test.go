@@ -57,12 +57,7 @@ func TestCaptureHistories(t *testing.T) {
 			require.Equal(t, tierflow.StatusClosed, final.Status)
 
 			hist := fetchHistory(t, ctx, c, run.GetID(), run.GetRunID())
-			raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)
-			require.NoError(t, err)
-			path := filepath.Join("testdata", sc.name+".json")
-			require.NoError(t, os.MkdirAll("testdata", 0o755))
-			require.NoError(t, os.WriteFile(path, append(raw, '\n'), 0o644))
-			t.Logf("%s: %d history events written to %s", sc.name, len(hist.Events), path)
+			writeHistoryFixture(t, filepath.Join("testdata", sc.name+".json"), hist)
 			if sc.name == typicalLifecycle {
 				require.LessOrEqual(t, len(hist.Events), maxTypicalEvents)
 			}
@@ -107,6 +102,18 @@ func fetchHistory(t *testing.T, ctx context.Context, c client.Client, id, runID 
 		hist.Events = append(hist.Events, ev)
 	}
 	return hist
+}
+
+// writeHistoryFixture writes a captured history as a replay fixture: the SDK's
+// JSON form (what ReplayWorkflowHistoryFromJSONFile reads), indented, in a
+// folder it creates when missing.
+func writeHistoryFixture(t *testing.T, path string, hist *historypb.History) {
+	t.Helper()
+	raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, append(raw, '\n'), 0o644))
+	t.Logf("%d history events written to %s", len(hist.Events), path)
 }
 
 // driver sends messages to one running case and waits for its state.

@@ -148,22 +148,11 @@ func (w *caseWorkflow) resume(t *transition) {
 			if dl == nil {
 				continue
 			}
-			from := *st.PausedAt
-			if dl.Start.After(from) {
-				from = dl.Start
-			}
-			*dl = w.in.Policy.Resume(*dl, from, t.now)
+			*dl = w.in.Policy.ResumeAfterPause(*dl, *st.PausedAt, t.now)
 		}
 	}
 	st.PausedAt = nil
-	to := st.ResumeStatus
-	if to == "" {
-		to = tierflow.StatusOpen
-		if st.Acknowledged {
-			to = tierflow.StatusInProgress
-		}
-	}
-	w.moveTo(t, to)
+	w.moveTo(t, tierflow.StatusAfterPause(st.ResumeStatus, st.Acknowledged))
 	st.ResumeStatus = ""
 }
 

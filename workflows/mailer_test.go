@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/workflow"
 
@@ -64,7 +63,5 @@ func TestCaptureMailer(t *testing.T) {
 	hist := fetchHistory(t, ctx, c, run.GetID(), run.GetRunID())
 	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, hist.Events[len(hist.Events)-1].GetEventType())
 	require.NoError(t, c.TerminateWorkflow(ctx, run.GetID(), "", "capture over"))
-	raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join("testdata", mailerFixture+".json"), append(raw, '\n'), 0o644))
+	writeHistoryFixture(t, filepath.Join("testdata", mailerFixture+".json"), hist)
 }

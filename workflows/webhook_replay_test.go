@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -104,11 +103,5 @@ func TestCaptureWebhookHistories(t *testing.T) {
 	require.NoError(t, c.SignalWorkflow(ctx, opts.ID, "", SignalWebhookWake, nil))
 	require.NoError(t, run.Get(ctx, nil)) // after the minute's idle wait
 
-	hist := fetchHistory(t, ctx, c, run.GetID(), run.GetRunID())
-	raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll(webhookFixtures, 0o755))
-	path := filepath.Join(webhookFixtures, "delivery.json")
-	require.NoError(t, os.WriteFile(path, append(raw, '\n'), 0o644))
-	t.Logf("%d history events written to %s", len(hist.Events), path)
+	writeHistoryFixture(t, filepath.Join(webhookFixtures, "delivery.json"), fetchHistory(t, ctx, c, run.GetID(), run.GetRunID()))
 }
