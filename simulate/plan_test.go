@@ -1,6 +1,8 @@
 package simulate
 
 import (
+	"strings"
+
 	"bytes"
 	"testing"
 
@@ -37,4 +39,13 @@ func TestWriteTablePutsBothSidesNextToEachOther(t *testing.T) {
 	assert.Regexp(t, `staff emails\s+6\s+7\s+\+1`, out)
 	assert.Contains(t, out, "2 case(s) would change:\n- zendesk-a (A-1): breaches.tier_1.acknowledge 1 -> 0, automatic_escalations 1 -> 0, highest_tier 2 -> 1\n")
 	assert.Contains(t, out, "    Missed: Tier 2 (specialist) resolve deadline")
+}
+
+// A migration's dry run simulates chosen cases, not a window: the title says so
+// instead of printing the zero instants.
+func TestWriteTableWithoutAWindowNamesTheMatchedCases(t *testing.T) {
+	var b strings.Builder
+	require.NoError(t, WriteTable(&b, Report{Policy: "standard@1"}))
+	assert.True(t, strings.HasPrefix(b.String(), "Simulation of policy standard@1 on the matched cases\n"), b.String())
+	assert.NotContains(t, b.String(), "0001-01-01")
 }

@@ -11,8 +11,13 @@ import (
 // their difference, then each changed case with its changes and explanations.
 // The CLI's "policy simulate" prints it.
 func WriteTable(w io.Writer, rep Report) error {
-	fmt.Fprintf(w, "Simulation of policy %s on cases opened %s to %s", rep.Policy,
-		rep.Window.From.UTC().Format("2006-01-02 15:04"), rep.Window.To.UTC().Format("2006-01-02 15:04"))
+	if rep.Window.From.IsZero() && rep.Window.To.IsZero() {
+		// A verdict over chosen cases (a migration's dry run), not a window.
+		fmt.Fprintf(w, "Simulation of policy %s on the matched cases", rep.Policy)
+	} else {
+		fmt.Fprintf(w, "Simulation of policy %s on cases opened %s to %s", rep.Policy,
+			rep.Window.From.UTC().Format("2006-01-02 15:04"), rep.Window.To.UTC().Format("2006-01-02 15:04"))
+	}
 	if rep.Window.Source != "" {
 		fmt.Fprintf(w, " (source %s)", rep.Window.Source)
 	}
