@@ -26,7 +26,7 @@ func TestCPUCaptureMergesSlicesAndFindsTheHotFunction(t *testing.T) {
 	defer cancel()
 
 	c := startCPUCapture(ctx, srv.Client(), srv.URL+"/debug/pprof", time.Second)
-	spinForProfile(1500 * time.Millisecond)
+	spun = spinForProfile(1500 * time.Millisecond)
 	slices, err := c.stop()
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(slices), 2, "a second slice starts when the first ends")
@@ -58,6 +58,9 @@ func TestCPUCaptureSaysWhenTheEndpointIsOff(t *testing.T) {
 	assert.Empty(t, slices)
 	assert.Error(t, saveProfile(context.Background(), filepath.Join(t.TempDir(), "x.pprof"), slices), "nothing to save")
 }
+
+// spun keeps spinForProfile's result, so the loop is not optimised away.
+var spun uint64
 
 // spinForProfile keeps a CPU busy for d in its own code (arithmetic on
 // registers, no calls but the clock now and then), so that it leads the
