@@ -51,6 +51,8 @@ type options struct {
 // ports of the stack; zero values take the defaults.
 type ports struct {
 	Temporal, TemporalUI, API, WorkerMetrics, APIMetrics int
+	// TemporalMetrics is the dev server's /metrics port; 0: the CLI picks one.
+	TemporalMetrics int
 }
 
 func (p ports) withDefaults() ports {
@@ -66,6 +68,8 @@ func (p ports) withDefaults() ports {
 		API:           def(p.API, defaultAPIPort),
 		WorkerMetrics: def(p.WorkerMetrics, defaultWorkerMetricsPort),
 		APIMetrics:    def(p.APIMetrics, defaultAPIMetricsPort),
+		// The dev server's metrics stay on a port of its choosing unless set.
+		TemporalMetrics: p.TemporalMetrics,
 	}
 }
 
@@ -124,11 +128,12 @@ func run(ctx context.Context, con *console, opts options) (err error) {
 	// includeCredentials): the standalone UI server runs in front of it instead.
 	con.printf("dev", "starting the Temporal dev server (gRPC :%d, data %s)", p.Temporal, rel(root, dataDir))
 	srv, err := temporaldev.Start(ctx, temporaldev.Options{
-		DBFile:  filepath.Join(dataDir, "temporal.db"),
-		Port:    p.Temporal,
-		UIPort:  temporaldev.UIDisabled,
-		CLIPath: cli,
-		Logf:    con.logf("temporal"),
+		DBFile:      filepath.Join(dataDir, "temporal.db"),
+		Port:        p.Temporal,
+		UIPort:      temporaldev.UIDisabled,
+		MetricsPort: p.TemporalMetrics,
+		CLIPath:     cli,
+		Logf:        con.logf("temporal"),
 	})
 	if err != nil {
 		return fmt.Errorf("temporal dev server: %w (port %d must be free: is another Temporal server running?)", err, p.Temporal)

@@ -28,6 +28,9 @@ func TestRunStartsEverythingStopsCleanlyAndKeepsData(t *testing.T) {
 	opts := options{DataDir: traversableTempDir(t), BinDir: t.TempDir(), Ports: ports{
 		Temporal: freePort(t), TemporalUI: freePort(t), API: freePort(t),
 		WorkerMetrics: freePort(t), APIMetrics: freePort(t),
+		// Chosen with the others: the dev server's own random pick once took the
+		// API's metrics port before the API bound it.
+		TemporalMetrics: freePort(t),
 	}}
 	out := &lockedBuffer{}
 	t.Cleanup(func() {

@@ -43,6 +43,9 @@ type Options struct {
 	Port int
 	// UIPort is the Web UI port; 0 picks a free one, UIDisabled turns the UI off.
 	UIPort int
+	// MetricsPort is the server's /metrics port; 0 lets the CLI pick one at random,
+	// which may be a port the caller chose for something else and has not bound yet.
+	MetricsPort int
 	// Namespace is created at start when it is not "default"; empty means "default".
 	Namespace string
 	// SkipSearchAttributes starts the server without the project's search
@@ -125,6 +128,9 @@ func startOnce(ctx context.Context, cli string, opts Options) (*Server, error) {
 		// them. With 1000, one bench run each (issue 10): a raw Update running one
 		// activity p50 99 -> 17 ms, open p99 ratio 2.72 -> 1.37.
 		"--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
+	}
+	if opts.MetricsPort > 0 {
+		args = append(args, "--metrics-port", strconv.Itoa(opts.MetricsPort))
 	}
 	s := &Server{
 		hostPort:  net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
