@@ -47,8 +47,9 @@ const (
 )
 
 // Metrics of the outbox, through the worker's metrics handler (Prometheus):
-// batches waiting, the age of the oldest, and the lag from a transition's record
-// to its emails' delivery.
+// due batches waiting, how long the oldest has been due, and the lag from when a
+// batch became due (its transition's record, or its send time when scheduled)
+// to its emails' delivery. A scheduled batch whose time has not come is in none.
 const (
 	MetricOutboxDepth     = "tierflow_outbox_depth"
 	MetricOutboxOldestAge = "tierflow_outbox_oldest_age_seconds"
@@ -253,7 +254,7 @@ func (d *deliverer) deliver(ctx context.Context, row tierflow.OutboxRow) {
 	d.settle(ctx, row, func(ctx context.Context) error {
 		return d.outbox.MarkOutboxDelivered(ctx, row.ID, row.Attempt, problemSummary(problems))
 	}, func(p *DeliverOutboxProgress) { p.Delivered++; p.Problems += len(problems) })
-	activity.GetMetricsHandler(ctx).Timer(MetricOutboxLag).Record(time.Since(row.CreatedAt))
+	activity.GetMetricsHandler(ctx).Timer(MetricOutboxLag).Record(time.Since(row.DueAt))
 }
 
 // settle writes a row's outcome on a context that outlives a cancelled delivery

@@ -42,31 +42,52 @@ func validateOutboxBatches(t tierflow.Transition, batches []tierflow.OutboxBatch
 	return v.Err("invalid outbox batches")
 }
 
+// insertOutboxSQL writes a batch; a scheduled one (not_before) is first due at
+// its time (greatest ignores a NULL not_before).
 const insertOutboxSQL = `
-INSERT INTO outbox (case_id, seq, case_hash, batch) VALUES ($1, $2, $3, $4)
+INSERT INTO outbox (case_id, seq, case_hash, batch, not_before, next_attempt_at)
+VALUES ($1, $2, $3, $4, $5::timestamptz, greatest(now(), $5::timestamptz))
 ON CONFLICT (case_id, seq) DO NOTHING`
 
-// insertOutbox writes the batches and announces them; the notification is sent
-// when the transaction commits, never for a record that rolled back.
-func insertOutbox(ctx context.Context, tx pgx.Tx, caseID string, batches []tierflow.OutboxBatch) error {
-	if len(batches) == 0 {
+// cancelOutboxSQL withdraws batches of a case that no mailer holds: settled
+// without delivery, so they are never claimed and hold nothing back. A leased
+// row (being sent) or a settled one is left as it is; a claim taking the row
+// concurrently holds its lock, and this statement then sees its lease.
+const cancelOutboxSQL = `
+UPDATE outbox SET delivered_at = now(), cancelled_at = now(), leased_until = NULL, last_error = 'cancelled'
+WHERE case_id = $1 AND seq = ANY($2) AND delivered_at IS NULL
+  AND (leased_until IS NULL OR leased_until <= now())`
+
+// writeOutbox writes the batches, then withdraws the batches named by cancel
+// (so a batch recorded and withdrawn in one record ends withdrawn), and
+// announces them: the notification is sent when the transaction commits, never
+// for a record that rolled back. A withdrawn batch may have held back its
+// case's later ones, hence the announcement.
+func writeOutbox(ctx context.Context, tx pgx.Tx, caseID string, batches []tierflow.OutboxBatch, cancel []int64) error {
+	if len(batches) == 0 && len(cancel) == 0 {
 		return nil
 	}
 	batch := &pgx.Batch{}
 	hash := int64(tierflow.OutboxHash(caseID))
 	for _, b := range batches {
-		batch.Queue(insertOutboxSQL, caseID, b.Seq, hash, string(b.Batch))
+		batch.Queue(insertOutboxSQL, caseID, b.Seq, hash, string(b.Batch), b.NotBefore)
+	}
+	if len(cancel) > 0 {
+		batch.Queue(cancelOutboxSQL, caseID, cancel)
 	}
 	batch.Queue("SELECT pg_notify($1, $2)", OutboxChannel, caseID)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("insert outbox: %w", err)
+		return fmt.Errorf("write outbox: %w", err)
 	}
 	return nil
 }
 
 // claimOutboxSQL leases the due rows of a shard whose case has no earlier
-// undelivered row (so a case's batches go in seq order, one at a time). Rows
-// another claim is taking are skipped, not waited for.
+// undelivered row (so a case's batches go in seq order, one at a time), not
+// counting an earlier row scheduled for later and never attempted: it waits for
+// its time without holding its case back. Withdrawn rows are settled, so
+// neither claimed nor counted. Rows another claim is taking are skipped, not
+// waited for.
 const claimOutboxSQL = `
 WITH due AS (
     SELECT o.id FROM outbox o
@@ -74,13 +95,14 @@ WITH due AS (
       AND (o.leased_until IS NULL OR o.leased_until <= now())
       AND o.case_hash % $2 = $1
       AND NOT EXISTS (SELECT 1 FROM outbox e
-                      WHERE e.case_id = o.case_id AND e.seq < o.seq AND e.delivered_at IS NULL)
+                      WHERE e.case_id = o.case_id AND e.seq < o.seq AND e.delivered_at IS NULL
+                        AND (e.not_before IS NULL OR e.not_before <= now() OR e.attempts > 0))
     ORDER BY o.next_attempt_at, o.id
     LIMIT $3
     FOR UPDATE OF o SKIP LOCKED)
 UPDATE outbox o SET attempts = o.attempts + 1, leased_until = now() + $4 * interval '1 millisecond'
 FROM due WHERE o.id = due.id
-RETURNING o.id, o.case_id, o.seq, o.batch, o.attempts, o.created_at`
+RETURNING o.id, o.case_id, o.seq, o.batch, o.attempts, o.created_at, greatest(o.created_at, o.not_before)`
 
 // ClaimOutbox leases up to limit due batches of shard, at most one per case.
 func (s *Store) ClaimOutbox(ctx context.Context, shard, shards, limit int, lease time.Duration) ([]tierflow.OutboxRow, error) {
@@ -94,7 +116,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, shard, shards, limit int, lease
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tierflow.OutboxRow, error) {
 		var o tierflow.OutboxRow
 		var batch []byte
-		err := r.Scan(&o.ID, &o.CaseID, &o.Seq, &batch, &o.Attempt, &o.CreatedAt)
+		err := r.Scan(&o.ID, &o.CaseID, &o.Seq, &batch, &o.Attempt, &o.CreatedAt, &o.DueAt)
 		o.Batch = batch
 		return o, err
 	})
@@ -139,16 +161,18 @@ func (s *Store) settleOutbox(ctx context.Context, what, sql string, id int64, at
 	return nil
 }
 
-// purgeOutboxSQL deletes a shard's batches delivered before the retention, a
-// bounded number per statement (outbox_delivered finds them).
+// purgeOutboxSQL deletes a shard's batches delivered (or withdrawn: they are
+// settled too) before the retention, a bounded number per statement
+// (outbox_delivered finds them). A batch not yet delivered, a scheduled one
+// waiting for its time included, is never deleted.
 const purgeOutboxSQL = `
 DELETE FROM outbox WHERE id IN (
     SELECT id FROM outbox
     WHERE delivered_at < now() - $3 * interval '1 millisecond' AND case_hash % $2 = $1
     LIMIT $4)`
 
-// PurgeDeliveredOutbox deletes up to limit batches of shard delivered more than
-// olderThan ago.
+// PurgeDeliveredOutbox deletes up to limit batches of shard delivered (or
+// withdrawn) more than olderThan ago.
 func (s *Store) PurgeDeliveredOutbox(ctx context.Context, shard, shards int, olderThan time.Duration, limit int) (int, error) {
 	if shards < 1 || shard < 0 || shard >= shards || olderThan <= 0 || limit < 1 {
 		return 0, tierflow.Errorf(tierflow.CodeInvalid, "purge outbox: shard %d of %d, retention %s, limit %d",
@@ -161,12 +185,18 @@ func (s *Store) PurgeDeliveredOutbox(ctx context.Context, shard, shards int, old
 	return int(tag.RowsAffected()), nil
 }
 
-// OutboxStats counts the undelivered batches and dates the oldest.
+// outboxStatsSQL counts the backlog: undelivered batches that are due, a
+// scheduled one only once its time has come (a survey a day away is not a
+// stuck mailer), dated from when each became due.
+const outboxStatsSQL = `
+SELECT count(*), min(greatest(created_at, not_before)) FROM outbox
+WHERE delivered_at IS NULL AND (not_before IS NULL OR not_before <= now())`
+
+// OutboxStats counts the undelivered due batches and dates the oldest.
 func (s *Store) OutboxStats(ctx context.Context) (tierflow.OutboxStats, error) {
 	var st tierflow.OutboxStats
 	var oldest *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM outbox WHERE delivered_at IS NULL`).
-		Scan(&st.Depth, &oldest)
+	err := s.pool.QueryRow(ctx, outboxStatsSQL).Scan(&st.Depth, &oldest)
 	if err != nil {
 		return st, fmt.Errorf("outbox stats: %w", mapError(err))
 	}

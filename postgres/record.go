@@ -23,6 +23,8 @@ type recordResult struct {
 // RecordTransition appends the transition's events (ignoring those already recorded)
 // and moves the projection forward to t.View when t.View.Seq is newer than the
 // stored one, in one transaction. A survey_answered event also records the answer.
+// The outbox batches named by t.CancelEmails are withdrawn in the same
+// transaction (tierflow.Transition.CancelEmails).
 //
 // Retrying a transition is harmless. An event whose (case, seq) is already recorded
 // with different content keeps the first version (the log is append-only) and is
@@ -35,7 +37,8 @@ func (s *Store) RecordTransition(ctx context.Context, t tierflow.Transition) err
 // RecordTransitionWithOutbox is RecordTransition that also writes the
 // transition's email batches into the outbox, in the same transaction, and wakes
 // the mailers (pg_notify, delivered on commit). A batch already in the outbox
-// (a retried record) is kept as it is.
+// (a retried record) is kept as it is. The batches are written before
+// t.CancelEmails is applied.
 func (s *Store) RecordTransitionWithOutbox(ctx context.Context, t tierflow.Transition, batches []tierflow.OutboxBatch) error {
 	_, err := s.recordTransition(ctx, t, batches)
 	return err
@@ -59,7 +62,7 @@ func (s *Store) recordTransition(ctx context.Context, t tierflow.Transition, bat
 		if err := insertEvents(ctx, tx, t, &res); err != nil {
 			return err
 		}
-		return insertOutbox(ctx, tx, t.CaseID, batches)
+		return writeOutbox(ctx, tx, t.CaseID, batches, t.CancelEmails)
 	})
 	if err != nil {
 		return recordResult{}, fmt.Errorf("record transition of case %s: %w", t.CaseID, mapError(err))

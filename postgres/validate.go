@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/tierflow/tierflow"
 )
@@ -25,6 +26,9 @@ func validateTransition(t tierflow.Transition) error {
 		validateEvent(&v, field, t.CaseID, e)
 		v.Check(!seen[e.Seq], field+".seq", "%d appears twice in the transition", e.Seq)
 		seen[e.Seq] = true
+	}
+	for i, seq := range t.CancelEmails {
+		v.Check(seq > 0, fmt.Sprintf("cancel_emails[%d]", i), "must be positive, got %d", seq)
 	}
 	return v.Err("invalid transition")
 }
@@ -60,6 +64,11 @@ func validateEvent(v *tierflow.Validation, field, caseID string, e tierflow.Case
 	if e.Type == tierflow.EventSurveyAnswered {
 		_, err := surveyAnswer(e)
 		v.Check(err == nil, field+".details", "%v", err)
+	}
+	if e.Type == tierflow.EventSurveyScheduled { // the KPIs compare it with now() in SQL
+		_, err := time.Parse(time.RFC3339, e.Details[tierflow.DetailSendAt])
+		v.Check(err == nil, field+".details."+tierflow.DetailSendAt, "must be an RFC 3339 instant, got %q",
+			e.Details[tierflow.DetailSendAt])
 	}
 }
 
