@@ -34,7 +34,7 @@ const topCategoryCount = 5
 //   - time to resolution: resolved_at - opened_at, p50 and p90 (percentile_cont);
 //     ResolvedWithin30Days: cases resolved within 30 days over cases opened.
 //   - CSAT: survey answers (average, count per score 1-5); response rate: answers
-//     over survey_sent events.
+//     over surveys sent (surveysSent says which).
 //   - reopen rate: cases reopened at least once over cases ever resolved (resolved
 //     now or reopened).
 //   - compensation: amount_cents of compensation_recorded and approved events, per
@@ -144,7 +144,7 @@ func kpiGroups(ctx context.Context, tx pgx.Tx, q tierflow.KPIQuery, groupExpr st
 		return nil, nil, err
 	}
 	steps := []func(context.Context, pgx.Tx, tierflow.KPIQuery, string, map[string]*tierflow.KPIs, map[string]*kpiCounts) error{
-		eventCounts, compensationTotals, surveyAnswers, topCategories, tierFunnel, resolutionHistogram,
+		eventCounts, compensationTotals, surveysSent, surveyAnswers, topCategories, tierFunnel, resolutionHistogram,
 	}
 	for _, step := range steps {
 		if err := step(ctx, tx, q, groupExpr, groups, counts); err != nil {
@@ -227,8 +227,7 @@ func secondsToDuration(sec *float64) *tierflow.Duration {
 	return &tierflow.Duration{Duration: d}
 }
 
-// eventCounts counts escalations and breaches per tier (breaches also per clock)
-// and surveys sent.
+// eventCounts counts escalations and breaches per tier (breaches also per clock).
 func eventCounts(ctx context.Context, tx pgx.Tx, q tierflow.KPIQuery, groupExpr string,
 	groups map[string]*tierflow.KPIs, counts map[string]*kpiCounts) error {
 	rows, err := tx.Query(ctx, cohortSQL(groupExpr)+`
@@ -236,7 +235,7 @@ SELECT co.grp, e.type, e.tier,
     CASE WHEN e.type = 'sla_breach' THEN coalesce(e.details ->> 'clock', '') ELSE '' END,
     count(*)
 FROM case_events e JOIN cohort co ON co.id = e.case_id
-WHERE e.type IN ('escalated', 'sla_breach', 'survey_sent')
+WHERE e.type IN ('escalated', 'sla_breach')
 GROUP BY 1, 2, 3, 4`, q.From, q.To)
 	if err != nil {
 		return fmt.Errorf("event counts: %w", err)
@@ -255,8 +254,6 @@ GROUP BY 1, 2, 3, 4`, q.From, q.To)
 				byClock[t] = map[string]int{}
 			}
 			byClock[t][clock] += n
-		case tierflow.EventSurveySent:
-			counts[g].surveysSent += n
 		}
 		return nil
 	})
@@ -285,30 +282,6 @@ GROUP BY 1, 2`, q.From, q.To)
 	})
 	if err != nil {
 		return fmt.Errorf("compensation totals: %w", err)
-	}
-	return nil
-}
-
-// surveyAnswers fills the CSAT distribution and the sums behind its average.
-func surveyAnswers(ctx context.Context, tx pgx.Tx, q tierflow.KPIQuery, groupExpr string,
-	groups map[string]*tierflow.KPIs, counts map[string]*kpiCounts) error {
-	rows, err := tx.Query(ctx, cohortSQL(groupExpr)+`
-SELECT co.grp, r.score, count(*)
-FROM survey_responses r JOIN cohort co ON co.id = r.case_id
-GROUP BY 1, 2`, q.From, q.To)
-	if err != nil {
-		return fmt.Errorf("survey answers: %w", err)
-	}
-	var g string
-	var score, n int
-	_, err = pgx.ForEachRow(rows, []any{&g, &score, &n}, func() error {
-		groups[g].CSATDistribution[strconv.Itoa(score)] = n
-		counts[g].responses += n
-		counts[g].scoreSum += score * n
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("survey answers: %w", err)
 	}
 	return nil
 }
