@@ -9,26 +9,28 @@ import (
 	"strings"
 
 	"github.com/tierflow/tierflow"
+	"github.com/tierflow/tierflow/activities"
 	"github.com/tierflow/tierflow/simulate"
+	"github.com/tierflow/tierflow/workflows"
 )
 
 // A bulk policy migration (POST /v1/policies/migrate, supervisor and executive)
 // moves the cases in flight that a Temporal visibility query matches to a loaded
 // policy. Its dry run answers the matched cases and the simulator's verdict over
-// their recorded event logs; the real run sends each case the migrate_policy
-// decision, MigrationFanOut at a time, and answers a summary. Nothing is
-// migrated without this explicit call and its reason; each case records the
-// migration in its own audit log (policy_migrated, with the migration's
-// decision_id), which is the durable trace. The run is synchronous and bounded
-// (MaxMigrationCases): a client that lost the answer posts the same request
-// again, which migrates nothing twice (the decision_id is derived from the
-// migration id, itself derived from the request unless given).
+// their recorded event logs. The real run resolves the query (at most
+// MaxMigrationCases cases), authorizes each case's migrate_policy decision and
+// starts a PolicyMigration workflow (workflows/policy_migration.go), which sends
+// the decisions, workflows.MigrationFanOut at a time; it answers 202 with the
+// migration's progress, which GET /v1/policies/migrations/{id} reads until it is
+// completed (then it is the summary). Nothing is migrated without this explicit
+// call and its reason; each case records the migration in its own audit log
+// (policy_migrated, with the migration's decision_id), which is the durable
+// trace. The migration id is the request's or derived from it, so posting the
+// same request again attaches to the same migration (its workflow id), and no
+// case applies the same migration twice (the decision id derives from it).
 
 // MaxMigrationCases bounds one bulk migration: a query matching more is refused.
-const MaxMigrationCases = 500
-
-// MigrationFanOut is how many cases receive their decision at once.
-const MigrationFanOut = 8
+const MaxMigrationCases = workflows.MaxMigrationCases
 
 // migrateRequest is POST /v1/policies/migrate's body.
 type migrateRequest struct {
@@ -84,32 +86,23 @@ type matchedCase struct {
 	Policy string `json:"policy"`
 }
 
-// migrateAnswer is the dry run's verdict or the real run's summary.
+// migrateAnswer is the dry run's verdict.
 type migrateAnswer struct {
 	MigrationID string        `json:"migration_id"`
 	Policy      string        `json:"policy"`
 	DryRun      bool          `json:"dry_run"`
 	Matched     []matchedCase `json:"matched"`
-	// Verdict (dry run): what the target policy would have done to the matched
-	// cases, over their recorded event logs (package simulate).
+	// Verdict: what the target policy would have done to the matched cases,
+	// over their recorded event logs (package simulate).
 	Verdict *simulate.Report `json:"verdict,omitempty"`
-	// Summary (real run).
-	Summary *migrationSummary `json:"summary,omitempty"`
 }
 
-// migrationSummary says what became of each matched case.
-type migrationSummary struct {
-	Migrated  []string           `json:"migrated"`
-	Unchanged []string           `json:"unchanged"` // already under the target policy
-	Refused   []migrationRefusal `json:"refused"`
-}
-
-// migrationRefusal is a case that refused its decision, with the problem the
-// decide endpoint would have answered.
-type migrationRefusal struct {
-	CaseID string `json:"case_id"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
+// migrationStarted is the real run's answer: the migration's progress, and the
+// cases the query matched.
+type migrationStarted struct {
+	migrationProgress
+	DryRun  bool          `json:"dry_run"`
+	Matched []matchedCase `json:"matched"`
 }
 
 // migratePolicies: POST /v1/policies/migrate (supervisor, executive).
@@ -124,8 +117,8 @@ func (s *server) migratePolicies(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if s.CaseFinder == nil {
-		s.writeError(w, r, tierflow.Errorf(tierflow.CodeUnavailable, "bulk migration is not available: no case finder"))
+	if s.CaseFinder == nil || (!req.DryRun && s.Migrations == nil) {
+		s.writeError(w, r, errNoMigrations)
 		return
 	}
 	actor := principalFrom(r.Context())
@@ -144,10 +137,10 @@ func (s *server) migratePolicies(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	answer := migrateAnswer{MigrationID: migrationID(req, actor, target), Policy: target.Ref(), DryRun: req.DryRun,
-		Matched: make([]matchedCase, len(views))}
+	id := migrationID(req, actor, target)
+	matched := make([]matchedCase, len(views))
 	for i, v := range views {
-		answer.Matched[i] = matchedCase{CaseID: v.ID, Policy: v.Policy.Name + "@" + v.Policy.Version}
+		matched[i] = matchedCase{CaseID: v.ID, Policy: v.Policy.Name + "@" + v.Policy.Version}
 	}
 	if req.DryRun {
 		report, err := s.migrationVerdict(r.Context(), views, target)
@@ -155,17 +148,46 @@ func (s *server) migratePolicies(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		answer.Verdict = &report
-	} else {
-		ctx, cancel := context.WithTimeout(r.Context(), MigrationBudget)
-		summary := s.migrateCases(ctx, views, target, req.Reason, answer.MigrationID, actor)
-		cancel()
-		answer.Summary = &summary
-		s.Logger.Info("policy migration", "migration_id", answer.MigrationID, "policy", target.Ref(), "actor", actor.ID,
-			"matched", len(views), "migrated", len(summary.Migrated), "unchanged", len(summary.Unchanged),
-			"refused", len(summary.Refused))
+		writeJSON(w, http.StatusOK, migrateAnswer{MigrationID: id, Policy: target.Ref(), DryRun: true, Matched: matched,
+			Verdict: &report})
+		return
 	}
-	writeJSON(w, http.StatusOK, answer)
+	s.startMigration(w, r, workflows.PolicyMigrationInput{MigrationID: id, Policy: target, Reason: req.Reason,
+		Actor: actor}, matched)
+}
+
+// startMigration authorizes each matched case's decision, starts the
+// migration's workflow (or finds the one with its id) and answers its progress:
+// 202 while it runs, 200 once completed. An id already used by a migration to
+// another policy is a conflict.
+func (s *server) startMigration(w http.ResponseWriter, r *http.Request, in workflows.PolicyMigrationInput, matched []matchedCase) {
+	decision := in.Decision()
+	in.Cases = make([]workflows.MigrationCase, len(matched))
+	for i, m := range matched {
+		auth, err := activities.AuthorizeMigration(s.SurveyKeys, m.CaseID, decision)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		in.Cases[i] = workflows.MigrationCase{CaseID: m.CaseID, Policy: m.Policy, Authorization: auth}
+	}
+	progress, err := s.Migrations.StartMigration(r.Context(), in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if progress.Policy != in.Policy.Ref() {
+		s.writeError(w, r, tierflow.Errorf(tierflow.CodeConflict,
+			"migration %s moves cases to %s; choose another migration_id", in.MigrationID, progress.Policy))
+		return
+	}
+	s.Logger.Info("policy migration", "migration_id", in.MigrationID, "policy", progress.Policy, "actor", in.Actor.ID,
+		"matched", len(matched), "status", progress.Status, "progress", progress.Line())
+	status := http.StatusAccepted
+	if progress.Status == workflows.MigrationCompleted {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, migrationStarted{migrationProgress: newMigrationProgress(progress), Matched: matched})
 }
 
 // readCases reads the matched cases from the record, in the order given; a case

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -55,77 +53,6 @@ func (t *temporalCases) FindCases(ctx context.Context, query string, limit int) 
 	}
 	return ids, nil
 }
-
-// migrateCases sends each case its migrate_policy decision, MigrationFanOut at
-// a time. A case already under the target is left alone; the decision_id
-// "migration:<id>" makes a repeated migration apply once per case (decision
-// ids are remembered per case, so the migration id alone tells them apart).
-func (s *server) migrateCases(ctx context.Context, views []tierflow.CaseView, target tierflow.Policy, reason, id string,
-	actor tierflow.Principal) migrationSummary {
-	summary := migrationSummary{Migrated: []string{}, Unchanged: []string{}, Refused: []migrationRefusal{}}
-	outcomes := make([]error, len(views))
-	sent := make([]bool, len(views))
-	slots := make(chan struct{}, MigrationFanOut)
-	var wg sync.WaitGroup
-	for i, v := range views {
-		if v.Policy.Name == target.Name && v.Policy.Version == target.Version {
-			continue
-		}
-		sent[i] = true
-		if !acquire(ctx, slots) {
-			outcomes[i] = errMigrationOutOfTime
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			snapshot := target
-			d := tierflow.Decision{Action: tierflow.ActionMigratePolicy, DecisionID: "migration:" + id, Actor: actor,
-				Policy: target.Ref(), PolicySnapshot: &snapshot, Reason: reason}
-			cctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
-			defer cancel()
-			_, err := s.Cases.Decide(cctx, v.ID, d)
-			outcomes[i] = err
-		}()
-	}
-	wg.Wait()
-	for i, v := range views {
-		switch {
-		case !sent[i]:
-			summary.Unchanged = append(summary.Unchanged, v.ID)
-		case outcomes[i] == nil:
-			summary.Migrated = append(summary.Migrated, v.ID)
-		default:
-			p := problemFor(outcomes[i])
-			if p.Status >= 500 {
-				s.Logger.Error("policy migration of a case failed", "case_id", v.ID, "migration_id", id, "error", outcomes[i])
-			}
-			summary.Refused = append(summary.Refused, migrationRefusal{CaseID: v.ID, Status: p.Status, Detail: p.Detail})
-		}
-	}
-	return summary
-}
-
-// acquire takes a slot of the fan-out, or reports false once ctx is done.
-func acquire(ctx context.Context, slots chan struct{}) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	select {
-	case slots <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// MigrationBudget bounds a real run, well within the server's write timeout: the
-// cases not reached by then are reported refused (503), and posting the same
-// request again carries on where it stopped.
-const MigrationBudget = 40 * time.Second
-
-var errMigrationOutOfTime = tierflow.Errorf(tierflow.CodeUnavailable,
-	"not attempted: the migration ran out of time; post the same request again to carry on")
 
 // withPolicySnapshot attaches to a migrate_policy decision the content of the
 // loaded policy it names (the workflow cannot read files); a name no loaded

@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,12 +29,13 @@ type discardMailer struct{}
 func (discardMailer) Send(context.Context, tierflow.Email) (string, error) { return "discarded", nil }
 
 // TestMigratePoliciesOverTemporalAndPostgres runs the bulk migration against the
-// real case workflow on its own Temporal dev server, recording into a real
-// PostgreSQL: three standard cases in flight, one of them resolved. The dry run
-// lists them with the simulator's verdict and changes nothing; the real run
-// migrates the two active ones (each records policy_migrated with the
-// migration's decision_id) and reports the resolved one refused; the same
-// request again migrates nothing twice.
+// real case and migration workflows on their own Temporal dev server, recording
+// into a real PostgreSQL: three standard cases in flight, one of them resolved.
+// The dry run lists them with the simulator's verdict and changes nothing; the
+// real run starts the migration (202), whose progress, polled to completion,
+// reports the two active ones migrated (each records policy_migrated with the
+// migration's decision_id) and the resolved one refused; the same request again
+// attaches to the completed migration and migrates nothing twice.
 func TestMigratePoliciesOverTemporalAndPostgres(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -56,6 +55,9 @@ func TestMigratePoliciesOverTemporalAndPostgres(t *testing.T) {
 	w.RegisterWorkflowWithOptions(workflows.CaseWorkflow, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	w.RegisterActivity(&activities.Activities{Store: store, Mailer: discardMailer{}, SurveyKeys: [][]byte{testSurveyKey},
 		SurveyBaseURL: "http://localhost"})
+	// As the worker registers the migration (worker/migrate.go): tc signs its Updates.
+	w.RegisterWorkflowWithOptions(workflows.PolicyMigrationWorkflow, workflow.RegisterOptions{Name: workflows.PolicyMigrationWorkflowName})
+	w.RegisterActivity(&activities.MigrationActivities{Cases: workflows.CaseDecider{Client: tc}, SurveyKeys: [][]byte{testSurveyKey}})
 	require.NoError(t, w.Start())
 	defer w.Stop()
 
@@ -84,7 +86,7 @@ func TestMigratePoliciesOverTemporalAndPostgres(t *testing.T) {
 	}, 30*time.Second, 200*time.Millisecond, "visibility lists the three cases")
 
 	env := newTestEnv(t)
-	env.srv.Cases, env.srv.Records, env.srv.CaseFinder = cases, store, cases
+	env.srv.Cases, env.srv.Records, env.srv.CaseFinder, env.srv.Migrations = cases, store, cases, cases
 	registry := policyfile.NewRegistry()
 	env.srv.Policies = PolicyFunc(registry.Get)
 	env.srv.UpdateTimeout = 30 * time.Second
@@ -97,6 +99,20 @@ func TestMigratePoliciesOverTemporalAndPostgres(t *testing.T) {
 			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &answer))
 		}
 		return rec.Code, answer
+	}
+	start := func(body map[string]any) (int, migrationStarted) {
+		b, _ := json.Marshal(body)
+		rec := env.do(request{method: "POST", path: "/v1/policies/migrate", token: "dev-supervisor", body: string(b)})
+		var answer migrationStarted
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &answer), rec.Body.String())
+		return rec.Code, answer
+	}
+	progressOf := func(url string) migrationProgress {
+		rec := env.do(request{method: "GET", path: url, token: "dev-executive"})
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		var p migrationProgress
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &p))
+		return p
 	}
 	ask := map[string]any{"to": "fast", "query": query, "reason": "demo cases run on the fast clocks", "dry_run": true}
 
@@ -113,7 +129,6 @@ func TestMigratePoliciesOverTemporalAndPostgres(t *testing.T) {
 	require.NotNil(t, dry.Verdict)
 	assert.Equal(t, fast.Ref(), dry.Verdict.Policy)
 	assert.Equal(t, 3, dry.Verdict.Actual.Cases, "the verdict covers the matched cases' records")
-	assert.Nil(t, dry.Summary)
 	for _, id := range ids {
 		v, err := store.GetCase(ctx, id)
 		require.NoError(t, err)
@@ -121,14 +136,30 @@ func TestMigratePoliciesOverTemporalAndPostgres(t *testing.T) {
 	}
 
 	ask["dry_run"] = false
-	code, run := post("dev-supervisor", ask)
-	require.Equal(t, http.StatusOK, code)
-	require.NotNil(t, run.Summary)
-	assert.ElementsMatch(t, ids[:2], run.Summary.Migrated)
-	require.Len(t, run.Summary.Refused, 1)
-	assert.Equal(t, ids[2], run.Summary.Refused[0].CaseID)
-	assert.Equal(t, http.StatusConflict, run.Summary.Refused[0].Status)
-	assert.Contains(t, run.Summary.Refused[0].Detail, "resolved")
+	code, started := start(ask)
+	require.Contains(t, []int{http.StatusAccepted, http.StatusOK}, code, "started (200: already completed)")
+	assert.Equal(t, dry.MigrationID, started.MigrationID, "the dry run names the migration it previews")
+	assert.Equal(t, "/v1/policies/migrations/"+started.MigrationID, started.ProgressURL)
+	assert.Equal(t, 3, started.Total)
+	assert.Len(t, started.Matched, 3)
+	var run migrationProgress
+	require.Eventually(t, func() bool {
+		run = progressOf(started.ProgressURL)
+		assert.Equal(t, run.Total, run.Done+run.Pending, "progress adds up")
+		return run.Status == workflows.MigrationCompleted
+	}, time.Minute, 200*time.Millisecond, "the migration completes")
+	assert.Equal(t, 3, run.Done)
+	assert.ElementsMatch(t, ids[:2], run.Migrated)
+	require.Len(t, run.Refused, 1)
+	assert.Equal(t, ids[2], run.Refused[0].CaseID)
+	assert.Equal(t, http.StatusConflict, run.Refused[0].Status)
+	assert.Contains(t, run.Refused[0].Detail, "resolved")
+	migrationDesc, err := tc.DescribeWorkflow(ctx, workflows.PolicyMigrationID(run.MigrationID), "")
+	require.NoError(t, err)
+	summary, err := migrationDesc.GetStaticSummary()
+	require.NoError(t, err)
+	assert.Equal(t, "migrate 3 cases to "+fast.Ref()+": demo cases run on the fast clocks", summary,
+		"the Temporal UI says what the migration does")
 	for _, id := range ids[:2] {
 		v, err := store.GetCase(ctx, id)
 		require.NoError(t, err)
@@ -173,11 +204,23 @@ func TestMigratePoliciesOverTemporalAndPostgres(t *testing.T) {
 		assert.Equal(t, 1, told, "%s: one eta_changed email in the migration's batch", id)
 	}
 
-	code, again := post("dev-supervisor", ask)
-	require.Equal(t, http.StatusOK, code)
-	assert.Equal(t, run.MigrationID, again.MigrationID, "the same request is the same migration")
-	assert.Empty(t, again.Summary.Migrated)
-	assert.ElementsMatch(t, ids[:2], again.Summary.Unchanged)
+	code, again := start(ask)
+	require.Equal(t, http.StatusOK, code, "the same request is the same, completed, migration")
+	assert.Equal(t, run, again.migrationProgress)
+	for _, id := range ids[:2] {
+		events, err := store.CaseEvents(ctx, id)
+		require.NoError(t, err)
+		var migrations int
+		for _, ev := range events {
+			if ev.Type == tierflow.EventPolicyMigrated {
+				migrations++
+			}
+		}
+		assert.Equal(t, 1, migrations, "%s is migrated once", id)
+	}
+	rec := env.do(request{method: "GET", path: "/v1/policies/migrations/no-such-migration", token: "dev-supervisor"})
+	assert.Equal(t, http.StatusNotFound, rec.Code)
+	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
 
 	code, _ = post("dev-supervisor", map[string]any{"to": "fast@no-such-version", "query": query, "reason": "x"})
 	assert.Equal(t, http.StatusUnprocessableEntity, code)
@@ -233,70 +276,4 @@ func TestDecisionBodyCannotCarryAPolicySnapshot(t *testing.T) {
 	rec = env.do(request{method: "POST", path: "/v1/cases/zendesk-1/decisions", token: "dev-supervisor",
 		body: `{"action": "migrate_policy", "policy": "slow", "reason": "r"}`})
 	assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, rec.Body.String())
-}
-
-// decideRecorder is a CaseService whose Decide records the decisions and how
-// many run at once, taking a moment each.
-type decideRecorder struct {
-	CaseService
-	mu                 sync.Mutex
-	running, maxAtOnce int
-	decisions          map[string]tierflow.Decision
-}
-
-func (d *decideRecorder) Decide(ctx context.Context, caseID string, dec tierflow.Decision) (tierflow.CaseView, error) {
-	d.mu.Lock()
-	d.running++
-	d.maxAtOnce = max(d.maxAtOnce, d.running)
-	d.decisions[caseID] = dec
-	d.mu.Unlock()
-	select {
-	case <-time.After(20 * time.Millisecond):
-	case <-ctx.Done():
-	}
-	d.mu.Lock()
-	d.running--
-	d.mu.Unlock()
-	if caseID == "zendesk-3" {
-		return tierflow.CaseView{}, tierflow.Errorf(tierflow.CodeConflict, "cannot migrate_policy a case that is resolved")
-	}
-	return tierflow.CaseView{ID: caseID}, nil
-}
-
-// The fan-out is bounded, each case gets the migration's decision id, a case
-// already under the target is not sent anything, and a run out of time
-// reports the cases it did not reach.
-func TestMigrateCasesFanOut(t *testing.T) {
-	env := newTestEnv(t)
-	rec := &decideRecorder{decisions: map[string]tierflow.Decision{}}
-	env.srv.Cases = rec
-	target := tierflow.Policy{Name: "fast", Version: "v2"}
-	var views []tierflow.CaseView
-	for i := range 20 {
-		views = append(views, tierflow.CaseView{ID: fmt.Sprintf("zendesk-%d", i), Policy: tierflow.PolicyRef{Name: "standard", Version: "v1"}})
-	}
-	views[5].Policy = tierflow.PolicyRef{Name: "fast", Version: "v2"}
-	sup := tierflow.Principal{ID: "sup-1", Role: tierflow.RoleSupervisor, Tier: 3}
-
-	summary := env.srv.migrateCases(context.Background(), views, target, "faster", "m1", sup)
-	assert.Len(t, summary.Migrated, 18)
-	assert.Equal(t, []string{"zendesk-5"}, summary.Unchanged)
-	require.Len(t, summary.Refused, 1)
-	assert.Equal(t, migrationRefusal{CaseID: "zendesk-3", Status: http.StatusConflict,
-		Detail: "cannot migrate_policy a case that is resolved"}, summary.Refused[0])
-	assert.LessOrEqual(t, rec.maxAtOnce, MigrationFanOut)
-	assert.Greater(t, rec.maxAtOnce, 1, "cases are migrated concurrently")
-	d := rec.decisions["zendesk-7"]
-	assert.Equal(t, "migration:m1", d.DecisionID)
-	assert.Equal(t, tierflow.ActionMigratePolicy, d.Action)
-	require.NotNil(t, d.PolicySnapshot)
-	assert.Equal(t, "fast@v2", d.Policy)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	summary = env.srv.migrateCases(ctx, views[:3], target, "faster", "m2", sup)
-	require.Len(t, summary.Refused, 3)
-	for _, r := range summary.Refused {
-		assert.Equal(t, http.StatusServiceUnavailable, r.Status, r.Detail)
-	}
 }

@@ -24,6 +24,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/cases/{id}/events", s.authorize(s.caseEvents, anyRole...))
 	mux.HandleFunc("POST /v1/policies/simulate", s.authorize(s.simulatePolicy, supervisor, executive))
 	mux.HandleFunc("POST /v1/policies/migrate", s.authorize(s.migratePolicies, supervisor, executive))
+	mux.HandleFunc("GET /v1/policies/migrations/{id}", s.authorize(s.getMigration, supervisor, executive))
 	mux.HandleFunc("GET /v1/reports/kpis", s.authorize(s.kpis, supervisor, executive, viewer))
 	// A page for browsers: the token may also come as an HTTP Basic password (dashboard.go).
 	mux.HandleFunc("GET /v1/reports/dashboard", s.authorizePage(s.dashboard, supervisor, executive, viewer))

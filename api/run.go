@@ -65,6 +65,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	deps.RateLimits, deps.ReadyCacheTTL = cfg.RateLimits, readyCacheTTL
 	deps.Connectors = cfg.Connectors
 	deps.CaseFinder = cases // bulk policy migration (migrate.go)
+	deps.Migrations = cases
 	deps.Mailbox = devMailbox(cfg, store)
 	deps.ApprovalLinks = store // the single use of approval links (approvals.go)
 	// Outbound webhooks: secrets sealed with keys derived from the codec keys.

@@ -110,6 +110,9 @@ type Deps struct {
 	// CaseFinder lists cases in flight for a bulk policy migration (migrate.go);
 	// nil answers 503 there.
 	CaseFinder CaseFinder
+	// Migrations runs the real bulk migrations as workflows (migrate_workflow.go);
+	// nil answers 503 there.
+	Migrations PolicyMigrations
 }
 
 // server holds the handlers' dependencies.

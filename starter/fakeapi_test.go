@@ -36,6 +36,10 @@ type fakeAPI struct {
 	simulations    []map[string]any       // the simulation bodies received
 	migration      client.MigrationResult // the answer of POST /v1/policies/migrate
 	migrations     []map[string]any       // the migration bodies received
+	// progress answers GET /v1/policies/migrations/{id}, one per call, the
+	// last one again once exhausted; progressReads are the ids asked.
+	progress      []client.MigrationProgress
+	progressReads []string
 }
 
 func newFakeAPI(t *testing.T) *fakeAPI {
@@ -51,6 +55,7 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 	mux.HandleFunc("GET /v1/reports/kpis", f.report)
 	mux.HandleFunc("POST /v1/policies/simulate", f.simulate)
 	mux.HandleFunc("POST /v1/policies/migrate", f.migrate)
+	mux.HandleFunc("GET /v1/policies/migrations/{id}", f.migrationProgress)
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Request-Id", "req-test")
 		switch r.Header.Get("Authorization") {
@@ -167,7 +172,30 @@ func (f *fakeAPI) migrate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.migrations = append(f.migrations, decodeMap(r.Body))
-	writeJSON(w, http.StatusOK, f.migration)
+	status := http.StatusOK
+	if f.migration.Status == client.MigrationRunning {
+		status = http.StatusAccepted
+	}
+	writeJSON(w, status, f.migration)
+}
+
+// migrationProgress answers the next of f.progress for the migration it names.
+func (f *fakeAPI) migrationProgress(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer dev-supervisor" {
+		problem(w, http.StatusForbidden, "requires role supervisor or executive", nil)
+		return
+	}
+	id := r.PathValue("id")
+	f.progressReads = append(f.progressReads, id)
+	if len(f.progress) == 0 || f.progress[0].MigrationID != id {
+		problem(w, http.StatusNotFound, "no migration "+id, nil)
+		return
+	}
+	p := f.progress[0]
+	if len(f.progress) > 1 {
+		f.progress = f.progress[1:]
+	}
+	writeJSON(w, http.StatusOK, p)
 }
 
 func decodeMap(r io.Reader) map[string]any {

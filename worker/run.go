@@ -93,6 +93,11 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		OutboxRetention: cfg.OutboxRetention,
 	})
 	registerMailer(w)
+	migrationClient, err := registerPolicyMigration(w, c, opts, cfg.SurveyKeys)
+	if err != nil {
+		return err
+	}
+	defer migrationClient.Close()
 	if err := registerWebhooks(w, c, store, cfg); err != nil {
 		return err
 	}
