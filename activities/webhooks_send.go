@@ -234,6 +234,7 @@ var webhookDetailKeys = map[string]bool{
 	tierflow.DetailRequiredTier: true, tierflow.DetailResolved: true, tierflow.DetailScore: true,
 	tierflow.DetailStartTier: true, tierflow.DetailTrigger: true, tierflow.DetailVia: true,
 	tierflow.DetailFromPolicy: true, tierflow.DetailDeadlinesBefore: true, tierflow.DetailDeadlinesAfter: true,
+	tierflow.DetailSendAt: true,
 }
 
 // WebhookBody is the JSON body of m.

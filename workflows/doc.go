@@ -124,6 +124,14 @@
 // ended gets them appended to its record by the mailer. A record refused as
 // invalid input sends its emails with one Notify per transition, as before.
 //
+// # Other workflows
+//
+// Besides the case workflow the package holds the Mailer (above), the webhook
+// dispatcher and deliveries (webhook_*.go), and PolicyMigration
+// (policy_migration.go): a bulk migrate_policy over the cases a visibility query
+// matched, MigrationFanOut at a time, with a progress Query; each case applies
+// the decision once (its decision id derives from the migration's id).
+//
 // # Versioning
 //
 // A case lives for weeks, so the workflow code must replay every history in flight.
