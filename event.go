@@ -60,6 +60,7 @@ const (
 	EventSurveySent         EventType = "survey_sent"
 	EventSurveyAnswered     EventType = "survey_answered" // Details: DetailScore, DetailResolved, DetailComment
 	EventSurveyExpired      EventType = "survey_expired"
+	EventSurveyScheduled    EventType = "survey_scheduled"  // Details[DetailSendAt]: when the survey email goes out
 	EventDecisionRejected   EventType = "decision_rejected" // an invalid signal, Reason says why
 	EventNotificationFailed EventType = "notification_failed"
 	// EventNotificationUnconfirmed: the provider may or may not have the email
@@ -79,6 +80,7 @@ var EventTypes = []EventType{
 	EventBreach, EventCloseTargetWarning, EventCloseTargetBreach, EventCustomerReplied, EventCustomerEvent,
 	EventReminderSent, EventAutoResolved, EventSurveySent, EventSurveyAnswered, EventSurveyExpired,
 	EventDecisionRejected, EventNotificationFailed, EventNotificationUnconfirmed, EventPolicyMigrated,
+	EventSurveyScheduled,
 }
 
 // Valid reports whether t is a known event type.
@@ -112,6 +114,7 @@ const (
 	DetailRequiredTier   = "required_tier"   // approval events: the tier with the authority
 	DetailResolved       = "resolved"        // survey_answered: "true" or "false"
 	DetailScore          = "score"           // survey_answered: 1 to 5
+	DetailSendAt         = "send_at"         // survey_scheduled: when the survey email goes out (RFC 3339, UTC)
 	DetailStartTier      = "start_tier"      // opened
 	DetailTrigger        = "trigger"         // opened
 	// DetailVia says how a decision reached the case when it did not come through
@@ -136,7 +139,7 @@ var DetailKeys = []string{
 	DetailCompensationID, DetailCurrency, DetailDeadline, DetailDecisionID, DetailEventID, DetailKey, DetailKind,
 	DetailMessage, DetailMode, DetailOwner, DetailPolicy, DetailPriority, DetailReminder, DetailRepeat, DetailRequiredTier,
 	DetailResolved, DetailScore, DetailStartTier, DetailTrigger, DetailVia, DetailFromPolicy, DetailDeadlinesBefore,
-	DetailDeadlinesAfter,
+	DetailDeadlinesAfter, DetailSendAt,
 }
 
 // Transition is what one state change writes: new events and the new projection, in
@@ -145,6 +148,13 @@ type Transition struct {
 	CaseID string      `json:"case_id"`
 	Events []CaseEvent `json:"events"`
 	View   CaseView    `json:"view"`
+	// CancelEmails are seqs of this case's outbox batches that this record
+	// withdraws (the survey scheduled at resolution, when the case reopens or
+	// closes before its send time): each one not yet delivered nor claimed is
+	// settled without being sent; one already claimed or delivered is left as it
+	// is (it went out). Unknown seqs are ignored; a retried record withdraws
+	// nothing twice.
+	CancelEmails []int64 `json:"cancel_emails,omitempty"`
 }
 
 // CaseRecorder writes the durable record of a case.

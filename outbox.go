@@ -14,6 +14,11 @@ import (
 type OutboxBatch struct {
 	Seq   int64           `json:"seq"`
 	Batch json.RawMessage `json:"batch"`
+	// NotBefore, when set, is the earliest the batch is delivered (a scheduled
+	// email, such as the satisfaction survey a day after resolution). Until then
+	// it does not hold back its case's later batches, and a later record of the
+	// case may withdraw it (Transition.CancelEmails).
+	NotBefore *time.Time `json:"not_before,omitempty"`
 }
 
 // OutboxRow is a batch claimed for delivery. Attempt is the claim's number: the
@@ -26,12 +31,16 @@ type OutboxRow struct {
 	Batch     json.RawMessage `json:"batch"`
 	Attempt   int             `json:"attempt"`
 	CreatedAt time.Time       `json:"created_at"`
+	// DueAt is when the batch became due: its creation, or its NotBefore when
+	// that is later. Delivery lag is measured from it.
+	DueAt time.Time `json:"due_at"`
 }
 
-// OutboxStats is what waits in the outbox.
+// OutboxStats is what waits in the outbox: the backlog of due batches. A
+// scheduled batch whose time has not come is not part of it.
 type OutboxStats struct {
-	// Depth counts undelivered batches; Oldest is the creation of the oldest one
-	// (zero when Depth is 0).
+	// Depth counts undelivered due batches; Oldest is when the longest waiting
+	// of them became due (OutboxRow.DueAt; zero when Depth is 0).
 	Depth  int
 	Oldest time.Time
 }
@@ -55,12 +64,17 @@ func OutboxHash(caseID string) uint32 {
 // Outbox keeps the emails of recorded transitions until they are delivered.
 //
 // A case's batches are delivered in Seq order: ClaimOutbox never returns a batch
-// while an earlier batch of its case is undelivered. A claim holds the row for
+// while an earlier batch of its case is undelivered, except an earlier batch
+// scheduled for later (OutboxBatch.NotBefore not yet reached): it goes at its
+// time and holds nothing back meanwhile. A batch withdrawn by a later record
+// (Transition.CancelEmails) before it was claimed is settled, never delivered,
+// and holds nothing back either. A claim holds the row for
 // its lease; when the lease ends unsettled (the deliverer died), the row is
 // claimed again and the notification ledger keeps each email at most once.
 type Outbox interface {
 	// RecordTransitionWithOutbox is CaseRecorder.RecordTransition plus the
-	// batches, in one transaction; a batch already there is kept as it is.
+	// batches, in one transaction; a batch already there is kept as it is. The
+	// batches are written before t.CancelEmails is applied.
 	RecordTransitionWithOutbox(ctx context.Context, t Transition, batches []OutboxBatch) error
 	// ClaimOutbox leases up to limit due batches of shard (of shards), at most one
 	// per case, oldest due first.
@@ -72,10 +86,10 @@ type Outbox interface {
 	// RetryOutbox releases a claimed row until after has passed, with the reason.
 	RetryOutbox(ctx context.Context, id int64, attempt int, after time.Duration, reason string) error
 	// PurgeDeliveredOutbox deletes up to limit batches of shard (of shards)
-	// delivered more than olderThan ago and returns how many: a batch holds
+	// delivered (or withdrawn) more than olderThan ago and returns how many: a batch holds
 	// customer names and addresses, and its emails' outcomes stay in the ledger.
 	PurgeDeliveredOutbox(ctx context.Context, shard, shards int, olderThan time.Duration, limit int) (int, error)
-	// OutboxStats counts the undelivered batches.
+	// OutboxStats counts the undelivered due batches.
 	OutboxStats(ctx context.Context) (OutboxStats, error)
 	// ListenOutbox subscribes to new batches: wake receives (without blocking the
 	// store) when a batch may be due, until ctx ends or the returned stop is called.
