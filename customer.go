@@ -95,6 +95,22 @@ type SurveyState struct {
 	AnsweredAt *time.Time   `json:"answered_at,omitempty"`
 }
 
+// AsOf is the survey as it stands at now: a survey scheduled for SendAt has
+// gone out once SendAt has passed (status sent, sent at SendAt). Since the
+// survey email waits in the email outbox for its send time, the case records
+// that it went out only at its next step (the lazy survey_sent event); a case's
+// recorded view can say scheduled after the email left, and whoever shows it
+// (the API from the Postgres projection, the case query) shows it as of now.
+// Cases from before the outbox send it themselves at SendAt, as soon as their
+// timer fires. Pure: s is not changed.
+func (s SurveyState) AsOf(now time.Time) SurveyState {
+	if s.Status == SurveyScheduled && s.SendAt != nil && !now.Before(*s.SendAt) {
+		sent := *s.SendAt
+		s.Status, s.SentAt = SurveySent, &sent
+	}
+	return s
+}
+
 // SurveyLink is what a signed survey link names: the case, the survey round it
 // was sent for and when it expires. Rounds count the case's resolutions: 1 for the
 // first survey, one more after each reopen (a reopen cancels the survey of the

@@ -147,3 +147,33 @@ func TestSurveyTokenRejectsMalformedTokens(t *testing.T) {
 	assert.NoError(t, SurveyResponse{Score: 3, Round: 2}.Validate())
 	assert.ElementsMatch(t, []string{"round"}, fieldsOf(t, SurveyResponse{Score: 3, Round: -1}.Validate()))
 }
+
+// A scheduled survey is sent once its send time has come (the outbox sends it
+// then, and the case records it only at its next step); anything else is as it
+// was. AsOf changes nothing in place.
+func TestSurveyStateAsOf(t *testing.T) {
+	sendAt := time.Date(2026, 11, 19, 12, 0, 0, 0, time.UTC)
+	expires := sendAt.Add(14 * 24 * time.Hour)
+	scheduled := SurveyState{Status: SurveyScheduled, Round: 1, SendAt: &sendAt, ExpiresAt: &expires}
+
+	before := scheduled.AsOf(sendAt.Add(-time.Second))
+	assert.Equal(t, scheduled, before)
+
+	for _, now := range []time.Time{sendAt, sendAt.Add(time.Hour)} {
+		got := scheduled.AsOf(now)
+		assert.Equal(t, SurveySent, got.Status)
+		require.NotNil(t, got.SentAt)
+		assert.Equal(t, sendAt, *got.SentAt)
+		assert.Equal(t, expires, *got.ExpiresAt)
+		assert.Equal(t, 1, got.Round)
+	}
+	assert.Equal(t, SurveyScheduled, scheduled.Status, "the receiver is a copy")
+	assert.Nil(t, scheduled.SentAt)
+
+	for _, st := range []SurveyStatus{SurveySent, SurveyAnswered, SurveyExpired, SurveyCancelled} {
+		s := scheduled
+		s.Status = st
+		assert.Equal(t, s, s.AsOf(sendAt.Add(time.Hour)), "%s stays as it is", st)
+	}
+	assert.Equal(t, SurveyState{Status: SurveyScheduled}, SurveyState{Status: SurveyScheduled}.AsOf(sendAt), "no send time: nothing to derive")
+}

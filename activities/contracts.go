@@ -44,7 +44,9 @@ const DefaultHeartbeatInterval = 2 * time.Second
 
 // RecordTransitionInput is one or more state changes of a case: their new events
 // and the projection after the last, and (runs with the email outbox) each
-// transition's emails, written into the outbox in the same transaction. The
+// transition's emails, written into the outbox in the same transaction, and the
+// earlier batches they withdraw (Transition.CancelEmails: a survey scheduled
+// through the outbox whose case reopened or closed before its send time). The
 // transition's fields are inline in JSON, as when the input was a
 // tierflow.Transition: histories recorded before Emails replay unchanged.
 type RecordTransitionInput struct {
@@ -54,12 +56,15 @@ type RecordTransitionInput struct {
 	Emails []TransitionEmails `json:"emails,omitempty"`
 }
 
-// TransitionEmails is one transition's emails: a NotifyInput of the transition's
-// case, named by Seq, the transition's last event. The mailer delivers them
-// through Notify, each message at most once per its key.
+// TransitionEmails is one outbox batch of a transition: a NotifyInput of the
+// transition's case, named by Seq (the transition's last event, or for a
+// scheduled batch the event that scheduled it). The mailer delivers them
+// through Notify, each message at most once per its key, not before NotBefore
+// when it is set (the survey, at its send time).
 type TransitionEmails struct {
-	Seq      int64           `json:"seq"`
-	Messages []NotifyMessage `json:"messages"`
+	Seq       int64           `json:"seq"`
+	Messages  []NotifyMessage `json:"messages"`
+	NotBefore *time.Time      `json:"not_before,omitempty"`
 }
 
 // NotifyCustomerInput asks to email the customer once per Key.

@@ -21,8 +21,9 @@ const (
 )
 
 // RecordTransition appends the transition's events and moves the case projection
-// forward, and writes its emails into the outbox (in.Emails), in one
-// transaction; safe to retry. Invalid input is not retried (the workflow then
+// forward, writes its emails into the outbox (in.Emails, a scheduled batch with
+// its NotBefore) and withdraws the batches in.CancelEmails, in one transaction;
+// safe to retry. Invalid input is not retried (the workflow then
 // sends the emails itself).
 func (a *Activities) RecordTransition(ctx context.Context, in RecordTransitionInput) error {
 	what := fmt.Sprintf("record transition of case %s", in.CaseID)
@@ -42,7 +43,7 @@ func (a *Activities) RecordTransition(ctx context.Context, in RecordTransitionIn
 		if err != nil {
 			return invalidInput("%s: emails of event %d: %v", what, e.Seq, err)
 		}
-		batches[i] = tierflow.OutboxBatch{Seq: e.Seq, Batch: raw}
+		batches[i] = tierflow.OutboxBatch{Seq: e.Seq, Batch: raw, NotBefore: e.NotBefore}
 	}
 	if err := outbox.RecordTransitionWithOutbox(ctx, in.Transition, batches); err != nil {
 		return activityError(what, err)

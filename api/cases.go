@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/workflows"
@@ -26,8 +27,15 @@ type customerJSON struct {
 	VIP    bool   `json:"vip,omitempty"`
 }
 
-// presentCase prepares a case for principal p.
-func presentCase(v tierflow.CaseView, p tierflow.Principal) caseJSON {
+// presentCase prepares a case for principal p, as of now: a survey scheduled
+// for a send time that has passed is shown sent (tierflow.SurveyState.AsOf; the
+// case records it at its next step, so the Postgres projection still says
+// scheduled).
+func presentCase(v tierflow.CaseView, p tierflow.Principal, now time.Time) caseJSON {
+	if v.Survey != nil {
+		sv := v.Survey.AsOf(now)
+		v.Survey = &sv
+	}
 	c := customerJSON(v.Customer)
 	if p.Role == tierflow.RoleViewer {
 		c.Email = ""
@@ -78,7 +86,7 @@ func (s *server) openCase(w http.ResponseWriter, r *http.Request) {
 				"case %s already exists with a different request", cmd.CaseID))
 			return
 		}
-		writeJSON(w, http.StatusOK, presentCase(view, p))
+		writeJSON(w, http.StatusOK, presentCase(view, p, s.Now()))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*s.UpdateTimeout)
@@ -93,7 +101,7 @@ func (s *server) openCase(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusCreated
 		w.Header().Set("Location", "/v1/cases/"+url.PathEscape(cmd.CaseID))
 	}
-	writeJSON(w, status, presentCase(view, p))
+	writeJSON(w, status, presentCase(view, p, s.Now()))
 }
 
 // closedCaseRecord finds a case whose workflow may be gone (closed and past Temporal's
@@ -154,7 +162,7 @@ func (s *server) getCase(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, presentCase(view, principalFrom(r.Context())))
+	writeJSON(w, http.StatusOK, presentCase(view, principalFrom(r.Context()), s.Now()))
 }
 
 // maxListLimit caps a page of cases; defaultListLimit is used without a limit.
@@ -183,7 +191,7 @@ func (s *server) listCases(w http.ResponseWriter, r *http.Request) {
 		NextCursor string     `json:"next_cursor,omitempty"`
 	}{Cases: make([]caseJSON, 0, len(page.Cases)), NextCursor: page.NextCursor}
 	for _, v := range page.Cases {
-		out.Cases = append(out.Cases, presentCase(v, p))
+		out.Cases = append(out.Cases, presentCase(v, p, s.Now()))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -183,6 +184,39 @@ func TestGetCaseFallsBackToTheRecord(t *testing.T) {
 	rec = env.do(request{method: "GET", path: "/v1/cases/zendesk-3", token: "dev-agent"})
 	problemOf(t, rec, http.StatusServiceUnavailable)
 	assert.NotEmpty(t, rec.Header().Get("Retry-After"))
+}
+
+// The record says a survey is scheduled until the case's next step records it
+// sent; the outbox sends it at its send time, so the API shows it sent from then
+// on, from the record as from the list.
+func TestCaseFromTheRecordShowsTheSurveySentAfterItsSendTime(t *testing.T) {
+	env := newTestEnv(t)
+	sendAt, later := testNow.Add(-time.Minute), testNow.Add(time.Minute)
+	due, notYet := fullCase("zendesk-1", 1, ""), fullCase("zendesk-2", 1, "")
+	due.Status, notYet.Status = tierflow.StatusResolved, tierflow.StatusResolved
+	due.Survey = &tierflow.SurveyState{Status: tierflow.SurveyScheduled, Round: 1, SendAt: &sendAt}
+	notYet.Survey = &tierflow.SurveyState{Status: tierflow.SurveyScheduled, Round: 1, SendAt: &later}
+	env.records.cases[due.ID], env.records.cases[notYet.ID] = due, notYet
+	env.cases.fail("get", tierflow.Errorf(tierflow.CodeNotFound, "no workflow"))
+
+	v := caseOf(t, env.do(request{method: "GET", path: "/v1/cases/zendesk-1", token: "dev-agent"}), http.StatusOK)
+	require.NotNil(t, v.Survey)
+	assert.Equal(t, tierflow.SurveySent, v.Survey.Status)
+	require.NotNil(t, v.Survey.SentAt)
+	assert.Equal(t, sendAt, v.Survey.SentAt.UTC())
+	v = caseOf(t, env.do(request{method: "GET", path: "/v1/cases/zendesk-2", token: "dev-agent"}), http.StatusOK)
+	assert.Equal(t, tierflow.SurveyScheduled, v.Survey.Status)
+	assert.Nil(t, v.Survey.SentAt)
+	assert.Equal(t, tierflow.SurveyScheduled, env.records.cases[due.ID].Survey.Status, "the record is not changed")
+
+	env.records.page = tierflow.CasePage{Cases: []tierflow.CaseView{due, notYet}}
+	rec := env.do(request{method: "GET", path: "/v1/cases", token: "dev-supervisor"})
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var page tierflow.CasePage
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &page))
+	require.Len(t, page.Cases, 2)
+	assert.Equal(t, tierflow.SurveySent, page.Cases[0].Survey.Status)
+	assert.Equal(t, tierflow.SurveyScheduled, page.Cases[1].Survey.Status)
 }
 
 func TestListCases(t *testing.T) {

@@ -45,7 +45,7 @@ func (s *server) decide(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, s.messageError(ctx, id, err))
 		return
 	}
-	writeJSON(w, http.StatusOK, presentCase(view, actor))
+	writeJSON(w, http.StatusOK, presentCase(view, actor, s.Now()))
 }
 
 // messageError explains why a message to a case's workflow failed: a workflow that is

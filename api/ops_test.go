@@ -196,7 +196,7 @@ func TestAccessLogHoldsNoSecrets(t *testing.T) {
 // The document check must be able to fail: answers that drift from openapi.yaml are
 // caught.
 func TestOpenAPICheckCatchesDrift(t *testing.T) {
-	view := presentCase(fullCase("zendesk-1", 1, ""), tierflow.Principal{Role: tierflow.RoleAgent})
+	view := presentCase(fullCase("zendesk-1", 1, ""), tierflow.Principal{Role: tierflow.RoleAgent}, time.Now())
 	good, err := json.Marshal(view)
 	require.NoError(t, err)
 	var fields map[string]any

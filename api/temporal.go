@@ -61,7 +61,10 @@ func (t *temporalCases) Open(ctx context.Context, cmd OpenCommand) (tierflow.Cas
 	if err != nil {
 		return tierflow.CaseView{}, false, err
 	}
-	input := workflows.CaseInput{Request: cmd.Request, Policy: cmd.Policy, OpenedBy: cmd.OpenedBy, OpenRequestID: requestID}
+	// The case runs at this code's level (workflows.CurrentCode): workers are
+	// deployed before the API, so they know it.
+	input := workflows.CaseInput{Request: cmd.Request, Policy: cmd.Policy, OpenedBy: cmd.OpenedBy, OpenRequestID: requestID,
+		Code: workflows.CurrentCode}
 	start := t.client.NewWithStartWorkflowOperation(startOptions(cmd), workflows.WorkflowName, input)
 	var answer openAnswer
 	handle, err := t.client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{

@@ -220,6 +220,14 @@ func testTemporalCases(t *testing.T, prefix string, receipts bool) {
 		assert.Equal(t, 1, hist.count(enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED))
 		assert.Equal(t, 2, hist.count(enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED), "the first open and its repetition")
 		assert.Equal(t, view.Workflow.RunID, hist.runID)
+		// The case runs at the API's code level: its worker takes the run-wide
+		// changes from the input, without a patch marker.
+		first, err := tc.GetWorkflowHistory(ctx, workflows.WorkflowID(cmd.CaseID), "", false,
+			enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT).Next()
+		require.NoError(t, err)
+		var input workflows.CaseInput
+		require.NoError(t, opts.DataConverter.FromPayloads(first.GetWorkflowExecutionStartedEventAttributes().GetInput(), &input))
+		assert.Equal(t, workflows.CurrentCode, input.Code)
 
 		desc, err := tc.DescribeWorkflow(ctx, workflows.WorkflowID(cmd.CaseID), "")
 		require.NoError(t, err)

@@ -2,6 +2,8 @@ package simulate
 
 import (
 	"maps"
+	"slices"
+	"time"
 
 	"github.com/tierflow/tierflow"
 )
@@ -82,6 +84,36 @@ func CountEvents(evs []tierflow.CaseEvent) Counters {
 		}
 	}
 	return c
+}
+
+// withSentSurveys is a recorded log with the survey_sent events its case has not
+// recorded yet. A survey scheduled through the email outbox (survey_scheduled,
+// Details[DetailSendAt]) goes out at its send time without the case, which
+// records survey_sent, stamped with that time, only at its next step; one that
+// a reopen or close came before is withdrawn. So a survey_scheduled that no
+// survey_sent, reopened or closed follows went out if its send time is at or
+// before asOf: its survey_sent is added, as the simulation (which sends at the
+// send time) has it. evs is not changed.
+func withSentSurveys(evs []tierflow.CaseEvent, asOf time.Time) []tierflow.CaseEvent {
+	var pending *tierflow.CaseEvent
+	for i, ev := range evs {
+		switch ev.Type {
+		case tierflow.EventSurveyScheduled:
+			pending = &evs[i]
+		case tierflow.EventSurveySent, tierflow.EventReopened, tierflow.EventClosed:
+			pending = nil
+		}
+	}
+	if pending == nil {
+		return evs
+	}
+	sendAt, err := time.Parse(time.RFC3339, pending.Details[tierflow.DetailSendAt])
+	if err != nil || sendAt.After(asOf) {
+		return evs
+	}
+	sent := tierflow.CaseEvent{CaseID: pending.CaseID, Seq: evs[len(evs)-1].Seq + 1, Type: tierflow.EventSurveySent,
+		At: sendAt, Actor: tierflow.SystemActor, Tier: pending.Tier, Status: pending.Status, Department: pending.Department}
+	return append(slices.Clip(evs), sent)
 }
 
 // Add sums o into c.

@@ -158,3 +158,33 @@ func typesAndTiers(evs []tierflow.CaseEvent) []string {
 	}
 	return out
 }
+
+// A case recorded with the survey outbox has survey_scheduled at its resolution
+// and records survey_sent only at its next step: until then the survey that went
+// out at its send time counts as sent on the recorded side too, as the
+// simulation sends it; one withdrawn by a reopen or close before its time does not.
+func TestSimulateCountsASurveySentThroughTheOutboxBeforeItIsRecorded(t *testing.T) {
+	b := loadCases(t)[1]
+	require.Equal(t, tierflow.EventSurveySent, b.Events[5].Type)
+	sendAt := b.Events[5].At
+	scheduled := b.Events[4] // resolved
+	scheduled.Seq, scheduled.Type = 6, tierflow.EventSurveyScheduled
+	scheduled.Details = map[string]string{tierflow.DetailSendAt: sendAt.UTC().Format(time.RFC3339)}
+	b.Events = append(b.Events[:5:5], scheduled)
+
+	for _, asOf := range []time.Time{sendAt.Add(-time.Hour), sendAt, sendAt.Add(time.Hour)} {
+		rep := Simulate([]CaseLog{b}, recordedPolicy(), Window{AsOf: asOf})
+		assert.Equal(t, rep.Actual, rep.Simulated, "as of %s", asOf)
+		want := 2 // opening, resolution
+		if !asOf.Before(sendAt) {
+			want = 3 // and the survey
+		}
+		assert.Equal(t, want, rep.Actual.CustomerEmails, "as of %s", asOf)
+	}
+	assert.Len(t, b.Events, 6, "the recorded log is not changed")
+
+	closed := scheduled
+	closed.Seq, closed.Type, closed.At, closed.Details = 7, tierflow.EventClosed, sendAt.Add(-time.Hour), nil
+	withdrawn := append(b.Events[:6:6], closed)
+	assert.Len(t, withSentSurveys(withdrawn, sendAt.Add(time.Hour)), 7, "closed before its time: never sent")
+}

@@ -45,7 +45,7 @@ func TestCaptureContinuedAsNew(t *testing.T) {
 		pp.Acknowledge.Default, pp.Resolve.Default = dur(time.Hour), dur(time.Hour)
 		p.Priorities[pr] = pp
 	}
-	first, err := c.ExecuteWorkflow(ctx, StartOptions(caseID, r, p), WorkflowName, input(p, r))
+	first, err := c.ExecuteWorkflow(ctx, StartOptions(caseID, r, p), WorkflowName, currentInput(p, r))
 	require.NoError(t, err)
 	d := &driver{t: t, ctx: ctx, c: c, id: first.GetID()}
 	d.decide(tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "n0", Actor: agent})
@@ -60,9 +60,7 @@ func TestCaptureContinuedAsNew(t *testing.T) {
 	}
 	require.NotEmpty(t, resumedRunID, "the server never suggested continue-as-new")
 	d.decide(tierflow.Decision{Action: tierflow.ActionResolve, DecisionID: "r1", Actor: agent, Resolution: "refunded"})
-	d.waitFor("the survey", func(v tierflow.CaseView) bool {
-		return v.Survey != nil && v.Survey.Status == tierflow.SurveySent
-	})
+	d.waitFor("the survey", surveySent)
 	d.update(UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "thanks", Round: 1})
 	resumed := c.GetWorkflow(ctx, first.GetID(), resumedRunID)
 	var final tierflow.Receipt

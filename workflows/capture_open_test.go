@@ -45,7 +45,7 @@ func TestCaptureOpenedWithStart(t *testing.T) {
 		opts := StartOptions(caseID, r, p)
 		opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
 		opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
-		in := input(p, r)
+		in := currentInput(p, r)
 		in.OpenRequestID = requestID
 		h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 			StartWorkflowOperation: c.NewWithStartWorkflowOperation(opts, WorkflowName, in),

@@ -48,7 +48,7 @@ func TestCaptureHistories(t *testing.T) {
 			r.OpenedAt = time.Now().UTC()
 			caseID := tierflow.CaseID(r.Source, r.ExternalID)
 			p := capturePolicy()
-			run, err := c.ExecuteWorkflow(ctx, StartOptions(caseID, r, p), WorkflowName, input(p, r))
+			run, err := c.ExecuteWorkflow(ctx, StartOptions(caseID, r, p), WorkflowName, currentInput(p, r))
 			require.NoError(t, err)
 			d := &driver{t: t, ctx: ctx, c: c, id: run.GetID()}
 			sc.drive(d)
@@ -161,6 +161,13 @@ func (d *driver) waitFor(what string, ok func(tierflow.CaseView) bool) tierflow.
 	return tierflow.CaseView{}
 }
 
+// surveySent reports whether the case's survey is out, as the API shows it (as
+// of now: the outbox sends it at its time; the case query, as of the case's
+// last workflow task, says so only from the case's next step).
+func surveySent(v tierflow.CaseView) bool {
+	return v.Survey != nil && v.Survey.AsOf(time.Now()).Status == tierflow.SurveySent
+}
+
 // capturePolicy is the test policy with clocks in seconds, so the captured runs
 // see warnings, breaches, reminders, approvals and surveys in a few seconds.
 func capturePolicy() tierflow.Policy {
@@ -185,15 +192,21 @@ const (
 	// maxTypicalEvents and maxTypicalBytes bound the history of open,
 	// acknowledge, one escalation, acknowledge, resolve, survey, close (before
 	// changeLeanHistory: 117 events, 54 KB; before changeEmailOutbox: 82 events,
-	// 41 KB). What is left is mostly fixed per transition by Temporal: an
-	// Update's workflow task, accepted and completed events, its record marker
-	// and search attribute upsert (7 events, 35 for the five Updates); the
-	// emails cost nothing more (they travel in the record's marker, ~1 KB per
-	// batch, instead of a Notify's three events and the workflow task its
-	// completion woke); the bytes are mostly the five Updates' answers (the
-	// whole case, about 2.8 KB each) and the start's request and pinned policy.
-	maxTypicalEvents = 60
-	maxTypicalBytes  = 25 << 10
+	// 41 KB; before the code level and the survey outbox: 53 events, the
+	// bench's shape 58). What is left is mostly fixed per transition by
+	// Temporal: an Update's workflow task, accepted and completed events, its
+	// record marker and search attribute upsert (7 events, 35 for the five
+	// Updates); the emails cost nothing more (they travel in the record's
+	// marker, ~1 KB per batch, instead of a Notify's three events and the
+	// workflow task its completion woke), nor does the survey's send (the
+	// outbox sends it at its time: no timer, no workflow task); the bytes are
+	// mostly the five Updates' answers and the start's request and pinned
+	// policy. maxBenchTypicalEvents bounds the same case as the bench drives it
+	// (benchOpenExtraEvents: opened by the API's open Update): issue 10's
+	// budget.
+	maxTypicalEvents      = 45
+	maxBenchTypicalEvents = 50
+	maxTypicalBytes       = 25 << 10
 )
 
 type captureScenario struct {
@@ -209,8 +222,16 @@ func captureScenarios() []captureScenario {
 				Mode: tierflow.EscalationFunctional, Department: "billing", Reason: "double charge", Summary: "needs a refund"})
 			d.decide(tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "c3", Actor: specialist})
 			d.decide(tierflow.Decision{Action: tierflow.ActionResolve, DecisionID: "c4", Actor: specialist, Resolution: "refunded"})
-			d.waitFor("the survey", func(v tierflow.CaseView) bool { return v.Survey != nil && v.Survey.Status == tierflow.SurveySent })
+			d.waitFor("the survey", surveySent)
 			d.update(UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Comment: "thanks", Round: 1})
+		}},
+		{"survey_withdrawn", func(d *driver) {
+			// The customer replies before the survey's send time: the reply's
+			// record withdraws the survey's outbox batch; the case reopens.
+			d.decide(tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "w1", Actor: agent})
+			d.decide(tierflow.Decision{Action: tierflow.ActionResolve, DecisionID: "w2", Actor: agent, Resolution: "refunded"})
+			d.update(UpdateCustomerEvent, tierflow.CustomerEvent{Kind: tierflow.CustomerReply, EventID: "w3", Message: "not yet"})
+			d.decide(closeBy(supervisor, "w4"))
 		}},
 		{"breach_escalation", func(d *driver) {
 			// Nobody acknowledges: the warning, then the breach and the automatic

@@ -16,8 +16,9 @@ import (
 // closed (the final case is in the record and the case query).
 func CaseWorkflow(ctx workflow.Context, in CaseInput) (tierflow.Receipt, error) {
 	w := &caseWorkflow{in: in, mu: workflow.NewMutex(ctx)}
-	// The one patch a new run asks (changeLeanHistory implies every older one).
-	w.askVersions(ctx) // changeEmailOutbox, or else changeLeanHistory (versions.go)
+	// A new run asks no patch (its code level says what it has); a run without
+	// a level asks one (changeEmailOutbox implies every older one).
+	w.askVersions(ctx) // CaseInput.Code, or else changeEmailOutbox, or else changeLeanHistory (versions.go)
 	w.recordAsync = w.patched(ctx, changeRecordOutsideMutex)
 	// The opening (or resumption) goes first: handlers registered in setup may run
 	// as soon as they exist (an Update can arrive with the start), and they wait
@@ -74,6 +75,9 @@ type caseWorkflow struct {
 	unchecked []tierflow.Decision
 
 	outbox outboxState // changeEmailOutbox (outbox.go)
+	// surveyOutbox: this run's resolutions write the survey email into the
+	// outbox with its send time (codeSurveyOutbox; survey.go).
+	surveyOutbox bool
 }
 
 // open builds the first state of a new case and the opening transition.
@@ -179,7 +183,7 @@ func (w *caseWorkflow) run(ctx workflow.Context, opening *transition) (tierflow.
 // would leave a stale timer behind). A message that leaves the nearest deadline
 // where it was costs no timer; a deadline moved later keeps the running timer,
 // which fires early, finds nothing due and re-arms; only a strictly earlier
-// deadline cancels it for a new one.
+// deadline cancels it for a new one (and, resolved, a later one: restsPastTimer).
 func (w *caseWorkflow) wait(ctx workflow.Context) error {
 	next, label := w.nextDeadline()
 	if w.timer != nil && w.timer.fired.IsReady() {
@@ -189,7 +193,7 @@ func (w *caseWorkflow) wait(ctx workflow.Context) error {
 	if !next.IsZero() && !next.After(now) {
 		return nil
 	}
-	if !next.IsZero() && (w.timer == nil || next.Before(w.timer.at)) {
+	if !next.IsZero() && (w.timer == nil || next.Before(w.timer.at) || w.restsPastTimer(next)) {
 		if w.timer != nil {
 			w.timer.cancel()
 		}
@@ -205,8 +209,20 @@ func (w *caseWorkflow) wait(ctx workflow.Context) error {
 		if w.timer == nil {
 			return !n.IsZero()
 		}
-		return w.timer.fired.IsReady() || (!n.IsZero() && n.Before(w.timer.at))
+		return w.timer.fired.IsReady() || (!n.IsZero() && n.Before(w.timer.at)) || w.restsPastTimer(n)
 	})
+}
+
+// restsPastTimer reports whether the pending timer should give way to next
+// though it comes earlier: a resolved case of a run with the survey outbox rests
+// for days (no timer sends its survey; its nearest instant is the survey's
+// reminder or expiry), so a timer still pending for a clock the resolution
+// stopped would wake it for nothing, and does in production, where tier clocks
+// run hours: its firing, a workflow task and a new timer (five events) instead
+// of a cancel and a new timer (two). Runs from before keep their timers.
+func (w *caseWorkflow) restsPastTimer(next time.Time) bool {
+	return w.surveyOutbox && w.timer != nil && w.st.Status == tierflow.StatusResolved && !next.IsZero() &&
+		w.timer.at.Before(next)
 }
 
 // armedTimer is the main loop's one pending timer.
@@ -290,14 +306,21 @@ func (w *caseWorkflow) continueAsNew(ctx workflow.Context) (tierflow.Receipt, er
 	next := w.in
 	st := *w.st
 	next.Resume = &st
+	// The next run is started by this code: it has this code's run-wide changes
+	// (a survey scheduled the old way in the state is still sent the old way).
+	next.Code = CurrentCode
 	workflow.GetLogger(ctx).Info("continuing as new", "case_id", w.st.CaseID, "seq", w.st.Seq)
 	return tierflow.Receipt{}, workflow.NewContinueAsNewError(ctx, WorkflowName, next)
 }
 
-// view is the current projection with this run's identity.
+// view is the current projection with this run's identity, as of the workflow's
+// now: a survey the outbox has sent since the last transition shows as sent
+// (derived; the state records it at the next transition, catchUpSurvey). In the
+// case query, now is the time of the run's last workflow task; the API shows
+// the case as of its own clock (tierflow.SurveyState.AsOf).
 func (w *caseWorkflow) view(ctx workflow.Context) tierflow.CaseView {
 	info := workflow.GetInfo(ctx)
-	return w.st.View(w.in, tierflow.WorkflowRef{ID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID})
+	return w.st.asOf(workflow.Now(ctx)).View(w.in, tierflow.WorkflowRef{ID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID})
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

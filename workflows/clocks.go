@@ -65,7 +65,7 @@ func (w *caseWorkflow) dueItems() []dueItem {
 		add(auto.at, "auto-resolve without a customer reply", w.autoResolve)
 	}
 	send, remind, expiry := st.surveyDeadlines()
-	if send != nil {
+	if send != nil && st.SurveyOutboxSeq == 0 { // the outbox sends it, the case does not wake for it
 		add(send.at, "survey send", w.sendSurvey)
 	}
 	if remind != nil {

@@ -42,6 +42,7 @@ func TestContinueAsNewKeepsStateAndSignals(t *testing.T) {
 	st := next.Resume
 	assert.Equal(t, testRequest().ExternalID, next.Request.ExternalID)
 	assert.Equal(t, "v1", next.Policy.Version, "the pinned policy travels with the case")
+	assert.Equal(t, CurrentCode, next.Code, "the next run is started by this code, at its level")
 	assert.Equal(t, tierflow.StatusOpen, st.Status)
 	assert.Equal(t, "owner-t1", st.Assignee)
 	assert.Equal(t, []string{"n-1"}, st.SeenDecisions)
@@ -120,4 +121,49 @@ func TestOneTimerAtATime(t *testing.T) {
 	// Timers: the acknowledge warning at 6h (fires early: nothing due after the
 	// acknowledge), the resolve warning at 18h30, then the approval expiry at 11h.
 	assert.Equal(t, 3, started)
+}
+
+// A survey scheduled the old way (before the survey outbox) and carried into a
+// run at the current code level by continue-as-new is still sent by the case,
+// on its timer; the next resolution of that run goes through the outbox.
+func TestContinuedRunSendsASurveyScheduledTheOldWayOnItsTimer(t *testing.T) {
+	env, f := testEnv(t, t0)
+	resolveAt2h(t, env)
+	var carried *CaseState
+	at(env, 3*time.Hour, func() {
+		res, err := env.QueryWorkflow(QueryCase)
+		require.NoError(t, err)
+		var v tierflow.CaseView
+		require.NoError(t, res.Get(&v))
+		require.NotNil(t, v.Survey)
+		require.Equal(t, tierflow.SurveyScheduled, v.Survey.Status)
+		env.SetContinueAsNewSuggested(true)
+		env.SignalWorkflow(SignalDecision, tierflow.Decision{Action: tierflow.ActionNote, DecisionID: "n1", Actor: agent, Text: "resolved"})
+	})
+	env.ExecuteWorkflow(WorkflowName, input(testPolicy(), testRequest())) // no code level: the survey is the old way's
+	var can *workflow.ContinueAsNewError
+	require.True(t, errors.As(env.GetWorkflowError(), &can), "got %v", env.GetWorkflowError())
+	var next CaseInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	carried = next.Resume
+	require.NotNil(t, carried)
+	require.Zero(t, carried.SurveyOutboxSeq, "scheduled the old way")
+	require.Empty(t, f.eventsOf(tierflow.EventSurveyScheduled))
+	require.Equal(t, CurrentCode, next.Code)
+
+	env2, f2 := testEnv(t, t0.Add(3*time.Hour))
+	timers := timersAt(env2)
+	answered := &outcome{}
+	at(env2, day, func() {
+		sendUpdateTo(t, env2, UpdateSurvey, tierflow.SurveyResponse{Score: 5, Resolved: true, Round: 1}, answered)
+	})
+	env2.ExecuteWorkflow(WorkflowName, next)
+	result(t, env2)
+
+	require.NoError(t, answered.rejected)
+	assert.Contains(t, *timers, surveySendAt, "the carried survey's timer")
+	sent := f2.eventsOf(tierflow.EventSurveySent)
+	require.Len(t, sent, 1)
+	assert.Equal(t, surveySendAt, sent[0].At.UTC())
+	assert.Equal(t, []tierflow.MessageKind{tierflow.MsgSurvey}, f2.customerKinds())
 }

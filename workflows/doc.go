@@ -40,7 +40,11 @@
 // completed events, a RecordTransition marker and a search attribute upsert. A
 // transition with emails adds one activity task (its Notify: scheduled, started,
 // completed) and the workflow task its completion wakes; a hand-over adds an
-// AssignOwner marker; a deadline adds its timer. TestTypicalLifecycleHistorySize
+// AssignOwner marker; a deadline adds its timer. A run started with a code level
+// (CaseInput.Code) asks no patch: no Version marker and no TemporalChangeVersion
+// upsert at its start. The survey costs no wake-up of its own: its email goes
+// out of the outbox at its send time (see Clocks), so a resolved case sleeps
+// until the answer, the reminder or the expiry. TestTypicalLifecycleHistorySize
 // holds the typical case to its budget; see it before adding anything per
 // transition.
 //
@@ -76,7 +80,15 @@
 // once the wait ends; renewed at tier 4 once passed), the customer update cadence, the approval clock (an unanswered request
 // climbs a tier), the close target from the CRM's opened_at (never paused: day-25
 // warning, day-30 flag and tier 4), reminders and auto-resolution while waiting on
-// the customer, and the survey's send, reminder and expiry. Tier clocks stand still
+// the customer, and the survey's send, reminder and expiry. Since codeSurveyOutbox
+// the survey's send is no wake-up: the resolution writes the survey email into
+// the outbox with its send time (a survey_scheduled event names the batch) and
+// computes the reminder and expiry from that time; the first transition from
+// then on (the answer, the reminder, the expiry, any message) records
+// survey_sent, stamped with the send time, before its own events
+// (catchUpSurvey), and the case query shows the survey sent from the send time
+// on. A reopen or close before the send time cancels the survey and its record
+// withdraws the batch (Transition.CancelEmails). Tier clocks stand still
 // while awaiting_customer or awaiting_approval and move by the pause on resume
 // (Policy.Resume); the customer hears of each pause and resume (the info request
 // and the reply's new ETA; an eta_changed email when an approval pauses the case
@@ -85,7 +97,9 @@
 // summary names it: "tier 2 acknowledge deadline"), and wakes on it, on a signal or
 // when an update moves the nearest instant earlier; it then fires everything due.
 // Messages do not restart the timer; a deadline moved later keeps it (it fires
-// early and re-arms); only an earlier one cancels it.
+// early and re-arms); only an earlier one cancels it, except in a resolved case
+// of a run with the survey outbox, which rests for days: a timer left by a clock
+// the resolution stopped is replaced by the survey's (restsPastTimer).
 //
 // # Messages
 //
@@ -121,8 +135,12 @@
 // outside the case's history; the case does not wait for them. Emails refused or
 // of unknown outcome come back as SignalNotificationProblems and are recorded as
 // notification_failed or notification_unconfirmed (outbox.go); a case that has
-// ended gets them appended to its record by the mailer. A record refused as
-// invalid input sends its emails with one Notify per transition, as before.
+// ended gets them appended to its record by the mailer. A batch may be
+// scheduled (TransitionEmails.NotBefore: the survey at its send time), in a
+// batch of its own named by the event that scheduled it, and withdrawn by a
+// later record of the case before it goes out (Transition.CancelEmails). A record
+// refused as invalid input sends its emails with one Notify per transition, as
+// before (a scheduled one is not sent: nothing would send it at its time).
 //
 // # Other workflows
 //
@@ -150,9 +168,26 @@
 // search attribute upsert for each patch it meets: keep them off the typical path
 // where possible. A run that has changeLeanHistory takes every older change
 // without asking (impliedByLeanHistory); a run that has changeEmailOutbox (asked
-// once, at its start, first: askVersions) has changeLeanHistory too, so a new run
-// pays for that one patch and those added after it. The replay tests guard all
-// of this: testdata/*.json are
+// once, at its start, first: askVersions) has changeLeanHistory too.
+//
+// Run-wide changes (those asked once at the start of every run) travel in the
+// input instead: CaseInput.Code is the code level of whoever started the run
+// (codelevels.go: codeEmailOutbox, codeSurveyOutbox; CurrentCode is this code's),
+// and a run with a level takes that level's changes without asking Temporal, so
+// a new run records no Version marker at all. Every starter sets it: the API's
+// open, and continue-as-new (the next run is started by the running code). Runs
+// without a level (every run started before levels) ask as before. A worker
+// that meets a level above its own panics in the workflow task, which Temporal
+// retries until a worker that knows the level takes it: deploy the workers
+// before the API. A run with a level never lists its level's changes in
+// TemporalChangeVersion; a run without one always does (it asked
+// changeEmailOutbox or changeLeanHistory at its start, or, older still, the
+// patches it met). So the runs started before code levels are those whose
+// TemporalChangeVersion lists changeEmailOutbox, changeLeanHistory or an older
+// change (TemporalChangeVersion IN (...) in a visibility query); the runs with
+// a level list at most the path patches they met. A new run-wide change adds a
+// level; a change met only on some paths stays a patch. The replay tests guard all of
+// this: testdata/*.json are
 // histories of real runs on a dev server, replayed by TestReplayHistories on every
 // `go test`. After a deliberate change, keep the old files (rename them with a date)
 // and record new ones with

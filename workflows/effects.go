@@ -42,6 +42,10 @@ type transition struct {
 	now    time.Time
 	events []tierflow.CaseEvent
 	mails  []mail
+	// cancelEmails are earlier outbox batches of the case this transition
+	// withdraws (a survey scheduled through the outbox, cancelled before its
+	// send time): its record carries them (Transition.CancelEmails).
+	cancelEmails []int64
 }
 
 // mail is one customer or staff notification of a transition.
@@ -49,10 +53,21 @@ type mail struct {
 	summary  string
 	customer *activities.NotifyCustomerInput
 	staff    *activities.NotifyStaffInput
+	// notBefore, when set, schedules the mail: it is an outbox batch of its
+	// own, named by the event that caused it (seq), not delivered before
+	// notBefore, and withdrawn if a later transition cancels it.
+	notBefore *time.Time
+	seq       int64
 }
 
+// begin starts a transition. Every transition first records what happened
+// without the case since the last one: a survey the outbox sent (catchUpSurvey).
+// A begun transition is committed, even when it changes nothing else, so that
+// what begin recorded is never dropped.
 func (w *caseWorkflow) begin(ctx workflow.Context) *transition {
-	return &transition{w: w, ctx: ctx, now: workflow.Now(ctx)}
+	t := &transition{w: w, ctx: ctx, now: workflow.Now(ctx)}
+	w.catchUpSurvey(t)
+	return t
 }
 
 // patched reports whether the change changeID (see "Versioning" in doc.go) applies
@@ -143,6 +158,15 @@ func (w *caseWorkflow) mailCustomer(t *transition, seq int64, kind tierflow.Mess
 			Customer: w.in.Request.Customer, Data: data}})
 }
 
+// mailCustomerAt queues a customer email caused by event seq to go out at at,
+// through the outbox, without waking the case (mail.notBefore).
+func (w *caseWorkflow) mailCustomerAt(t *transition, seq int64, kind tierflow.MessageKind, at time.Time, edit func(*tierflow.MessageData)) {
+	w.mailCustomer(t, seq, kind, edit)
+	m := &t.mails[len(t.mails)-1]
+	m.notBefore, m.seq = timePtr(at), seq
+	m.summary += " at " + at.UTC().Format(time.RFC3339)
+}
+
 // mailStaff queues a staff email caused by event seq to the recipient groups.
 func (w *caseWorkflow) mailStaff(t *transition, seq int64, kind tierflow.MessageKind, groups []string, edit func(*activities.NotifyStaffInput)) {
 	in := &activities.NotifyStaffInput{Key: w.key(seq, kind), CaseID: w.st.CaseID, Kind: kind, Groups: groups,
@@ -188,7 +212,7 @@ func (w *caseWorkflow) commit(ctx workflow.Context, t *transition) {
 		return
 	}
 	if w.outbox.enabled {
-		w.record(ctx, pendingRecord{events: t.events, view: view, mails: outboxMails(t)})
+		w.record(ctx, pendingRecord{events: t.events, view: view, mails: outboxMails(t), cancel: t.cancelEmails})
 		return
 	}
 	w.record(ctx, pendingRecord{events: t.events, view: view})

@@ -1,9 +1,11 @@
 package workflows
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -34,7 +36,14 @@ type fakes struct {
 	// fake delivers each as the mailer would once its record succeeds (into
 	// customer and staff) and signals its problems back to the case (signal).
 	outboxed []activities.TransitionEmails
-	signal   func(caseID, name string, arg any)
+	// scheduled are outbox batches waiting for their NotBefore (the fake mailer
+	// delivers them at the first record from then on); cancelled are the seqs of
+	// those a record withdrew before they went out, cancelRequests every seq a
+	// record asked to withdraw.
+	scheduled      []activities.TransitionEmails
+	cancelled      []int64
+	cancelRequests []int64
+	signal         func(caseID, name string, arg any)
 	// onRecord, when set, runs inside the n-th (from 1) RecordTransition call, while
 	// the workflow waits on it.
 	onRecord func(n int)
@@ -103,20 +112,47 @@ func (f *fakes) RecordTransition(ctx context.Context, in activities.RecordTransi
 		f.recordedAt = append(f.recordedAt, f.now())
 	}
 	f.outboxed = append(f.outboxed, in.Emails...)
+	due := f.dueBatches(in)
 	n, hook := len(f.transitions), f.onRecord
 	f.mu.Unlock()
 	if hook != nil {
 		hook(n)
 	}
-	return f.deliverOutbox(ctx, in)
+	return f.deliverOutbox(ctx, in.CaseID, due)
 }
 
-// deliverOutbox sends the record's email batches as the Mailer's DeliverOutbox
-// would (each through the fake Notify path) and signals what could not be sent
-// to the case.
-func (f *fakes) deliverOutbox(ctx context.Context, in activities.RecordTransitionInput) error {
-	for _, e := range in.Emails {
-		res, err := f.sendBatch(ctx, activities.NotifyInput{CaseID: in.CaseID, Messages: e.Messages})
+// dueBatches takes the record's batches into the fake outbox, withdraws the
+// scheduled ones the record cancels, and returns those due now (the caller holds
+// mu): the record's own batches and every scheduled one whose time has come, by
+// seq, as the mailer would have sent them by the time of this record.
+func (f *fakes) dueBatches(in activities.RecordTransitionInput) []activities.TransitionEmails {
+	now := time.Now()
+	if f.now != nil {
+		now = f.now()
+	}
+	queue := append(slices.Clone(f.scheduled), in.Emails...)
+	f.scheduled = nil
+	f.cancelRequests = append(f.cancelRequests, in.CancelEmails...)
+	var due []activities.TransitionEmails
+	for _, e := range queue {
+		switch {
+		case e.NotBefore != nil && slices.Contains(in.CancelEmails, e.Seq):
+			f.cancelled = append(f.cancelled, e.Seq)
+		case e.NotBefore != nil && now.Before(*e.NotBefore):
+			f.scheduled = append(f.scheduled, e)
+		default:
+			due = append(due, e)
+		}
+	}
+	slices.SortStableFunc(due, func(a, b activities.TransitionEmails) int { return cmp.Compare(a.Seq, b.Seq) })
+	return due
+}
+
+// deliverOutbox sends email batches as the Mailer's DeliverOutbox would (each
+// through the fake Notify path) and signals what could not be sent to the case.
+func (f *fakes) deliverOutbox(ctx context.Context, caseID string, batches []activities.TransitionEmails) error {
+	for _, e := range batches {
+		res, err := f.sendBatch(ctx, activities.NotifyInput{CaseID: caseID, Messages: e.Messages})
 		if err != nil {
 			return err
 		}
@@ -127,7 +163,7 @@ func (f *fakes) deliverOutbox(ctx context.Context, in activities.RecordTransitio
 			}
 		}
 		if len(problems) > 0 && f.signal != nil {
-			f.signal(in.CaseID, SignalNotificationProblems, activities.NotificationProblems{Seq: e.Seq, Outcomes: problems})
+			f.signal(caseID, SignalNotificationProblems, activities.NotificationProblems{Seq: e.Seq, Outcomes: problems})
 		}
 	}
 	return nil

@@ -36,13 +36,13 @@ func (w *caseWorkflow) decideUpdate(ctx workflow.Context, d tierflow.Decision) (
 		return tierflow.Receipt{}, rejection(err)
 	}
 	if err == nil {
-		t := w.begin(ctx)
-		if w.approvalOutsideCaseTier(judged) && !t.patched(changeApprovalByAuthority) {
+		if w.approvalOutsideCaseTier(judged) && !w.patched(ctx, changeApprovalByAuthority) {
 			// A history from before the change: its handler refused this.
 			w.mu.Unlock()
 			return tierflow.Receipt{}, rejection(tierflow.Errorf(tierflow.CodeForbidden,
 				"an actor at tier %d cannot decide for a tier %d case", actorTier(d.Actor), w.st.Tier))
 		}
+		t := w.begin(ctx)
 		w.applyDecision(t, d, "")
 		w.commit(ctx, t)
 	}
@@ -75,11 +75,11 @@ func (w *caseWorkflow) decisionSignal(ctx workflow.Context, d tierflow.Decision)
 		workflow.GetLogger(ctx).Info("duplicate decision ignored", "case_id", w.st.CaseID, "decision_id", d.DecisionID)
 		return
 	}
-	t := w.begin(ctx)
-	if t.patched(changeVerifySignalActor) {
+	if w.patched(ctx, changeVerifySignalActor) {
 		w.checkSignalActor(ctx, d)
 		return
 	}
+	t := w.begin(ctx)
 	judged := w.asJudged(ctx, d)
 	err := w.judgeDecision(ctx, judged)
 	if err == nil && w.approvalOutsideCaseTier(judged) && !t.patched(changeApprovalByAuthority) {
@@ -149,6 +149,7 @@ func (w *caseWorkflow) surveyUpdate(ctx workflow.Context, r tierflow.SurveyRespo
 	}
 	t := w.begin(ctx)
 	if err := w.validateSurvey(t.now, r); err != nil {
+		w.commit(ctx, t) // what begin recorded, if anything
 		w.mu.Unlock()
 		return tierflow.Receipt{}, rejection(err)
 	}
@@ -171,11 +172,11 @@ func (w *caseWorkflow) recordRejection(t *transition, actor tierflow.Principal, 
 // undecodableSignal records a signal whose payload is not a valid message of its
 // kind (the caller holds mu); the sender is unknown, so the system is the actor.
 func (w *caseWorkflow) undecodableSignal(ctx workflow.Context, message string, err error) {
-	t := w.begin(ctx)
-	if !t.patched(changeRecordUndecodableSignals) {
+	if !w.patched(ctx, changeRecordUndecodableSignals) {
 		workflow.GetLogger(ctx).Error("undecodable signal dropped", "case_id", w.st.CaseID, "message", message, "error", err)
 		return
 	}
+	t := w.begin(ctx)
 	reason := &tierflow.Error{Code: tierflow.CodeInvalid, Message: "the " + message + " signal is not valid JSON of its kind: " + err.Error()}
 	w.recordRejection(t, tierflow.SystemActor, reason, map[string]string{tierflow.DetailMessage: message})
 	w.commit(ctx, t)

@@ -98,8 +98,18 @@ func testEnv(t *testing.T, start time.Time) (*testsuite.TestWorkflowEnvironment,
 	return env, f
 }
 
+// input starts a case without a code level, as runs started before levels
+// were: it asks for the run-wide changes as patches (the test environment
+// grants them all) and schedules the survey the old way.
 func input(p tierflow.Policy, r tierflow.OpenCaseRequest) CaseInput {
 	return CaseInput{Request: r, Policy: p, OpenedBy: integration}
+}
+
+// currentInput is input at the current code level, as the API starts cases.
+func currentInput(p tierflow.Policy, r tierflow.OpenCaseRequest) CaseInput {
+	in := input(p, r)
+	in.Code = CurrentCode
+	return in
 }
 
 // outcome captures one Update's fate: its receipt and, queried as the Update

@@ -156,7 +156,9 @@ func (w *caseWorkflow) resume(t *transition) {
 	st.ResumeStatus = ""
 }
 
-// resolve sends the resolution and schedules the survey.
+// resolve sends the resolution and schedules the survey: in runs with the survey
+// outbox, its email goes into the outbox now, to go out at its send time
+// (scheduleSurvey); before, the case's timer sends it then (sendSurvey).
 func (w *caseWorkflow) resolve(t *transition, d tierflow.Decision, tag eventTag) {
 	st := w.st
 	w.moveTo(t, tierflow.StatusResolved)
@@ -176,6 +178,9 @@ func (w *caseWorkflow) resolve(t *transition, d tierflow.Decision, tag eventTag)
 		m.Resolution, m.Explanation, m.Apology, m.ETA = d.Resolution, d.Explanation, apology, nil
 		m.Compensation = w.approvedCompensation()
 	})
+	if w.surveyOutbox {
+		w.scheduleSurvey(t, tag)
+	}
 }
 
 // stopClocks stops every clock of an active case (resolution or closure).
@@ -196,10 +201,16 @@ func (w *caseWorkflow) approvedCompensation() []tierflow.Compensation {
 	return out
 }
 
-// cancelSurvey stops a survey not yet answered (the case reopened or closed).
-func (w *caseWorkflow) cancelSurvey() {
+// cancelSurvey stops a survey not yet answered (the case reopened or closed). A
+// survey waiting in the outbox is withdrawn by the transition's record (the
+// transition began after catching up: its send time has not come).
+func (w *caseWorkflow) cancelSurvey(t *transition) {
 	if s := w.st.Survey; s != nil && (s.Status == tierflow.SurveyScheduled || s.Status == tierflow.SurveySent) {
 		s.Status = tierflow.SurveyCancelled
+	}
+	if seq := w.st.SurveyOutboxSeq; seq != 0 {
+		t.cancelEmails = append(t.cancelEmails, seq)
+		w.st.SurveyOutboxSeq = 0
 	}
 	w.st.Clocks.SurveyRemindAt = nil
 }
@@ -211,7 +222,7 @@ func (w *caseWorkflow) cancelSurvey() {
 // hears who handles the case now and by when.
 func (w *caseWorkflow) reopen(t *transition, actor tierflow.Principal, reason string, at tierflow.Tier, tag eventTag) {
 	st := w.st
-	w.cancelSurvey()
+	w.cancelSurvey(t)
 	st.Reopens++
 	st.ResolvedAt = nil
 	from := st.Tier
@@ -270,7 +281,7 @@ func (w *caseWorkflow) closeCase(t *transition, actor tierflow.Principal, reason
 	if st.PendingApproval != nil && t.patched(changeSettleApprovalOnClose) {
 		w.withdrawApproval(t, "the case was closed: "+reason)
 	}
-	w.cancelSurvey()
+	w.cancelSurvey(t)
 	w.stopClocks()
 	w.moveTo(t, tierflow.StatusClosed)
 	st.ClosedAt = timePtr(t.now)

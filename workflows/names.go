@@ -59,6 +59,12 @@ type CaseInput struct {
 	// OpenRequestID is the ID of the API request that started the case (its open
 	// Update answers Created); empty for cases started otherwise.
 	OpenRequestID string `json:"open_request_id,omitempty"`
+	// Code is the code level of the starter: the run-wide changes its code has
+	// (CurrentCode, codelevels.go), taken by the run without asking Temporal for
+	// a patch marker. 0 (runs started before code levels) asks for them as
+	// patches. A worker refuses a run whose level it does not know (its
+	// workflow task fails until a newer worker takes it): deploy workers first.
+	Code int `json:"code,omitempty"`
 }
 
 // Search attributes (register them on the namespace before starting workers).

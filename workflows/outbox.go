@@ -1,7 +1,10 @@
 package workflows
 
 import (
+	"cmp"
 	"encoding/json"
+	"slices"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -27,11 +30,12 @@ type outboxState struct {
 // hasProblems reports a buffered SignalNotificationProblems.
 func (o *outboxState) hasProblems() bool { return o.problems != nil && o.problems.Len() > 0 }
 
-// transitionMails are one transition's emails and the transition's last event,
-// which names its outbox batch.
+// transitionMails are one outbox batch of a transition: its emails and the
+// event that names the batch; notBefore schedules it (a scheduled mail).
 type transitionMails struct {
-	seq   int64
-	mails []mail
+	seq       int64
+	notBefore *time.Time
+	mails     []mail
 }
 
 // setupOutbox registers SignalNotificationProblems in runs with the outbox.
@@ -45,12 +49,38 @@ func (w *caseWorkflow) setupOutbox(ctx workflow.Context) {
 	w.outbox.recorded = map[string]bool{}
 }
 
-// outboxMails are t's emails as one outbox batch (none when it sends none).
+// outboxMails are t's emails as outbox batches, in the order of the events that
+// name them: the emails that go now in one batch, named by the transition's
+// last event that names no scheduled batch, and each scheduled email in a batch
+// of its own, named by the event that caused it (the resolution's email under
+// resolved, the survey under survey_scheduled). None when t sends none.
 func outboxMails(t *transition) []transitionMails {
 	if len(t.mails) == 0 {
 		return nil
 	}
-	return []transitionMails{{seq: t.events[len(t.events)-1].Seq, mails: t.mails}}
+	var now []mail
+	var out []transitionMails
+	scheduled := map[int64]bool{}
+	for _, m := range t.mails {
+		if m.notBefore == nil {
+			now = append(now, m)
+			continue
+		}
+		scheduled[m.seq] = true
+		out = append(out, transitionMails{seq: m.seq, notBefore: m.notBefore, mails: []mail{m}})
+	}
+	if len(now) > 0 {
+		seq := t.events[len(t.events)-1].Seq
+		for i := len(t.events) - 1; i >= 0; i-- {
+			if !scheduled[t.events[i].Seq] {
+				seq = t.events[i].Seq
+				break
+			}
+		}
+		out = append(out, transitionMails{seq: seq, mails: now})
+	}
+	slices.SortStableFunc(out, func(a, b transitionMails) int { return cmp.Compare(a.seq, b.seq) })
+	return out
 }
 
 // outboxEmails are the batches of a record's input, compacted as a Notify
@@ -61,7 +91,8 @@ func outboxEmails(ms []transitionMails) []activities.TransitionEmails {
 	}
 	out := make([]activities.TransitionEmails, len(ms))
 	for i, tm := range ms {
-		out[i] = activities.TransitionEmails{Seq: tm.seq, Messages: make([]activities.NotifyMessage, len(tm.mails))}
+		out[i] = activities.TransitionEmails{Seq: tm.seq, NotBefore: tm.notBefore,
+			Messages: make([]activities.NotifyMessage, len(tm.mails))}
 		for j, m := range tm.mails {
 			out[i].Messages[j] = batchMessage(m)
 		}

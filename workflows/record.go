@@ -27,11 +27,13 @@ import (
 // is written or has failed. Runs from before it keep the regular activity.
 
 // pendingRecord is one or more transitions' events, oldest first, and the view
-// after the last of them; with changeEmailOutbox, each transition's emails too.
+// after the last of them; with changeEmailOutbox, each transition's emails too,
+// and the earlier batches they withdraw (cancel).
 type pendingRecord struct {
 	events []tierflow.CaseEvent
 	view   tierflow.CaseView
 	mails  []transitionMails
+	cancel []int64
 }
 
 // record writes r after every transition before it: at once when nothing is
@@ -53,11 +55,12 @@ func (w *caseWorkflow) startRecord(ctx workflow.Context, r pendingRecord) {
 	w.recording = true
 	run := func(ctx workflow.Context, r pendingRecord) workflow.Future {
 		in := activities.RecordTransitionInput{Transition: tierflow.Transition{CaseID: w.st.CaseID, Events: r.events,
-			View: r.view}, Emails: outboxEmails(r.mails)}
+			View: r.view, CancelEmails: r.cancel}, Emails: outboxEmails(r.mails)}
+		summary := recordSummary(r.events, r.mails) + withdrawnSummary(r.cancel)
 		if w.lean {
-			return workflow.ExecuteLocalActivity(recordLocalCtx(ctx, recordSummary(r.events, r.mails)), a.RecordTransition, in)
+			return workflow.ExecuteLocalActivity(recordLocalCtx(ctx, summary), a.RecordTransition, in)
 		}
-		return workflow.ExecuteActivity(activityCtx(ctx, recordSummary(r.events, r.mails)), a.RecordTransition, in)
+		return workflow.ExecuteActivity(activityCtx(ctx, summary), a.RecordTransition, in)
 	}
 	f := run(ctx, r) // started now: before the transition's emails
 	workflow.Go(ctx, func(ctx workflow.Context) {
@@ -69,9 +72,15 @@ func (w *caseWorkflow) startRecord(ctx workflow.Context, r pendingRecord) {
 			var appErr *temporal.ApplicationError
 			if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeInvalidInput {
 				// No retry can fix it; the events stay in Temporal's history, the
-				// emails it carried are sent as before the outbox.
+				// emails it carried are sent as before the outbox. A scheduled one
+				// (the survey) has no one to send it at its time: it is not sent.
 				workflow.GetLogger(ctx).Error("record transition refused", "case_id", w.st.CaseID, "seq", r.view.Seq, "error", err)
 				for _, m := range r.mails {
+					if m.notBefore != nil {
+						workflow.GetLogger(ctx).Error("scheduled email not sent: its record was refused", "case_id", w.st.CaseID,
+							"seq", m.seq, "not_before", *m.notBefore)
+						continue
+					}
 					w.sendAll(ctx, m.mails)
 				}
 				break
@@ -124,6 +133,7 @@ func mergeRecords(rs []pendingRecord) pendingRecord {
 	for _, r := range rs {
 		out.events = append(out.events, r.events...)
 		out.mails = append(out.mails, r.mails...)
+		out.cancel = append(out.cancel, r.cancel...)
 	}
 	return out
 }
@@ -166,4 +176,17 @@ func recordSummary(events []tierflow.CaseEvent, mails []transitionMails) string 
 		}
 	}
 	return strings.Join(parts, "; ")
+}
+
+// withdrawnSummary names the scheduled batches a record withdraws ("; withdraw
+// the emails of event 12"), empty when none.
+func withdrawnSummary(seqs []int64) string {
+	if len(seqs) == 0 {
+		return ""
+	}
+	names := make([]string, len(seqs))
+	for i, seq := range seqs {
+		names[i] = formatInt(seq)
+	}
+	return "; withdraw the emails of event " + strings.Join(names, ", ")
 }

@@ -52,6 +52,13 @@ type CaseState struct {
 	PendingApproval     *tierflow.Approval      `json:"pending_approval,omitempty"`
 	Compensation        []tierflow.Compensation `json:"compensation,omitempty"`
 	Survey              *tierflow.SurveyState   `json:"survey,omitempty"`
+	// SurveyOutboxSeq is the survey_scheduled event whose outbox batch sends the
+	// survey at its SendAt (codeSurveyOutbox): while it is set, the survey is
+	// scheduled through the outbox and no timer sends it; a reopen or close
+	// before SendAt withdraws the batch (Transition.CancelEmails), the first
+	// transition from SendAt on records it sent (catchUpSurvey). 0: no survey
+	// waits in the outbox (a survey scheduled the old way is sent by the case).
+	SurveyOutboxSeq int64 `json:"survey_outbox_seq,omitempty"`
 
 	// SeenDecisions and SeenEvents are the last maxSeenIDs applied decision and
 	// customer-event IDs, oldest first.
@@ -295,34 +302,6 @@ func (s *CaseState) waitingDeadlines(p tierflow.Policy) (reminder, auto *pending
 		}
 	}
 	return reminder, auto
-}
-
-// surveyDeadlines are the survey's pending instants: its send while scheduled,
-// its reminder and expiry once sent.
-func (s *CaseState) surveyDeadlines() (send, remind, expiry *pendingWait) {
-	sv := s.Survey
-	if sv == nil {
-		return nil, nil, nil
-	}
-	switch sv.Status {
-	case tierflow.SurveyScheduled:
-		if sv.SendAt != nil {
-			from := *sv.SendAt
-			if s.ResolvedAt != nil {
-				from = *s.ResolvedAt
-			}
-			send = &pendingWait{clock: tierflow.ClockSurveySend, from: from, at: *sv.SendAt}
-		}
-	case tierflow.SurveySent:
-		if sv.SentAt == nil || sv.ExpiresAt == nil {
-			return nil, nil, nil
-		}
-		if r := s.Clocks.SurveyRemindAt; r != nil {
-			remind = &pendingWait{clock: tierflow.ClockSurveyReminder, from: *sv.SentAt, at: *r}
-		}
-		expiry = &pendingWait{clock: tierflow.ClockSurveyExpiry, from: *sv.SentAt, at: *sv.ExpiresAt}
-	}
-	return send, remind, expiry
 }
 
 // closeTargetRunning: the 30-day target counts until the case is resolved.

@@ -181,13 +181,15 @@ var errEventAlreadyApplied = tierflow.Errorf(tierflow.CodeConflict, "this custom
 
 // validateSurvey says whether a survey answer is expected now: the survey of the
 // answer's round (an old link after a reopen answers nothing), sent and not
-// expired. An answer without a round is one recorded before rounds (a replay):
-// the validator refuses new ones (validateSurveyUpdate).
+// expired. A survey the outbox has sent by now is sent, though the state records
+// it only in the answer's transition (catchUpSurvey). An answer without a round
+// is one recorded before rounds (a replay): the validator refuses new ones
+// (validateSurveyUpdate).
 func (w *caseWorkflow) validateSurvey(now time.Time, r tierflow.SurveyResponse) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	s := w.st.Survey
+	s := w.st.asOf(now).Survey
 	switch {
 	case s == nil:
 		return tierflow.Errorf(tierflow.CodeConflict, "no survey is waiting for an answer")

@@ -1,11 +1,17 @@
 package workflows
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+)
 
 // Change IDs of the patches in this package (see "Versioning" in doc.go). Each one
 // guards a change to the commands a run emits; remove a patch, keeping only its
 // new branch, once no run older than its month can be open (30 days plus the
-// survey: look for it with the TemporalChangeVersion search attribute).
+// survey: look for it with the TemporalChangeVersion search attribute; runs with
+// a code level (CaseInput.Code, below) never list the changes of their level
+// there: they have them).
 const (
 	// changeCadenceOnEveryEmail: every email that tells the customer who handles the
 	// case and by when (escalation, transfer, new ETA) restarts the update cadence,
@@ -92,11 +98,24 @@ const (
 	changeDepartmentAtEveryTier = "2026-12-department-at-every-tier"
 )
 
-// askVersions asks the run-wide changes once, at the start of a run: the newest
-// first, so a new run records one marker. A run that has changeEmailOutbox has
-// changeLeanHistory without asking (listing changeEmailOutbox in the
-// TemporalChangeVersion search attribute means it has both).
+// askVersions sets the run-wide changes once, at the start of a run. A run with a
+// code level (CaseInput.Code) takes them from it and asks nothing; a run without
+// one asks, the newest first, so it records one marker. A run that has
+// changeEmailOutbox has changeLeanHistory without asking (listing
+// changeEmailOutbox in the TemporalChangeVersion search attribute means it has
+// both). A level this code does not know panics: the SDK fails the workflow task
+// and retries it, so the run waits, untouched, for a worker that knows it.
 func (w *caseWorkflow) askVersions(ctx workflow.Context) {
+	if code := w.in.Code; code > CurrentCode || code < 0 {
+		panic(fmt.Sprintf("case input has code level %d, this worker knows levels up to %d: deploy the new worker "+
+			"before the API that starts such runs (the workflow task is retried until a worker that knows it takes it)",
+			code, CurrentCode))
+	}
+	if w.in.Code >= codeEmailOutbox {
+		w.outbox.enabled, w.lean = true, true
+		w.surveyOutbox = w.in.Code >= codeSurveyOutbox
+		return
+	}
 	w.outbox.enabled = workflow.GetVersion(ctx, changeEmailOutbox, workflow.DefaultVersion, 1) == 1
 	w.lean = w.outbox.enabled || workflow.GetVersion(ctx, changeLeanHistory, workflow.DefaultVersion, 1) == 1
 }

@@ -1,0 +1,119 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/tierflow/tierflow"
+)
+
+// The survey of runs with the survey outbox (codeSurveyOutbox) goes out without
+// the case: the resolution writes its email into the outbox with its send time
+// (scheduleSurvey), the mailer delivers it then, and the case learns nothing of
+// it until its next step, which records it first (catchUpSurvey). Its reminder
+// and expiry are counted from the send time from the resolution on, so the case
+// sleeps until one of them, an answer or a message. A reopen or close before the
+// send time withdraws the email (cancelSurvey). Runs from before it send the
+// survey when their timer fires (sendSurvey), as does any survey scheduled the
+// old way and carried into such a run by continue-as-new.
+
+// scheduleSurvey writes the survey of the resolution (scheduled by resolve) into
+// the outbox, to go out at its SendAt: a survey_scheduled event names the batch.
+func (w *caseWorkflow) scheduleSurvey(t *transition, tag eventTag) {
+	st, s, sp := w.st, w.st.Survey, w.in.Policy.Survey
+	sendAt := *s.SendAt
+	expires := sendAt.Add(sp.Expiry.Duration)
+	s.ExpiresAt = &expires
+	if sp.Reminder.Duration > 0 && sendAt.Add(sp.Reminder.Duration).Before(expires) {
+		st.Clocks.SurveyRemindAt = timePtr(sendAt.Add(sp.Reminder.Duration))
+	}
+	seq := w.emit(t, tierflow.EventSurveyScheduled, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
+		ev.Details = map[string]string{tierflow.DetailSendAt: sendAt.UTC().Format(time.RFC3339)}
+		tag(ev)
+	})
+	st.SurveyOutboxSeq = seq
+	round := st.surveyRound()
+	w.mailCustomerAt(t, seq, tierflow.MsgSurvey, sendAt, func(m *tierflow.MessageData) {
+		m.ETA, m.ExpiresAt, m.SurveyRound = nil, &expires, round
+	})
+}
+
+// catchUpSurvey records, at the start of a transition, that the survey waiting in
+// the outbox went out at its SendAt if that has come: status sent, sent at SendAt,
+// a survey_sent event stamped SendAt before the transition's own events.
+func (w *caseWorkflow) catchUpSurvey(t *transition) {
+	st := w.st
+	if st == nil || !st.surveyOutboxSent(t.now) { // nil: the opening
+		return
+	}
+	s := st.Survey
+	sentAt := *s.SendAt
+	s.Status, s.SentAt = tierflow.SurveySent, &sentAt
+	st.SurveyOutboxSeq = 0
+	w.emit(t, tierflow.EventSurveySent, tierflow.SystemActor, func(ev *tierflow.CaseEvent) { ev.At = sentAt })
+}
+
+// surveyOutboxSent reports whether the survey scheduled through the outbox has
+// gone out by now (its SendAt has passed) without the state recording it yet.
+func (s *CaseState) surveyOutboxSent(now time.Time) bool {
+	sv := s.Survey
+	return s.SurveyOutboxSeq != 0 && sv != nil && sv.Status == tierflow.SurveyScheduled && sv.SendAt != nil &&
+		!now.Before(*sv.SendAt)
+}
+
+// asOf is the state as it stands at now, for showing it: a survey the outbox has
+// sent is shown sent (tierflow.SurveyState.AsOf). It shares everything else
+// with s; s is not changed.
+func (s *CaseState) asOf(now time.Time) *CaseState {
+	if !s.surveyOutboxSent(now) {
+		return s
+	}
+	c := *s
+	sv := s.Survey.AsOf(now)
+	c.Survey, c.SurveyOutboxSeq = &sv, 0
+	return &c
+}
+
+// surveyDeadlines are the survey's pending instants: its send while scheduled,
+// its reminder and expiry once sent. A survey scheduled through the outbox has
+// its reminder and expiry from the start, counted from its SendAt; its send is
+// the outbox's, not the case's (dueItems leaves it out), and the view explains
+// it all the same.
+func (s *CaseState) surveyDeadlines() (send, remind, expiry *pendingWait) {
+	sv := s.Survey
+	if sv == nil {
+		return nil, nil, nil
+	}
+	switch sv.Status {
+	case tierflow.SurveyScheduled:
+		if sv.SendAt == nil {
+			return nil, nil, nil
+		}
+		from := *sv.SendAt
+		if s.ResolvedAt != nil {
+			from = *s.ResolvedAt
+		}
+		send = &pendingWait{clock: tierflow.ClockSurveySend, from: from, at: *sv.SendAt}
+		if s.SurveyOutboxSeq != 0 {
+			remind, expiry = s.surveyAnswerDeadlines(*sv.SendAt)
+		}
+	case tierflow.SurveySent:
+		if sv.SentAt == nil {
+			return nil, nil, nil
+		}
+		remind, expiry = s.surveyAnswerDeadlines(*sv.SentAt)
+	}
+	return send, remind, expiry
+}
+
+// surveyAnswerDeadlines are the reminder (while not sent) and the expiry of a
+// survey that goes out at sentAt.
+func (s *CaseState) surveyAnswerDeadlines(sentAt time.Time) (remind, expiry *pendingWait) {
+	sv := s.Survey
+	if sv.ExpiresAt == nil {
+		return nil, nil
+	}
+	if r := s.Clocks.SurveyRemindAt; r != nil {
+		remind = &pendingWait{clock: tierflow.ClockSurveyReminder, from: sentAt, at: *r}
+	}
+	return remind, &pendingWait{clock: tierflow.ClockSurveyExpiry, from: sentAt, at: *sv.ExpiresAt}
+}
