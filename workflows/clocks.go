@@ -15,6 +15,9 @@ type dueItem struct {
 	at    time.Time
 	label string // the timer summary shown in the Temporal UI
 	fire  func(t *transition)
+	// warning: a heads-up before a deadline, not a deadline (NextDeadline
+	// leaves it out at codeDeadlineNotWarning).
+	warning bool
 }
 
 // dueItems lists the case's pending instants in a fixed order (ties fire in it).
@@ -28,16 +31,19 @@ func (w *caseWorkflow) dueItems() []dueItem {
 	add := func(at time.Time, label string, fire func(t *transition)) {
 		items = append(items, dueItem{at: at, label: label, fire: fire})
 	}
+	warn := func(at time.Time, label string, fire func(t *transition)) {
+		items = append(items, dueItem{at: at, label: label, fire: fire, warning: true})
+	}
 	if !st.Status.TierClocksPaused() {
 		if dl := c.Acknowledge; dl != nil {
 			if !c.AcknowledgeWarned && dl.WarnAt != nil {
-				add(*dl.WarnAt, fmt.Sprintf("tier %d acknowledge warning", dl.Tier), w.warnAcknowledge)
+				warn(*dl.WarnAt, fmt.Sprintf("tier %d acknowledge warning", dl.Tier), w.warnAcknowledge)
 			}
 			add(dl.At, fmt.Sprintf("tier %d acknowledge deadline", dl.Tier), w.breachAcknowledge)
 		}
 		if dl := c.Resolve; dl != nil {
 			if !c.ResolveWarned && dl.WarnAt != nil {
-				add(*dl.WarnAt, fmt.Sprintf("tier %d resolve warning", dl.Tier), w.warnResolve)
+				warn(*dl.WarnAt, fmt.Sprintf("tier %d resolve warning", dl.Tier), w.warnResolve)
 			}
 			add(dl.At, fmt.Sprintf("tier %d resolve deadline", dl.Tier), w.breachResolve)
 		}
@@ -50,7 +56,7 @@ func (w *caseWorkflow) dueItems() []dueItem {
 	}
 	if st.closeTargetRunning() {
 		if dl := c.CloseTarget; !c.CloseTargetWarned && dl.WarnAt != nil {
-			add(*dl.WarnAt, "close target warning", w.warnCloseTarget)
+			warn(*dl.WarnAt, "close target warning", w.warnCloseTarget)
 		}
 		if !st.CloseTargetBreached {
 			add(c.CloseTarget.At, "close target", w.breachCloseTarget)
@@ -79,8 +85,25 @@ func (w *caseWorkflow) dueItems() []dueItem {
 
 // nextDeadline is the nearest pending instant and its label (zero when none).
 func (w *caseWorkflow) nextDeadline() (time.Time, string) {
+	return w.nearest(false)
+}
+
+// nextDeadlineSA is the NextDeadline search attribute: the nearest pending
+// instant, or from codeDeadlineNotWarning on the nearest that is not a warning
+// (a warning moves no deadline, so it upserts nothing).
+func (w *caseWorkflow) nextDeadlineSA() time.Time {
+	at, _ := w.nearest(w.in.Code >= codeDeadlineNotWarning)
+	return at
+}
+
+// nearest is the nearest pending instant and its label, warnings left out when
+// skipWarnings.
+func (w *caseWorkflow) nearest(skipWarnings bool) (time.Time, string) {
 	var next dueItem
 	for _, it := range w.dueItems() {
+		if skipWarnings && it.warning {
+			continue
+		}
 		if next.at.IsZero() || it.at.Before(next.at) {
 			next = it
 		}

@@ -19,9 +19,13 @@ const (
 	// timer wakes the case to send it, and the case records survey_sent at its
 	// next step.
 	codeSurveyOutbox = 2
+	// codeDeadlineNotWarning: the NextDeadline search attribute is the nearest
+	// deadline, not the warning before it, so a 75% warning (or the close
+	// target's) changes no search attribute and upserts nothing.
+	codeDeadlineNotWarning = 3
 )
 
 // CurrentCode is the code level of this code: every starter of a case (the
 // API's open, continue-as-new) sets CaseInput.Code to it. Workers must be
 // deployed before the starters that start runs at a new level.
-const CurrentCode = codeSurveyOutbox
+const CurrentCode = codeDeadlineNotWarning

@@ -23,7 +23,7 @@ type searchValues struct {
 }
 
 func (w *caseWorkflow) searchValues(v tierflow.CaseView) searchValues {
-	next, _ := w.nextDeadline()
+	next := w.nextDeadlineSA()
 	sv := searchValues{tier: int64(v.Tier), status: string(v.Status), priority: string(v.Priority),
 		department: v.Department, source: v.Source, category: v.Category, slaBreached: len(v.Breaches) > 0,
 		closed: v.CloseTargetBreached, closeTargetAt: w.st.Clocks.CloseTarget.At, nextDeadline: next}
