@@ -16,6 +16,7 @@ func TestDefaultSizesAreIssue10s(t *testing.T) {
 	assert.Equal(t, 2000, cfg.BurstCases, "5000 (the goal's size) is a flag: see defaultBurst")
 	assert.Equal(t, 10*time.Minute, cfg.SteadyFor)
 	assert.Zero(t, cfg.SteadyRate, "half the measured intake")
+	assert.Equal(t, 30*time.Second, cfg.SteadyGap)
 	assert.Zero(t, cfg.BurstAck, "long enough for the warnings")
 	assert.False(t, cfg.Pprof, "no profiles unless asked")
 }
@@ -32,11 +33,20 @@ func TestQuickKeepsWhatIsGiven(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 5000, cfg.BurstCases, "given: kept")
 	assert.Equal(t, 30*time.Second, cfg.SteadyFor, "not given: quick")
+	assert.Equal(t, 10*time.Second, cfg.SteadyGap, "not given: quick")
 	assert.Equal(t, 60, cfg.Cases)
 	assert.Equal(t, 8*time.Second, cfg.BurstMinAck)
 	assert.Equal(t, []string{phaseBurst, phaseSteady}, cfg.Phases)
 	assert.True(t, cfg.has(phaseSteady))
 	assert.False(t, cfg.has(phaseIntake))
+}
+
+func TestSteadyFlags(t *testing.T) {
+	cfg, err := parseArgs([]string{"-quick", "-phases=steady", "-steady-rate=5", "-steady-gap=45s"})
+	require.NoError(t, err)
+	assert.Equal(t, 5.0, cfg.SteadyRate)
+	assert.Equal(t, 45*time.Second, cfg.SteadyGap, "given: kept under -quick")
+	assert.Equal(t, 30*time.Second, cfg.SteadyFor)
 }
 
 func TestFlagsRefused(t *testing.T) {
@@ -45,7 +55,9 @@ func TestFlagsRefused(t *testing.T) {
 		{"-phases="},
 		{"-burst=0"},
 		{"-burst-ack=1500ms"},
-		{"-steady-ack=1s"},
+		{"-steady-gap=1s"},
+		{"-steady-gap=2500ms"},
+		{"-steady-ack=30s"}, // gone: each steady case has its own clock (steadyPlan)
 		{"-steady=1s"},
 		{"-steady-rate=-1"},
 		{"-server=staging"},

@@ -10,8 +10,8 @@
 //  3. burst: cases whose acknowledge deadlines fall at one instant, drained, vs as
 //     many no-op workflows whose timers fire at one instant; the worker's memory
 //     per cached case;
-//  4. steady: deadlines falling at half the intake capacity for a while: lateness
-//     p50/p99 and over time;
+//  4. steady: deadlines falling at half the intake capacity for a while (the cases
+//     opened beforehand): lateness p50/p99 and over time;
 //  5. history events and bytes per case for the standard lifecycles.
 //
 // -server=full runs the stack on the full Temporal server (temporalfull.ServerVersion)
@@ -52,8 +52,8 @@ type config struct {
 	BurstMinAck time.Duration `json:"burst_min_ack_ns"`
 	BurstWait   time.Duration `json:"burst_wait_ns"`
 	SteadyFor   time.Duration `json:"steady_ns"`
-	SteadyAck   time.Duration `json:"steady_ack_ns"`
-	SteadyRate  float64       `json:"steady_rate"` // 0: half the intake's cases/s
+	SteadyGap   time.Duration `json:"steady_gap_ns"` // from the pre-open's estimated end to the window
+	SteadyRate  float64       `json:"steady_rate"`   // 0: half the intake's cases/s
 	Lifecycles  int           `json:"lifecycles"`
 	OutDir      string        `json:"-"`
 	Verbose     bool          `json:"-"`
@@ -94,6 +94,8 @@ type bench struct {
 	logf  func(format string, args ...any)
 	// profiles are the CPU profiles taken (-pprof), saved after the report.
 	profiles []takenProfile
+	// apiPolicies are the policy files the API runs with (it reads them at start).
+	apiPolicies []string
 }
 
 func main() {
@@ -132,12 +134,12 @@ func parseArgs(args []string) (config, error) {
 	fs.DurationVar(&cfg.BurstAck, "burst-ack", 0, "the burst's acknowledge clock, whole seconds (default: long enough for the warnings' own burst to drain first)")
 	fs.DurationVar(&cfg.BurstWait, "burst-wait", 15*time.Minute, "how long after the deadline the burst may take to drain")
 	fs.DurationVar(&cfg.SteadyFor, "steady", 10*time.Minute, "how long deadlines fall steadily")
-	fs.DurationVar(&cfg.SteadyAck, "steady-ack", 30*time.Second, "the steady cases' acknowledge clock, whole seconds")
-	fs.Float64Var(&cfg.SteadyRate, "steady-rate", 0, "steady cases (and deadlines) per second (default: half the intake's cases/s)")
+	fs.DurationVar(&cfg.SteadyGap, "steady-gap", 30*time.Second, "whole seconds between the estimated end of opening the steady cases and their first deadline")
+	fs.Float64Var(&cfg.SteadyRate, "steady-rate", 0, "steady deadlines per second (default: half the intake's cases/s)")
 	fs.IntVar(&cfg.Lifecycles, "lifecycles", 3, "cases driven through each standard lifecycle for the history figure")
 	fs.StringVar(&cfg.OutDir, "out", "", "directory of the JSON report and picture (default <repo>/testartifacts)")
 	fs.BoolVar(&cfg.Verbose, "v", false, "log the stack's start")
-	fs.BoolVar(&cfg.Pprof, "pprof", false, "take CPU profiles (TIERFLOW_PPROF=1): the worker's over the burst's drain and the steady phase, "+
+	fs.BoolVar(&cfg.Pprof, "pprof", false, "take CPU profiles (TIERFLOW_PPROF=1): the worker's over the burst's drain and the steady window, "+
 		"the API's and the worker's over the intake and the round trip; saved as bench-<timestamp>-<phase>-<process>.pprof next to the report, top 15 printed")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -152,7 +154,7 @@ func parseArgs(args []string) (config, error) {
 			"burst":      func() { cfg.BurstCases = 200 },
 			"burst-wait": func() { cfg.BurstWait = 3 * time.Minute },
 			"steady":     func() { cfg.SteadyFor = 30 * time.Second },
-			"steady-ack": func() { cfg.SteadyAck = 5 * time.Second },
+			"steady-gap": func() { cfg.SteadyGap = 10 * time.Second },
 			"lifecycles": func() { cfg.Lifecycles = 1 },
 		}
 		for name, apply := range quick {
@@ -184,8 +186,8 @@ func (c config) validate() error {
 		return fmt.Errorf("every size must be at least 1")
 	case c.BurstAck != 0 && (c.BurstAck < 2*time.Second || c.BurstAck%time.Second != 0):
 		return fmt.Errorf("-burst-ack must be whole seconds, at least 2s")
-	case c.SteadyAck < 2*time.Second || c.SteadyAck%time.Second != 0:
-		return fmt.Errorf("-steady-ack must be whole seconds, at least 2s")
+	case c.SteadyGap < 2*time.Second || c.SteadyGap%time.Second != 0:
+		return fmt.Errorf("-steady-gap must be whole seconds, at least 2s")
 	case c.SteadyFor < 5*time.Second:
 		return fmt.Errorf("-steady must be at least 5s")
 	case c.SteadyRate < 0:
@@ -226,10 +228,11 @@ func run(ctx context.Context, cfg config) error {
 		return fmt.Errorf("make a policy directory: %w", err)
 	}
 	defer os.RemoveAll(policyDir)
-	basePolicies, err := writeBasePolicies(policyDir, cfg.SteadyAck)
+	basePolicies, err := writeBasePolicies(policyDir)
 	if err != nil {
 		return err
 	}
+	b.apiPolicies = basePolicies
 	stackLog := func(string, ...any) {}
 	if cfg.Verbose {
 		stackLog = b.logf

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,7 +35,9 @@ type job struct {
 //     the rest of that minute, and the time between the end of the warnings' burst
 //     and the deadline; a job whose estimate fits neither runs after the steady
 //     phase;
-//   - steady, on a quiet server again (the herd's cases idle at tier 2);
+//   - steady, on a quiet server again (the herd's cases idle at tier 2): the API
+//     restarts with the steady policies, the cases open, then their deadlines
+//     fall at the steady rate through the window (steadyPlan);
 //   - the jobs left.
 func (b *bench) runPhases(ctx context.Context, rep *report, policyDir string, basePolicies []string) error {
 	intakeRate, startRate := fallbackIntakeRate, fallbackStartRate
@@ -68,10 +71,7 @@ func (b *bench) runPhases(ctx context.Context, rep *report, policyDir string, ba
 		if rate == 0 {
 			rate = intakeRate / 2
 		}
-		b.logf("steady: %.1f cases/s for %s, acknowledge clock %s", rate, b.cfg.SteadyFor, b.cfg.SteadyAck)
-		stopProfile := b.profilePhase(ctx, phaseSteady, b.theWorker())
-		st, err := b.measureSteady(ctx, rate)
-		stopProfile()
+		st, err := b.steadyPhase(ctx, policyDir, rate, intakeRate)
 		if err != nil {
 			if err := b.failed(ctx, rep, phaseSteady, err); err != nil {
 				return err
@@ -198,10 +198,11 @@ func (b *bench) burstPhase(ctx context.Context, rep *report, policyDir string, b
 	if rep.APIEarlyPeakRSS, err = b.stack.API.PeakRSS(); err != nil {
 		return jobs, err
 	}
-	if err := b.stack.RestartAPI(ctx, map[string]string{
-		"TIERFLOW_POLICY_FILES": strings.Join(append(basePolicies, herdPolicy), ",")}); err != nil {
+	policies := append(slices.Clone(basePolicies), herdPolicy)
+	if err := b.stack.RestartAPI(ctx, map[string]string{"TIERFLOW_POLICY_FILES": strings.Join(policies, ",")}); err != nil {
 		return jobs, err // the API is down: the phases after fail too, and say so
 	}
+	b.apiPolicies = policies
 	b.logf("burst: %d cases, calendar opens %s, acknowledge clock %s", b.cfg.BurstCases, herd.OpensAt.Format(time.TimeOnly), ack)
 	burst, err := b.openHerd(ctx, herd)
 	if err != nil {

@@ -85,6 +85,6 @@ func (r *report) picture() string {
 		}
 		steady = []lineSeries{p99, p50}
 	}
-	d.linePanel(p, "seconds into the phase (when each deadline fell)", "lateness, ms", steady, goal, "goal: p99 2 s")
+	d.linePanel(p, "seconds into the window (when each deadline fell)", "lateness, ms", steady, goal, "goal: p99 2 s")
 	return d.String()
 }

@@ -20,8 +20,9 @@ const (
 	// policyHerd: tier 1 acknowledge deadlines on a calendar that opens at one
 	// chosen minute, so that every case opened before it has the same deadline.
 	policyHerd = "bench-herd"
-	// policySteady: tier 1 must acknowledge within the steady phase's clock
-	// (-steady-ack), warned at 3/4 of it, on a 24x7 calendar.
+	// policySteady prefixes the steady policies (steadyPolicyName): each has its
+	// own tier 1 acknowledge clock (steadyPlan.Clocks), warned at 3/4 of it, on a
+	// 24x7 calendar.
 	policySteady = "bench-steady"
 )
 
@@ -84,17 +85,35 @@ start_tier:
 `, name, calendarYAML, prio.String(), warningRatio)
 }
 
-// writeBasePolicies writes the quiet, breach and steady policies into dir.
-func writeBasePolicies(dir string, steadyAck time.Duration) ([]string, error) {
+// writeBasePolicies writes the quiet and breach policies into dir.
+func writeBasePolicies(dir string) ([]string, error) {
 	files := map[string]string{
 		policyQuiet:  policyYAML(policyQuiet, "24x7", "", "", 0.75),
 		policyBreach: policyYAML(policyBreach, "24x7", "", "2s", 0.75),
-		policySteady: policyYAML(policySteady, "24x7", "", steadyAck.String(), 0.75),
 	}
 	var paths []string
-	for _, name := range []string{policyQuiet, policyBreach, policySteady} {
+	for _, name := range []string{policyQuiet, policyBreach} {
 		p := filepath.Join(dir, name+".yaml")
 		if err := os.WriteFile(p, []byte(files[name]), 0o644); err != nil {
+			return nil, fmt.Errorf("write policy %s: %w", name, err)
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// steadyWarningRatio: the steady cases are warned at 3/4 of their clock, as on a
+// busy day.
+const steadyWarningRatio = 0.75
+
+// writeSteadyPolicies writes one steady policy per clock into dir
+// (steadyPolicyName).
+func writeSteadyPolicies(dir string, clocks []time.Duration) ([]string, error) {
+	paths := make([]string, 0, len(clocks))
+	for _, clock := range clocks {
+		name := steadyPolicyName(clock)
+		p := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(p, []byte(policyYAML(name, "24x7", "", clock.String(), steadyWarningRatio)), 0o644); err != nil {
 			return nil, fmt.Errorf("write policy %s: %w", name, err)
 		}
 		paths = append(paths, p)

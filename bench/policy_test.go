@@ -16,7 +16,7 @@ import (
 // hour of the run.
 func TestPolicies(t *testing.T) {
 	dir := t.TempDir()
-	paths, err := writeBasePolicies(dir, 30*time.Second)
+	paths, err := writeBasePolicies(dir)
 	require.NoError(t, err)
 	for _, p := range paths {
 		_, err := policyfile.Load(p)
@@ -29,12 +29,22 @@ func TestPolicies(t *testing.T) {
 		breach.TierDeadline(tierflow.ClockAcknowledge, tierflow.PriorityNormal, tierflow.TierFrontline, opened).At)
 	assert.Equal(t, opened.Add(24*time.Hour),
 		breach.TierDeadline(tierflow.ClockAcknowledge, tierflow.PriorityNormal, tierflow.TierSpecialist, opened).At)
-	steady, err := policyfile.Load(paths[2])
+	clocks := []time.Duration{30 * time.Second, 35 * time.Second, 17*time.Minute + 5*time.Second}
+	steadyPaths, err := writeSteadyPolicies(dir, clocks)
 	require.NoError(t, err)
-	dl := steady.TierDeadline(tierflow.ClockAcknowledge, tierflow.PriorityNormal, tierflow.TierFrontline, opened)
-	assert.Equal(t, opened.Add(30*time.Second), dl.At, "the steady clock runs around the clock")
-	require.NotNil(t, dl.WarnAt)
-	assert.Equal(t, opened.Add(22500*time.Millisecond), *dl.WarnAt, "warned at 3/4")
+	require.Len(t, steadyPaths, len(clocks))
+	all := append(append([]string(nil), paths...), steadyPaths...)
+	_, err = policyfile.LoadRegistry(all...)
+	require.NoError(t, err, "the API loads them together: no name twice")
+	for i, clock := range clocks {
+		steady, err := policyfile.Load(steadyPaths[i])
+		require.NoError(t, err)
+		assert.Equal(t, steadyPolicyName(clock), steady.Name)
+		dl := steady.TierDeadline(tierflow.ClockAcknowledge, tierflow.PriorityNormal, tierflow.TierFrontline, opened)
+		assert.Equal(t, opened.Add(clock), dl.At, "the steady clock runs around the clock")
+		require.NotNil(t, dl.WarnAt)
+		assert.Equal(t, opened.Add(clock*3/4), *dl.WarnAt, "warned at 3/4")
+	}
 
 	for _, hour := range []int{0, 5, 11, 12, 13, 23} {
 		opensAt := time.Date(2026, 11, 20, hour, 37, 0, 0, time.UTC)

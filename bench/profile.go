@@ -18,7 +18,7 @@ import (
 
 // -pprof: the worker and the API serve /debug/pprof/ on their metrics address
 // (TIERFLOW_PPROF=1) and the bench takes their CPU profiles while a phase runs
-// (the worker's over the burst's drain and the steady phase, the API's over the
+// (the worker's over the burst's drain and the steady window, the API's over the
 // intake and the decision round trip), saves each next to the JSON report as
 // bench-<timestamp>-<phase>-<process>.pprof and prints its top functions.
 

@@ -30,7 +30,8 @@ func fullReport() *report {
 		{Deadline: deadline, At: deadline, RecordedAt: deadline.Add(time.Second), Mails: 3},
 		{Deadline: deadline, At: deadline, RecordedAt: deadline.Add(9 * time.Second), MailsDone: deadline.Add(12 * time.Second), Mails: 3}})
 	r.Burst.setBaseline(&timerBurstResult{Workflows: 2, DrainSeconds: 4, closedAfter: msD(1000, 4000)})
-	r.Steady = &steadyResult{Seconds: 600, RatePerSecond: 14.7, Cases: 8820, BucketSeconds: 10,
+	r.Steady = &steadyResult{Seconds: 600, RatePerSecond: 14.7, DeadlinesPerSecond: 14.65, PreOpenSeconds: 412.4, Cases: 8820, BucketSeconds: 10,
+		AckClock: "30s..15m45s by 5s (190 policies)", Warnings: 8820, WarningsInWindow: 4410,
 		RecordLateness: latency{N: 8820, P50: 300, P99: 1234.6}, OverTime: []bucketPoint{{StartS: 0, N: 10, P50Ms: 200, P99Ms: 900}, {StartS: 10, N: 10, P50Ms: 300, P99Ms: 1200}}}
 	r.History = []historySize{{Lifecycle: "manual escalation", EventsMean: 111, BytesMean: 48800.4},
 		{Lifecycle: "automatic escalation", EventsMean: 123, BytesMean: 45000}, {Lifecycle: baselineLifecycle, EventsMean: 11, BytesMean: 1019}}
@@ -72,7 +73,8 @@ func TestReportTableAndFiles(t *testing.T) {
 	table := out.String()
 	for _, want := range []string{"1. intake (median of 3 runs of 3, 2 at a time)", "ratio 0.73 (runs 0.70 0.73 0.75)",
 		"p99 ratio 8.73", "p99 ratio 5.29", "3. burst (n=2 due at one instant) drained in, s", "ratio 3.00",
-		"4. steady (14.7 deadlines/s for 10m0s, n=8820)", "5. history, manual escalation"} {
+		"4. steady (deadlines at 14.7/s for 10m0s (cases opened beforehand in 412s), n=8820)", "(target 14.7)",
+		"4410 of 8820 warnings fell inside the window", "5. history, manual escalation"} {
 		assert.Contains(t, table, want)
 	}
 
