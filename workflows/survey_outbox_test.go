@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -300,6 +301,6 @@ func TestUnknownCodeLevelFailsTheWorkflowTask(t *testing.T) {
 	require.True(t, env.IsWorkflowCompleted())
 	err := env.GetWorkflowError()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "code level 3, this worker knows levels up to 2")
+	assert.Contains(t, err.Error(), fmt.Sprintf("code level %d, this worker knows levels up to %d", CurrentCode+1, CurrentCode))
 	assert.Empty(t, f.events(), "nothing recorded")
 }
