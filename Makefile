@@ -81,7 +81,7 @@ chromium:
 		echo "Chromium is missing (the end-to-end test needs it): apt-get install -y chromium" >&2; exit 1; \
 	fi
 
-## bench: the benchmarks of operations.md "Proof" and issue 10, side by side with a baseline on the same server (about 30 min; BENCH_FLAGS=-quick: about 3 min; -server=full, -phases=...: see bench/README.md)
+## bench: the benchmarks of operations.md "Proof" and issue 10, side by side with a baseline on the same server (about 35 min; BENCH_FLAGS=-quick: about 3 min; -server=full, -phases=...: see bench/README.md)
 .PHONY: bench
 bench: temporal-cli prod-local-bins postgres-check
 	$(GO) run ./bench $(BENCH_FLAGS)
