@@ -50,13 +50,17 @@ VALUES ($1, $2, $3, $4, $5::timestamptz, greatest(now(), $5::timestamptz))
 ON CONFLICT (case_id, seq) DO NOTHING`
 
 // cancelOutboxSQL withdraws batches of a case that no mailer holds: settled
-// without delivery, so they are never claimed and hold nothing back. A leased
-// row (being sent) or a settled one is left as it is; a claim taking the row
-// concurrently holds its lock, and this statement then sees its lease.
+// without delivery, so they are never claimed and hold nothing back. Only a row
+// with no lease is withdrawn: never claimed, or released by its mailer for a
+// retry (RetryOutbox settles what went, the ledger holds it). A leased row is
+// being sent; one whose lease ended unsettled was left by a mailer that may
+// have died after sending it, so it waits for its retry (the ledger then tells
+// what went) instead of being called withdrawn. A settled row is left as it is;
+// a claim taking the row concurrently holds its lock, and this statement then
+// sees its lease.
 const cancelOutboxSQL = `
-UPDATE outbox SET delivered_at = now(), cancelled_at = now(), leased_until = NULL, last_error = 'cancelled'
-WHERE case_id = $1 AND seq = ANY($2) AND delivered_at IS NULL
-  AND (leased_until IS NULL OR leased_until <= now())`
+UPDATE outbox SET delivered_at = now(), cancelled_at = now(), last_error = 'cancelled'
+WHERE case_id = $1 AND seq = ANY($2) AND delivered_at IS NULL AND leased_until IS NULL`
 
 // writeOutbox writes the batches, then withdraws the batches named by cancel
 // (so a batch recorded and withdrawn in one record ends withdrawn), and

@@ -162,8 +162,9 @@ func TestOutboxCancelWithdrawsUnclaimedBatches(t *testing.T) {
 }
 
 // A batch a mailer holds (it is being sent) or has delivered stays as it is: it
-// went out. A lease that ended is no hold: the batch is withdrawn, and the
-// mailer whose lease ended can no longer settle it.
+// went out. So does one whose lease ended unsettled: its mailer may have died
+// after sending it (the ledger knows; the retry settles it), so it is no longer
+// withdrawable.
 func TestOutboxCancelLeavesClaimedAndDeliveredBatches(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
@@ -192,8 +193,10 @@ func TestOutboxCancelLeavesClaimedAndDeliveredBatches(t *testing.T) {
 	assert.Nil(t, delivered.cancelledAt, "a delivered batch stays delivered")
 	assert.Nil(t, delivered.lastError)
 
-	assert.NotNil(t, readOutboxRow(t, s, "ce", 1).cancelledAt, "an ended lease holds nothing")
-	requireCode(t, s.MarkOutboxDelivered(ctx, byCase["ce"].ID, byCase["ce"].Attempt, ""), tierflow.CodeConflict)
+	ended := readOutboxRow(t, s, "ce", 1)
+	assert.Nil(t, ended.cancelledAt, "a batch claimed once may have gone: not withdrawn")
+	assert.False(t, ended.delivered, "it waits for its retry")
+	require.NoError(t, s.MarkOutboxDelivered(ctx, byCase["ce"].ID, byCase["ce"].Attempt, ""), "its mailer, were it alive, could still settle it")
 }
 
 // Claims and withdrawals racing on the same rows: each row is either claimed
