@@ -78,6 +78,7 @@ func (w *caseWorkflow) applySurvey(t *transition, r tierflow.SurveyResponse) {
 	s.Status, s.Score, s.Comment, s.AnsweredAt = tierflow.SurveyAnswered, r.Score, r.Comment, timePtr(t.now)
 	s.Resolved = &r.Resolved
 	st.Clocks.SurveyRemindAt = nil
+	st.SurveyOutboxSeq = 0 // answered: the customer has it, there is nothing to withdraw
 	st.LastDecision = fmt.Sprintf("survey answered: %d of 5", r.Score)
 	w.emit(t, tierflow.EventSurveyAnswered, customerActor(w.in.Request.Customer), func(ev *tierflow.CaseEvent) {
 		ev.Summary = r.Comment

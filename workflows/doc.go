@@ -87,8 +87,10 @@
 // then on (the answer, the reminder, the expiry, any message) records
 // survey_sent, stamped with the send time, before its own events
 // (catchUpSurvey), and the case query shows the survey sent from the send time
-// on. A reopen or close before the send time cancels the survey and its record
-// withdraws the batch (Transition.CancelEmails). Tier clocks stand still
+// on. A reopen, close or expiry cancels a survey not answered and its record
+// withdraws the batch (Transition.CancelEmails), also after the send time: the
+// mailer may lag, and the store withdraws only what it has not claimed (see
+// survey.go for what survey_sent claims). Tier clocks stand still
 // while awaiting_customer or awaiting_approval and move by the pause on resume
 // (Policy.Resume); the customer hears of each pause and resume (the info request
 // and the reply's new ETA; an eta_changed email when an approval pauses the case

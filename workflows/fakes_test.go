@@ -36,14 +36,24 @@ type fakes struct {
 	// fake delivers each as the mailer would once its record succeeds (into
 	// customer and staff) and signals its problems back to the case (signal).
 	outboxed []activities.TransitionEmails
-	// scheduled are outbox batches waiting for their NotBefore (the fake mailer
-	// delivers them at the first record from then on); cancelled are the seqs of
-	// those a record withdrew before they went out, cancelRequests every seq a
-	// record asked to withdraw.
+	// scheduled are outbox batches not delivered yet: waiting for their
+	// NotBefore, lagging (deliveryDelay), or held behind a lagging one; the fake
+	// mailer delivers each at the first record from its time on, before that
+	// record is written. cancelled are the seqs of those a record withdrew
+	// before they went out, cancelRequests every seq a record asked to withdraw.
 	scheduled      []activities.TransitionEmails
 	cancelled      []int64
 	cancelRequests []int64
-	signal         func(caseID, name string, arg any)
+	// deliveryDelay is the fake mailer's lag (a backlog, its shard down, the
+	// batch in retry backoff): a scheduled batch goes out deliveryDelay after
+	// its NotBefore and, as ClaimOutbox does, holds back the case's later
+	// batches once its NotBefore has passed. Zero: on time.
+	deliveryDelay time.Duration
+	// customerAfter[i] is how many transitions were recorded when customer[i]
+	// was delivered: a record's own emails go after it, a scheduled email due
+	// by the time of a record before it.
+	customerAfter []int
+	signal        func(caseID, name string, arg any)
 	// onRecord, when set, runs inside the n-th (from 1) RecordTransition call, while
 	// the workflow waits on it.
 	onRecord func(n int)
@@ -107,12 +117,22 @@ func (f *fakes) RecordTransition(ctx context.Context, in activities.RecordTransi
 		return temporal.NewNonRetryableApplicationError("record transition: invalid transition",
 			activities.ErrTypeInvalidInput, nil)
 	}
+	before := f.takeDue()
+	f.mu.Unlock()
+	// What the mailer sent since the last record went before this one: a
+	// record cannot withdraw it.
+	if err := f.deliverOutbox(ctx, in.CaseID, before); err != nil {
+		return err
+	}
+	f.mu.Lock()
 	f.transitions = append(f.transitions, in.Transition)
 	if f.now != nil {
 		f.recordedAt = append(f.recordedAt, f.now())
 	}
 	f.outboxed = append(f.outboxed, in.Emails...)
-	due := f.dueBatches(in)
+	f.scheduled = append(f.scheduled, in.Emails...)
+	f.withdraw(in.CancelEmails)
+	due := f.takeDue()
 	n, hook := len(f.transitions), f.onRecord
 	f.mu.Unlock()
 	if hook != nil {
@@ -121,30 +141,44 @@ func (f *fakes) RecordTransition(ctx context.Context, in activities.RecordTransi
 	return f.deliverOutbox(ctx, in.CaseID, due)
 }
 
-// dueBatches takes the record's batches into the fake outbox, withdraws the
-// scheduled ones the record cancels, and returns those due now (the caller holds
-// mu): the record's own batches and every scheduled one whose time has come, by
-// seq, as the mailer would have sent them by the time of this record.
-func (f *fakes) dueBatches(in activities.RecordTransitionInput) []activities.TransitionEmails {
+// withdraw settles the undelivered scheduled batches a record cancels, as the
+// store does; one already delivered is not there any more (the caller holds mu).
+func (f *fakes) withdraw(seqs []int64) {
+	f.cancelRequests = append(f.cancelRequests, seqs...)
+	f.scheduled = slices.DeleteFunc(f.scheduled, func(e activities.TransitionEmails) bool {
+		if e.NotBefore != nil && slices.Contains(seqs, e.Seq) {
+			f.cancelled = append(f.cancelled, e.Seq)
+			return true
+		}
+		return false
+	})
+}
+
+// takeDue removes from the fake outbox and returns, by seq, the batches the
+// mailer has delivered by now (the caller holds mu): each whose time has come
+// (now for a batch not scheduled, NotBefore plus deliveryDelay for one
+// scheduled), unless an earlier batch of the case is due but not delivered
+// (ClaimOutbox's order); a batch scheduled for later holds nothing back.
+func (f *fakes) takeDue() []activities.TransitionEmails {
 	now := time.Now()
 	if f.now != nil {
 		now = f.now()
 	}
-	queue := append(slices.Clone(f.scheduled), in.Emails...)
-	f.scheduled = nil
-	f.cancelRequests = append(f.cancelRequests, in.CancelEmails...)
-	var due []activities.TransitionEmails
-	for _, e := range queue {
+	slices.SortStableFunc(f.scheduled, func(a, b activities.TransitionEmails) int { return cmp.Compare(a.Seq, b.Seq) })
+	var due, wait []activities.TransitionEmails
+	blocked := false
+	for _, e := range f.scheduled {
 		switch {
-		case e.NotBefore != nil && slices.Contains(in.CancelEmails, e.Seq):
-			f.cancelled = append(f.cancelled, e.Seq)
-		case e.NotBefore != nil && now.Before(*e.NotBefore):
-			f.scheduled = append(f.scheduled, e)
-		default:
+		case blocked:
+			wait = append(wait, e)
+		case e.NotBefore == nil || !now.Before(e.NotBefore.Add(f.deliveryDelay)):
 			due = append(due, e)
+		default:
+			wait = append(wait, e)
+			blocked = !now.Before(*e.NotBefore) // due, lagging: the case's later batches wait
 		}
 	}
-	slices.SortStableFunc(due, func(a, b activities.TransitionEmails) int { return cmp.Compare(a.Seq, b.Seq) })
+	f.scheduled = wait
 	return due
 }
 
@@ -173,6 +207,7 @@ func (f *fakes) NotifyCustomer(_ context.Context, in activities.NotifyCustomerIn
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.customer = append(f.customer, in)
+	f.customerAfter = append(f.customerAfter, len(f.transitions))
 	if in.Kind == f.unconfirmCustomer {
 		return activities.NotifyResult{State: activities.StateUnconfirmed, Error: "SendGrid answered 500: outcome unknown"}, nil
 	}

@@ -201,9 +201,11 @@ func (w *caseWorkflow) approvedCompensation() []tierflow.Compensation {
 	return out
 }
 
-// cancelSurvey stops a survey not yet answered (the case reopened or closed). A
-// survey waiting in the outbox is withdrawn by the transition's record (the
-// transition began after catching up: its send time has not come).
+// cancelSurvey stops a survey not yet answered (the case reopened or closed, the
+// survey expired). A survey scheduled through the outbox and not answered is
+// always withdrawn by the transition's record, before or after its send time:
+// the mailer may lag behind it; the store withdraws only what no mailer has
+// claimed (Transition.CancelEmails).
 func (w *caseWorkflow) cancelSurvey(t *transition) {
 	if s := w.st.Survey; s != nil && (s.Status == tierflow.SurveyScheduled || s.Status == tierflow.SurveySent) {
 		s.Status = tierflow.SurveyCancelled

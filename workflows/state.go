@@ -54,10 +54,12 @@ type CaseState struct {
 	Survey              *tierflow.SurveyState   `json:"survey,omitempty"`
 	// SurveyOutboxSeq is the survey_scheduled event whose outbox batch sends the
 	// survey at its SendAt (codeSurveyOutbox): while it is set, the survey is
-	// scheduled through the outbox and no timer sends it; a reopen or close
-	// before SendAt withdraws the batch (Transition.CancelEmails), the first
-	// transition from SendAt on records it sent (catchUpSurvey). 0: no survey
-	// waits in the outbox (a survey scheduled the old way is sent by the case).
+	// scheduled through the outbox and no timer sends it; the first transition
+	// from SendAt on records it sent (catchUpSurvey) and keeps it, since the
+	// mailer may lag; any end of the survey but its answer withdraws the batch
+	// (cancelSurvey, Transition.CancelEmails). 0: no survey scheduled through
+	// the outbox, or it was answered or withdrawn (a survey scheduled the old
+	// way is sent by the case).
 	SurveyOutboxSeq int64 `json:"survey_outbox_seq,omitempty"`
 
 	// SeenDecisions and SeenEvents are the last maxSeenIDs applied decision and

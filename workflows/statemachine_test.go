@@ -40,22 +40,50 @@ func TestDecideDescriptionListsEveryAction(t *testing.T) {
 //   - every status change follows tierflow.StatusTransitions;
 //   - every applied decision was declared allowed in the status it found;
 //   - a closed case holds no pending approval or pending compensation, and no clock;
-//   - the record stays contiguous and every email key is unique (checkRecord).
+//   - the record stays contiguous and every email key is unique (checkRecord);
+//   - the survey through the outbox is answered or withdrawn, never delivered
+//     after the case reopened or closed without its answer (checkSurveyOutbox).
+//
+// It runs without a code level (the survey sent on its timer) and at the current
+// level (the survey through the outbox), there with a mailer on time, 6 hours
+// late or 3 days late (fakes.deliveryDelay), with four times the seeds: few
+// random cases are resolved and then left alone long enough for their survey to
+// go out.
 func TestStateMachineProperties(t *testing.T) {
 	seeds := 40
 	if testing.Short() {
 		seeds = 10
 	}
-	for seed := range seeds {
-		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
-			runRandomCase(t, uint64(seed))
+	for _, level := range codeLevelInputs {
+		t.Run(level.name, func(t *testing.T) {
+			n := seeds
+			if level.input(testPolicy(), testRequest()).Code >= codeSurveyOutbox {
+				n *= 4
+			}
+			for seed := range n {
+				t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
+					runRandomCase(t, uint64(seed), level.input)
+				})
+			}
 		})
 	}
 }
 
-func runRandomCase(t *testing.T, seed uint64) {
+// codeLevelInputs are the inputs the state-machine tests start their cases
+// with: without a code level (histories from before levels) and at the current
+// one (the API's).
+var codeLevelInputs = []struct {
+	name  string
+	input func(tierflow.Policy, tierflow.OpenCaseRequest) CaseInput
+}{{"no-level", input}, {"current-level", currentInput}}
+
+// mailerDelays are the fake mailer's lags the property test cycles through.
+var mailerDelays = []time.Duration{0, 6 * time.Hour, 3 * day}
+
+func runRandomCase(t *testing.T, seed uint64, start func(tierflow.Policy, tierflow.OpenCaseRequest) CaseInput) {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	env, f := testEnv(t, t0)
+	f.deliveryDelay = mailerDelays[seed%uint64(len(mailerDelays))]
 	env.SetTestTimeout(time.Minute)
 	r := testRequest()
 	r.Priority = tierflow.Priorities[rng.IntN(len(tierflow.Priorities))]
@@ -107,7 +135,7 @@ func runRandomCase(t *testing.T, seed uint64) {
 			env.SignalWorkflow(SignalDecision, closeBy(executive, "end-of-property-run"))
 		}
 	}, at+time.Hour)
-	env.ExecuteWorkflow(WorkflowName, input(testPolicy(), r))
+	env.ExecuteWorkflow(WorkflowName, start(testPolicy(), r))
 	final := result(t, env)
 
 	// Status changes follow the table.
@@ -130,7 +158,8 @@ func runRandomCase(t *testing.T, seed uint64) {
 		require.True(t, ok)
 		assert.True(t, spec.Allows(a.before) || a.before == "", "seed %d: %s applied in %s", seed, a.d.Action, a.before)
 	}
-	t.Logf("seed %d: %d events, %d decisions accepted by Update, final tier %d", seed, len(f.events()), accepted, final.Tier)
+	t.Logf("seed %d: %d events, %d decisions accepted by Update, final tier %d, %d surveys scheduled, mailer lag %s",
+		seed, len(f.events()), accepted, final.Tier, len(f.eventsOf(tierflow.EventSurveyScheduled)), f.deliveryDelay)
 	// A closed case is settled.
 	assert.Equal(t, tierflow.StatusClosed, final.Status)
 	assert.Nil(t, final.PendingApproval, "seed %d", seed)
@@ -142,6 +171,7 @@ func runRandomCase(t *testing.T, seed uint64) {
 	assert.Nil(t, final.Deadlines.ApprovalBy)
 	assert.Empty(t, final.Deadlines.Explanations, "seed %d: a closed case waits for nothing", seed)
 	f.checkRecord(t)
+	checkSurveyOutbox(t, f, final)
 }
 
 type appliedDecision struct {
@@ -214,10 +244,24 @@ func TestEveryActionInEveryStatus(t *testing.T) {
 		tierflow.StatusResolved: {{Action: tierflow.ActionAcknowledge, Actor: agent},
 			{Action: tierflow.ActionResolve, Actor: agent, Resolution: "refunded"}},
 	}
+	for _, level := range codeLevelInputs {
+		t.Run(level.name, func(t *testing.T) { everyActionInEveryStatus(t, reach, level.input) })
+	}
+	// Closed: every action is refused.
+	w := &caseWorkflow{in: input(testPolicy(), testRequest()), st: &CaseState{Status: tierflow.StatusClosed}}
+	for _, a := range tierflow.Actions {
+		err := w.validateDecision(fullDecision(a, executive))
+		require.Error(t, err, a)
+		assert.Contains(t, err.Error(), "closed")
+	}
+}
+
+func everyActionInEveryStatus(t *testing.T, reach map[tierflow.Status][]tierflow.Decision,
+	start func(tierflow.Policy, tierflow.OpenCaseRequest) CaseInput) {
 	for status, steps := range reach {
 		for _, a := range tierflow.Actions {
 			t.Run(string(status)+"/"+string(a), func(t *testing.T) {
-				env, _ := testEnv(t, t0)
+				env, f := testEnv(t, t0)
 				for i, d := range steps {
 					decideAt(t, env, time.Duration(i+1)*time.Minute, d)
 				}
@@ -231,8 +275,9 @@ func TestEveryActionInEveryStatus(t *testing.T) {
 					sendUpdateTo(t, env, UpdateDecide, d, probe)
 				})
 				decideAt(t, env, time.Hour, closeBy(executive, "end"))
-				env.ExecuteWorkflow(WorkflowName, input(testPolicy(), testRequest()))
-				result(t, env)
+				env.ExecuteWorkflow(WorkflowName, start(testPolicy(), testRequest()))
+				final := result(t, env)
+				checkSurveyOutbox(t, f, final)
 
 				require.Equal(t, status, before.Status, "reached the status under test")
 				spec, _ := tierflow.SpecOf(a)
@@ -259,13 +304,6 @@ func TestEveryActionInEveryStatus(t *testing.T) {
 				}
 			})
 		}
-	}
-	// Closed: every action is refused.
-	w := &caseWorkflow{in: input(testPolicy(), testRequest()), st: &CaseState{Status: tierflow.StatusClosed}}
-	for _, a := range tierflow.Actions {
-		err := w.validateDecision(fullDecision(a, executive))
-		require.Error(t, err, a)
-		assert.Contains(t, err.Error(), "closed")
 	}
 }
 

@@ -11,10 +11,20 @@ import (
 // (scheduleSurvey), the mailer delivers it then, and the case learns nothing of
 // it until its next step, which records it first (catchUpSurvey). Its reminder
 // and expiry are counted from the send time from the resolution on, so the case
-// sleeps until one of them, an answer or a message. A reopen or close before the
-// send time withdraws the email (cancelSurvey). Runs from before it send the
-// survey when their timer fires (sendSurvey), as does any survey scheduled the
-// old way and carried into such a run by continue-as-new.
+// sleeps until one of them, an answer or a message. The case never knows
+// whether the mailer has delivered it, so the state keeps the batch's seq
+// (CaseState.SurveyOutboxSeq) until the survey is answered (the customer has
+// it), and every other end of the survey (a reopen, a close, a withdrawal, the
+// expiry: cancelSurvey) withdraws the batch: the store withdraws it if no
+// mailer has claimed it yet (a mailer lagging behind the send time), and
+// leaves it as it is if it went out. Runs from before it send the survey when
+// their timer fires (sendSurvey), as does any survey scheduled the old way and
+// carried into such a run by continue-as-new.
+//
+// What the audit log claims: survey_sent, stamped with the send time, says the
+// survey was released to the mailer then, not that it was delivered; a later
+// record that names its batch in CancelEmails withdrew it if it had not gone
+// out by then. What was delivered is in the notification ledger.
 
 // scheduleSurvey writes the survey of the resolution (scheduled by resolve) into
 // the outbox, to go out at its SendAt: a survey_scheduled event names the batch.
@@ -38,8 +48,10 @@ func (w *caseWorkflow) scheduleSurvey(t *transition, tag eventTag) {
 }
 
 // catchUpSurvey records, at the start of a transition, that the survey waiting in
-// the outbox went out at its SendAt if that has come: status sent, sent at SendAt,
-// a survey_sent event stamped SendAt before the transition's own events.
+// the outbox was released to the mailer at its SendAt if that has come: status
+// sent, sent at SendAt, a survey_sent event stamped SendAt before the
+// transition's own events. The batch's seq stays: the mailer may not have
+// delivered it yet, and a cancel withdraws it (cancelSurvey).
 func (w *caseWorkflow) catchUpSurvey(t *transition) {
 	st := w.st
 	if st == nil || !st.surveyOutboxSent(t.now) { // nil: the opening
@@ -48,7 +60,6 @@ func (w *caseWorkflow) catchUpSurvey(t *transition) {
 	s := st.Survey
 	sentAt := *s.SendAt
 	s.Status, s.SentAt = tierflow.SurveySent, &sentAt
-	st.SurveyOutboxSeq = 0
 	w.emit(t, tierflow.EventSurveySent, tierflow.SystemActor, func(ev *tierflow.CaseEvent) { ev.At = sentAt })
 }
 
@@ -61,15 +72,15 @@ func (s *CaseState) surveyOutboxSent(now time.Time) bool {
 }
 
 // asOf is the state as it stands at now, for showing it: a survey the outbox has
-// sent is shown sent (tierflow.SurveyState.AsOf). It shares everything else
-// with s; s is not changed.
+// released is shown sent (tierflow.SurveyState.AsOf), as catchUpSurvey will
+// record it. It shares everything else with s; s is not changed.
 func (s *CaseState) asOf(now time.Time) *CaseState {
 	if !s.surveyOutboxSent(now) {
 		return s
 	}
 	c := *s
 	sv := s.Survey.AsOf(now)
-	c.Survey, c.SurveyOutboxSeq = &sv, 0
+	c.Survey = &sv
 	return &c
 }
 

@@ -214,7 +214,9 @@ func TestSurveyOutboxReplyBeforeTheSendTimeWithdrawsIt(t *testing.T) {
 }
 
 // A customer reply after the send time: the survey went out (recorded first),
-// then the reply reopens the case and cancels it; nothing is withdrawn.
+// then the reply reopens the case and cancels it; its record still names the
+// survey's batch (the mailer may not have delivered it), which the store
+// ignores, as the fake does: it went out.
 func TestSurveyOutboxReplyAfterTheSendTimeIsSentThenReopened(t *testing.T) {
 	env, f := testEnv(t, t0)
 	resolveAt2h(t, env)
@@ -225,16 +227,56 @@ func TestSurveyOutboxReplyAfterTheSendTimeIsSentThenReopened(t *testing.T) {
 	env.ExecuteWorkflow(WorkflowName, currentInput(testPolicy(), testRequest()))
 	final := result(t, env)
 
+	scheduled := f.eventsOf(tierflow.EventSurveyScheduled)
+	require.Len(t, scheduled, 1)
 	tr := f.transitionOf(t, tierflow.EventCustomerReplied)
 	require.GreaterOrEqual(t, len(tr.Events), 3)
 	assert.Equal(t, []tierflow.EventType{tierflow.EventSurveySent, tierflow.EventCustomerReplied, tierflow.EventReopened},
 		eventTypesOf(tr)[:3])
 	assert.Equal(t, surveySendAt, tr.Events[0].At.UTC())
-	assert.Empty(t, tr.CancelEmails, "the survey went out: nothing to withdraw")
+	assert.Equal(t, []int64{scheduled[0].Seq}, tr.CancelEmails, "withdrawn if the mailer has not delivered it")
+	f.mu.Lock()
+	assert.Empty(t, f.cancelled, "it went out at its send time: nothing withdrawn")
+	f.mu.Unlock()
 	assert.Len(t, f.customerOf(tierflow.MsgSurvey), 1)
 	assert.Equal(t, tierflow.SurveyCancelled, final.Survey.Status, "reopened: the sent survey is over")
 	assert.Equal(t, 1, final.Reopens)
 	f.checkRecord(t)
+	checkSurveyOutbox(t, f, final)
+}
+
+// A customer reply 3 hours after the send time while the mailer lags 6 hours
+// (a backlog, its shard down, the batch in retry backoff): the survey has not
+// gone out, so the reply's record withdraws it; it never goes out, and the
+// reopen's email, which the due survey would have held back, goes at once. The
+// audit log still says survey_sent at the send time (see survey.go).
+func TestSurveyOutboxReplyWhileTheMailerLagsWithdrawsIt(t *testing.T) {
+	env, f := testEnv(t, t0)
+	f.deliveryDelay = 6 * time.Hour
+	resolveAt2h(t, env)
+	at(env, 2*time.Hour+day+3*time.Hour, func() {
+		env.SignalWorkflow(SignalCustomerEvent, tierflow.CustomerEvent{Kind: tierflow.CustomerReply, EventID: "e1", Message: "still charged"})
+	})
+	decideAt(t, env, 3*day, closeBy(executive, "end"))
+	env.ExecuteWorkflow(WorkflowName, currentInput(testPolicy(), testRequest()))
+	final := result(t, env)
+
+	scheduled := f.eventsOf(tierflow.EventSurveyScheduled)
+	require.Len(t, scheduled, 1)
+	tr := f.transitionOf(t, tierflow.EventCustomerReplied)
+	assert.Equal(t, []tierflow.EventType{tierflow.EventSurveySent, tierflow.EventCustomerReplied, tierflow.EventReopened},
+		eventTypesOf(tr)[:3])
+	assert.Equal(t, []int64{scheduled[0].Seq}, tr.CancelEmails, "the reply's record withdraws the undelivered survey")
+	f.mu.Lock()
+	assert.Equal(t, []int64{scheduled[0].Seq}, f.cancelled)
+	assert.Empty(t, f.scheduled)
+	f.mu.Unlock()
+	assert.Empty(t, f.customerOf(tierflow.MsgSurvey), "the withdrawn survey never goes out")
+	assert.Equal(t, []tierflow.MessageKind{tierflow.MsgEscalated, tierflow.MsgResolution, tierflow.MsgReopened},
+		f.customerKinds()[:3], "the reopen's email is not held behind the survey")
+	assert.Equal(t, tierflow.SurveyCancelled, final.Survey.Status)
+	f.checkRecord(t)
+	checkSurveyOutbox(t, f, final)
 }
 
 // An unanswered survey is reminded 72h and expires 14 days after its send time,
