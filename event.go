@@ -149,11 +149,11 @@ type Transition struct {
 	Events []CaseEvent `json:"events"`
 	View   CaseView    `json:"view"`
 	// CancelEmails are seqs of this case's outbox batches that this record
-	// withdraws (the survey scheduled at resolution, when the case reopens or
-	// closes before its send time): each one not yet delivered nor claimed is
-	// settled without being sent; one already claimed or delivered is left as it
-	// is (it went out). Unknown seqs are ignored; a retried record withdraws
-	// nothing twice.
+	// withdraws (the survey scheduled at resolution, when the case reopens,
+	// closes or its survey expires unanswered, before or after its send time):
+	// each one no mailer holds or left unsettled is settled without being sent;
+	// one claimed or delivered is left as it is (it went, or may have). Unknown
+	// seqs are ignored; a retried record withdraws nothing twice.
 	CancelEmails []int64 `json:"cancel_emails,omitempty"`
 }
 

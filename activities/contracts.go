@@ -46,7 +46,7 @@ const DefaultHeartbeatInterval = 2 * time.Second
 // and the projection after the last, and (runs with the email outbox) each
 // transition's emails, written into the outbox in the same transaction, and the
 // earlier batches they withdraw (Transition.CancelEmails: a survey scheduled
-// through the outbox whose case reopened or closed before its send time). The
+// through the outbox and not answered when its case reopened or closed). The
 // transition's fields are inline in JSON, as when the input was a
 // tierflow.Transition: histories recorded before Emails replay unchanged.
 type RecordTransitionInput struct {
