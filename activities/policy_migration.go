@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 
@@ -22,10 +23,17 @@ import (
 // supervisor: the API, which authenticated that supervisor, authorizes each
 // case's decision (AuthorizeMigration, an HMAC under a key derived from the
 // survey keys the API and the worker share), and MigrateCase sends nothing that
-// its authorization does not cover. The authorization does not expire (a
-// migration's retries may take minutes): someone who can read the migration's
-// history may only start that same migration again, whose decision ids the
-// cases have already applied.
+// its authorization does not cover. An authorization binds the decision to its
+// case, to the migration's workflow (PolicyMigrationID of its migration id: the
+// only workflow whose activity may send it) and to an expiry
+// (MigrationAuthorizationTTL after submit), so one copied from a history cannot
+// be replayed under another workflow id, nor later under the same.
+
+// MigrationAuthorizationTTL is how long after submit a migration's decisions may
+// be sent: far more than a migration takes (500 cases, 8 at a time, each
+// answering within seconds); a case still unsent then (the worker was down) is
+// refused as forbidden, and the migration must be posted again.
+const MigrationAuthorizationTTL = time.Hour
 
 // MigrationActivities send a bulk migration's decisions. Register a value with
 // the worker; the workflow refers to the methods through a nil
@@ -48,11 +56,20 @@ type CaseDecider interface {
 }
 
 // MigrateCaseInput is one case of a migration: its decision and the API's
-// authorization of it.
+// authorization of it, valid until AuthorizedUntil.
 type MigrateCaseInput struct {
-	CaseID        string            `json:"case_id"`
-	Decision      tierflow.Decision `json:"decision"`
-	Authorization string            `json:"authorization"`
+	CaseID          string            `json:"case_id"`
+	Decision        tierflow.Decision `json:"decision"`
+	Authorization   string            `json:"authorization"`
+	AuthorizedUntil time.Time         `json:"authorized_until"`
+}
+
+// MigrationGrant is what an authorization binds a decision to: the case, the
+// migration workflow's id that alone may send it, and when it expires.
+type MigrationGrant struct {
+	CaseID     string
+	WorkflowID string
+	Until      time.Time
 }
 
 // MigrateCaseResult is a case's outcome: migrated (Refusal nil) or refused.
@@ -70,12 +87,22 @@ type CaseRefusal struct {
 // MigrateCase sends the case its migration decision. A refusal is an outcome,
 // never retried; a case that cannot be reached fails the attempt, and
 // Temporal's retry policy tries again (the decision id makes a repeat harmless).
+// A decision whose authorization is not for this case, this workflow and this
+// decision, or has expired, is refused as forbidden (an outcome: not retried).
 func (m *MigrationActivities) MigrateCase(ctx context.Context, in MigrateCaseInput) (MigrateCaseResult, error) {
-	if in.Decision.Action != tierflow.ActionMigratePolicy || !verifyMigration(m.SurveyKeys, in.CaseID, in.Decision, in.Authorization) {
+	grant := MigrationGrant{CaseID: in.CaseID, WorkflowID: activity.GetInfo(ctx).WorkflowExecution.ID, Until: in.AuthorizedUntil}
+	if in.Decision.Action != tierflow.ActionMigratePolicy || !verifyMigration(m.SurveyKeys, grant, in.Decision, in.Authorization) {
 		activity.GetLogger(ctx).Error("a migration decision without a valid authorization was refused", "case_id", in.CaseID,
 			"decision_id", in.Decision.DecisionID)
 		return MigrateCaseResult{Refusal: &CaseRefusal{Code: tierflow.CodeForbidden,
 			Message: "the migration did not come from the Tierflow API: start it with POST /v1/policies/migrate"}}, nil
+	}
+	if !time.Now().Before(in.AuthorizedUntil) {
+		activity.GetLogger(ctx).Warn("a migration decision whose authorization expired was refused", "case_id", in.CaseID,
+			"decision_id", in.Decision.DecisionID, "authorized_until", in.AuthorizedUntil)
+		return MigrateCaseResult{Refusal: &CaseRefusal{Code: tierflow.CodeForbidden, Message: fmt.Sprintf(
+			"the migration's authorization expired (%s after it was posted): post it again under another migration_id",
+			MigrationAuthorizationTTL)}}, nil
 	}
 	err := m.Cases.DecideCase(ctx, in.CaseID, in.Decision)
 	var refused *tierflow.Error
@@ -90,31 +117,33 @@ func (m *MigrationActivities) MigrateCase(ctx context.Context, in MigrateCaseInp
 }
 
 // migrationKeyLabel separates the migration key from the survey key it is
-// derived from (and from the update key, internal/updateauth).
-const migrationKeyLabel = "tierflow/policy-migration/v1"
+// derived from (and from the update key, internal/updateauth). v2: the message
+// binds the workflow id and the expiry (a v1 authorization verifies no more).
+const migrationKeyLabel = "tierflow/policy-migration/v2"
 
-// AuthorizeMigration is the API's authorization of the decision d to case
-// caseID, under the first (newest) of surveyKeys.
-func AuthorizeMigration(surveyKeys [][]byte, caseID string, d tierflow.Decision) (string, error) {
+// AuthorizeMigration is the API's authorization of the decision d under grant
+// (its case, its migration's workflow id, its expiry), under the first (newest)
+// of surveyKeys.
+func AuthorizeMigration(surveyKeys [][]byte, grant MigrationGrant, d tierflow.Decision) (string, error) {
 	if len(surveyKeys) == 0 || len(surveyKeys[0]) == 0 {
 		return "", errors.New("authorize migration: no survey key")
 	}
-	msg, err := migrationMessage(caseID, d)
+	msg, err := migrationMessage(grant, d)
 	if err != nil {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(migrationMAC(surveyKeys[0], msg)), nil
 }
 
-// verifyMigration reports whether auth authorizes d to caseID under any of
-// surveyKeys (rotation). Every key is tried, so the time taken does not tell
-// which one matched.
-func verifyMigration(surveyKeys [][]byte, caseID string, d tierflow.Decision, auth string) bool {
+// verifyMigration reports whether auth authorizes d under grant with any of
+// surveyKeys (rotation); it does not check the expiry. Every key is tried, so
+// the time taken does not tell which one matched.
+func verifyMigration(surveyKeys [][]byte, grant MigrationGrant, d tierflow.Decision, auth string) bool {
 	got, err := base64.RawURLEncoding.DecodeString(auth)
 	if err != nil || len(got) != sha256.Size {
 		return false
 	}
-	msg, err := migrationMessage(caseID, d)
+	msg, err := migrationMessage(grant, d)
 	if err != nil {
 		return false
 	}
@@ -133,13 +162,14 @@ func migrationMAC(surveyKey, msg []byte) []byte {
 	return m.Sum(nil)
 }
 
-// migrationMessage is what an authorization covers: the case id, length
-// prefixed, then the decision as canonical JSON (encoding/json, read back as
+// migrationMessage is what an authorization covers: the case id and the
+// workflow id, each length prefixed, the expiry in Unix seconds, then the
+// decision as canonical JSON (encoding/json, read back as
 // generic values and written again: keys sorted, text that survives the trip
 // through the workflow's history unchanged). The API and the worker must
 // therefore marshal tierflow.Decision alike (deploy the worker first when it
 // gains a field).
-func migrationMessage(caseID string, d tierflow.Decision) ([]byte, error) {
+func migrationMessage(grant MigrationGrant, d tierflow.Decision) ([]byte, error) {
 	first, err := json.Marshal(d)
 	if err != nil {
 		return nil, fmt.Errorf("authorize migration: %w", err)
@@ -154,9 +184,14 @@ func migrationMessage(caseID string, d tierflow.Decision) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authorize migration: %w", err)
 	}
-	msg := strconv.AppendInt(nil, int64(len(caseID)), 10)
-	msg = append(msg, ':')
-	msg = append(msg, caseID...)
+	var msg []byte
+	for _, field := range []string{grant.CaseID, grant.WorkflowID} {
+		msg = strconv.AppendInt(msg, int64(len(field)), 10)
+		msg = append(msg, ':')
+		msg = append(msg, field...)
+		msg = append(msg, '\n')
+	}
+	msg = strconv.AppendInt(msg, grant.Until.Unix(), 10)
 	msg = append(msg, '\n')
 	return append(msg, canonical...), nil
 }

@@ -27,7 +27,11 @@ import (
 // (policy_migrated, with the migration's decision_id), which is the durable
 // trace. The migration id is the request's or derived from it, so posting the
 // same request again attaches to the same migration (its workflow id), and no
-// case applies the same migration twice (the decision id derives from it).
+// case applies the same migration twice (the decision id derives from it and
+// the target). A migration id names one target: posting it to another is a
+// conflict, whatever became of the first (running, completed, failed,
+// terminated). Each case's authorization binds its decision to the migration's
+// workflow and expires activities.MigrationAuthorizationTTL after submit.
 
 // MaxMigrationCases bounds one bulk migration: a query matching more is refused.
 const MaxMigrationCases = workflows.MaxMigrationCases
@@ -159,27 +163,38 @@ func (s *server) migratePolicies(w http.ResponseWriter, r *http.Request) {
 // startMigration authorizes each matched case's decision, starts the
 // migration's workflow (or finds the one with its id) and answers its progress:
 // 202 while it runs, 200 once completed. An id already used by a migration to
-// another policy is a conflict.
+// another policy is a conflict: the target is the one the workflow recorded at
+// its start, never the progress query's (which a workflow may not answer yet).
 func (s *server) startMigration(w http.ResponseWriter, r *http.Request, in workflows.PolicyMigrationInput, matched []matchedCase) {
+	in.AuthorizedUntil = s.Now().UTC().Add(activities.MigrationAuthorizationTTL)
 	decision := in.Decision()
 	in.Cases = make([]workflows.MigrationCase, len(matched))
 	for i, m := range matched {
-		auth, err := activities.AuthorizeMigration(s.SurveyKeys, m.CaseID, decision)
+		auth, err := activities.AuthorizeMigration(s.SurveyKeys, in.MigrationGrant(m.CaseID), decision)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		in.Cases[i] = workflows.MigrationCase{CaseID: m.CaseID, Policy: m.Policy, Authorization: auth}
 	}
-	progress, err := s.Migrations.StartMigration(r.Context(), in)
+	target, err := s.Migrations.StartMigration(r.Context(), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if progress.Policy != in.Policy.Ref() {
+	if target != in.Policy.Ref() {
+		if target == "" {
+			target = "a policy it does not record"
+		}
 		s.writeError(w, r, tierflow.Errorf(tierflow.CodeConflict,
-			"migration %s moves cases to %s; choose another migration_id", in.MigrationID, progress.Policy))
+			"migration %s moves cases to %s; choose another migration_id", in.MigrationID, target))
 		return
+	}
+	qctx, cancel := context.WithTimeout(r.Context(), startQueryWait)
+	defer cancel()
+	progress, err := s.Migrations.MigrationProgress(qctx, in.MigrationID)
+	if err != nil || progress.Policy != in.Policy.Ref() {
+		progress = workflows.NewMigrationProgress(in) // not answering yet: it stands at its start
 	}
 	s.Logger.Info("policy migration", "migration_id", in.MigrationID, "policy", progress.Policy, "actor", in.Actor.ID,
 		"matched", len(matched), "status", progress.Status, "progress", progress.Line())

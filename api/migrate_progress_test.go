@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 
@@ -20,27 +21,37 @@ type fakeFinder []string
 
 func (f fakeFinder) FindCases(context.Context, string, int) ([]string, error) { return f, nil }
 
-// fakeMigrations is the PolicyMigrations: it keeps the migrations started and
-// answers each one's progress from progress (by migration id).
+// fakeMigrations is the PolicyMigrations: it keeps the migrations started,
+// answers each one's target from targets (else its progress's policy, else
+// the request's own) and its progress from progress (by migration id), or
+// progressErr when set (a workflow that does not answer its query).
 type fakeMigrations struct {
-	mu       sync.Mutex
-	started  []workflows.PolicyMigrationInput
-	progress map[string]workflows.MigrationProgress
+	mu          sync.Mutex
+	started     []workflows.PolicyMigrationInput
+	targets     map[string]string
+	progress    map[string]workflows.MigrationProgress
+	progressErr error
 }
 
-func (f *fakeMigrations) StartMigration(_ context.Context, in workflows.PolicyMigrationInput) (workflows.MigrationProgress, error) {
+func (f *fakeMigrations) StartMigration(_ context.Context, in workflows.PolicyMigrationInput) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.started = append(f.started, in)
-	if p, ok := f.progress[in.MigrationID]; ok {
-		return p, nil
+	if target, ok := f.targets[in.MigrationID]; ok {
+		return target, nil
 	}
-	return workflows.NewMigrationProgress(in), nil
+	if p, ok := f.progress[in.MigrationID]; ok {
+		return p.Policy, nil
+	}
+	return in.Policy.Ref(), nil
 }
 
 func (f *fakeMigrations) MigrationProgress(_ context.Context, id string) (workflows.MigrationProgress, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.progressErr != nil {
+		return workflows.MigrationProgress{}, f.progressErr
+	}
 	if p, ok := f.progress[id]; ok {
 		return p, nil
 	}
@@ -54,7 +65,7 @@ func migrationEnv(t *testing.T) (*testEnv, *fakeMigrations) {
 	for id, policy := range map[string]string{"zendesk-1": "standard", "zendesk-2": "standard", "zendesk-3": "fast"} {
 		env.records.cases[id] = tierflow.CaseView{ID: id, Policy: tierflow.PolicyRef{Name: policy, Version: "2026-11-01"}}
 	}
-	migrations := &fakeMigrations{progress: map[string]workflows.MigrationProgress{}}
+	migrations := &fakeMigrations{targets: map[string]string{}, progress: map[string]workflows.MigrationProgress{}}
 	env.srv.CaseFinder, env.srv.Migrations = fakeFinder{"zendesk-1", "zendesk-2", "zendesk-3"}, migrations
 	return env, migrations
 }
@@ -84,9 +95,11 @@ func TestMigratePoliciesStartsTheMigrationWorkflow(t *testing.T) {
 	assert.Equal(t, "faster", in.Reason)
 	assert.Equal(t, tierflow.Principal{ID: DevPrincipalID("dev-supervisor"), Name: "Dev supervisor",
 		Role: tierflow.RoleSupervisor, Tier: tierflow.TierSupervisor}, in.Actor)
+	assert.Equal(t, env.srv.Now().UTC().Add(activities.MigrationAuthorizationTTL), in.AuthorizedUntil)
 	require.Len(t, in.Cases, 3)
 	for _, c := range in.Cases {
-		want, err := activities.AuthorizeMigration([][]byte{testSurveyKey}, c.CaseID, in.Decision())
+		want, err := activities.AuthorizeMigration([][]byte{testSurveyKey}, activities.MigrationGrant{CaseID: c.CaseID,
+			WorkflowID: "policy-migration-m-1", Until: in.AuthorizedUntil}, in.Decision())
 		require.NoError(t, err)
 		assert.Equal(t, want, c.Authorization, "%s: its decision is authorized", c.CaseID)
 	}
@@ -113,6 +126,34 @@ func TestMigratePoliciesAttachesToTheMigrationOfItsID(t *testing.T) {
 	rec := env.do(request{method: "POST", path: "/v1/policies/migrate", token: "dev-executive",
 		body: `{"to": "fast", "query": "CaseTier >= 1", "reason": "faster", "dry_run": true}`})
 	assert.Equal(t, http.StatusOK, rec.Code, "a dry run needs no migration workflow")
+}
+
+// The conflict is decided on the target the migration's workflow recorded at
+// its start, not on its progress: a workflow that does not answer its query
+// yet (no worker has run it, or it was terminated) under an id taken by
+// another target is still a conflict; under the same target it stands at its
+// start (202).
+func TestMigratePoliciesConflictDoesNotDependOnTheProgressQuery(t *testing.T) {
+	env, migrations := migrationEnv(t)
+	migrations.progressErr = tierflow.Errorf(tierflow.CodeUnavailable, "the query timed out")
+	migrations.targets["m-b"] = "standard@2026-11-01"
+	migrations.targets["m-old"] = "" // started before the target went into the memo
+	post := func(id string) *httptest.ResponseRecorder {
+		return env.do(request{method: "POST", path: "/v1/policies/migrate", token: "dev-supervisor",
+			body: `{"to": "fast", "query": "CaseTier >= 1", "reason": "faster", "migration_id": "` + id + `"}`})
+	}
+	rec := post("m-b")
+	assert.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
+	assert.Contains(t, rec.Body.String(), "standard@2026-11-01")
+	assert.Equal(t, http.StatusConflict, post("m-old").Code)
+
+	rec = post("m-fast")
+	require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+	var answer migrationStarted
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &answer))
+	assert.Equal(t, "fast@2026-11-01", answer.Policy)
+	assert.Equal(t, workflows.MigrationRunning, answer.Status)
+	assert.Equal(t, 2, answer.Pending, "it stands at its start")
 }
 
 // GET /v1/policies/migrations/{id} answers the progress, each refusal as the

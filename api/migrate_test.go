@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,7 +60,8 @@ func TestMigratePoliciesOverTemporalAndPostgres(t *testing.T) {
 	w.RegisterWorkflowWithOptions(workflows.PolicyMigrationWorkflow, workflow.RegisterOptions{Name: workflows.PolicyMigrationWorkflowName})
 	w.RegisterActivity(&activities.MigrationActivities{Cases: workflows.CaseDecider{Client: tc}, SurveyKeys: [][]byte{testSurveyKey}})
 	require.NoError(t, w.Start())
-	defer w.Stop()
+	stopWorker := sync.OnceFunc(w.Stop)
+	defer stopWorker()
 
 	cases := newTemporalCases(tc, side.dataConverter, store, slog.New(slog.DiscardHandler))
 	standard, fast := policyfile.Default(), policyfile.Fast()
@@ -173,7 +175,7 @@ func TestMigratePoliciesOverTemporalAndPostgres(t *testing.T) {
 			}
 		}
 		require.Len(t, migrated, 1, id)
-		assert.Equal(t, "migration:"+run.MigrationID, migrated[0].Details[tierflow.DetailDecisionID])
+		assert.Equal(t, workflows.MigrationDecisionID(run.MigrationID, fast.Ref()), migrated[0].Details[tierflow.DetailDecisionID])
 		assert.Equal(t, standard.Ref(), migrated[0].Details[tierflow.DetailFromPolicy])
 		assert.Equal(t, "demo cases run on the fast clocks", migrated[0].Reason)
 		assert.Contains(t, migrated[0].Summary, "under "+fast.Ref())
@@ -226,6 +228,32 @@ func TestMigratePoliciesOverTemporalAndPostgres(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, code)
 	code, _ = post("dev-supervisor", map[string]any{"to": "fast", "query": "CaseTier >>> 2", "reason": "x", "dry_run": true})
 	assert.Equal(t, http.StatusUnprocessableEntity, code, "Temporal refuses the query")
+
+	// A migration id names one target, whatever became of its workflow. With
+	// no worker, m-x to standard starts and answers no query (202 at its
+	// start); terminated, m-x to fast is a conflict and starts nothing (its
+	// cases would otherwise get m-x's decide Update again); m-x to standard
+	// may start again.
+	stopWorker()
+	toStandard := map[string]any{"to": "standard", "query": query, "reason": "back", "migration_id": "m-x"}
+	code, first := start(toStandard)
+	require.Equal(t, http.StatusAccepted, code)
+	assert.Equal(t, standard.Ref(), first.Policy)
+	require.NoError(t, tc.TerminateWorkflow(ctx, workflows.PolicyMigrationID("m-x"), "", "test: an operator stops it"))
+	xDesc, err := tc.DescribeWorkflow(ctx, workflows.PolicyMigrationID("m-x"), "")
+	require.NoError(t, err)
+	xRun := xDesc.WorkflowExecution.RunID
+	toFast := map[string]any{"to": "fast", "query": query, "reason": "forward", "migration_id": "m-x"}
+	b, _ := json.Marshal(toFast)
+	rec = env.do(request{method: "POST", path: "/v1/policies/migrate", token: "dev-supervisor", body: string(b)})
+	assert.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
+	assert.Contains(t, rec.Body.String(), standard.Ref())
+	xDesc, err = tc.DescribeWorkflow(ctx, workflows.PolicyMigrationID("m-x"), "")
+	require.NoError(t, err)
+	assert.Equal(t, xRun, xDesc.WorkflowExecution.RunID, "no new run was started under m-x")
+	code, again = start(toStandard)
+	assert.Equal(t, http.StatusAccepted, code, "the same target may start a terminated migration again")
+	assert.Equal(t, standard.Ref(), again.Policy)
 }
 
 // drainOutbox reads every batch of the outbox as the mailer would: a case's

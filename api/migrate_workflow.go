@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -86,9 +87,12 @@ func (s *server) getMigration(w http.ResponseWriter, r *http.Request) {
 // PolicyMigrations runs bulk policy migrations as PolicyMigration workflows.
 type PolicyMigrations interface {
 	// StartMigration starts the migration's workflow, or finds the one with its
-	// id (running, or completed: then it is not started again), and answers its
-	// progress.
-	StartMigration(ctx context.Context, in workflows.PolicyMigrationInput) (workflows.MigrationProgress, error)
+	// id (running, or completed: then it is not started again), and answers the
+	// target policy ("name@version") of the migration under the id, as its
+	// workflow recorded it at its start: in.Policy.Ref() once started or found,
+	// another (or "" when unknown) when the id is taken by a migration to
+	// another target, whatever its state; then nothing is started.
+	StartMigration(ctx context.Context, in workflows.PolicyMigrationInput) (target string, err error)
 	// MigrationProgress answers where the migration stands: the workflow's query
 	// while it runs, its result once completed; CodeNotFound when there is none.
 	MigrationProgress(ctx context.Context, migrationID string) (workflows.MigrationProgress, error)
@@ -100,19 +104,45 @@ const startQueryWait = 2 * time.Second
 
 // StartMigration starts the migration (workflows.PolicyMigrationStartOptions:
 // a running or completed workflow with its id is used instead; the SDK then
-// answers that one's run).
-func (t *temporalCases) StartMigration(ctx context.Context, in workflows.PolicyMigrationInput) (workflows.MigrationProgress, error) {
-	if _, err := t.client.ExecuteWorkflow(ctx, workflows.PolicyMigrationStartOptions(in),
-		workflows.PolicyMigrationWorkflowName, in); err != nil {
-		return workflows.MigrationProgress{}, migrationError(in.MigrationID, err)
+// answers that one's run), unless the latest workflow with its id, in any
+// state, recorded another target in its memo: a failed or terminated one would
+// otherwise be started again to the new target under the same id.
+func (t *temporalCases) StartMigration(ctx context.Context, in workflows.PolicyMigrationInput) (string, error) {
+	id := workflows.PolicyMigrationID(in.MigrationID)
+	target, err := t.migrationTarget(ctx, in.MigrationID, id, "")
+	switch {
+	case err == nil && target != in.Policy.Ref():
+		return target, nil
+	case err != nil && tierflow.ErrorCode(err) != tierflow.CodeNotFound:
+		return "", err
 	}
-	qctx, cancel := context.WithTimeout(ctx, startQueryWait)
-	defer cancel()
-	progress, err := t.MigrationProgress(qctx, in.MigrationID)
-	if err != nil || progress.Policy == "" {
-		return workflows.NewMigrationProgress(in), nil
+	run, err := t.client.ExecuteWorkflow(ctx, workflows.PolicyMigrationStartOptions(in), workflows.PolicyMigrationWorkflowName, in)
+	if err != nil {
+		return "", migrationError(in.MigrationID, err)
 	}
-	return progress, nil
+	// The run may be one another request started meanwhile, to another target.
+	return t.migrationTarget(ctx, in.MigrationID, id, run.GetRunID())
+}
+
+// migrationTarget is the target a migration's workflow recorded in its memo
+// at its start ("" for one started before it did); CodeNotFound when none runs
+// or ran under its id.
+func (t *temporalCases) migrationTarget(ctx context.Context, migrationID, workflowID, runID string) (string, error) {
+	desc, err := t.client.DescribeWorkflowExecution(ctx, workflowID, runID)
+	if err != nil {
+		return "", migrationError(migrationID, err)
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	if info.GetType().GetName() != workflows.PolicyMigrationWorkflowName {
+		return "", tierflow.Errorf(tierflow.CodeNotFound, "no migration %s", migrationID)
+	}
+	var target string
+	if p := info.GetMemo().GetFields()[workflows.MemoMigrationPolicy]; p != nil {
+		if err := t.payloads.FromPayload(p, &target); err != nil {
+			return "", fmt.Errorf("decode memo of migration %s: %w", migrationID, err)
+		}
+	}
+	return target, nil
 }
 
 // MigrationProgress reads the migration's latest run: a running one answers its

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,10 +15,17 @@ import (
 	"github.com/tierflow/tierflow/workflows"
 )
 
+// refusal is what became of a case the migration did not migrate.
+type refusal struct {
+	Code    tierflow.Code
+	Expired bool // the refusal says the authorization expired
+}
+
 // The worker runs policy migrations: it sends a case a decision the API
 // authorized (here the case does not exist: refused as not found) and refuses
 // one it did not (a migration started straight in Temporal, naming a
-// supervisor of its choosing).
+// supervisor of its choosing), one whose authorization expired, and a valid
+// one copied into a migration started under another workflow id.
 func TestRunMigratesOnlyWhatTheAPIAuthorized(t *testing.T) {
 	cfg := testConfig(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -33,27 +41,49 @@ func TestRunMigratesOnlyWhatTheAPIAuthorized(t *testing.T) {
 	defer c.Close()
 
 	in := workflows.PolicyMigrationInput{MigrationID: "worker-test", Policy: tierflow.Policy{Name: "fast", Version: "v2"},
-		Reason: "test", Actor: tierflow.Principal{ID: "sup-1", Role: tierflow.RoleSupervisor, Tier: tierflow.TierSupervisor}}
-	auth, err := activities.AuthorizeMigration(cfg.SurveyKeys, "zendesk-404", in.Decision())
+		Reason: "test", Actor: tierflow.Principal{ID: "sup-1", Role: tierflow.RoleSupervisor, Tier: tierflow.TierSupervisor},
+		AuthorizedUntil: time.Now().Add(activities.MigrationAuthorizationTTL)}
+	auth, err := activities.AuthorizeMigration(cfg.SurveyKeys, in.MigrationGrant("zendesk-404"), in.Decision())
 	require.NoError(t, err)
-	forged, err := activities.AuthorizeMigration([][]byte{[]byte("not-the-survey-key-0123456789")}, "zendesk-405", in.Decision())
+	forged, err := activities.AuthorizeMigration([][]byte{[]byte("not-the-survey-key-0123456789")},
+		in.MigrationGrant("zendesk-405"), in.Decision())
 	require.NoError(t, err)
 	in.Cases = []workflows.MigrationCase{{CaseID: "zendesk-404", Policy: "standard@v1", Authorization: auth},
 		{CaseID: "zendesk-405", Policy: "standard@v1", Authorization: forged}}
 
-	runCtx, runCancel := context.WithTimeout(context.Background(), time.Minute)
-	defer runCancel()
-	wr, err := c.ExecuteWorkflow(runCtx, client.StartWorkflowOptions{ID: workflows.PolicyMigrationID(in.MigrationID),
-		TaskQueue: workflows.TaskQueue}, workflows.PolicyMigrationWorkflowName, in)
-	require.NoError(t, err)
-	var got workflows.MigrationProgress
-	require.NoError(t, wr.Get(runCtx, &got))
-	assert.Equal(t, workflows.MigrationCompleted, got.Status)
-	assert.Empty(t, got.Migrated)
-	require.Len(t, got.Refused, 2)
-	byCase := map[string]tierflow.Code{}
-	for _, r := range got.Refused {
-		byCase[r.CaseID] = r.Code
+	migrate := func(workflowID string, in workflows.PolicyMigrationInput) map[string]refusal {
+		runCtx, runCancel := context.WithTimeout(context.Background(), time.Minute)
+		defer runCancel()
+		wr, err := c.ExecuteWorkflow(runCtx, client.StartWorkflowOptions{ID: workflowID, TaskQueue: workflows.TaskQueue},
+			workflows.PolicyMigrationWorkflowName, in)
+		require.NoError(t, err)
+		var got workflows.MigrationProgress
+		require.NoError(t, wr.Get(runCtx, &got))
+		assert.Equal(t, workflows.MigrationCompleted, got.Status)
+		assert.Empty(t, got.Migrated)
+		byCase := map[string]refusal{}
+		for _, r := range got.Refused {
+			byCase[r.CaseID] = refusal{Code: r.Code, Expired: strings.Contains(r.Message, "expired")}
+		}
+		return byCase
 	}
-	assert.Equal(t, map[string]tierflow.Code{"zendesk-404": tierflow.CodeNotFound, "zendesk-405": tierflow.CodeForbidden}, byCase)
+	assert.Equal(t, map[string]refusal{"zendesk-404": {Code: tierflow.CodeNotFound},
+		"zendesk-405": {Code: tierflow.CodeForbidden}}, migrate(workflows.PolicyMigrationID(in.MigrationID), in))
+
+	// The same valid authorization, copied into a migration of another id.
+	evil := in
+	evil.MigrationID = "evil-1"
+	evil.Cases = in.Cases[:1]
+	assert.Equal(t, map[string]refusal{"zendesk-404": {Code: tierflow.CodeForbidden}},
+		migrate("evil-1", evil), "an authorization is for its migration's workflow only")
+
+	// An authorization that expired (signed with its expiry: one cannot extend it).
+	late := in
+	late.MigrationID = "worker-test-late"
+	late.AuthorizedUntil = time.Now().Add(-time.Minute)
+	expired, err := activities.AuthorizeMigration(cfg.SurveyKeys, late.MigrationGrant("zendesk-404"), late.Decision())
+	require.NoError(t, err)
+	late.Cases = []workflows.MigrationCase{{CaseID: "zendesk-404", Policy: "standard@v1", Authorization: expired}}
+	assert.Equal(t, map[string]refusal{"zendesk-404": {Code: tierflow.CodeForbidden, Expired: true}},
+		migrate(workflows.PolicyMigrationID(late.MigrationID), late))
 }

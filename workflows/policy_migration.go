@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -20,8 +22,12 @@ import (
 // sends each case the migrate_policy decision through the MigrateCase activity,
 // MigrationFanOut at a time, keeps its progress (QueryMigrationProgress) and
 // answers the summary. Every case gets the same decision, whose id
-// (MigrationDecisionID) the case remembers, so a retried activity or the same
-// migration started again applies it once per case.
+// (MigrationDecisionID: the migration id and a digest of the target) the case
+// remembers, so a retried activity or the same migration started again applies
+// it once per case, and a migration id reused for another target is another
+// decision. The
+// target is in the workflow's memo (MemoMigrationPolicy), so the API tells a
+// migration id taken by another target whatever state its workflow is in.
 //
 // History: at most MaxMigrationCases activities (scheduled, started, completed,
 // and the workflow task each completion wakes: about 3,500 events and, as every
@@ -35,6 +41,9 @@ const (
 	MaxMigrationCases = 500
 	// MigrationFanOut is how many cases receive their decision at once.
 	MigrationFanOut = 8
+	// MemoMigrationPolicy is the memo key holding the migration's target
+	// policy ("name@version").
+	MemoMigrationPolicy = "policy"
 )
 
 // Migration statuses: the workflow's own, and failed when it ended otherwise
@@ -52,8 +61,18 @@ var ma *activities.MigrationActivities
 // the same workflow.
 func PolicyMigrationID(migrationID string) string { return "policy-migration-" + migrationID }
 
-// MigrationDecisionID is the decision id every case of a migration receives.
-func MigrationDecisionID(migrationID string) string { return "migration:" + migrationID }
+// MigrationDecisionID is the decision id every case of a migration to target
+// ("name@version") receives: migration:<migration id>:<target digest>, the
+// digest the first 16 hex digits of the target's SHA-256 (a decision id allows
+// no '@' and at most 128 characters; a version may hold anything). The target is
+// part of it so that the decide Update a case receives (its id derives from the
+// decision id, and Temporal answers a repeated Update ID with the first one's
+// outcome) is never one a migration under the same id to another target sent.
+// The policy_migrated event names the target itself.
+func MigrationDecisionID(migrationID, target string) string {
+	digest := sha256.Sum256([]byte(target))
+	return "migration:" + migrationID + ":" + hex.EncodeToString(digest[:8])
+}
 
 // PolicyMigrationInput is a migration as the API submits it.
 type PolicyMigrationInput struct {
@@ -65,6 +84,9 @@ type PolicyMigrationInput struct {
 	// Actor is the supervisor or executive who asked, as the API authenticated them.
 	Actor tierflow.Principal `json:"actor"`
 	Cases []MigrationCase    `json:"cases"`
+	// AuthorizedUntil is when the cases' authorizations expire (the API sets
+	// it to submit + activities.MigrationAuthorizationTTL).
+	AuthorizedUntil time.Time `json:"authorized_until"`
 }
 
 // MigrationCase is one matched case.
@@ -74,15 +96,16 @@ type MigrationCase struct {
 	// its record): a case already under the target is counted unchanged and
 	// sent nothing.
 	Policy string `json:"policy"`
-	// Authorization is the API's authorization of the case's decision
-	// (activities.AuthorizeMigration); MigrateCase refuses a decision without it.
+	// Authorization is the API's authorization of the case's decision for this
+	// migration's workflow until AuthorizedUntil (activities.AuthorizeMigration,
+	// MigrationGrant); MigrateCase refuses a decision without it.
 	Authorization string `json:"authorization,omitempty"`
 }
 
 // Decision is the migrate_policy decision every case of the migration receives.
 func (in PolicyMigrationInput) Decision() tierflow.Decision {
 	snapshot := in.Policy
-	return tierflow.Decision{Action: tierflow.ActionMigratePolicy, DecisionID: MigrationDecisionID(in.MigrationID),
+	return tierflow.Decision{Action: tierflow.ActionMigratePolicy, DecisionID: MigrationDecisionID(in.MigrationID, in.Policy.Ref()),
 		Actor: in.Actor, Policy: in.Policy.Ref(), PolicySnapshot: &snapshot, Reason: in.Reason}
 }
 
@@ -145,10 +168,17 @@ func (in PolicyMigrationInput) Validate() error {
 	return v.Err("invalid policy migration")
 }
 
+// MigrationGrant is what the authorization of case caseID's decision binds:
+// the case, this migration's workflow id, and its expiry.
+func (in PolicyMigrationInput) MigrationGrant(caseID string) activities.MigrationGrant {
+	return activities.MigrationGrant{CaseID: caseID, WorkflowID: PolicyMigrationID(in.MigrationID), Until: in.AuthorizedUntil}
+}
+
 // PolicyMigrationStartOptions start the migration's workflow: a running one with
 // the same id is used instead (the same request again attaches to it), a
 // completed one is not started again (its result is the answer), and one that
-// failed or was terminated may be. The Temporal UI shows what it does and why.
+// failed or was terminated may be (the API first checks that its memo names the
+// same target). The Temporal UI shows what it does and why.
 func PolicyMigrationStartOptions(in PolicyMigrationInput) client.StartWorkflowOptions {
 	sent := len(in.Cases) - len(NewMigrationProgress(in).Unchanged)
 	return client.StartWorkflowOptions{
@@ -156,6 +186,7 @@ func PolicyMigrationStartOptions(in PolicyMigrationInput) client.StartWorkflowOp
 		TaskQueue:                TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		Memo:                     map[string]any{MemoMigrationPolicy: in.Policy.Ref()},
 		StaticSummary: truncate(fmt.Sprintf("migrate %d cases to %s: %s", sent, in.Policy.Ref(),
 			strings.Join(strings.Fields(in.Reason), " ")), 200),
 		StaticDetails: truncate(fmt.Sprintf("**Policy migration %s**\n\n- To %s\n- Asked by %s (%s)\n- %d case(s) matched, "+
@@ -222,7 +253,8 @@ func (m *policyMigration) run(ctx workflow.Context) MigrationProgress {
 		opts := migrationActivityOptions
 		opts.Summary = truncate("migrate case "+c.CaseID+" to "+m.in.Policy.Ref(), 200)
 		f := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), ma.MigrateCase,
-			activities.MigrateCaseInput{CaseID: c.CaseID, Decision: decision, Authorization: c.Authorization})
+			activities.MigrateCaseInput{CaseID: c.CaseID, Decision: decision, Authorization: c.Authorization,
+				AuthorizedUntil: m.in.AuthorizedUntil})
 		caseID := c.CaseID
 		sel.AddFuture(f, func(f workflow.Future) { m.settle(ctx, caseID, f) })
 		inFlight++

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -28,10 +30,10 @@ var migrationKey = []byte("0123456789abcdef0123456789abcdef")
 func migrationInput(t *testing.T, n int) PolicyMigrationInput {
 	t.Helper()
 	in := PolicyMigrationInput{MigrationID: "m1", Policy: tierflow.Policy{Name: "fast", Version: "v2"},
-		Reason: "faster clocks", Actor: supervisor}
+		Reason: "faster clocks", Actor: supervisor, AuthorizedUntil: time.Now().Add(activities.MigrationAuthorizationTTL)}
 	for i := range n {
 		id := fmt.Sprintf("case-%02d", i)
-		auth, err := activities.AuthorizeMigration([][]byte{migrationKey}, id, in.Decision())
+		auth, err := activities.AuthorizeMigration([][]byte{migrationKey}, in.MigrationGrant(id), in.Decision())
 		require.NoError(t, err)
 		in.Cases = append(in.Cases, MigrationCase{CaseID: id, Policy: "standard@v1", Authorization: auth})
 	}
@@ -42,6 +44,7 @@ func migrationEnv() *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(PolicyMigrationWorkflow, workflow.RegisterOptions{Name: PolicyMigrationWorkflowName})
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: PolicyMigrationID("m1")}) // the authorized workflow
 	env.SetTestTimeout(30 * time.Second)
 	return env
 }
@@ -116,7 +119,7 @@ func TestPolicyMigrationFansOutAndSummarizes(t *testing.T) {
 	assert.Len(t, cases.calls["case-03"], 1, "a refusal is not retried")
 	require.Len(t, cases.calls["case-07"], 2)
 	d := cases.calls["case-07"][1]
-	assert.Equal(t, "migration:m1", d.DecisionID)
+	assert.Equal(t, "migration:m1:600c4a46c5e27df4", d.DecisionID, "the migration id and fast@v2's digest")
 	assert.Equal(t, tierflow.ActionMigratePolicy, d.Action)
 	assert.Equal(t, "fast@v2", d.Policy)
 	assert.Equal(t, supervisor, d.Actor)
@@ -204,6 +207,19 @@ func TestPolicyMigrationRefusesABadInput(t *testing.T) {
 	assert.Contains(t, env.GetWorkflowError().Error(), "distinct")
 }
 
+// A migration's decision id tells its target apart (a migration id reused for
+// another target sends its cases another decide Update) and is a valid
+// decision id for the longest migration id and policy.
+func TestMigrationDecisionIDNamesTheTarget(t *testing.T) {
+	assert.NotEqual(t, MigrationDecisionID("m-x", "fast@v2"), MigrationDecisionID("m-x", "standard@v1"))
+	assert.Equal(t, MigrationDecisionID("m-x", "fast@v2"), MigrationDecisionID("m-x", "fast@v2"))
+	long := strings.Repeat("m", 64)
+	target := strings.Repeat("p", 64) + "@" + strings.Repeat("v ", 32)
+	d := tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: MigrationDecisionID(long, target),
+		Actor: supervisor}
+	assert.NoError(t, d.Validate())
+}
+
 // The start options attach a repeated request to the running migration, do not
 // run a completed one again, and tell the Temporal UI what the migration does.
 func TestPolicyMigrationStartOptions(t *testing.T) {
@@ -216,6 +232,7 @@ func TestPolicyMigrationStartOptions(t *testing.T) {
 	assert.Equal(t, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY, opts.WorkflowIDReusePolicy)
 	assert.Equal(t, "migrate 2 cases to fast@v2: faster clocks", opts.StaticSummary)
 	assert.Contains(t, opts.StaticDetails, "Asked by sup-1 (supervisor)")
+	assert.Equal(t, map[string]any{MemoMigrationPolicy: "fast@v2"}, opts.Memo, "the target, read back by the API")
 
 	p := NewMigrationProgress(in)
 	assert.Equal(t, "1/3 done (0 migrated, 1 unchanged, 0 refused)", p.Line())
