@@ -150,7 +150,8 @@
 // dispatcher and deliveries (webhook_*.go), and PolicyMigration
 // (policy_migration.go): a bulk migrate_policy over the cases a visibility query
 // matched, MigrationFanOut at a time, with a progress Query; each case applies
-// the decision once (its decision id derives from the migration's id).
+// the decision once (its decision id derives from the migration's id and its
+// target policy).
 //
 // # Versioning
 //
