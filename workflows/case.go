@@ -320,7 +320,7 @@ func (w *caseWorkflow) continueAsNew(ctx workflow.Context) (tierflow.Receipt, er
 // now: a survey the outbox has sent since the last transition shows as sent
 // (derived; the state records it at the next transition, catchUpSurvey). In the
 // case query, now is the time of the run's last workflow task; the API shows
-// the case as of its own clock (tierflow.SurveyState.AsOf).
+// the case as of its own clock (tierflow.CaseView.AsOf).
 func (w *caseWorkflow) view(ctx workflow.Context) tierflow.CaseView {
 	info := workflow.GetInfo(ctx)
 	return w.st.asOf(workflow.Now(ctx)).View(w.in, tierflow.WorkflowRef{ID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID})
