@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -229,6 +230,23 @@ type CaseView struct {
 	LastDecision string `json:"last_decision,omitempty"`
 	// Seq is the sequence number of the last recorded event; projections only move forward.
 	Seq int64 `json:"seq"`
+}
+
+// AsOf is the case as it stands at now, for showing it from a record or a
+// query taken earlier: a survey whose send time has passed is shown sent
+// (SurveyState.AsOf), and its send, passed, is no longer among the deadlines
+// (SurveySendAt and its explanation). Pure: v is not changed.
+func (v CaseView) AsOf(now time.Time) CaseView {
+	if v.Survey != nil {
+		sv := v.Survey.AsOf(now)
+		v.Survey = &sv
+	}
+	if send := v.Deadlines.SurveySendAt; send != nil && !now.Before(*send) {
+		v.Deadlines.SurveySendAt = nil
+		v.Deadlines.Explanations = slices.DeleteFunc(slices.Clone(v.Deadlines.Explanations),
+			func(d Deadline) bool { return d.Clock == ClockSurveySend })
+	}
+	return v
 }
 
 // MaxOpenedAtSkew is how far in the future a CRM's opened_at may lie (clock skew)

@@ -86,3 +86,38 @@ func TestStatusAfterPause(t *testing.T) {
 	assert.Equal(t, StatusOpen, StatusAfterPause("", false))
 	assert.Equal(t, StatusInProgress, StatusAfterPause("", true))
 }
+
+// A view read before the survey's send time (the record, a query) is shown as of
+// now: once the send time has passed the survey is sent and its send is no longer
+// a deadline; before it, nothing changes. The view itself is not changed.
+func TestCaseViewAsOf(t *testing.T) {
+	sendAt := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	expires := sendAt.Add(7 * 24 * time.Hour)
+	scheduled := func() CaseView {
+		send, exp := sendAt, expires
+		return CaseView{
+			Status: StatusResolved,
+			Survey: &SurveyState{Status: SurveyScheduled, Round: 1, SendAt: &send, ExpiresAt: &exp},
+			Deadlines: Deadlines{SurveySendAt: &send, SurveyExpiresAt: &exp, Explanations: []Deadline{
+				{Clock: ClockSurveySend, At: sendAt}, {Clock: ClockSurveyExpiry, At: expires},
+			}},
+		}
+	}
+
+	before := scheduled().AsOf(sendAt.Add(-time.Second))
+	assert.Equal(t, scheduled(), before, "before its send time the view is as recorded")
+
+	v := scheduled()
+	after := v.AsOf(sendAt)
+	require.NotNil(t, after.Survey)
+	assert.Equal(t, SurveySent, after.Survey.Status)
+	require.NotNil(t, after.Survey.SentAt)
+	assert.Equal(t, sendAt, *after.Survey.SentAt)
+	assert.Nil(t, after.Deadlines.SurveySendAt, "the send has passed")
+	require.NotNil(t, after.Deadlines.SurveyExpiresAt)
+	assert.Equal(t, []Deadline{{Clock: ClockSurveyExpiry, At: expires}}, after.Deadlines.Explanations)
+	assert.Equal(t, scheduled(), v, "the view it was taken from is not changed")
+
+	none := CaseView{Status: StatusInProgress}
+	assert.Equal(t, none, none.AsOf(sendAt), "a case without a survey")
+}

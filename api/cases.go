@@ -28,14 +28,11 @@ type customerJSON struct {
 }
 
 // presentCase prepares a case for principal p, as of now: a survey scheduled
-// for a send time that has passed is shown sent (tierflow.SurveyState.AsOf; the
-// case records it at its next step, so the Postgres projection still says
-// scheduled).
+// for a send time that has passed is shown sent, its send no longer a deadline
+// (tierflow.CaseView.AsOf; the case records it at its next step, so the
+// Postgres projection still says scheduled).
 func presentCase(v tierflow.CaseView, p tierflow.Principal, now time.Time) caseJSON {
-	if v.Survey != nil {
-		sv := v.Survey.AsOf(now)
-		v.Survey = &sv
-	}
+	v = v.AsOf(now)
 	c := customerJSON(v.Customer)
 	if p.Role == tierflow.RoleViewer {
 		c.Email = ""

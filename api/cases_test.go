@@ -196,6 +196,18 @@ func TestCaseFromTheRecordShowsTheSurveySentAfterItsSendTime(t *testing.T) {
 	due.Status, notYet.Status = tierflow.StatusResolved, tierflow.StatusResolved
 	due.Survey = &tierflow.SurveyState{Status: tierflow.SurveyScheduled, Round: 1, SendAt: &sendAt}
 	notYet.Survey = &tierflow.SurveyState{Status: tierflow.SurveyScheduled, Round: 1, SendAt: &later}
+	surveySend := func(at time.Time) tierflow.Deadlines {
+		return tierflow.Deadlines{SurveySendAt: &at, Explanations: []tierflow.Deadline{
+			{Clock: tierflow.ClockSurveySend, At: at, Explanation: "survey send"}}}
+	}
+	due.Deadlines, notYet.Deadlines = surveySend(sendAt), surveySend(later)
+	noSurveySend := func(v tierflow.CaseView) {
+		t.Helper()
+		assert.Nil(t, v.Deadlines.SurveySendAt, "the send time has passed")
+		for _, d := range v.Deadlines.Explanations {
+			assert.NotEqual(t, tierflow.ClockSurveySend, d.Clock, "no survey send explanation")
+		}
+	}
 	env.records.cases[due.ID], env.records.cases[notYet.ID] = due, notYet
 	env.cases.fail("get", tierflow.Errorf(tierflow.CodeNotFound, "no workflow"))
 
@@ -204,9 +216,13 @@ func TestCaseFromTheRecordShowsTheSurveySentAfterItsSendTime(t *testing.T) {
 	assert.Equal(t, tierflow.SurveySent, v.Survey.Status)
 	require.NotNil(t, v.Survey.SentAt)
 	assert.Equal(t, sendAt, v.Survey.SentAt.UTC())
+	noSurveySend(v)
 	v = caseOf(t, env.do(request{method: "GET", path: "/v1/cases/zendesk-2", token: "dev-agent"}), http.StatusOK)
 	assert.Equal(t, tierflow.SurveyScheduled, v.Survey.Status)
 	assert.Nil(t, v.Survey.SentAt)
+	require.NotNil(t, v.Deadlines.SurveySendAt, "not sent yet: its send is still a deadline")
+	assert.Equal(t, later, v.Deadlines.SurveySendAt.UTC())
+	require.Len(t, v.Deadlines.Explanations, 1)
 	assert.Equal(t, tierflow.SurveyScheduled, env.records.cases[due.ID].Survey.Status, "the record is not changed")
 
 	env.records.page = tierflow.CasePage{Cases: []tierflow.CaseView{due, notYet}}
@@ -216,7 +232,9 @@ func TestCaseFromTheRecordShowsTheSurveySentAfterItsSendTime(t *testing.T) {
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &page))
 	require.Len(t, page.Cases, 2)
 	assert.Equal(t, tierflow.SurveySent, page.Cases[0].Survey.Status)
+	noSurveySend(page.Cases[0])
 	assert.Equal(t, tierflow.SurveyScheduled, page.Cases[1].Survey.Status)
+	assert.NotNil(t, page.Cases[1].Deadlines.SurveySendAt)
 }
 
 func TestListCases(t *testing.T) {

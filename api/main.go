@@ -39,6 +39,9 @@
 //	TIERFLOW_ZENDESK_DEPARTMENTS  departments a Zendesk group may name (comma-separated)
 //	TIERFLOW_CONNECTOR_SECRETS    Standard Webhooks secrets of POST /v1/connectors/generic/{source}:
 //	                         source:whsec_<base64>,... (a source listed twice: both verify)
+//	TIERFLOW_CASE_CODE_LEVEL  the code level new cases start at (workflows.CaseInput.Code;
+//	                         0 to workflows.CurrentCode, default CurrentCode): 0 while workers
+//	                         from a release without code levels roll (deploy/RUNBOOK.md §5)
 //
 // Rate limits (token buckets; 429 with Retry-After and problem+json over them). Each
 // takes requests a second ("off": none); its _BURST (default: 2 seconds' worth, at
@@ -110,6 +113,9 @@ type config struct {
 	CodecOrigins []string
 	// Connectors verify the CRMs' signed webhooks.
 	Connectors Connectors
+	// CaseCodeLevel is the code level new cases start at (TIERFLOW_CASE_CODE_LEVEL;
+	// loadConfig defaults it to workflows.CurrentCode).
+	CaseCodeLevel int
 	// ShutdownTimeout bounds the graceful stop.
 	ShutdownTimeout time.Duration
 	// Pprof adds /debug/pprof/ to the metrics listener (TIERFLOW_PPROF=1; off
@@ -208,6 +214,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	connectors, connectorProblems := loadConnectors(getenv, production)
 	cfg.Connectors = connectors
 	problems = append(problems, connectorProblems...)
+	if cfg.CaseCodeLevel, err = loadCaseCodeLevel(getenv); err != nil {
+		problems = append(problems, err)
+	}
 	limits, limitProblems := loadRateLimits(getenv)
 	cfg.RateLimits = limits
 	problems = append(problems, limitProblems...)

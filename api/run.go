@@ -55,6 +55,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	defer tc.Close()
 	cases := newTemporalCases(tc, opts.DataConverter, store, logger)
+	cases.codeLevel = cfg.CaseCodeLevel
 
 	deps := Deps{
 		Cases: cases, Records: store, Simulation: store, Policies: policies, DefaultPolicy: cfg.DefaultPolicy,

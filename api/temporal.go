@@ -31,6 +31,9 @@ type temporalCases struct {
 	// workflow answers a receipt (tierflow.Receipt), not the case.
 	records tierflow.CaseReader
 	logger  *slog.Logger
+	// codeLevel is the code level new cases start at (workflows.CaseInput.Code):
+	// workflows.CurrentCode unless TIERFLOW_CASE_CODE_LEVEL lowers it.
+	codeLevel int
 }
 
 // newTemporalCases serves cases through c and records; payloads must be c's data
@@ -39,7 +42,7 @@ func newTemporalCases(c client.Client, payloads converter.DataConverter, records
 	if payloads == nil {
 		payloads = converter.GetDefaultDataConverter()
 	}
-	return &temporalCases{client: c, payloads: payloads, records: records, logger: logger}
+	return &temporalCases{client: c, payloads: payloads, records: records, logger: logger, codeLevel: workflows.CurrentCode}
 }
 
 // openAnswer is the open Update's answer (workflows.OpenAnswer) as the API reads
@@ -61,10 +64,11 @@ func (t *temporalCases) Open(ctx context.Context, cmd OpenCommand) (tierflow.Cas
 	if err != nil {
 		return tierflow.CaseView{}, false, err
 	}
-	// The case runs at this code's level (workflows.CurrentCode): workers are
-	// deployed before the API, so they know it.
+	// The case runs at the configured level (TIERFLOW_CASE_CODE_LEVEL, this
+	// code's by default): workers are deployed before the API, so they know it,
+	// and a lower level lets workers that predate it run the case.
 	input := workflows.CaseInput{Request: cmd.Request, Policy: cmd.Policy, OpenedBy: cmd.OpenedBy, OpenRequestID: requestID,
-		Code: workflows.CurrentCode}
+		Code: t.codeLevel}
 	start := t.client.NewWithStartWorkflowOperation(startOptions(cmd), workflows.WorkflowName, input)
 	var answer openAnswer
 	handle, err := t.client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{

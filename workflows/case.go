@@ -306,9 +306,12 @@ func (w *caseWorkflow) continueAsNew(ctx workflow.Context) (tierflow.Receipt, er
 	next := w.in
 	st := *w.st
 	next.Resume = &st
-	// The next run is started by this code: it has this code's run-wide changes
-	// (a survey scheduled the old way in the state is still sent the old way).
-	next.Code = CurrentCode
+	// The next run keeps this run's code level, never a higher one: a worker
+	// from before that level (a rolling upgrade, a rollback) may take the next
+	// run, and a pre-level worker drops the field and runs it at level 0, which
+	// a level-aware replay of its history would not match. The case moves to a
+	// newer level only as a new case.
+	next.Code = w.in.Code
 	workflow.GetLogger(ctx).Info("continuing as new", "case_id", w.st.CaseID, "seq", w.st.Seq)
 	return tierflow.Receipt{}, workflow.NewContinueAsNewError(ctx, WorkflowName, next)
 }
@@ -317,7 +320,7 @@ func (w *caseWorkflow) continueAsNew(ctx workflow.Context) (tierflow.Receipt, er
 // now: a survey the outbox has sent since the last transition shows as sent
 // (derived; the state records it at the next transition, catchUpSurvey). In the
 // case query, now is the time of the run's last workflow task; the API shows
-// the case as of its own clock (tierflow.SurveyState.AsOf).
+// the case as of its own clock (tierflow.CaseView.AsOf).
 func (w *caseWorkflow) view(ctx workflow.Context) tierflow.CaseView {
 	info := workflow.GetInfo(ctx)
 	return w.st.asOf(workflow.Now(ctx)).View(w.in, tierflow.WorkflowRef{ID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID})

@@ -6,10 +6,24 @@ package workflows
 // includes the ones below it; a new run-wide change adds a level and moves
 // CurrentCode. Levels are never reused or renumbered. Runs without a level
 // (started before levels, and every committed history up to them) ask for
-// changeEmailOutbox and changeLeanHistory as patches; they, and only they, list
-// those changes (or older ones) in the TemporalChangeVersion search attribute:
-// that is how to find them. Runs with a level (the Code of their input) have
-// every change of their level and list none of them.
+// changeEmailOutbox and changeLeanHistory as patches and list those changes (or
+// older ones) in the TemporalChangeVersion search attribute: that is how to
+// find them. Runs with a level (the Code of their input) have every change of
+// their level without asking. Continue-as-new carries the search attributes
+// over, so a run continued from a pre-level run keeps the inherited list
+// whatever its own level. A run continues at its own level
+// (caseWorkflow.continueAsNew), so a pre-level case now stays at level 0
+// throughout; the first code with levels continued every run at CurrentCode,
+// and the cases it continued list the changes of their first run.
+//
+// A worker from before levels drops the field and runs any case at level 0; a
+// level-aware worker replaying that history at the case's level would then
+// meet a non-determinism error. So a level reaches cases only once no such
+// worker is left: the API starts cases at TIERFLOW_CASE_CODE_LEVEL (0 while
+// those workers roll; deploy/RUNBOOK.md, section 5), and continue-as-new keeps
+// the run's level, never raising it. Level-aware workers refuse a level they
+// do not know by failing the workflow task (askVersions), retried until a newer
+// worker takes it, so later upgrades roll in any order.
 const (
 	// codeEmailOutbox: changeEmailOutbox, which implies changeLeanHistory and
 	// every change older than it (impliedByLeanHistory).
@@ -25,7 +39,9 @@ const (
 	codeDeadlineNotWarning = 3
 )
 
-// CurrentCode is the code level of this code: every starter of a case (the
-// API's open, continue-as-new) sets CaseInput.Code to it. Workers must be
-// deployed before the starters that start runs at a new level.
+// CurrentCode is the code level of this code: the highest level its workers
+// run, and the level the API starts cases at unless TIERFLOW_CASE_CODE_LEVEL
+// names a lower one (continue-as-new keeps the run's own level). Workers must
+// be deployed before the API that starts runs at a new level; rolling back is
+// safe only to a release that knows every level in flight.
 const CurrentCode = codeDeadlineNotWarning

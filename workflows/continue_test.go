@@ -42,7 +42,7 @@ func TestContinueAsNewKeepsStateAndSignals(t *testing.T) {
 	st := next.Resume
 	assert.Equal(t, testRequest().ExternalID, next.Request.ExternalID)
 	assert.Equal(t, "v1", next.Policy.Version, "the pinned policy travels with the case")
-	assert.Equal(t, CurrentCode, next.Code, "the next run is started by this code, at its level")
+	assert.Zero(t, next.Code, "a run without a code level continues without one")
 	assert.Equal(t, tierflow.StatusOpen, st.Status)
 	assert.Equal(t, "owner-t1", st.Assignee)
 	assert.Equal(t, []string{"n-1"}, st.SeenDecisions)
@@ -85,6 +85,30 @@ func TestContinueAsNewKeepsStateAndSignals(t *testing.T) {
 	f2.mu.Unlock()
 }
 
+// Continue-as-new keeps the run's code level and never raises it: a worker from
+// before the higher level may take the next run (a rolling upgrade from a release
+// without levels drops the field and runs it at level 0), and a level-aware
+// worker replaying that history would then meet commands it did not expect.
+func TestContinueAsNewKeepsTheRunsCodeLevel(t *testing.T) {
+	for _, level := range []int{0, codeEmailOutbox, codeSurveyOutbox, codeDeadlineNotWarning} {
+		t.Run("level "+itoa(level), func(t *testing.T) {
+			env, _ := testEnv(t, t0)
+			env.SetContinueAsNewSuggested(true)
+			in := input(testPolicy(), testRequest())
+			in.Code = level
+			env.ExecuteWorkflow(WorkflowName, in)
+
+			require.True(t, env.IsWorkflowCompleted())
+			var can *workflow.ContinueAsNewError
+			require.True(t, errors.As(env.GetWorkflowError(), &can), "got %v", env.GetWorkflowError())
+			var next CaseInput
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+			require.NotNil(t, next.Resume)
+			assert.Equal(t, level, next.Code)
+		})
+	}
+}
+
 // Messages do not multiply timers: twenty notes cost no timer, an earlier deadline
 // cancels the one pending timer, and at most one is pending at any time.
 func TestOneTimerAtATime(t *testing.T) {
@@ -124,8 +148,9 @@ func TestOneTimerAtATime(t *testing.T) {
 }
 
 // A survey scheduled the old way (before the survey outbox) and carried into a
-// run at the current code level by continue-as-new is still sent by the case,
-// on its timer; the next resolution of that run goes through the outbox.
+// run at the current code level is still sent by the case, on its timer. Such
+// runs exist from the code that continued every run at its own level; a run
+// now continues at the level it has (TestContinueAsNewKeepsTheRunsCodeLevel).
 func TestContinuedRunSendsASurveyScheduledTheOldWayOnItsTimer(t *testing.T) {
 	env, f := testEnv(t, t0)
 	resolveAt2h(t, env)
@@ -149,7 +174,8 @@ func TestContinuedRunSendsASurveyScheduledTheOldWayOnItsTimer(t *testing.T) {
 	require.NotNil(t, carried)
 	require.Zero(t, carried.SurveyOutboxSeq, "scheduled the old way")
 	require.Empty(t, f.eventsOf(tierflow.EventSurveyScheduled))
-	require.Equal(t, CurrentCode, next.Code)
+	require.Zero(t, next.Code, "continued at its own level")
+	next.Code = CurrentCode // as the first code with levels continued it
 
 	env2, f2 := testEnv(t, t0.Add(3*time.Hour))
 	timers := timersAt(env2)

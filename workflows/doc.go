@@ -124,7 +124,9 @@
 // When the server suggests it, the main loop stops waiting, applies every buffered
 // signal, waits for running handlers and emails (AllHandlersFinished), and continues
 // as new with the whole state. Sequence numbers, deadlines and deduplication memory
-// carry over; the new run re-upserts its search attributes.
+// carry over, and so do the search attributes (the SDK copies them into the new
+// run, TemporalChangeVersion included); the next run keeps this run's code level
+// (CaseInput.Code, never raised: see Versioning).
 //
 // # Email outbox
 //
@@ -174,23 +176,39 @@
 // once, at its start, first: askVersions) has changeLeanHistory too.
 //
 // Run-wide changes (those asked once at the start of every run) travel in the
-// input instead: CaseInput.Code is the code level of whoever started the run
-// (codelevels.go: codeEmailOutbox, codeSurveyOutbox; CurrentCode is this code's),
-// and a run with a level takes that level's changes without asking Temporal, so
-// a new run records no Version marker at all. Every starter sets it: the API's
-// open, and continue-as-new (the next run is started by the running code). Runs
-// without a level (every run started before levels) ask as before. A worker
-// that meets a level above its own panics in the workflow task, which Temporal
-// retries until a worker that knows the level takes it: deploy the workers
-// before the API. A run with a level never lists its level's changes in
-// TemporalChangeVersion; a run without one always does (it asked
-// changeEmailOutbox or changeLeanHistory at its start, or, older still, the
-// patches it met). So the runs started before code levels are those whose
-// TemporalChangeVersion lists changeEmailOutbox, changeLeanHistory or an older
-// change (TemporalChangeVersion IN (...) in a visibility query); the runs with
-// a level list at most the path patches they met. A new run-wide change adds a
-// level; a change met only on some paths stays a patch. The replay tests guard all of
-// this: testdata/*.json are
+// input instead: CaseInput.Code is the code level the run was started at
+// (codelevels.go: codeEmailOutbox, codeSurveyOutbox, codeDeadlineNotWarning;
+// CurrentCode is this code's), and a run with a level takes that level's
+// changes without asking Temporal, so a new run records no Version marker at
+// all. The API opens cases at TIERFLOW_CASE_CODE_LEVEL (CurrentCode unless set
+// lower); continue-as-new keeps the run's own level and never raises it. Runs
+// without a level (every run started before levels) ask as before.
+//
+// A level must never reach a worker that cannot honour it. A worker from before
+// levels drops the field and runs the case at level 0 (patch markers, the old
+// NextDeadline upserts, the survey's timer), and a level-aware worker replaying
+// that history at the case's level fails with a non-determinism error. So when
+// upgrading from a release without levels, the API runs with
+// TIERFLOW_CASE_CODE_LEVEL=0 until every worker is new (deploy/RUNBOOK.md,
+// section 5). A level-aware worker that meets a level above its own panics in
+// the workflow task, which Temporal retries until a worker that knows the level
+// takes it; so later upgrades roll in any order, and a rollback is safe only to
+// a release that knows every level in flight (as with patches).
+//
+// A run without a level lists changeEmailOutbox or changeLeanHistory (or,
+// older still, the patches it met) in TemporalChangeVersion; a run with a level
+// asks none of its level's changes, so lists at most the path patches it met,
+// plus whatever it inherited: continue-as-new carries the search attributes
+// over, so a run continued from a pre-level run keeps that run's list whatever
+// its own level. Runs continue at their own level, so such a case is a
+// pre-level case throughout, except one continued by the first code with
+// levels, which continued every run at CurrentCode. So the cases started before
+// code levels are among those whose TemporalChangeVersion lists
+// changeEmailOutbox, changeLeanHistory or an older change
+// (TemporalChangeVersion IN (...) in a visibility query); to tell a run's own
+// level, read its input's Code. A new run-wide change adds a level; a change
+// met only on some paths stays a patch. The replay tests guard all of this:
+// testdata/*.json are
 // histories of real runs on a dev server, replayed by TestReplayHistories on every
 // `go test`. After a deliberate change, keep the old files (rename them with a date)
 // and record new ones with

@@ -59,11 +59,13 @@ type CaseInput struct {
 	// OpenRequestID is the ID of the API request that started the case (its open
 	// Update answers Created); empty for cases started otherwise.
 	OpenRequestID string `json:"open_request_id,omitempty"`
-	// Code is the code level of the starter: the run-wide changes its code has
-	// (CurrentCode, codelevels.go), taken by the run without asking Temporal for
-	// a patch marker. 0 (runs started before code levels) asks for them as
-	// patches. A worker refuses a run whose level it does not know (its
-	// workflow task fails until a newer worker takes it): deploy workers first.
+	// Code is the code level the run was started at: the run-wide changes it
+	// has (codelevels.go), taken without asking Temporal for a patch marker.
+	// The API sets TIERFLOW_CASE_CODE_LEVEL (CurrentCode by default);
+	// continue-as-new keeps the run's own. 0 (runs started before code levels,
+	// or while workers from before them roll) asks for them as patches. A
+	// worker refuses a run whose level it does not know (its workflow task
+	// fails until a newer worker takes it): deploy workers first.
 	Code int `json:"code,omitempty"`
 }
 

@@ -10,8 +10,9 @@ import (
 // guards a change to the commands a run emits; remove a patch, keeping only its
 // new branch, once no run older than its month can be open (30 days plus the
 // survey: look for it with the TemporalChangeVersion search attribute; runs with
-// a code level (CaseInput.Code, below) never list the changes of their level
-// there: they have them).
+// a code level (CaseInput.Code, below) have their level's changes without
+// asking, though one continued from a pre-level run keeps that run's list
+// there, which continue-as-new carries over: codelevels.go).
 const (
 	// changeCadenceOnEveryEmail: every email that tells the customer who handles the
 	// case and by when (escalation, transfer, new ETA) restarts the update cadence,
