@@ -18,8 +18,9 @@ import (
 // expiry: cancelSurvey) withdraws the batch: the store withdraws it if no
 // mailer has claimed it yet (a mailer lagging behind the send time), and
 // leaves it as it is if it went out. Runs from before it send the survey when
-// their timer fires (sendSurvey), as does any survey scheduled the old way and
-// carried into such a run by continue-as-new.
+// their timer fires (sendSurvey), as does a survey scheduled the old way and
+// carried into a run at this level by continue-as-new (only the first code with
+// levels raised a continued run's level; continue-as-new now keeps it).
 //
 // What the audit log claims: survey_sent, stamped with the send time, says the
 // survey was released to the mailer then, not that it was delivered; a later
