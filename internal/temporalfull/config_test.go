@@ -84,6 +84,11 @@ func TestWriteServerConfig(t *testing.T) {
 	var dynDoc map[string][]map[string]any
 	require.NoError(t, yaml.Unmarshal(b, &dynDoc), "the dynamic config is a map of lists of constrained values")
 	assert.Equal(t, true, dynDoc["system.forceSearchAttributesCacheRefreshOnRead"][0]["value"])
+	// The transfer and timer queues poll at 1000/s, not 20 (issue 10: opens and deadlines wait for them).
+	for _, key := range []string{"history.transferProcessorMaxPollRPS", "history.timerProcessorMaxPollRPS"} {
+		require.Len(t, dynDoc[key], 1, key)
+		assert.EqualValues(t, 1000, dynDoc[key][0]["value"], key)
+	}
 
 	assert.Equal(t, []string{"--root", root, "--config", "config", "--env", "production", "--allow-no-auth", "start"}, ServerArgs(root))
 }
