@@ -70,6 +70,13 @@ func TestCaptureHistories(t *testing.T) {
 // stop stops both.
 func startCaptureServer(t *testing.T, ctx context.Context, extra ...string) (c client.Client, stop func()) {
 	t.Helper()
+	return startCaptureServerWith(t, ctx, nil, extra...)
+}
+
+// startCaptureServerWith is startCaptureServer whose worker also gets what
+// register adds (another workflow and its activities) before it starts.
+func startCaptureServerWith(t *testing.T, ctx context.Context, register func(worker.Worker), extra ...string) (c client.Client, stop func()) {
+	t.Helper()
 	bin := filepath.Join("..", "bin", "temporal") // go test runs in the package directory
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("the Temporal CLI is missing at %s: run `make temporal-cli`", bin)
@@ -89,6 +96,9 @@ func startCaptureServer(t *testing.T, ctx context.Context, extra ...string) (c c
 	(&fakes{signal: func(caseID, name string, arg any) {
 		_ = c.SignalWorkflow(ctx, WorkflowID(caseID), "", name, arg)
 	}}).register(w)
+	if register != nil {
+		register(w)
+	}
 	require.NoError(t, w.Start())
 	return c, func() { w.Stop(); _ = srv.Stop() }
 }

@@ -31,6 +31,7 @@ func TestReplayHistoriesThroughTheCodec(t *testing.T) {
 			require.NoError(t, err)
 			replayer.RegisterWorkflowWithOptions(CaseWorkflow, workflow.RegisterOptions{Name: WorkflowName})
 			replayer.RegisterWorkflowWithOptions(MailerWorkflow, workflow.RegisterOptions{Name: MailerWorkflowName})
+			replayer.RegisterWorkflowWithOptions(PolicyMigrationWorkflow, workflow.RegisterOptions{Name: PolicyMigrationWorkflowName})
 			require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(nil, file))
 		})
 	}

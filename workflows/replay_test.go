@@ -28,6 +28,7 @@ func TestReplayHistories(t *testing.T) {
 			replayer := worker.NewWorkflowReplayer()
 			replayer.RegisterWorkflowWithOptions(CaseWorkflow, workflow.RegisterOptions{Name: WorkflowName})
 			replayer.RegisterWorkflowWithOptions(MailerWorkflow, workflow.RegisterOptions{Name: MailerWorkflowName})
+			replayer.RegisterWorkflowWithOptions(PolicyMigrationWorkflow, workflow.RegisterOptions{Name: PolicyMigrationWorkflowName})
 			require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(nil, file))
 		})
 	}
