@@ -101,12 +101,9 @@ func customerActor(c tierflow.Customer) tierflow.Principal {
 }
 
 func (w *caseWorkflow) sendSurvey(t *transition) {
-	st, s, sp := w.st, w.st.Survey, w.in.Policy.Survey
-	expires := t.now.Add(sp.Expiry.Duration)
-	s.Status, s.SentAt, s.ExpiresAt = tierflow.SurveySent, timePtr(t.now), &expires
-	if sp.Reminder.Duration > 0 && t.now.Add(sp.Reminder.Duration).Before(expires) {
-		st.Clocks.SurveyRemindAt = timePtr(t.now.Add(sp.Reminder.Duration))
-	}
+	st, s := w.st, w.st.Survey
+	s.Status, s.SentAt = tierflow.SurveySent, timePtr(t.now)
+	expires := w.armSurveyClocks(t.now)
 	seq := w.emit(t, tierflow.EventSurveySent, tierflow.SystemActor, nil)
 	round := st.surveyRound()
 	w.mailCustomer(t, seq, tierflow.MsgSurvey, func(m *tierflow.MessageData) { m.ETA, m.ExpiresAt, m.SurveyRound = nil, &expires, round })

@@ -30,13 +30,9 @@ import (
 // scheduleSurvey writes the survey of the resolution (scheduled by resolve) into
 // the outbox, to go out at its SendAt: a survey_scheduled event names the batch.
 func (w *caseWorkflow) scheduleSurvey(t *transition, tag eventTag) {
-	st, s, sp := w.st, w.st.Survey, w.in.Policy.Survey
+	st, s := w.st, w.st.Survey
 	sendAt := *s.SendAt
-	expires := sendAt.Add(sp.Expiry.Duration)
-	s.ExpiresAt = &expires
-	if sp.Reminder.Duration > 0 && sendAt.Add(sp.Reminder.Duration).Before(expires) {
-		st.Clocks.SurveyRemindAt = timePtr(sendAt.Add(sp.Reminder.Duration))
-	}
+	expires := w.armSurveyClocks(sendAt)
 	seq := w.emit(t, tierflow.EventSurveyScheduled, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 		ev.Details = map[string]string{tierflow.DetailSendAt: sendAt.UTC().Format(time.RFC3339)}
 		tag(ev)
@@ -58,9 +54,8 @@ func (w *caseWorkflow) catchUpSurvey(t *transition) {
 	if st == nil || !st.surveyOutboxSent(t.now) { // nil: the opening
 		return
 	}
-	s := st.Survey
-	sentAt := *s.SendAt
-	s.Status, s.SentAt = tierflow.SurveySent, &sentAt
+	*st.Survey = st.Survey.AsOf(t.now) // sent, at its SendAt
+	sentAt := *st.Survey.SentAt
 	w.emit(t, tierflow.EventSurveySent, tierflow.SystemActor, func(ev *tierflow.CaseEvent) { ev.At = sentAt })
 }
 
@@ -128,4 +123,17 @@ func (s *CaseState) surveyAnswerDeadlines(sentAt time.Time) (remind, expiry *pen
 		remind = &pendingWait{clock: tierflow.ClockSurveyReminder, from: sentAt, at: *r}
 	}
 	return remind, &pendingWait{clock: tierflow.ClockSurveyExpiry, from: sentAt, at: *sv.ExpiresAt}
+}
+
+// armSurveyClocks sets the expiry and the one reminder of a survey that goes out
+// at from (policy survey.expiry and survey.reminder; no reminder at or after the
+// expiry) and returns the expiry.
+func (w *caseWorkflow) armSurveyClocks(from time.Time) time.Time {
+	sp := w.in.Policy.Survey
+	expires := from.Add(sp.Expiry.Duration)
+	w.st.Survey.ExpiresAt = &expires
+	if sp.Reminder.Duration > 0 && from.Add(sp.Reminder.Duration).Before(expires) {
+		w.st.Clocks.SurveyRemindAt = timePtr(from.Add(sp.Reminder.Duration))
+	}
+	return expires
 }
