@@ -11,6 +11,7 @@
 //	DATABASE_URL             PostgreSQL DSN of the case records (required)
 //	TEMPORAL_*               Temporal client settings, read by the SDK's envconfig
 //	                         (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, profiles)
+//	TIERFLOW_TEMPORAL_GRPC_COMPRESSION  none (default) or gzip: compression of requests to Temporal
 //	TIERFLOW_POLICY_FILES    comma-separated policy files (default: the embedded policies)
 //	TIERFLOW_DEFAULT_POLICY  policy of open requests that name none (default standard)
 //	TIERFLOW_SURVEY_KEYS     comma-separated survey link keys, newest first (required, 16+ chars
@@ -78,6 +79,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+
+	"github.com/tierflow/tierflow/internal/temporalconn"
 
 	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/internal/secrets"
@@ -155,6 +158,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DefaultPolicy:   or(getenv("TIERFLOW_DEFAULT_POLICY"), "standard"),
 		PublicURL:       strings.TrimRight(getenv("TIERFLOW_PUBLIC_URL"), "/"),
 		ShutdownTimeout: 15 * time.Second,
+	}
+	if cfg.Temporal.ConnectionOptions.GrpcCompression, err = temporalconn.Compression(getenv); err != nil {
+		problems = append(problems, err)
 	}
 	if cfg.MetricsAddr == "off" {
 		cfg.MetricsAddr = ""

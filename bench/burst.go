@@ -127,6 +127,7 @@ func (b *bench) openHerd(ctx context.Context, h herdCalendar) (*burstResult, err
 	}
 	m := perCachedCase(before, after)
 	r.Memory = &m
+	b.heapProfile(ctx, phaseBurst)
 	return r, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tierflow/tierflow/internal/temporalconn"
+
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
@@ -145,7 +147,8 @@ func (s *fullServer) Dial(ctx context.Context, logger sdklog.Logger) (client.Cli
 	if logger == nil {
 		logger = sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 	}
-	c, err := client.DialContext(ctx, client.Options{HostPort: s.hostPort, Namespace: s.Namespace(), Logger: logger})
+	c, err := client.DialContext(ctx, client.Options{HostPort: s.hostPort, Namespace: s.Namespace(), Logger: logger,
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: temporalconn.HarnessCompression()}})
 	if err != nil {
 		return nil, fmt.Errorf("dial temporal at %s: %w", s.hostPort, err)
 	}

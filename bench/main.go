@@ -34,6 +34,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tierflow/tierflow/internal/temporalconn"
+
 	"github.com/tierflow/tierflow/internal/stack"
 	"github.com/tierflow/tierflow/internal/temporalfull"
 )
@@ -60,6 +62,8 @@ type config struct {
 	// Pprof profiles the CPU of the worker and the API during the phases
 	// (profile.go).
 	Pprof bool `json:"pprof,omitempty"`
+	// ProductGOGC is GOGC for the worker and the API (empty: their own default).
+	ProductGOGC string `json:"product_gogc,omitempty"`
 	// lifecycleBudget is how long the lifecycles may take (generously), to fit
 	// them in the burst's wait.
 	lifecycleBudget time.Duration
@@ -139,6 +143,7 @@ func parseArgs(args []string) (config, error) {
 	fs.IntVar(&cfg.Lifecycles, "lifecycles", 3, "cases driven through each standard lifecycle for the history figure")
 	fs.StringVar(&cfg.OutDir, "out", "", "directory of the JSON report and picture (default <repo>/testartifacts)")
 	fs.BoolVar(&cfg.Verbose, "v", false, "log the stack's start")
+	fs.StringVar(&cfg.ProductGOGC, "product-gogc", "", "GOGC for the worker and the API (default: their own setting)")
 	fs.BoolVar(&cfg.Pprof, "pprof", false, "take CPU profiles (TIERFLOW_PPROF=1): the worker's over the burst's drain and the steady window, "+
 		"the API's and the worker's over the intake and the round trip; saved as bench-<timestamp>-<phase>-<process>.pprof next to the report, top 15 printed")
 	if err := fs.Parse(args); err != nil {
@@ -241,6 +246,14 @@ func run(ctx context.Context, cfg config) error {
 	opts.Env = map[string]string{"TIERFLOW_POLICY_FILES": strings.Join(basePolicies, ",")}
 	if cfg.Pprof {
 		opts.Env["TIERFLOW_PPROF"] = "1"
+	}
+	// The product and the baselines reach Temporal with the same compression
+	// (internal/temporalconn): the bench's environment may set it.
+	if v := os.Getenv(temporalconn.CompressionEnv); v != "" {
+		opts.Env[temporalconn.CompressionEnv] = v
+	}
+	if cfg.ProductGOGC != "" {
+		opts.Env["GOGC"] = cfg.ProductGOGC
 	}
 	startWait := 3 * time.Minute
 	if cfg.Server == serverFull {

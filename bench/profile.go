@@ -193,11 +193,29 @@ func (b *bench) profilePhase(ctx context.Context, phase string, procs ...profile
 	}
 }
 
-// takenProfile is one process's CPU profile over one phase, not yet saved.
+// takenProfile is one process's CPU profile over one phase (or, with heap set,
+// its heap at one instant), not yet saved.
 type takenProfile struct {
 	phase, process string
 	slices         [][]byte
 	took           time.Duration
+	heap           bool
+}
+
+// heapProfile takes, with -pprof, the worker's heap profile after a garbage
+// collection (what its cache holds live: the burst's herd, once open), kept as
+// bench-<timestamp>-<phase>-worker-heap.pprof.
+func (b *bench) heapProfile(ctx context.Context, phase string) {
+	if !b.cfg.Pprof {
+		return
+	}
+	hc := &http.Client{Timeout: 30 * time.Second}
+	heap, err := fetchProfile(ctx, hc, b.theWorker().url+"/heap?gc=1")
+	if err != nil {
+		b.logf("%s: the worker's heap profile: %v", phase, err)
+		return
+	}
+	b.profiles = append(b.profiles, takenProfile{phase: phase, process: "worker-heap", slices: [][]byte{heap}, heap: true})
 }
 
 // saveProfiles saves each profile taken as
@@ -206,13 +224,13 @@ type takenProfile struct {
 func (b *bench) saveProfiles(ctx context.Context, rep *report) {
 	for _, p := range b.profiles {
 		path := rep.artifactBase(b.cfg.OutDir, b.stack.Root) + "-" + p.phase + "-" + p.process + ".pprof"
-		if err := b.saveAndPrint(ctx, path, p.slices, p.took); err != nil {
+		if err := b.saveAndPrint(ctx, path, p.slices, p.took, p.heap); err != nil {
 			b.logf("%s: the %s's CPU profile: %v", p.phase, p.process, err)
 		}
 	}
 }
 
-func (b *bench) saveAndPrint(ctx context.Context, path string, slices [][]byte, took time.Duration) error {
+func (b *bench) saveAndPrint(ctx context.Context, path string, slices [][]byte, took time.Duration, heap bool) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -222,6 +240,10 @@ func (b *bench) saveAndPrint(ctx context.Context, path string, slices [][]byte, 
 	top, err := topOf(ctx, path, topFunctions)
 	if err != nil {
 		return err
+	}
+	if heap {
+		fmt.Printf("\nheap profile (in use): %s\n%s", path, top)
+		return nil
 	}
 	fmt.Printf("\nCPU profile over %s: %s\n%s", took.Round(time.Second), path, top)
 	return nil

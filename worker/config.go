@@ -11,6 +11,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 
+	"github.com/tierflow/tierflow/internal/temporalconn"
+
 	"github.com/tierflow/tierflow/activities"
 	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/internal/secrets"
@@ -108,6 +110,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	// shared configuration stops here as well as at the API.
 	if _, err := policyfile.LoadRegistry(policyfile.SplitPaths(getenv("TIERFLOW_POLICY_FILES"))...); err != nil {
 		problems = append(problems, fmt.Errorf("TIERFLOW_POLICY_FILES: %w", err))
+	}
+	if cfg.Temporal.ConnectionOptions.GrpcCompression, err = temporalconn.Compression(getenv); err != nil {
+		problems = append(problems, err)
 	}
 	if cfg.DBLimits, err = postgres.LimitsFromEnv(getenv); err != nil {
 		problems = append(problems, err)

@@ -16,3 +16,31 @@ func TestStaffLinksWorkflowURL(t *testing.T) {
 		"the SDK's default namespace")
 	assert.Empty(t, newStaffLinks(nil, config{}, client.Options{}).WorkflowURL("zendesk-1"), "no UI configured: no link")
 }
+
+func TestCRMCacheRemembersUpToItsSizeThenForgetsTheOldest(t *testing.T) {
+	c := newCRMCache(2)
+	_, ok := c.get("a")
+	assert.False(t, ok, "empty")
+	c.put("a", "https://crm.example.com/a")
+	c.put("b", "") // a case without crm_url is remembered too
+	u, ok := c.get("a")
+	assert.True(t, ok)
+	assert.Equal(t, "https://crm.example.com/a", u)
+	u, ok = c.get("b")
+	assert.True(t, ok)
+	assert.Empty(t, u)
+	c.put("a", "https://crm.example.com/changed") // already known: kept as first learned
+	u, _ = c.get("a")
+	assert.Equal(t, "https://crm.example.com/a", u)
+	c.put("c", "https://crm.example.com/c")
+	_, ok = c.get("a")
+	assert.False(t, ok, "the oldest is forgotten past the size")
+	for _, id := range []string{"b", "c"} {
+		_, ok = c.get(id)
+		assert.True(t, ok, id)
+	}
+	c.put("d", "")
+	_, ok = c.get("b")
+	assert.False(t, ok, "then the next oldest")
+	assert.Len(t, c.urls, 2)
+}

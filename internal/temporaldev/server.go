@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tierflow/tierflow/internal/temporalconn"
+
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
@@ -132,6 +134,16 @@ func startOnce(ctx context.Context, cli string, opts Options) (*Server, error) {
 		// timeout is a timer task. With 1000, deadlines falling at 19.5/s (issue
 		// 10): lateness p50 373 -> 168 ms.
 		"--dynamic-config-value", "history.timerProcessorMaxPollRPS=1000",
+		// The dev server caches the mutable state of 8,096 workflows (the full
+		// server: 128,000); past that, every timer or Update on an evicted case
+		// reloads it through the server's single SQLite connection. The bench keeps
+		// about 17,000 cases open (issue 10).
+		"--dynamic-config-value", "history.hostLevelCacheMaxSize=128000",
+		// One partition per task queue: the dev server is one process on one
+		// shard, where 4 partitions only make a task wait for a poller that polls
+		// another partition (the SDK's pollers spread over them).
+		"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+		"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
 	}
 	if opts.MetricsPort > 0 {
 		args = append(args, "--metrics-port", strconv.Itoa(opts.MetricsPort))
@@ -212,7 +224,8 @@ func (s *Server) Dial(ctx context.Context, logger sdklog.Logger) (client.Client,
 	if logger == nil {
 		logger = sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 	}
-	c, err := client.DialContext(ctx, client.Options{HostPort: s.hostPort, Namespace: s.namespace, Logger: logger})
+	c, err := client.DialContext(ctx, client.Options{HostPort: s.hostPort, Namespace: s.namespace, Logger: logger,
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: temporalconn.HarnessCompression()}})
 	if err != nil {
 		return nil, fmt.Errorf("dial temporal at %s: %w", s.hostPort, err)
 	}

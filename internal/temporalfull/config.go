@@ -277,6 +277,19 @@ history.transferProcessorMaxPollRPS:
 # a timer task (issue 10, deadlines at 19.5/s: lateness p50 373 -> 168 ms).
 history.timerProcessorMaxPollRPS:
   - value: 1000
+# One partition per task queue: every service runs in this one process, where 4
+# partitions (the default) only make a task wait in a partition no poll is
+# waiting on, forwarded to the root at most 10/s (issue 10: deadlines up to 60 s
+# late on this server).
+matching.numTaskqueueReadPartitions:
+  - value: 1
+matching.numTaskqueueWritePartitions:
+  - value: 1
+# A shard writes one workflow at a time by default; every timer, workflow task
+# and Update of the shard's cases queues behind the others. Four at a time per
+# shard stays within the default store's 20 connections (4 shards).
+history.shardIOConcurrency:
+  - value: 4
 `
 
 // WriteServerConfig writes <root>/config/production.yaml and the dynamic config
