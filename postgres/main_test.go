@@ -47,7 +47,7 @@ func prepareTemplate(c *pgcluster.Cluster, name string) error {
 }
 
 // newStore returns a store on a fresh, migrated database of its own.
-func newStore(t *testing.T) *Store {
+func newStore(t testing.TB) *Store {
 	t.Helper()
 	dsn := pgcluster.NewTestDatabaseFrom(t, cluster, migratedSchema)
 	s, err := Open(context.Background(), dsn, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))

@@ -62,28 +62,24 @@ const cancelOutboxSQL = `
 UPDATE outbox SET delivered_at = now(), cancelled_at = now(), last_error = 'cancelled'
 WHERE case_id = $1 AND seq = ANY($2) AND delivered_at IS NULL AND leased_until IS NULL`
 
-// writeOutbox writes the batches, then withdraws the batches named by cancel
-// (so a batch recorded and withdrawn in one record ends withdrawn), and
-// announces them: the notification is sent when the transaction commits, never
-// for a record that rolled back. A withdrawn batch may have held back its
-// case's later ones, hence the announcement.
-func writeOutbox(ctx context.Context, tx pgx.Tx, caseID string, batches []tierflow.OutboxBatch, cancel []int64) error {
+// queueOutbox queues the writing of the batches, then the withdrawal of the
+// batches named by cancel (so a batch recorded and withdrawn in one record ends
+// withdrawn), and their announcement, into the record's batch: the
+// notification is sent when the transaction commits, never for a record that
+// rolled back. A withdrawn batch may have held back its case's later ones,
+// hence the announcement.
+func queueOutbox(b *statementBatch, caseID string, batches []tierflow.OutboxBatch, cancel []int64) {
 	if len(batches) == 0 && len(cancel) == 0 {
-		return nil
+		return
 	}
-	batch := &pgx.Batch{}
 	hash := int64(tierflow.OutboxHash(caseID))
-	for _, b := range batches {
-		batch.Queue(insertOutboxSQL, caseID, b.Seq, hash, string(b.Batch), b.NotBefore)
+	for _, ob := range batches {
+		b.queueExec("write outbox", insertOutboxSQL, caseID, ob.Seq, hash, string(ob.Batch), ob.NotBefore)
 	}
 	if len(cancel) > 0 {
-		batch.Queue(cancelOutboxSQL, caseID, cancel)
+		b.queueExec("write outbox", cancelOutboxSQL, caseID, cancel)
 	}
-	batch.Queue("SELECT pg_notify($1, $2)", OutboxChannel, caseID)
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("write outbox: %w", err)
-	}
-	return nil
+	b.queueExec("write outbox", "SELECT pg_notify($1, $2)", OutboxChannel, caseID)
 }
 
 // claimOutboxSQL leases the due rows of a shard whose case has no earlier

@@ -13,7 +13,7 @@ import (
 	"github.com/tierflow/tierflow"
 )
 
-func batchOf(t *testing.T, seq int64) tierflow.OutboxBatch {
+func batchOf(t testing.TB, seq int64) tierflow.OutboxBatch {
 	t.Helper()
 	raw, err := json.Marshal(map[string]any{"messages": []any{map[string]any{"key": fmt.Sprintf("k/%d", seq)}}})
 	require.NoError(t, err)

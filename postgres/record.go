@@ -24,7 +24,8 @@ type recordResult struct {
 // and moves the projection forward to t.View when t.View.Seq is newer than the
 // stored one, in one transaction. A survey_answered event also records the answer.
 // The outbox batches named by t.CancelEmails are withdrawn in the same
-// transaction (tierflow.Transition.CancelEmails).
+// transaction (tierflow.Transition.CancelEmails). The transaction is one round
+// trip to the database; a retried record costs a second one, a read.
 //
 // Retrying a transition is harmless. An event whose (case, seq) is already recorded
 // with different content keeps the first version (the log is append-only) and is
@@ -52,19 +53,31 @@ func (s *Store) recordTransition(ctx context.Context, t tierflow.Transition, bat
 		return recordResult{}, err
 	}
 	var res recordResult
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		res = recordResult{}
-		moved, err := upsertProjection(ctx, tx, t.View)
-		if err != nil {
-			return err
-		}
-		res.ProjectionMoved = moved
-		if err := insertEvents(ctx, tx, t, &res); err != nil {
-			return err
-		}
-		return writeOutbox(ctx, tx, t.CaseID, batches, t.CancelEmails)
-	})
-	if err != nil {
+	var skipped []tierflow.CaseEvent
+	b := &statementBatch{}
+	queueProjection(b, t.View, &res)
+	queueEvents(b, t, &res, &skipped)
+	queueSurveyResponses(b, t)
+	queueOutbox(b, t.CaseID, batches, t.CancelEmails)
+	// One round trip, one transaction: pgx sends the batch as one pipeline
+	// closed by a single Sync (in every QueryExecMode; see
+	// Conn.sendBatchExtendedWithDescription in pgx v5, and in simple-protocol
+	// mode one multi-statement Query), and documents on Conn.SendBatch: "All
+	// queries are run in an implicit transaction unless explicit transaction
+	// control statements are executed". PostgreSQL (protocol docs,
+	// "Pipelining") commits that implicit transaction at the Sync if every
+	// statement succeeded, and otherwise skips the rest up to the Sync and rolls
+	// it all back. So the projection, the events, the answers and the outbox are
+	// written together or not at all, and pg_notify is delivered on commit.
+	if err := b.send(ctx, s.pool); err != nil {
+		return recordResult{}, fmt.Errorf("record transition of case %s: %w", t.CaseID, mapError(err))
+	}
+	// A retried record (rare): the events it skipped were committed by the
+	// earlier attempt (an insert that meets an uncommitted row waits for it), and
+	// the log is append-only, so comparing them after the commit, on the pool,
+	// sees what the transaction saw. Failing here leaves the record written; the
+	// caller's retry then finds every event recorded.
+	if err := compareSkipped(ctx, s.pool, t.CaseID, skipped, &res); err != nil {
 		return recordResult{}, fmt.Errorf("record transition of case %s: %w", t.CaseID, mapError(err))
 	}
 	for _, seq := range res.EventsConflict {
@@ -72,6 +85,50 @@ func (s *Store) recordTransition(ctx context.Context, t tierflow.Transition, bat
 			"case_id", t.CaseID, "seq", seq)
 	}
 	return res, nil
+}
+
+// statementBatch is a pgx.Batch and, in the same order, how to read the result
+// of each queued statement.
+type statementBatch struct {
+	batch pgx.Batch
+	reads []func(pgx.BatchResults) error
+}
+
+// queue adds sql; read reads its result, in turn, and says whether it failed.
+func (b *statementBatch) queue(read func(pgx.BatchResults) error, sql string, args ...any) {
+	b.batch.Queue(sql, args...)
+	b.reads = append(b.reads, read)
+}
+
+// queueExec adds a statement that only has to succeed; what names it in errors.
+func (b *statementBatch) queueExec(what string, sql string, args ...any) {
+	b.queue(func(r pgx.BatchResults) error {
+		if _, err := r.Exec(); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}, sql, args...)
+}
+
+// batchSender is what a pool, a connection and a transaction have in common.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// send sends the batch and reads the results in order. The first failure is
+// returned: the server skipped every later statement.
+func (b *statementBatch) send(ctx context.Context, q batchSender) error {
+	if len(b.reads) == 0 {
+		return nil
+	}
+	results := q.SendBatch(ctx, &b.batch)
+	for _, read := range b.reads {
+		if err := read(results); err != nil {
+			_ = results.Close()
+			return err
+		}
+	}
+	return results.Close()
 }
 
 // upsertProjectionSQL inserts the case or moves it forward; an older or equal seq
@@ -94,24 +151,27 @@ ON CONFLICT (id) DO UPDATE SET
 WHERE excluded.seq > cases.seq
 RETURNING id`
 
-func upsertProjection(ctx context.Context, tx pgx.Tx, v tierflow.CaseView) (bool, error) {
+// queueProjection queues the upsert; a returned row means the projection moved.
+func queueProjection(b *statementBatch, v tierflow.CaseView, res *recordResult) {
 	var escalatedAt *time.Time
 	if !v.EscalatedAt.IsZero() {
 		escalatedAt = &v.EscalatedAt
 	}
-	var id string
-	err := tx.QueryRow(ctx, upsertProjectionSQL,
+	b.queue(func(r pgx.BatchResults) error {
+		var id string
+		err := r.QueryRow().Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("upsert projection: %w", err)
+		}
+		res.ProjectionMoved = true
+		return nil
+	}, upsertProjectionSQL,
 		v.ID, v.Seq, v.Status, v.Tier, v.StartTier, v.Priority, v.Category, v.Department,
 		v.Assignee, v.Source, v.ExternalID, len(v.Breaches) > 0, v.CloseTargetBreached,
-		v.Escalations, v.Reopens, v.OpenedAt, escalatedAt, v.ResolvedAt, v.ClosedAt, v,
-	).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("upsert projection: %w", err)
-	}
-	return true, nil
+		v.Escalations, v.Reopens, v.OpenedAt, escalatedAt, v.ResolvedAt, v.ClosedAt, v)
 }
 
 const insertEventSQL = `
@@ -125,13 +185,9 @@ INSERT INTO survey_responses (case_id, event_seq, score, resolved, comment, answ
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (case_id, event_seq) DO NOTHING`
 
-// insertEvents appends the events in one round trip and compares the ones that were
-// already there with what we tried to write.
-func insertEvents(ctx context.Context, tx pgx.Tx, t tierflow.Transition, res *recordResult) error {
-	if len(t.Events) == 0 {
-		return nil
-	}
-	batch := &pgx.Batch{}
+// queueEvents queues the events' inserts; an event already recorded is
+// skipped (and appended to skipped, for compareSkipped).
+func queueEvents(b *statementBatch, t tierflow.Transition, res *recordResult, skipped *[]tierflow.CaseEvent) {
 	for _, e := range t.Events {
 		var fromTier *tierflow.Tier
 		if e.FromTier != 0 {
@@ -141,43 +197,39 @@ func insertEvents(ctx context.Context, tx pgx.Tx, t tierflow.Transition, res *re
 		if details == nil {
 			details = map[string]string{}
 		}
-		batch.Queue(insertEventSQL, t.CaseID, e.Seq, e.Type, e.At, e.Actor.ID, e.Actor.Name,
+		b.queue(func(r pgx.BatchResults) error {
+			tag, err := r.Exec()
+			if err != nil {
+				return fmt.Errorf("insert event %d: %w", e.Seq, err)
+			}
+			if tag.RowsAffected() == 1 {
+				res.EventsInserted++
+			} else {
+				*skipped = append(*skipped, e)
+			}
+			return nil
+		}, insertEventSQL, t.CaseID, e.Seq, e.Type, e.At, e.Actor.ID, e.Actor.Name,
 			string(e.Actor.Role), e.Actor.Tier, e.Tier, fromTier, e.Status, e.Department, e.Reason, e.Summary,
 			e.CustomerMessage, details)
 	}
-	results := tx.SendBatch(ctx, batch)
-	var skipped []tierflow.CaseEvent
-	for _, e := range t.Events {
-		tag, err := results.Exec()
-		if err != nil {
-			_ = results.Close()
-			return fmt.Errorf("insert event %d: %w", e.Seq, err)
-		}
-		if tag.RowsAffected() == 1 {
-			res.EventsInserted++
-		} else {
-			skipped = append(skipped, e)
-		}
-	}
-	if err := results.Close(); err != nil {
-		return fmt.Errorf("insert events: %w", err)
-	}
+}
+
+// queueSurveyResponses queues the answer of each survey_answered event, after
+// the events (an answer refers to its event).
+func queueSurveyResponses(b *statementBatch, t tierflow.Transition) {
 	for _, e := range t.Events {
 		if e.Type != tierflow.EventSurveyAnswered {
 			continue
 		}
-		answer, _ := surveyAnswer(e) // validated before the transaction
-		_, err := tx.Exec(ctx, insertSurveyResponseSQL, t.CaseID, e.Seq, answer.Score, answer.Resolved, answer.Comment, e.At)
-		if err != nil {
-			return fmt.Errorf("insert survey response: %w", err)
-		}
+		answer, _ := surveyAnswer(e) // validated before the batch is sent
+		b.queueExec("insert survey response", insertSurveyResponseSQL,
+			t.CaseID, e.Seq, answer.Score, answer.Resolved, answer.Comment, e.At)
 	}
-	return compareSkipped(ctx, tx, t.CaseID, skipped, res)
 }
 
 // compareSkipped sorts events that were already recorded into duplicates (same
 // content: a retry) and conflicts (different content).
-func compareSkipped(ctx context.Context, tx pgx.Tx, caseID string, skipped []tierflow.CaseEvent, res *recordResult) error {
+func compareSkipped(ctx context.Context, q querier, caseID string, skipped []tierflow.CaseEvent, res *recordResult) error {
 	if len(skipped) == 0 {
 		return nil
 	}
@@ -185,7 +237,7 @@ func compareSkipped(ctx context.Context, tx pgx.Tx, caseID string, skipped []tie
 	for i, e := range skipped {
 		seqs[i] = e.Seq
 	}
-	stored, err := queryEvents(ctx, tx, `WHERE case_id = $1 AND seq = ANY($2)`, caseID, seqs)
+	stored, err := queryEvents(ctx, q, `WHERE case_id = $1 AND seq = ANY($2)`, caseID, seqs)
 	if err != nil {
 		return err
 	}
