@@ -20,6 +20,17 @@ const servesDepartment = `($2 = ''
     OR (cardinality(s.departments) = 0 AND s.role NOT IN ('agent', 'specialist'))
     OR lower($2) IN (SELECT lower(d) FROM unnest(s.departments) AS d))`
 
+// pickAssigneeSQL orders the candidates by their open cases as staff_load
+// (migration 009: triggers on cases keep it) counts them, reading one row per
+// candidate however many cases they hold. A member without a row has none open.
+const pickAssigneeSQL = `
+SELECT ` + staffColumns + `
+FROM staff s
+LEFT JOIN staff_load l ON l.staff_id = s.id
+WHERE s.active AND s.tier = $1 AND ` + servesDepartment + `
+ORDER BY coalesce(l.open_cases, 0), s.name, s.id
+LIMIT 1`
+
 // PickAssignee returns the active member of the tier who serves the department
 // with the fewest open cases (assigned and neither resolved nor closed), ties
 // broken by name then id. ok is false when nobody serves it (use the queue).
@@ -27,17 +38,7 @@ func (s *Store) PickAssignee(ctx context.Context, tier tierflow.Tier, department
 	if !tier.Valid() {
 		return tierflow.StaffMember{}, false, tierflow.Errorf(tierflow.CodeInvalid, "tier must be 1 to 4, got %d", tier)
 	}
-	row := s.pool.QueryRow(ctx, `
-SELECT `+staffColumns+`
-FROM staff s
-CROSS JOIN LATERAL (
-    SELECT count(*) AS open_cases FROM cases c
-    WHERE c.assignee = s.id AND c.status NOT IN ('resolved', 'closed')
-) load
-WHERE s.active AND s.tier = $1 AND `+servesDepartment+`
-ORDER BY load.open_cases, s.name, s.id
-LIMIT 1`, tier, department)
-	m, err := scanStaff(row)
+	m, err := scanStaff(s.pool.QueryRow(ctx, pickAssigneeSQL, tier, department))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return tierflow.StaffMember{}, false, nil
 	}
