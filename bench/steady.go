@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tierflow/tierflow/workflows"
+
 	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/client"
 )
@@ -64,6 +66,26 @@ type steadyResult struct {
 	// CPU is where the machine's CPU went from the window's start (the pre-open's
 	// end, if it ran later) to the last escalation.
 	CPU *machineCPU `json:"machine_cpu,omitempty"`
+	// Slowest is the history of the case recorded latest after its deadline,
+	// each event timed from that deadline: where the time went.
+	Slowest []timelineStep `json:"slowest,omitempty"`
+}
+
+// slowestEscalation is the record whose escalation was recorded latest after
+// its deadline.
+func slowestEscalation(records []escalationRecord) (escalationRecord, bool) {
+	var worst escalationRecord
+	for i, e := range records {
+		if i == 0 || e.RecordedAt.Sub(e.Deadline) > worst.RecordedAt.Sub(worst.Deadline) {
+			worst = e
+		}
+	}
+	return worst, len(records) > 0
+}
+
+// tail is the last n steps (all of them when fewer).
+func tail(steps []timelineStep, n int) []timelineStep {
+	return steps[max(0, len(steps)-n):]
 }
 
 // steadyBucket is the width of the lateness-over-time buckets: about 60 of them.
@@ -144,6 +166,15 @@ func (b *bench) measureSteady(ctx context.Context, plan steadyPlan) (steadyResul
 	}
 	r.Drained = drained
 	r.summarizeRecords(plan, opens, records, time.Now())
+	if slowest, ok := slowestEscalation(records); ok {
+		steps, err := b.slowestTimeline(ctx, workflows.WorkflowID(slowest.CaseID), slowest.Deadline)
+		if err != nil {
+			b.logf("steady: the slowest escalation's history: %v", err)
+		}
+		r.Slowest = steps
+		b.logf("steady: the slowest escalation (case %s, recorded %s after its deadline), its history from the deadline: %s",
+			slowest.CaseID, slowest.RecordedAt.Sub(slowest.Deadline).Round(time.Millisecond), formatTimeline(tail(steps, 14)))
+	}
 	if r.Warnings, r.WarningsInWindow, err = b.countWarnings(ctx, opens.ids, plan.Start, plan.Start.Add(plan.Window)); err != nil {
 		return r, err
 	}

@@ -148,3 +148,18 @@ func TestSteadySummary(t *testing.T) {
 	assert.Equal(t, 3, r.EmailsPerCase)
 	assert.Equal(t, latency{N: 3}, r.Lateness, "the workflow's clock: on time")
 }
+
+func TestSlowestEscalationIsTheLatestRecordedAfterItsDeadline(t *testing.T) {
+	_, ok := slowestEscalation(nil)
+	assert.False(t, ok)
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	worst, ok := slowestEscalation([]escalationRecord{
+		{CaseID: "a", Deadline: t0, RecordedAt: t0.Add(900 * time.Millisecond)},
+		{CaseID: "b", Deadline: t0.Add(time.Second), RecordedAt: t0.Add(3 * time.Second)}, // 2 s late
+		{CaseID: "c", Deadline: t0.Add(5 * time.Second), RecordedAt: t0.Add(6 * time.Second)},
+	})
+	assert.True(t, ok)
+	assert.Equal(t, "b", worst.CaseID)
+	assert.Len(t, tail(make([]timelineStep, 20), 14), 14)
+	assert.Len(t, tail(make([]timelineStep, 3), 14), 3)
+}

@@ -71,6 +71,10 @@ $$;
 CREATE TRIGGER cases_staff_load_truncate AFTER TRUNCATE ON cases
     FOR EACH STATEMENT EXECUTE FUNCTION cases_clear_staff_load();
 
+-- tern resets the session after each migration, which restores the pool's
+-- statement timeout that Migrate lifted: the backfill must not be cut short by
+-- it on a large upgrade (this transaction only).
+SET LOCAL statement_timeout = 0;
 INSERT INTO staff_load (staff_id, open_cases)
 SELECT assignee, count(*) FROM cases
 WHERE assignee <> '' AND status NOT IN ('resolved', 'closed')
