@@ -34,6 +34,8 @@ import (
 	"syscall"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/tierflow/tierflow/internal/temporalconn"
 
 	"github.com/tierflow/tierflow/internal/stack"
@@ -62,6 +64,9 @@ type config struct {
 	// Pprof profiles the CPU of the worker and the API during the phases
 	// (profile.go).
 	Pprof bool `json:"pprof,omitempty"`
+	// Compression is the gRPC compression of every client of Temporal in the
+	// run (TIERFLOW_TEMPORAL_GRPC_COMPRESSION in the bench's environment).
+	Compression string `json:"grpc_compression"`
 	// ProductGOGC is GOGC for the worker and the API (empty: their own default).
 	ProductGOGC string `json:"product_gogc,omitempty"`
 	// lifecycleBudget is how long the lifecycles may take (generously), to fit
@@ -220,6 +225,10 @@ func run(ctx context.Context, cfg config) error {
 			}
 		}
 		opts.StartTemporal = startFullServer(bins, fullLog)
+	}
+	cfg.Compression = "none"
+	if _, gzip := temporalconn.HarnessCompression().(*client.GrpcCompressionGzip); gzip {
+		cfg.Compression = "gzip"
 	}
 	began := time.Now()
 	b := &bench{cfg: cfg, runID: "r" + strconv.FormatInt(began.Unix()%1_000_000, 36),

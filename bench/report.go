@@ -135,7 +135,7 @@ func (r *report) write(dir, root string) (jsonPath, svgPath string, err error) {
 func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\nTierflow benchmark, %s, %d CPUs, load %s -> %s, %.0fs\n",
 		r.StartedAt.Format(time.RFC3339), r.Machine.CPUs, r.Machine.LoadAvgStart, r.Machine.LoadAvgEnd, r.Seconds)
-	fmt.Fprintln(w, serverDescription(r.Config.Server)+"; one worker, one API, payloads encrypted (AES-256-GCM codec); baseline = a worker in the bench on the same server, with the same codec.")
+	fmt.Fprintln(w, serverDescription(r.Config.Server)+"; one worker, one API, payloads encrypted (AES-256-GCM codec); baseline = a worker in the bench on the same server, with the same codec; gRPC compression "+r.Config.Compression+" for both.")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	row := func(cells ...string) { fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t") }
 	row("", "tierflow", "baseline", "tierflow vs baseline")
