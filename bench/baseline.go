@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tierflow/tierflow/internal/temporalconn"
+
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -97,7 +99,9 @@ func openedWorkflow(ctx workflow.Context) (int, error) {
 func startBaselineWorker(c client.Client) (stop func(), err error) {
 	// The same poller counts as the product's worker (worker/run.go): with fewer,
 	// tasks in unpolled task-queue partitions wait 2s and the baseline would be unfair.
-	w := worker.New(c, baselineQueue, worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8})
+	w := worker.New(c, baselineQueue, worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8,
+		// The product's worker options: the baselines measure Temporal as Tierflow uses it.
+		StickyScheduleToStartTimeout: temporalconn.StickyScheduleToStart})
 	w.RegisterWorkflowWithOptions(noopWorkflow, workflow.RegisterOptions{Name: noopWorkflowName})
 	w.RegisterWorkflowWithOptions(parkedWorkflow, workflow.RegisterOptions{Name: parkedName})
 	w.RegisterWorkflowWithOptions(timerWorkflow, workflow.RegisterOptions{Name: timerName})

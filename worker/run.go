@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tierflow/tierflow/internal/temporalconn"
+
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
@@ -167,7 +169,7 @@ func newWorker(c client.Client, taskQueue string, stopTimeout time.Duration, onF
 	interceptors ...interceptor.WorkerInterceptor) worker.Worker {
 	return worker.New(c, taskQueue, worker.Options{WorkerStopTimeout: stopTimeout, OnFatalError: onFatal,
 		MaxConcurrentWorkflowTaskPollers: workflowTaskPollers, MaxConcurrentActivityTaskPollers: activityTaskPollers,
-		Interceptors: interceptors})
+		StickyScheduleToStartTimeout: temporalconn.StickyScheduleToStart, Interceptors: interceptors})
 }
 
 // register puts the case workflow (under its stable name) and every activity

@@ -1,11 +1,13 @@
-// Package temporalconn holds the Temporal connection settings the worker and
-// the API share beyond the SDK's envconfig (TEMPORAL_*).
+// Package temporalconn holds how Tierflow uses its Temporal connections beyond
+// the SDK's envconfig (TEMPORAL_*): the settings the worker and the API share,
+// and the bench's baselines with them.
 package temporalconn
 
 import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/client"
 )
@@ -43,3 +45,13 @@ func HarnessCompression() client.GrpcCompression {
 	}
 	return c
 }
+
+// StickyScheduleToStart is how long a workflow task may wait on a worker's
+// sticky queue before the server moves it to the shared queue (the SDK's default
+// is 5s). Measured in issue 10's bench: under a burst of timers a task that
+// waited 5s there was moved to the shared queue, which the SDK's pollers stop
+// polling while their sticky queue has a backlog, and started 19 to 103 s after
+// its timer (the bench's no-op baseline alike) instead of in turn. A worker that
+// dies does not hold its tasks that long: the server moves them once it has seen
+// no poll of the sticky queue for 10s.
+const StickyScheduleToStart = 30 * time.Second
