@@ -36,9 +36,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/tierflow/tierflow/internal/temporalconn"
-
 	"github.com/tierflow/tierflow/internal/stack"
+	"github.com/tierflow/tierflow/internal/temporalconn"
 	"github.com/tierflow/tierflow/internal/temporalfull"
 )
 
@@ -67,8 +66,6 @@ type config struct {
 	// Compression is the gRPC compression of every client of Temporal in the
 	// run (TIERFLOW_TEMPORAL_GRPC_COMPRESSION in the bench's environment).
 	Compression string `json:"grpc_compression"`
-	// ProductGOGC is GOGC for the worker and the API (empty: their own default).
-	ProductGOGC string `json:"product_gogc,omitempty"`
 	// lifecycleBudget is how long the lifecycles may take (generously), to fit
 	// them in the burst's wait.
 	lifecycleBudget time.Duration
@@ -148,7 +145,6 @@ func parseArgs(args []string) (config, error) {
 	fs.IntVar(&cfg.Lifecycles, "lifecycles", 3, "cases driven through each standard lifecycle for the history figure")
 	fs.StringVar(&cfg.OutDir, "out", "", "directory of the JSON report and picture (default <repo>/testartifacts)")
 	fs.BoolVar(&cfg.Verbose, "v", false, "log the stack's start")
-	fs.StringVar(&cfg.ProductGOGC, "product-gogc", "", "GOGC for the worker and the API (default: their own setting)")
 	fs.BoolVar(&cfg.Pprof, "pprof", false, "take CPU profiles (TIERFLOW_PPROF=1): the worker's over the burst's drain and the steady window, "+
 		"the API's and the worker's over the intake and the round trip; saved as bench-<timestamp>-<phase>-<process>.pprof next to the report, top 15 printed")
 	if err := fs.Parse(args); err != nil {
@@ -226,8 +222,12 @@ func run(ctx context.Context, cfg config) error {
 		}
 		opts.StartTemporal = startFullServer(bins, fullLog)
 	}
+	compression, err := temporalconn.Compression(os.Getenv)
+	if err != nil {
+		return err
+	}
 	cfg.Compression = "none"
-	if _, gzip := temporalconn.HarnessCompression().(*client.GrpcCompressionGzip); gzip {
+	if _, gzip := compression.(*client.GrpcCompressionGzip); gzip {
 		cfg.Compression = "gzip"
 	}
 	began := time.Now()
@@ -258,12 +258,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 	// The product and the baselines reach Temporal with the same compression
 	// (internal/temporalconn): the bench's environment may set it.
-	if v := os.Getenv(temporalconn.CompressionEnv); v != "" {
-		opts.Env[temporalconn.CompressionEnv] = v
-	}
-	if cfg.ProductGOGC != "" {
-		opts.Env["GOGC"] = cfg.ProductGOGC
-	}
+	opts.Env[temporalconn.CompressionEnv] = cfg.Compression
 	startWait := 3 * time.Minute
 	if cfg.Server == serverFull {
 		startWait += fullStartWait + fullNamespaceWait

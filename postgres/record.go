@@ -46,10 +46,7 @@ func (s *Store) RecordTransitionWithOutbox(ctx context.Context, t tierflow.Trans
 }
 
 func (s *Store) recordTransition(ctx context.Context, t tierflow.Transition, batches []tierflow.OutboxBatch) (recordResult, error) {
-	if err := validateTransition(t); err != nil {
-		return recordResult{}, err
-	}
-	if err := validateOutboxBatches(t, batches); err != nil {
+	if err := validateRecord(t, batches); err != nil {
 		return recordResult{}, err
 	}
 	var res recordResult
@@ -85,6 +82,15 @@ func (s *Store) recordTransition(ctx context.Context, t tierflow.Transition, bat
 			"case_id", t.CaseID, "seq", seq)
 	}
 	return res, nil
+}
+
+// validateRecord checks a transition and its outbox batches before anything is
+// sent.
+func validateRecord(t tierflow.Transition, batches []tierflow.OutboxBatch) error {
+	if err := validateTransition(t); err != nil {
+		return err
+	}
+	return validateOutboxBatches(t, batches)
 }
 
 // statementBatch is a pgx.Batch and, in the same order, how to read the result

@@ -17,10 +17,7 @@ import (
 // outbox's batch and COMMIT, each a round trip of its own. (The old code sent
 // each answer and the upsert as plain statements: the same round trips.)
 func (s *Store) recordTransitionInTx(ctx context.Context, t tierflow.Transition, batches []tierflow.OutboxBatch) (recordResult, error) {
-	if err := validateTransition(t); err != nil {
-		return recordResult{}, err
-	}
-	if err := validateOutboxBatches(t, batches); err != nil {
+	if err := validateRecord(t, batches); err != nil {
 		return recordResult{}, err
 	}
 	var res recordResult

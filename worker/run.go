@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/tierflow/tierflow/internal/temporalconn"
-
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
@@ -19,6 +17,7 @@ import (
 	"github.com/tierflow/tierflow/activities"
 	"github.com/tierflow/tierflow/codec"
 	"github.com/tierflow/tierflow/internal/searchattrs"
+	"github.com/tierflow/tierflow/internal/temporalconn"
 	"github.com/tierflow/tierflow/internal/updateauth"
 	"github.com/tierflow/tierflow/postgres"
 	"github.com/tierflow/tierflow/workflows"
