@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,9 +66,9 @@ type fakes struct {
 	unconfirmCustomer tierflow.MessageKind
 	// rejectStaff makes NotifyStaff refuse this kind like a provider 4xx.
 	rejectStaff tierflow.MessageKind
-	// recordDown, while it returns true, makes RecordTransition fail as a
+	// recordDown, while set, makes RecordTransition fail as a
 	// database outage would (nothing written, retryable).
-	recordDown  func() bool
+	recordDown  atomic.Bool
 	recordTries int
 	// refuseRecord, when it returns true for the n-th try (from 1), refuses the
 	// record as invalid input (non-retryable; nothing written).
@@ -108,7 +110,7 @@ func (f *fakes) LookUpStaff(_ context.Context, in activities.LookUpStaffInput) (
 func (f *fakes) RecordTransition(ctx context.Context, in activities.RecordTransitionInput) error {
 	f.mu.Lock()
 	f.recordTries++
-	if f.recordDown != nil && f.recordDown() {
+	if f.recordDown.Load() {
 		f.mu.Unlock()
 		return errors.New("connect: connection refused")
 	}
@@ -125,6 +127,20 @@ func (f *fakes) RecordTransition(ctx context.Context, in activities.RecordTransi
 		return err
 	}
 	f.mu.Lock()
+	if n := len(f.transitions); n > 0 && in.Transition.View.Seq <= f.transitions[n-1].View.Seq {
+		// A retry of a write that landed (the local activity's deadline passed
+		// while it ran): the store keeps the first and writes nothing, and
+		// refuses a different transition under a recorded sequence number.
+		for _, tr := range f.transitions {
+			if tr.View.Seq == in.Transition.View.Seq && !reflect.DeepEqual(tr, in.Transition) {
+				f.mu.Unlock()
+				return temporal.NewNonRetryableApplicationError("record transition: a different transition under a recorded seq",
+					activities.ErrTypeInvalidInput, nil)
+			}
+		}
+		f.mu.Unlock()
+		return nil
+	}
 	f.transitions = append(f.transitions, in.Transition)
 	if f.now != nil {
 		f.recordedAt = append(f.recordedAt, f.now())

@@ -45,9 +45,8 @@ func sendOpen(t *testing.T, env *testsuite.TestWorkflowEnvironment, r OpenReques
 // open answers the case as it is; a different request is refused as a conflict.
 func TestOpenUpdateAnswersOnceTheOpeningIsRecorded(t *testing.T) {
 	env, f := testEnv(t, t0)
-	down := true
-	f.recordDown = func() bool { return down }
-	at(env, 2*time.Minute, func() { down = false })
+	f.recordDown.Store(true)
+	at(env, 2*time.Minute, func() { f.recordDown.Store(false) })
 	req := testRequest()
 	in := input(testPolicy(), req)
 	in.OpenRequestID = "request-1"

@@ -21,8 +21,7 @@ import (
 // acknowledge clock is 8 minutes.
 func TestDatabaseOutageDelaysTheRecordNotTheCase(t *testing.T) {
 	env, f := testEnv(t, t0)
-	down := true
-	f.recordDown = func() bool { return down }
+	f.recordDown.Store(true)
 	p := testPolicy()
 	normal := p.Priorities[tierflow.PriorityNormal]
 	normal.Acknowledge.Tiers = map[tierflow.Tier]tierflow.Duration{tierflow.TierFrontline: dur(8 * time.Minute)}
@@ -34,7 +33,7 @@ func TestDatabaseOutageDelaysTheRecordNotTheCase(t *testing.T) {
 	escalated := queryAt(t, env, 9*time.Minute)
 	var doneDuringOutage bool
 	at(env, 9*time.Minute+30*time.Second, func() { doneDuringOutage = waiting.done })
-	at(env, 10*time.Minute, func() { down = false })
+	at(env, 10*time.Minute, func() { f.recordDown.Store(false) })
 	retried := decideAt(t, env, 30*time.Minute, tierflow.Decision{Action: tierflow.ActionNote, DecisionID: "n2", Actor: agent, Text: "again"})
 	decideAt(t, env, time.Hour, closeBy(supervisor, "end"))
 	env.ExecuteWorkflow(WorkflowName, input(p, testRequest()))
