@@ -97,9 +97,9 @@ func openedWorkflow(ctx workflow.Context) (int, error) {
 
 // startBaselineWorker runs the baseline worker until the returned stop is called.
 func startBaselineWorker(c client.Client) (stop func(), err error) {
-	// The same poller counts as the product's worker (worker/run.go): with fewer,
+	// The same pollers as the product's worker (worker/run.go): with fewer,
 	// tasks in unpolled task-queue partitions wait 2s and the baseline would be unfair.
-	w := worker.New(c, baselineQueue, worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8,
+	w := worker.New(c, baselineQueue, worker.Options{WorkflowTaskPollerBehavior: temporalconn.WorkflowPollers(), MaxConcurrentActivityTaskPollers: 8,
 		// The product's worker options: the baselines measure Temporal as Tierflow uses it.
 		StickyScheduleToStartTimeout: temporalconn.StickyScheduleToStart})
 	w.RegisterWorkflowWithOptions(noopWorkflow, workflow.RegisterOptions{Name: noopWorkflowName})

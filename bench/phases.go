@@ -28,10 +28,11 @@ type job struct {
 
 // runPhases measures in the order that keeps each figure undisturbed:
 //   - intake, on a quiet server: its rates size what follows;
+//   - the round trip, on the same quiet server (the intake's cases are idle);
 //   - the burst: the API restarts with the herd's policy, whose calendar opens at
 //     the first whole minute after the herd's cases can all be open; they open at
-//     once, and the jobs that do not disturb them (round trip, lifecycles, the
-//     timer baseline) run in the burst's quiet windows, while its cases wait idle:
+//     once, and the jobs that do not disturb them (lifecycles, the timer
+//     baseline) run in the burst's quiet windows, while its cases wait idle:
 //     the rest of that minute, and the time between the end of the warnings' burst
 //     and the deadline; a job whose estimate fits neither runs after the steady
 //     phase;
@@ -53,6 +54,22 @@ func (b *bench) runPhases(ctx context.Context, rep *report, policyDir string, ba
 		} else {
 			rep.Intake = &in
 			intakeRate, startRate = in.CasesPerSecond, in.startRate()
+		}
+	}
+	if b.cfg.has(phaseRoundTrip) {
+		// In a quiet window of its own, right after the intake: the intake's
+		// cases are idle, nothing else runs (the burst's quiet windows were
+		// often too short for it, and then it ran right after the steady phase).
+		b.logf("round trip: %d note decisions vs %d raw updates, one at a time", b.cfg.Decisions, b.cfg.Decisions)
+		stopProfile := b.profilePhase(ctx, phaseRoundTrip, b.theAPI(), b.theWorker())
+		rt, err := b.measureRoundTrip(ctx)
+		stopProfile()
+		if err != nil {
+			if err := b.failed(ctx, rep, phaseRoundTrip, err); err != nil {
+				return err
+			}
+		} else {
+			rep.RoundTrip = &rt
 		}
 	}
 	var timerBase *timerBurstResult
@@ -106,21 +123,6 @@ func (b *bench) failed(ctx context.Context, rep *report, phase string, err error
 // jobs are the measurements that may fill the burst's wait.
 func (b *bench) jobs(ctx context.Context, rep *report, startRate float64, timerBase **timerBurstResult) []job {
 	var jobs []job
-	if b.cfg.has(phaseRoundTrip) {
-		// A decision, a raw Update and a raw Update with an activity each, about 100 ms
-		// apiece today: a generous estimate, as a job must not run into the burst.
-		jobs = append(jobs, job{"round trip", time.Duration(b.cfg.Decisions)*250*time.Millisecond + 10*time.Second, func() error {
-			b.logf("round trip: %d note decisions vs %d raw updates, one at a time", b.cfg.Decisions, b.cfg.Decisions)
-			stopProfile := b.profilePhase(ctx, phaseRoundTrip, b.theAPI(), b.theWorker())
-			rt, err := b.measureRoundTrip(ctx)
-			stopProfile()
-			if err != nil {
-				return b.failed(ctx, rep, phaseRoundTrip, err)
-			}
-			rep.RoundTrip = &rt
-			return nil
-		}})
-	}
 	if b.cfg.has(phaseHistory) {
 		jobs = append(jobs, job{"history", b.cfg.lifecycleBudget, func() error {
 			b.logf("history: %d cases per lifecycle", b.cfg.Lifecycles)

@@ -155,10 +155,8 @@ func withCause(err error) error {
 // POST /v1/cases p99 2.1s and decision p99 2s under load. Idle long polls are cheap;
 // 8 of each keep the partitions polled (p99 below 0.35s and 1s). More workflow
 // pollers (16) only moved the wait to the activity backlog under overload.
-const (
-	workflowTaskPollers = 8 // half of them poll the sticky queue
-	activityTaskPollers = 8
-)
+// Workflow tasks: temporalconn.WorkflowPollers (at least 4 on each queue).
+const activityTaskPollers = 8
 
 // newWorker polls taskQueue; Stop lets in-flight activities run for up to
 // stopTimeout before their contexts are cancelled. onFatal hears of errors that
@@ -167,7 +165,7 @@ const (
 func newWorker(c client.Client, taskQueue string, stopTimeout time.Duration, onFatal func(error),
 	interceptors ...interceptor.WorkerInterceptor) worker.Worker {
 	return worker.New(c, taskQueue, worker.Options{WorkerStopTimeout: stopTimeout, OnFatalError: onFatal,
-		MaxConcurrentWorkflowTaskPollers: workflowTaskPollers, MaxConcurrentActivityTaskPollers: activityTaskPollers,
+		WorkflowTaskPollerBehavior: temporalconn.WorkflowPollers(), MaxConcurrentActivityTaskPollers: activityTaskPollers,
 		StickyScheduleToStartTimeout: temporalconn.StickyScheduleToStart, Interceptors: interceptors})
 }
 
