@@ -155,7 +155,8 @@ func withCause(err error) error {
 // POST /v1/cases p99 2.1s and decision p99 2s under load. Idle long polls are cheap;
 // 8 of each keep the partitions polled (p99 below 0.35s and 1s). More workflow
 // pollers (16) only moved the wait to the activity backlog under overload.
-// Workflow tasks: temporalconn.WorkflowPollers (at least 4 on each queue).
+// Workflow tasks: temporalconn.WorkflowPollers (8 on each of the shared and
+// the sticky queue).
 const activityTaskPollers = 8
 
 // newWorker polls taskQueue; Stop lets in-flight activities run for up to
