@@ -13,7 +13,7 @@ func TestDefaultSizesAreIssue10s(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, allPhases, cfg.Phases)
 	assert.Equal(t, 3, cfg.IntakeRuns, "the intake ratio is a median of 3 runs")
-	assert.Equal(t, 2000, cfg.BurstCases, "5000 (the goal's size) is a flag: see defaultBurst")
+	assert.Equal(t, 5000, cfg.BurstCases, "the goal's size")
 	assert.Equal(t, 10*time.Minute, cfg.SteadyFor)
 	assert.Zero(t, cfg.SteadyRate, "half the measured intake")
 	assert.Equal(t, 30*time.Second, cfg.SteadyGap)
