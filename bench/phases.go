@@ -44,16 +44,15 @@ func (b *bench) runPhases(ctx context.Context, rep *report, policyDir string, ba
 	intakeRate, startRate := fallbackIntakeRate, fallbackStartRate
 	if b.cfg.has(phaseIntake) {
 		b.logf("intake: %d runs of %d cases vs %d no-op workflows, %d at a time", b.cfg.IntakeRuns, b.cfg.Cases, b.cfg.Cases, b.cfg.Concurrency)
-		stopProfile := b.profilePhase(ctx, phaseIntake, b.theAPI(), b.theWorker())
-		in, err := b.measureIntake(ctx)
-		stopProfile()
-		if err != nil {
-			if err := b.failed(ctx, rep, phaseIntake, err); err != nil {
-				return err
+		if err := b.measurePhase(ctx, rep, phaseIntake, func() error {
+			in, err := b.measureIntake(ctx)
+			if err == nil {
+				rep.Intake = &in
+				intakeRate, startRate = in.CasesPerSecond, in.startRate()
 			}
-		} else {
-			rep.Intake = &in
-			intakeRate, startRate = in.CasesPerSecond, in.startRate()
+			return err
+		}); err != nil {
+			return err
 		}
 	}
 	if b.cfg.has(phaseRoundTrip) {
@@ -61,15 +60,14 @@ func (b *bench) runPhases(ctx context.Context, rep *report, policyDir string, ba
 		// cases are idle, nothing else runs (the burst's quiet windows were
 		// often too short for it, and then it ran right after the steady phase).
 		b.logf("round trip: %d note decisions vs %d raw updates, one at a time", b.cfg.Decisions, b.cfg.Decisions)
-		stopProfile := b.profilePhase(ctx, phaseRoundTrip, b.theAPI(), b.theWorker())
-		rt, err := b.measureRoundTrip(ctx)
-		stopProfile()
-		if err != nil {
-			if err := b.failed(ctx, rep, phaseRoundTrip, err); err != nil {
-				return err
+		if err := b.measurePhase(ctx, rep, phaseRoundTrip, func() error {
+			rt, err := b.measureRoundTrip(ctx)
+			if err == nil {
+				rep.RoundTrip = &rt
 			}
-		} else {
-			rep.RoundTrip = &rt
+			return err
+		}); err != nil {
+			return err
 		}
 	}
 	var timerBase *timerBurstResult
@@ -102,6 +100,18 @@ func (b *bench) runPhases(ctx context.Context, rep *report, policyDir string, ba
 	}
 	if rep.Burst != nil {
 		rep.Burst.setBaseline(timerBase)
+	}
+	return nil
+}
+
+// measurePhase runs measure under the API's and the worker's CPU profiles; its
+// failure goes in the report (failed) and the run goes on.
+func (b *bench) measurePhase(ctx context.Context, rep *report, phase string, measure func() error) error {
+	stopProfile := b.profilePhase(ctx, phase, b.theAPI(), b.theWorker())
+	err := measure()
+	stopProfile()
+	if err != nil {
+		return b.failed(ctx, rep, phase, err)
 	}
 	return nil
 }
