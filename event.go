@@ -60,7 +60,12 @@ const (
 	EventSurveySent         EventType = "survey_sent"
 	EventSurveyAnswered     EventType = "survey_answered" // Details: DetailScore, DetailResolved, DetailComment
 	EventSurveyExpired      EventType = "survey_expired"
-	EventSurveyScheduled    EventType = "survey_scheduled"  // Details[DetailSendAt]: when the survey email goes out
+	EventSurveyScheduled    EventType = "survey_scheduled" // Details[DetailSendAt]: when the survey email goes out
+	// EventWarningScheduled: a tier clock's warning email waits in the outbox
+	// until Details[DetailSendAt] (Details[DetailClock], Details[DetailDeadline]:
+	// the clock it warns of); deadline_warning, stamped then, follows with the
+	// case's next step, unless a later record withdrew it first.
+	EventWarningScheduled   EventType = "warning_scheduled"
 	EventDecisionRejected   EventType = "decision_rejected" // an invalid signal, Reason says why
 	EventNotificationFailed EventType = "notification_failed"
 	// EventNotificationUnconfirmed: the provider may or may not have the email
@@ -80,7 +85,7 @@ var EventTypes = []EventType{
 	EventBreach, EventCloseTargetWarning, EventCloseTargetBreach, EventCustomerReplied, EventCustomerEvent,
 	EventReminderSent, EventAutoResolved, EventSurveySent, EventSurveyAnswered, EventSurveyExpired,
 	EventDecisionRejected, EventNotificationFailed, EventNotificationUnconfirmed, EventPolicyMigrated,
-	EventSurveyScheduled,
+	EventSurveyScheduled, EventWarningScheduled,
 }
 
 // Valid reports whether t is a known event type.
@@ -114,7 +119,7 @@ const (
 	DetailRequiredTier   = "required_tier"   // approval events: the tier with the authority
 	DetailResolved       = "resolved"        // survey_answered: "true" or "false"
 	DetailScore          = "score"           // survey_answered: 1 to 5
-	DetailSendAt         = "send_at"         // survey_scheduled: when the survey email goes out (RFC 3339, UTC)
+	DetailSendAt         = "send_at"         // survey_scheduled, warning_scheduled: when the email goes out (RFC 3339, UTC)
 	DetailStartTier      = "start_tier"      // opened
 	DetailTrigger        = "trigger"         // opened
 	// DetailVia says how a decision reached the case when it did not come through

@@ -58,9 +58,13 @@ type burstResult struct {
 
 // warningsCheck is the state of the warnings' burst just before the deadline.
 type warningsCheck struct {
+	// Recorded counts the cases whose acknowledge warning is recorded: sent by
+	// the case (deadline_warning) or written into the outbox (warning_scheduled,
+	// code level 4 on).
 	Recorded      int     `json:"recorded"`
 	Emails        int     `json:"emails"`                        // keyed by a warning, in the ledger
 	EmailsPending int     `json:"emails_pending"`                // of the herd, new or sending
+	OutboxDue     int     `json:"outbox_due"`                    // of the herd, due in the outbox and not delivered
 	QuietSeconds  float64 `json:"quiet_seconds_before_deadline"` // deadline - the last write about a warning
 }
 
@@ -220,12 +224,16 @@ func (b *bench) readWarnings(ctx context.Context, r *burstResult) (warningsCheck
 	var w warningsCheck
 	var lastWrite *time.Time
 	err := b.stack.Store.Pool().QueryRow(ctx, `
-		WITH w AS (SELECT case_id, seq, recorded_at FROM case_events WHERE case_id = ANY($1) AND type = $2),
+		WITH w AS (SELECT case_id, seq, recorded_at FROM case_events WHERE case_id = ANY($1)
+			AND (type = $2 OR (type = $3 AND details ->> 'clock' = $4))),
 		m AS (SELECT n.state, n.updated_at FROM notifications n JOIN w ON n.case_id = w.case_id AND n.key LIKE '%/' || w.seq || '/%')
-		SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM m),
+		SELECT (SELECT count(DISTINCT case_id) FROM w), (SELECT count(*) FROM m),
 			(SELECT count(*) FROM notifications WHERE case_id = ANY($1) AND state IN ('new', 'sending')),
+			(SELECT count(*) FROM outbox WHERE case_id = ANY($1) AND delivered_at IS NULL
+				AND coalesce(not_before, created_at) <= now()),
 			greatest((SELECT max(recorded_at) FROM w), (SELECT max(updated_at) FROM m))`,
-		r.ids, string(tierflow.EventWarning)).Scan(&w.Recorded, &w.Emails, &w.EmailsPending, &lastWrite)
+		r.ids, string(tierflow.EventWarning), string(tierflow.EventWarningScheduled), string(tierflow.ClockAcknowledge)).
+		Scan(&w.Recorded, &w.Emails, &w.EmailsPending, &w.OutboxDue, &lastWrite)
 	if err != nil {
 		return w, fmt.Errorf("read the warnings: %w", err)
 	}
@@ -235,8 +243,10 @@ func (b *bench) readWarnings(ctx context.Context, r *burstResult) (warningsCheck
 	return w, nil
 }
 
-// over: every case warned, no email of the herd pending.
-func (w warningsCheck) over(cases int) bool { return w.Recorded >= cases && w.EmailsPending == 0 }
+// over: every case warned, no email of the herd pending or due.
+func (w warningsCheck) over(cases int) bool {
+	return w.Recorded >= cases && w.EmailsPending == 0 && w.OutboxDue == 0
+}
 
 // waitWarningsOver looks every second until the warnings' burst is over (and its
 // counts held still for 2s: an email not yet claimed is not in the ledger) or

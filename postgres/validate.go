@@ -65,7 +65,7 @@ func validateEvent(v *tierflow.Validation, field, caseID string, e tierflow.Case
 		_, err := surveyAnswer(e)
 		v.Check(err == nil, field+".details", "%v", err)
 	}
-	if e.Type == tierflow.EventSurveyScheduled { // the KPIs compare it with now() in SQL
+	if e.Type == tierflow.EventSurveyScheduled || e.Type == tierflow.EventWarningScheduled { // the KPIs compare a survey's with now() in SQL
 		_, err := time.Parse(time.RFC3339, e.Details[tierflow.DetailSendAt])
 		v.Check(err == nil, field+".details."+tierflow.DetailSendAt, "must be an RFC 3339 instant, got %q",
 			e.Details[tierflow.DetailSendAt])

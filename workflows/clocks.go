@@ -34,16 +34,22 @@ func (w *caseWorkflow) dueItems() []dueItem {
 	warn := func(at time.Time, label string, fire func(t *transition)) {
 		items = append(items, dueItem{at: at, label: label, fire: fire, warning: true})
 	}
+	// From codeWarningOutbox the outbox sends the tier clocks' warnings; the
+	// case does not wake for them (warnings.go).
+	tierWarn := warn
+	if w.in.Code >= codeWarningOutbox {
+		tierWarn = func(time.Time, string, func(t *transition)) {}
+	}
 	if !st.Status.TierClocksPaused() {
 		if dl := c.Acknowledge; dl != nil {
 			if !c.AcknowledgeWarned && dl.WarnAt != nil {
-				warn(*dl.WarnAt, fmt.Sprintf("tier %d acknowledge warning", dl.Tier), w.warnAcknowledge)
+				tierWarn(*dl.WarnAt, fmt.Sprintf("tier %d acknowledge warning", dl.Tier), w.warnAcknowledge)
 			}
 			add(dl.At, fmt.Sprintf("tier %d acknowledge deadline", dl.Tier), w.breachAcknowledge)
 		}
 		if dl := c.Resolve; dl != nil {
 			if !c.ResolveWarned && dl.WarnAt != nil {
-				warn(*dl.WarnAt, fmt.Sprintf("tier %d resolve warning", dl.Tier), w.warnResolve)
+				tierWarn(*dl.WarnAt, fmt.Sprintf("tier %d resolve warning", dl.Tier), w.warnResolve)
 			}
 			add(dl.At, fmt.Sprintf("tier %d resolve deadline", dl.Tier), w.breachResolve)
 		}

@@ -37,6 +37,11 @@ const (
 	// deadline, not the warning before it, so a 75% warning (or the close
 	// target's) changes no search attribute and upserts nothing.
 	codeDeadlineNotWarning = 3
+	// codeWarningOutbox: the 75% warnings of the tier clocks are written into
+	// the outbox when their clock starts, to go out at their instant
+	// (warnings.go): no timer wakes the case for them, and the case records each
+	// at its next step.
+	codeWarningOutbox = 4
 )
 
 // CurrentCode is the code level of this code: the highest level its workers
@@ -44,4 +49,4 @@ const (
 // names a lower one (continue-as-new keeps the run's own level). Workers must
 // be deployed before the API that starts runs at a new level; rolling back is
 // safe only to a release that knows every level in flight.
-const CurrentCode = codeDeadlineNotWarning
+const CurrentCode = codeWarningOutbox

@@ -90,7 +90,11 @@
 // on. A reopen, close or expiry cancels a survey not answered and its record
 // withdraws the batch (Transition.CancelEmails), also after the send time: the
 // mailer may lag, and the store withdraws only what it has not claimed (see
-// survey.go for what survey_sent claims). Tier clocks stand still
+// survey.go for what survey_sent claims). Since codeWarningOutbox the tier
+// clocks' warnings are no wake-ups either: each transition writes the warnings its clocks owe
+// into the outbox with their instants (warning_scheduled names each batch) and
+// withdraws those no longer owed; the first transition from a warning's instant
+// on records it, stamped then (warnings.go). Tier clocks stand still
 // while awaiting_customer or awaiting_approval and move by the pause on resume
 // (Policy.Resume); the customer hears of each pause and resume (the info request
 // and the reply's new ETA; an eta_changed email when an approval pauses the case

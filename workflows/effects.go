@@ -61,11 +61,13 @@ type mail struct {
 }
 
 // begin starts a transition. Every transition first records what happened
-// without the case since the last one: a survey the outbox sent (catchUpSurvey).
+// without the case since the last one: the warnings (catchUpWarnings) and the
+// survey (catchUpSurvey) the outbox sent.
 // A begun transition is committed, even when it changes nothing else, so that
 // what begin recorded is never dropped.
 func (w *caseWorkflow) begin(ctx workflow.Context) *transition {
 	t := &transition{w: w, ctx: ctx, now: workflow.Now(ctx)}
+	w.catchUpWarnings(t)
 	w.catchUpSurvey(t)
 	return t
 }
@@ -202,6 +204,7 @@ func (w *caseWorkflow) queues() map[tierflow.Tier]string {
 // changeEmailOutbox the emails go with the record into the outbox (the mailer
 // delivers them; the case does not wait for them).
 func (w *caseWorkflow) commit(ctx workflow.Context, t *transition) {
+	w.syncWarnings(t)
 	if len(t.events) == 0 {
 		return
 	}

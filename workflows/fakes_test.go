@@ -127,12 +127,12 @@ func (f *fakes) RecordTransition(ctx context.Context, in activities.RecordTransi
 		return err
 	}
 	f.mu.Lock()
-	if n := len(f.transitions); n > 0 && in.Transition.View.Seq <= f.transitions[n-1].View.Seq {
+	if last, ok := f.lastRecorded(in.CaseID); ok && in.Transition.View.Seq <= last.View.Seq {
 		// A retry of a write that landed (the local activity's deadline passed
 		// while it ran): the store keeps the first and writes nothing, and
 		// refuses a different transition under a recorded sequence number.
 		for _, tr := range f.transitions {
-			if tr.View.Seq == in.Transition.View.Seq && !reflect.DeepEqual(tr, in.Transition) {
+			if tr.CaseID == in.CaseID && tr.View.Seq == in.Transition.View.Seq && !reflect.DeepEqual(tr, in.Transition) {
 				f.mu.Unlock()
 				return temporal.NewNonRetryableApplicationError("record transition: a different transition under a recorded seq",
 					activities.ErrTypeInvalidInput, nil)
@@ -155,6 +155,17 @@ func (f *fakes) RecordTransition(ctx context.Context, in activities.RecordTransi
 		hook(n)
 	}
 	return f.deliverOutbox(ctx, in.CaseID, due)
+}
+
+// lastRecorded is the last transition recorded for the case (the capture runs
+// every scenario's case on one fakes; the caller holds mu).
+func (f *fakes) lastRecorded(caseID string) (tierflow.Transition, bool) {
+	for i := len(f.transitions) - 1; i >= 0; i-- {
+		if f.transitions[i].CaseID == caseID {
+			return f.transitions[i], true
+		}
+	}
+	return tierflow.Transition{}, false
 }
 
 // withdraw settles the undelivered scheduled batches a record cancels, as the

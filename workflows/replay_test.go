@@ -86,7 +86,7 @@ func TestTypicalLifecycleHistorySize(t *testing.T) {
 	// No timer wakes the case: none sends the survey, and the resolution replaces
 	// the tier clock's timer (restsPastTimer) by the survey reminder's.
 	assert.Zero(t, counts[enumspb.EVENT_TYPE_TIMER_FIRED], "timers fired")
-	assert.Equal(t, 2, counts[enumspb.EVENT_TYPE_TIMER_STARTED], "the opening's acknowledge warning, the survey reminder")
+	assert.Equal(t, 2, counts[enumspb.EVENT_TYPE_TIMER_STARTED], "the opening's acknowledge deadline (its warning goes from the outbox), the survey reminder")
 	// Each patch the run meets costs a marker and a search attribute upsert; a
 	// run with a code level (CaseInput.Code) asks none for its run-wide changes.
 	// Keep patches off the typical path.

@@ -61,6 +61,9 @@ type CaseState struct {
 	// the outbox, or it was answered or withdrawn (a survey scheduled the old
 	// way is sent by the case).
 	SurveyOutboxSeq int64 `json:"survey_outbox_seq,omitempty"`
+	// WarningOutbox are the warnings written into the outbox that have not gone
+	// out yet (codeWarningOutbox; warnings.go), by their batch's seq.
+	WarningOutbox []outboxWarning `json:"warning_outbox,omitempty"`
 
 	// SeenDecisions and SeenEvents are the last maxSeenIDs applied decision and
 	// customer-event IDs, oldest first.

@@ -42,7 +42,9 @@ func TestDecideDescriptionListsEveryAction(t *testing.T) {
 //   - a closed case holds no pending approval or pending compensation, and no clock;
 //   - the record stays contiguous and every email key is unique (checkRecord);
 //   - the survey through the outbox is answered or withdrawn, never delivered
-//     after the case reopened or closed without its answer (checkSurveyOutbox).
+//     after the case reopened or closed without its answer (checkSurveyOutbox);
+//   - a warning through the outbox is withdrawn before its instant or released
+//     at it, once, and no clock is warned twice of a deadline (checkWarningOutbox).
 //
 // It runs without a code level (the survey sent on its timer) and at the current
 // level (the survey through the outbox), there with a mailer on time, 6 hours
@@ -172,6 +174,7 @@ func runRandomCase(t *testing.T, seed uint64, start func(tierflow.Policy, tierfl
 	assert.Empty(t, final.Deadlines.Explanations, "seed %d: a closed case waits for nothing", seed)
 	f.checkRecord(t)
 	checkSurveyOutbox(t, f, final)
+	checkWarningOutbox(t, f, final)
 }
 
 type appliedDecision struct {
@@ -278,6 +281,7 @@ func everyActionInEveryStatus(t *testing.T, reach map[tierflow.Status][]tierflow
 				env.ExecuteWorkflow(WorkflowName, start(testPolicy(), testRequest()))
 				final := result(t, env)
 				checkSurveyOutbox(t, f, final)
+				checkWarningOutbox(t, f, final)
 
 				require.Equal(t, status, before.Status, "reached the status under test")
 				spec, _ := tierflow.SpecOf(a)
