@@ -116,6 +116,55 @@ func withSentSurveys(evs []tierflow.CaseEvent, asOf time.Time) []tierflow.CaseEv
 	return append(slices.Clip(evs), sent)
 }
 
+// clockChanges are the events after which a warning written into the outbox
+// (warning_scheduled) is no longer pending: its clock stopped, paused or
+// restarted, or the warning was written again (a reassignment, a migration).
+var clockChanges = map[tierflow.EventType]bool{
+	tierflow.EventAcknowledged: true, tierflow.EventEscalated: true, tierflow.EventTransferred: true,
+	tierflow.EventInfoRequested: true, tierflow.EventApprovalRequested: true, tierflow.EventResolved: true,
+	tierflow.EventClosed: true, tierflow.EventAutoResolved: true, tierflow.EventPolicyMigrated: true,
+	tierflow.EventReassigned: true,
+}
+
+// withReleasedWarnings is a recorded log with the deadline_warning events its
+// case has not recorded yet. From code level 4 a tier clock's warning waits in
+// the email outbox (warning_scheduled, Details[DetailSendAt]) and goes out at
+// its send time without the case, which records deadline_warning, stamped with
+// that time, only at its next step; an event that changes its clock first
+// withdraws it. So a warning_scheduled that no deadline_warning of its clock and
+// no such event follows went out if its send time is at or before asOf: its
+// deadline_warning is added, as the simulation (which warns at the send time)
+// has it. evs is not changed.
+func withReleasedWarnings(evs []tierflow.CaseEvent, asOf time.Time) []tierflow.CaseEvent {
+	pending := map[string]*tierflow.CaseEvent{}
+	for i, ev := range evs {
+		switch {
+		case ev.Type == tierflow.EventWarningScheduled:
+			pending[ev.Details[tierflow.DetailClock]] = &evs[i]
+		case ev.Type == tierflow.EventWarning:
+			delete(pending, ev.Details[tierflow.DetailClock])
+		case clockChanges[ev.Type]:
+			clear(pending)
+		}
+	}
+	out := evs
+	for _, clock := range []tierflow.Clock{tierflow.ClockAcknowledge, tierflow.ClockResolve} {
+		w := pending[string(clock)]
+		if w == nil {
+			continue
+		}
+		sendAt, err := time.Parse(time.RFC3339, w.Details[tierflow.DetailSendAt])
+		if err != nil || sendAt.After(asOf) {
+			continue
+		}
+		out = append(slices.Clip(out), tierflow.CaseEvent{CaseID: w.CaseID, Seq: out[len(out)-1].Seq + 1,
+			Type: tierflow.EventWarning, At: sendAt, Actor: tierflow.SystemActor, Tier: w.Tier, Status: w.Status,
+			Department: w.Department, Details: map[string]string{tierflow.DetailClock: string(clock),
+				tierflow.DetailDeadline: w.Details[tierflow.DetailDeadline]}})
+	}
+	return out
+}
+
 // Add sums o into c.
 func (c *Counters) Add(o Counters) {
 	if c.Breaches == nil {

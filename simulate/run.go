@@ -88,7 +88,7 @@ func Simulate(cases []CaseLog, candidate tierflow.Policy, w Window) Report {
 		}
 		c.Events = recorded
 		sim := replay(candidate, c, w.AsOf)
-		actual, simulated := CountEvents(withSentSurveys(recorded, w.AsOf)), CountEvents(sim.events)
+		actual, simulated := CountEvents(withReleasedWarnings(withSentSurveys(recorded, w.AsOf), w.AsOf)), CountEvents(sim.events)
 		rep.Actual.Add(actual)
 		rep.Simulated.Add(simulated)
 		if changes := fateChanges(actual, simulated, recorded, sim.events); len(changes) > 0 {

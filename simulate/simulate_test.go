@@ -3,6 +3,7 @@ package simulate
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -187,4 +188,41 @@ func TestSimulateCountsASurveySentThroughTheOutboxBeforeItIsRecorded(t *testing.
 	closed.Seq, closed.Type, closed.At, closed.Details = 7, tierflow.EventClosed, sendAt.Add(-time.Hour), nil
 	withdrawn := append(b.Events[:6:6], closed)
 	assert.Len(t, withSentSurveys(withdrawn, sendAt.Add(time.Hour)), 7, "closed before its time: never sent")
+}
+
+// A case recorded at code level 4 has warning_scheduled when a tier clock
+// starts and records deadline_warning only at its next step: until then the
+// warning that went out at its send time counts on the recorded side too, as
+// the simulation warns; one whose clock changed first (here acknowledged) was
+// withdrawn and does not.
+func TestWithReleasedWarningsAddsTheWarningsTheOutboxSent(t *testing.T) {
+	t0 := time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC)
+	ev := func(seq int64, typ tierflow.EventType, at time.Duration, clock tierflow.Clock, send, deadline time.Duration) tierflow.CaseEvent {
+		e := tierflow.CaseEvent{CaseID: "c", Seq: seq, Type: typ, At: t0.Add(at), Tier: 1, Status: tierflow.StatusOpen}
+		if clock != "" {
+			e.Details = map[string]string{tierflow.DetailClock: string(clock),
+				tierflow.DetailSendAt: t0.Add(send).Format(time.RFC3339), tierflow.DetailDeadline: t0.Add(deadline).Format(time.RFC3339)}
+		}
+		return e
+	}
+	open := []tierflow.CaseEvent{ev(1, tierflow.EventOpened, 0, "", 0, 0),
+		ev(2, tierflow.EventWarningScheduled, 0, tierflow.ClockAcknowledge, 6*time.Hour, 8*time.Hour)}
+	assert.Len(t, withReleasedWarnings(open, t0.Add(5*time.Hour)), 2, "before its send time")
+	got := withReleasedWarnings(open, t0.Add(7*time.Hour))
+	require.Len(t, got, 3)
+	assert.Equal(t, tierflow.EventWarning, got[2].Type)
+	assert.Equal(t, t0.Add(6*time.Hour), got[2].At)
+	assert.Equal(t, t0.Add(8*time.Hour).Format(time.RFC3339), got[2].Details[tierflow.DetailDeadline])
+	assert.Equal(t, 1, CountEvents(got).Warnings)
+	assert.Len(t, open, 2, "the recorded log is not changed")
+
+	recorded := append(slices.Clone(open), ev(3, tierflow.EventWarning, 6*time.Hour, tierflow.ClockAcknowledge, 6*time.Hour, 8*time.Hour))
+	assert.Len(t, withReleasedWarnings(recorded, t0.Add(7*time.Hour)), 3, "already recorded")
+
+	acked := append(slices.Clone(open), ev(3, tierflow.EventAcknowledged, 5*time.Hour, "", 0, 0),
+		ev(4, tierflow.EventWarningScheduled, 5*time.Hour, tierflow.ClockResolve, 23*time.Hour, 29*time.Hour))
+	assert.Len(t, withReleasedWarnings(acked, t0.Add(7*time.Hour)), 4, "acknowledged first: withdrawn")
+	got = withReleasedWarnings(acked, t0.Add(24*time.Hour))
+	require.Len(t, got, 5, "the resolve clock's warning went out")
+	assert.Equal(t, string(tierflow.ClockResolve), got[4].Details[tierflow.DetailClock])
 }

@@ -90,7 +90,7 @@ func TestContinueAsNewKeepsStateAndSignals(t *testing.T) {
 // without levels drops the field and runs it at level 0), and a level-aware
 // worker replaying that history would then meet commands it did not expect.
 func TestContinueAsNewKeepsTheRunsCodeLevel(t *testing.T) {
-	for _, level := range []int{0, codeEmailOutbox, codeSurveyOutbox, codeDeadlineNotWarning} {
+	for _, level := range []int{0, codeEmailOutbox, codeSurveyOutbox, codeDeadlineNotWarning, codeWarningOutbox} {
 		t.Run("level "+itoa(level), func(t *testing.T) {
 			env, _ := testEnv(t, t0)
 			env.SetContinueAsNewSuggested(true)

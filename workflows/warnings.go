@@ -23,8 +23,13 @@ import (
 // has written (CaseState.WarningOutbox), in commit (syncWarnings):
 //   - a warning written but no longer owed (its clock was acknowledged, paused,
 //     restarted, stopped; its owner changed) is withdrawn by the transition's
-//     record (Transition.CancelEmails): it had not gone out, its instant is
-//     still ahead;
+//     record (Transition.CancelEmails);
+//   - a warning released (its instant has passed) stays written while its
+//     clock runs to the deadline it warns of: the mailer may lag behind the
+//     instant. Once the clock stops, pauses or changes, the record withdraws it
+//     too, as the survey's is (survey.go): the store withdraws what no mailer
+//     has claimed, so a lagging mailer sends no warning for a clock that is no
+//     longer running;
 //   - a warning owed and not written is written, under a warning_scheduled event
 //     that names its batch and says when it goes out (DetailSendAt); one whose
 //     instant has already come (a clock restarted or migrated late in its
@@ -34,7 +39,12 @@ import (
 // deadline_warning, stamped with its instant, before the
 // transition's own events, with the state the case had then (nothing changed it
 // since). Like survey_sent (survey.go) it says the warning was released to the
-// mailer then: what was delivered is in the notification ledger.
+// mailer then, not that it was delivered; a later record that names its batch
+// in CancelEmails withdrew it if it had not gone out by then. What was
+// delivered is in the notification ledger. A withdrawal takes effect when its
+// record commits, not at the workflow's instant: a warning withdrawn just
+// before its instant (an acknowledgement in the last seconds) can still go out
+// if a mailer claims it in between, as a survey can.
 //
 // What operators see: no "warning" timer in the Temporal UI (the pending
 // deadline's timer is the case's next wake-up); the warning_scheduled event and
@@ -49,9 +59,12 @@ type outboxWarning struct {
 	WarnAt   time.Time      `json:"warn_at"`
 	Deadline time.Time      `json:"deadline"`
 	// To says who hears it and as what (the recipient groups, the owner, the
-	// tier and department the email names): a warning owed to anyone else is
-	// another warning.
+	// tier and department the email names, the policy whose queues it names): a
+	// warning owed to anyone else is another warning.
 	To string `json:"to"`
+	// Released: its instant has passed and the case recorded it; the batch
+	// stays named here, to be withdrawn if the mailer lags behind the clock.
+	Released bool `json:"released,omitempty"`
 }
 
 // warningSpec is a warning the case owes: the clock, its deadline (WarnAt set)
@@ -90,12 +103,27 @@ func tierWarning(clock tierflow.Clock, dl tierflow.Deadline, groups []string) wa
 
 // to is who hears p now and as what (outboxWarning.To).
 func (w *caseWorkflow) to(p warningSpec) string {
-	return fmt.Sprintf("%s|%s|%d|%s", strings.Join(p.groups, ","), w.st.Assignee, w.st.Tier, w.st.Department)
+	return fmt.Sprintf("%s|%s|%d|%s|%s@%s", strings.Join(p.groups, ","), w.st.Assignee, w.st.Tier, w.st.Department,
+		w.in.Policy.Name, w.in.Policy.Version)
 }
 
-// written reports whether o is p, written.
+// written reports whether o is p, written and not released yet.
 func (w *caseWorkflow) written(p warningSpec, o outboxWarning) bool {
-	return o.Clock == p.clock && o.WarnAt.Equal(*p.dl.WarnAt) && o.Deadline.Equal(p.dl.At) && o.To == w.to(p)
+	return !o.Released && o.Clock == p.clock && o.WarnAt.Equal(*p.dl.WarnAt) && o.Deadline.Equal(p.dl.At) && o.To == w.to(p)
+}
+
+// stillRunning reports whether the clock a released warning o warns of still
+// runs to the deadline it named.
+func (w *caseWorkflow) stillRunning(o outboxWarning) bool {
+	c := &w.st.Clocks
+	if w.st.Closed() || w.st.Status.TierClocksPaused() {
+		return false
+	}
+	dl := c.Acknowledge
+	if o.Clock == tierflow.ClockResolve {
+		dl = c.Resolve
+	}
+	return dl != nil && dl.At.Equal(o.Deadline)
 }
 
 // markWarned records that the warning of clock went out.
@@ -131,7 +159,8 @@ func (w *caseWorkflow) syncWarnings(t *transition) {
 	want := w.pendingWarnings()
 	var kept []outboxWarning
 	for _, o := range w.st.WarningOutbox {
-		if slices.ContainsFunc(want, func(p warningSpec) bool { return w.written(p, o) }) {
+		if (o.Released && w.stillRunning(o)) ||
+			slices.ContainsFunc(want, func(p warningSpec) bool { return w.written(p, o) }) {
 			kept = append(kept, o)
 			continue
 		}
@@ -169,25 +198,21 @@ func (w *caseWorkflow) scheduleWarning(t *transition, p warningSpec) {
 
 // catchUpWarnings records, at the start of a transition, the warnings the
 // outbox released since the case's last step: each is marked sent and recorded
-// at its instant, earliest first.
+// at its instant, earliest first; its batch stays named until its clock stops
+// (syncWarnings).
 func (w *caseWorkflow) catchUpWarnings(t *transition) {
-	if w.st == nil || len(w.st.WarningOutbox) == 0 { // nil: the opening
+	if w.st == nil { // the opening
 		return
 	}
-	var due, kept []outboxWarning
-	for _, o := range w.st.WarningOutbox {
-		if o.WarnAt.After(t.now) {
-			kept = append(kept, o)
-		} else {
+	var due []*outboxWarning
+	for i := range w.st.WarningOutbox {
+		if o := &w.st.WarningOutbox[i]; !o.Released && !o.WarnAt.After(t.now) {
 			due = append(due, o)
 		}
 	}
-	if len(due) == 0 {
-		return
-	}
-	w.st.WarningOutbox = kept
-	slices.SortStableFunc(due, func(a, b outboxWarning) int { return a.WarnAt.Compare(b.WarnAt) })
+	slices.SortStableFunc(due, func(a, b *outboxWarning) int { return a.WarnAt.Compare(b.WarnAt) })
 	for _, o := range due {
+		o.Released = true
 		w.markWarned(o.Clock)
 		w.emit(t, tierflow.EventWarning, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
 			ev.At = o.WarnAt

@@ -1,12 +1,15 @@
 package workflows
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/tierflow/tierflow"
 	"github.com/tierflow/tierflow/activities"
@@ -98,7 +101,8 @@ func TestWarningsGoOutFromTheOutbox(t *testing.T) {
 // clock's, to the owner; asking the customer pauses the clock and withdraws it;
 // the reply resumes the clock and writes it again, its instant moved by the
 // pause. The resolve warning then goes out while the case sleeps, and the case
-// records it with the resolution.
+// records it with the resolution, whose record also names its batch: a mailer
+// lagging behind its instant would not send it once the clock has stopped.
 func TestWarningsFollowTheClocks(t *testing.T) {
 	env, f := testEnv(t, t0)
 	decideAt(t, env, time.Hour, tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "a1", Actor: agent})
@@ -138,7 +142,10 @@ func TestWarningsFollowTheClocks(t *testing.T) {
 	assert.Equal(t, t0.Add(22*time.Hour), resolved.Events[0].At.UTC())
 	assert.Equal(t, string(tierflow.ClockResolve), resolved.Events[0].Details[tierflow.DetailClock])
 	assert.Equal(t, tierflow.StatusInProgress, resolved.Events[0].Status)
-	assert.NotContains(t, resolved.CancelEmails, again.Seq, "released, not withdrawn")
+	assert.Contains(t, resolved.CancelEmails, again.Seq, "its clock stopped: withdrawn if a lagging mailer still has it")
+	f.mu.Lock()
+	assert.NotContains(t, f.cancelled, again.Seq, "it went out at its instant: nothing to withdraw")
+	f.mu.Unlock()
 	warnings := f.staffOf(tierflow.MsgStaffWarning)
 	require.Len(t, warnings, 1, "only the resolve warning went out")
 	assert.Equal(t, testCaseID+"/"+itoa(int(again.Seq))+"/"+string(tierflow.MsgStaffWarning), warnings[0].Key)
@@ -200,4 +207,60 @@ func TestAWarningAlreadyDueGoesOutAtOnce(t *testing.T) {
 	assert.Equal(t, t0.Add(4*time.Hour), f.eventsOf(tierflow.EventBreach)[0].At.UTC())
 	f.checkRecord(t)
 	checkWarningOutbox(t, f, final)
+}
+
+// A mailer lagging 6 hours behind: the acknowledge warning (6h) has not gone
+// out when the case is acknowledged at 7h. The acknowledgement records the
+// warning (released at 6h) and withdraws its batch: the owner who just took the
+// case is not warned of a clock that no longer runs.
+func TestALaggingWarningIsWithdrawnWhenItsClockStops(t *testing.T) {
+	env, f := testEnv(t, t0)
+	f.deliveryDelay = 6 * time.Hour
+	decideAt(t, env, 7*time.Hour, tierflow.Decision{Action: tierflow.ActionAcknowledge, DecisionID: "a1", Actor: agent})
+	decideAt(t, env, 8*time.Hour, closeBy(supervisor, "end"))
+	env.ExecuteWorkflow(WorkflowName, currentInput(testPolicy(), testRequest()))
+	final := result(t, env)
+
+	ack := scheduledWarnings(f.transitions[0])[string(tierflow.ClockAcknowledge)]
+	acked := f.transitionOf(t, tierflow.EventAcknowledged)
+	require.Equal(t, tierflow.EventWarning, acked.Events[0].Type, "%v", eventTypesOf(acked))
+	assert.Equal(t, t0.Add(6*time.Hour), acked.Events[0].At.UTC())
+	assert.Contains(t, acked.CancelEmails, ack.Seq)
+	f.mu.Lock()
+	assert.Contains(t, f.cancelled, ack.Seq, "withdrawn before the mailer sent it")
+	assert.Empty(t, f.scheduled)
+	f.mu.Unlock()
+	assert.Empty(t, f.staffOf(tierflow.MsgStaffWarning), "no warning for a clock that stopped")
+	f.checkRecord(t)
+	checkWarningOutbox(t, f, final)
+}
+
+// Continue-as-new carries the written warning: the next run does not write it
+// again, records it (released at 6h) with the breach at 8h, and withdraws its
+// batch then, its clock having ended.
+func TestAWrittenWarningCrossesContinueAsNew(t *testing.T) {
+	env, f := testEnv(t, t0)
+	env.SetContinueAsNewSuggested(true)
+	env.ExecuteWorkflow(WorkflowName, currentInput(testPolicy(), testRequest()))
+	var can *workflow.ContinueAsNewError
+	require.True(t, errors.As(env.GetWorkflowError(), &can), "got %v", env.GetWorkflowError())
+	var next CaseInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	require.NotNil(t, next.Resume)
+	written := scheduledWarnings(f.transitions[0])[string(tierflow.ClockAcknowledge)]
+	require.Len(t, next.Resume.WarningOutbox, 1, "the written warning travels with the state")
+	assert.Equal(t, written.Seq, next.Resume.WarningOutbox[0].Seq)
+
+	env2, f2 := testEnv(t, t0)
+	decideAt(t, env2, 9*time.Hour, closeBy(supervisor, "end"))
+	env2.ExecuteWorkflow(WorkflowName, next)
+	result(t, env2)
+	breach := f2.transitionOf(t, tierflow.EventBreach)
+	require.Equal(t, tierflow.EventWarning, breach.Events[0].Type, "%v", eventTypesOf(breach))
+	assert.Equal(t, t0.Add(6*time.Hour), breach.Events[0].At.UTC())
+	assert.Contains(t, breach.CancelEmails, written.Seq, "its clock ended with the breach")
+	for _, ev := range f2.eventsOf(tierflow.EventWarningScheduled) {
+		assert.NotEqual(t, t0.Add(8*time.Hour).Format(time.RFC3339), ev.Details[tierflow.DetailDeadline],
+			"the first run's warning is not written again")
+	}
 }
