@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +22,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tierflow/tierflow/internal/freeport"
 )
 
 // Superuser is the role initdb creates and DSN connects as.
@@ -190,15 +191,8 @@ func hasBinaries(dir string) bool {
 	return true
 }
 
-// freePort asks the kernel for a port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// freePort is a port that was free a moment ago (freeport.Port).
+func freePort() (int, error) { return freeport.Port() }
 
 // run executes one of the server binaries, as the postgres user when we are root.
 func (c *Cluster) run(ctx context.Context, name string, args ...string) error {

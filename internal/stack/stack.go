@@ -282,18 +282,9 @@ func (s *Stack) startProduct(ctx context.Context, ui bool, extra map[string]stri
 	}
 	s.env = childEnv(set)
 
-	workerMetrics, err := FreeAddr()
-	if err != nil {
+	if err := retryBind(func() error { return s.startWorker(ctx) }); err != nil {
 		return err
 	}
-	if s.Worker, err = StartProcess("worker", filepath.Join(s.binDir, "worker"),
-		append(s.env, "TIERFLOW_METRICS_ADDR="+workerMetrics)); err != nil {
-		return err
-	}
-	if err := s.Worker.WaitReady(ctx, "http://"+workerMetrics+"/readyz"); err != nil {
-		return fmt.Errorf("worker: %w", err)
-	}
-	s.WorkerMetricsURL = "http://" + workerMetrics + "/metrics"
 	// The worker migrated the schema; the dev staff directory lets assignment work.
 	if err := s.Store.SeedDevStaff(ctx); err != nil {
 		return fmt.Errorf("seed the dev staff: %w", err)
@@ -317,7 +308,39 @@ func (s *Stack) RestartAPI(ctx context.Context, env map[string]string) error {
 	return s.startAPI(ctx, env)
 }
 
+// retryBind runs start again (three times at most) while it fails because a
+// port it was given was taken before the child bound it.
+func retryBind(start func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := start()
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			return err
+		}
+	}
+}
+
+func (s *Stack) startWorker(ctx context.Context) error {
+	workerMetrics, err := FreeAddr()
+	if err != nil {
+		return err
+	}
+	if s.Worker, err = StartProcess("worker", filepath.Join(s.binDir, "worker"),
+		append(s.env, "TIERFLOW_METRICS_ADDR="+workerMetrics)); err != nil {
+		return err
+	}
+	if err := s.Worker.WaitReady(ctx, "http://"+workerMetrics+"/readyz"); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	s.WorkerMetricsURL = "http://" + workerMetrics + "/metrics"
+	return nil
+}
+
+// startAPI starts the API on s.apiAddr (a fresh metrics address each attempt).
 func (s *Stack) startAPI(ctx context.Context, env map[string]string) error {
+	return retryBind(func() error { return s.startAPIOnce(ctx, env) })
+}
+
+func (s *Stack) startAPIOnce(ctx context.Context, env map[string]string) error {
 	metrics, err := FreeAddr()
 	if err != nil {
 		return err

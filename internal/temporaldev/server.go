@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tierflow/tierflow/internal/freeport"
 	"github.com/tierflow/tierflow/internal/temporalconn"
 
 	"go.temporal.io/sdk/client"
@@ -311,12 +312,7 @@ func portOrFree(port int) (int, error) {
 	if port > 0 {
 		return port, nil
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return freeport.Port()
 }
 
 // tail keeps the last lines of the server's output for error messages.
