@@ -64,7 +64,7 @@ type warningsCheck struct {
 	Recorded      int     `json:"recorded"`
 	Emails        int     `json:"emails"`                        // keyed by a warning, in the ledger
 	EmailsPending int     `json:"emails_pending"`                // of the herd, new or sending
-	OutboxDue     int     `json:"outbox_due"`                    // of the herd, due in the outbox and not delivered
+	OutboxWaiting int     `json:"outbox_waiting"`                // of the herd, in the outbox and not delivered (due or not)
 	QuietSeconds  float64 `json:"quiet_seconds_before_deadline"` // deadline - the last write about a warning
 }
 
@@ -229,11 +229,10 @@ func (b *bench) readWarnings(ctx context.Context, r *burstResult) (warningsCheck
 		m AS (SELECT n.state, n.updated_at FROM notifications n JOIN w ON n.case_id = w.case_id AND n.key LIKE '%/' || w.seq || '/%')
 		SELECT (SELECT count(DISTINCT case_id) FROM w), (SELECT count(*) FROM m),
 			(SELECT count(*) FROM notifications WHERE case_id = ANY($1) AND state IN ('new', 'sending')),
-			(SELECT count(*) FROM outbox WHERE case_id = ANY($1) AND delivered_at IS NULL
-				AND coalesce(not_before, created_at) <= now()),
+			(SELECT count(*) FROM outbox WHERE case_id = ANY($1) AND delivered_at IS NULL),
 			greatest((SELECT max(recorded_at) FROM w), (SELECT max(updated_at) FROM m))`,
 		r.ids, string(tierflow.EventWarning), string(tierflow.EventWarningScheduled), string(tierflow.ClockAcknowledge)).
-		Scan(&w.Recorded, &w.Emails, &w.EmailsPending, &w.OutboxDue, &lastWrite)
+		Scan(&w.Recorded, &w.Emails, &w.EmailsPending, &w.OutboxWaiting, &lastWrite)
 	if err != nil {
 		return w, fmt.Errorf("read the warnings: %w", err)
 	}
@@ -243,9 +242,10 @@ func (b *bench) readWarnings(ctx context.Context, r *burstResult) (warningsCheck
 	return w, nil
 }
 
-// over: every case warned, no email of the herd pending or due.
+// over: every case warned, no email of the herd pending or waiting in the
+// outbox (a warning written there waits for its instant).
 func (w warningsCheck) over(cases int) bool {
-	return w.Recorded >= cases && w.EmailsPending == 0 && w.OutboxDue == 0
+	return w.Recorded >= cases && w.EmailsPending == 0 && w.OutboxWaiting == 0
 }
 
 // waitWarningsOver looks every second until the warnings' burst is over (and its

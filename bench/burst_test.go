@@ -99,5 +99,5 @@ func TestWarningsOver(t *testing.T) {
 	assert.True(t, warningsCheck{Recorded: 3, Emails: 3}.over(3))
 	assert.False(t, warningsCheck{Recorded: 2, Emails: 2}.over(3), "a case not warned yet")
 	assert.False(t, warningsCheck{Recorded: 3, Emails: 3, EmailsPending: 1}.over(3), "an email pending")
-	assert.False(t, warningsCheck{Recorded: 3, Emails: 2, OutboxDue: 1}.over(3), "a warning due in the outbox, not delivered")
+	assert.False(t, warningsCheck{Recorded: 3, Emails: 2, OutboxWaiting: 1}.over(3), "a warning waiting in the outbox for its instant")
 }
