@@ -25,6 +25,10 @@ const (
 	// pokeActivityUpdate runs one no-op activity before it answers, as a decision
 	// runs the activity that records it.
 	pokeActivityUpdate = "poke-activity"
+	// pokeLocalActivityUpdate runs one no-op local activity before it answers,
+	// as a decision runs the local activity that records it: the Temporal part
+	// of a decision, without the database.
+	pokeLocalActivityUpdate = "poke-local-activity"
 	stopSignal         = "stop"
 	// timerName sleeps until the instant it is given and completes: a burst of
 	// them is the baseline of a burst of escalations.
@@ -45,8 +49,9 @@ func noopWorkflow(ctx workflow.Context) error {
 func noopActivity(context.Context) error { return nil }
 
 // parkedWorkflow waits for the stop signal and answers the poke update at once (the
-// raw Update round trip that a decision is compared with) and the poke-activity
-// update after one no-op activity.
+// raw Update round trip that a decision is compared with), the poke-activity
+// update after one no-op activity and the poke-local-activity update after one
+// no-op local activity.
 func parkedWorkflow(ctx workflow.Context) (int, error) {
 	pokes := 0
 	if err := workflow.SetUpdateHandler(ctx, pokeUpdate, func(ctx workflow.Context, note string) (int, error) {
@@ -58,6 +63,16 @@ func parkedWorkflow(ctx workflow.Context) (int, error) {
 	if err := workflow.SetUpdateHandler(ctx, pokeActivityUpdate, func(ctx workflow.Context, note string) (int, error) {
 		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second})
 		if err := workflow.ExecuteActivity(ctx, noopActivityName).Get(ctx, nil); err != nil {
+			return 0, err
+		}
+		pokes++
+		return pokes, nil
+	}); err != nil {
+		return 0, err
+	}
+	if err := workflow.SetUpdateHandler(ctx, pokeLocalActivityUpdate, func(ctx workflow.Context, note string) (int, error) {
+		ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+		if err := workflow.ExecuteLocalActivity(ctx, noopActivity).Get(ctx, nil); err != nil {
 			return 0, err
 		}
 		pokes++

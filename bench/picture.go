@@ -24,9 +24,10 @@ func (r *report) buildHistograms() {
 			newHistogram("raw start", edges, in.startSample), newHistogram("raw Update-with-Start", edges, in.uwsSample)}
 	}
 	if rt := r.RoundTrip; rt != nil {
-		edges := logEdges(histogramBins, rt.decisionSample, rt.rawSample, rt.rawActivitySample)
+		edges := logEdges(histogramBins, rt.decisionSample, rt.rawSample, rt.rawActivitySample, rt.rawLocalSample)
 		h.Decision = []histogram{newHistogram("decision (API)", edges, rt.decisionSample),
-			newHistogram("raw Update", edges, rt.rawSample), newHistogram("raw Update + 1 activity", edges, rt.rawActivitySample)}
+			newHistogram("raw Update", edges, rt.rawSample), newHistogram("raw Update + 1 activity", edges, rt.rawActivitySample),
+			newHistogram("raw Update + 1 local activity", edges, rt.rawLocalSample)}
 	}
 	r.Histograms = h
 }

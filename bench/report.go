@@ -176,6 +176,7 @@ func (r *report) printRoundTrip(row func(...string)) {
 		row("   decisions answered 503 and retried", fmt.Sprint(rt.Unavailable), "", "")
 	}
 	row("   raw Update running 1 no-op activity p50 / p99, ms", "", pair(rt.RawUpdateActivity.P50, rt.RawUpdateActivity.P99), "")
+	row("   raw Update running 1 no-op local activity p50 / p99, ms", "", pair(rt.RawUpdateLocalActivity.P50, rt.RawUpdateLocalActivity.P99), "")
 }
 
 func (r *report) printBurst(row func(...string)) {

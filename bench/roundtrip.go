@@ -23,6 +23,10 @@ type roundTripResult struct {
 	// RawUpdateActivity is a raw Update whose handler runs one no-op activity: the
 	// part of a decision's cost that any handler running an activity pays.
 	RawUpdateActivity latency `json:"raw_update_with_activity"`
+	// RawUpdateLocalActivity is a raw Update whose handler runs one no-op local
+	// activity: a decision's Temporal cost (its record is a local activity)
+	// without the database and the API.
+	RawUpdateLocalActivity latency `json:"raw_update_with_local_activity"`
 	// Unavailable counts 503 answers (each retried with the same decision ID).
 	Unavailable int    `json:"unavailable_answers"`
 	DiffP50Ms   millis `json:"diff_p50_ms"`
@@ -30,7 +34,7 @@ type roundTripResult struct {
 	// P99Ratio is Decision.P99 over RawUpdate.P99 (the goal's figure).
 	P99Ratio float64 `json:"p99_ratio"`
 
-	decisionSample, rawSample, rawActivitySample []time.Duration
+	decisionSample, rawSample, rawActivitySample, rawLocalSample []time.Duration
 }
 
 // measureRoundTrip sends the decisions one after the other (the latency of one
@@ -98,8 +102,12 @@ func (b *bench) measureRoundTrip(ctx context.Context) (roundTripResult, error) {
 	if r.rawActivitySample, err = timeSequential(ctx, spread, m, poke(pokeActivityUpdate)); err != nil {
 		return r, fmt.Errorf("raw updates with an activity: %w", err)
 	}
+	if r.rawLocalSample, err = timeSequential(ctx, spread, m, poke(pokeLocalActivityUpdate)); err != nil {
+		return r, fmt.Errorf("raw updates with a local activity: %w", err)
+	}
 	r.Decision, r.RawUpdate = summarize(r.decisionSample), summarize(r.rawSample)
 	r.RawUpdateActivity = summarize(r.rawActivitySample)
+	r.RawUpdateLocalActivity = summarize(r.rawLocalSample)
 	r.DiffP50Ms, r.DiffP99Ms = r.Decision.P50-r.RawUpdate.P50, r.Decision.P99-r.RawUpdate.P99
 	r.P99Ratio = ratio(float64(r.Decision.P99), float64(r.RawUpdate.P99))
 	return r, nil
