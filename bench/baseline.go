@@ -29,7 +29,7 @@ const (
 	// as a decision runs the local activity that records it: the Temporal part
 	// of a decision, without the database.
 	pokeLocalActivityUpdate = "poke-local-activity"
-	stopSignal         = "stop"
+	stopSignal              = "stop"
 	// timerName sleeps until the instant it is given and completes: a burst of
 	// them is the baseline of a burst of escalations.
 	timerName = "BenchTimer"
