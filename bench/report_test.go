@@ -23,7 +23,8 @@ func fullReport() *report {
 		OpenLatency: latency{N: 3, P50: 100, P99: 454}, RawStart: latency{N: 6, P50: 20, P99: 52}, OpenP99Ratio: 454.0 / 52,
 		openSample: msD(100, 200, 454), startSample: msD(20, 21, 22, 30, 40, 52), uwsSample: msD(30, 31, 60)}
 	r.RoundTrip = &roundTripResult{Decisions: 2, Decision: latency{N: 2, P50: 60, P99: 135}, RawUpdate: latency{N: 2, P50: 10, P99: 25.5},
-		P99Ratio: 135 / 25.5, decisionSample: msD(60, 135), rawSample: msD(10, 25), rawActivitySample: msD(30, 40)}
+		P99Ratio: 135 / 25.5, decisionSample: msD(60, 135), rawSample: msD(10, 25), rawActivitySample: msD(30, 40),
+		rawLocalSample: msD(12, 30)}
 	deadline := r.StartedAt.Add(5 * time.Minute)
 	r.Burst = &burstResult{Cases: 2, Deadline: deadline, Drained: true}
 	r.Burst.summarizeRecords([]escalationRecord{

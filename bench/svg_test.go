@@ -34,9 +34,11 @@ func TestPictureOfAFullRun(t *testing.T) {
 	doc := r.picture()
 	counts := wellFormed(t, doc)
 	assert.Equal(t, 1, counts["svg"])
-	// Three histograms per latency panel, three burst curves, two steady lines.
-	assert.Equal(t, 3+3+3+2, counts["polyline"])
+	// Three histograms in the open panel, four in the decision panel, three
+	// burst curves, two steady lines.
+	assert.Equal(t, 3+4+3+2, counts["polyline"])
 	for _, want := range []string{"POST /v1/cases: p50", "raw start: p50", "raw Update: p50", "decision (API)",
+		"raw Update + 1 local activity: p50",
 		timerCurveName, "cases: drained (emails settled)", "p99 per bucket", "goal: p99 2 s", "bench: intake ratio 0.73"} {
 		assert.Contains(t, doc, want)
 	}
