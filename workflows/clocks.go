@@ -139,23 +139,11 @@ func (w *caseWorkflow) processDue(ctx workflow.Context) {
 }
 
 func (w *caseWorkflow) warnAcknowledge(t *transition) {
-	w.st.Clocks.AcknowledgeWarned = true
-	w.warn(t, *w.st.Clocks.Acknowledge, []string{activities.StaffQueue, activities.StaffSupervisor})
+	w.sendWarning(t, w.acknowledgeWarning(*w.st.Clocks.Acknowledge))
 }
 
 func (w *caseWorkflow) warnResolve(t *transition) {
-	w.st.Clocks.ResolveWarned = true
-	w.warn(t, *w.st.Clocks.Resolve, append(w.ownerOrQueue(), activities.StaffSupervisor))
-}
-
-// warn tells staff a tier clock is about to run out.
-func (w *caseWorkflow) warn(t *transition, dl tierflow.Deadline, groups []string) {
-	seq := w.emit(t, tierflow.EventWarning, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
-		ev.Details = map[string]string{tierflow.DetailClock: string(dl.Clock), tierflow.DetailDeadline: dl.At.UTC().Format(time.RFC3339)}
-	})
-	w.mailStaff(t, seq, tierflow.MsgStaffWarning, groups, func(in *activities.NotifyStaffInput) {
-		in.Data.Clock, in.Data.Deadline = dl.Clock, timePtr(dl.At)
-	})
+	w.sendWarning(t, w.resolveWarning(*w.st.Clocks.Resolve))
 }
 
 func (w *caseWorkflow) breachAcknowledge(t *transition) {
@@ -285,7 +273,7 @@ func (w *caseWorkflow) warnCloseTarget(t *transition) {
 	dl := w.st.Clocks.CloseTarget
 	w.st.Clocks.CloseTargetWarned = true
 	seq := w.emit(t, tierflow.EventCloseTargetWarning, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
-		ev.Details = map[string]string{tierflow.DetailClock: string(tierflow.ClockCloseTarget), tierflow.DetailDeadline: dl.At.UTC().Format(time.RFC3339)}
+		ev.Details = warningDetails(tierflow.ClockCloseTarget, dl.At)
 	})
 	w.mailStaff(t, seq, tierflow.MsgStaffCloseTarget, []string{activities.StaffSupervisor, activities.StaffExecutive},
 		func(in *activities.NotifyStaffInput) {

@@ -164,6 +164,12 @@ func (w *caseWorkflow) mailCustomer(t *transition, seq int64, kind tierflow.Mess
 // through the outbox, without waking the case (mail.notBefore).
 func (w *caseWorkflow) mailCustomerAt(t *transition, seq int64, kind tierflow.MessageKind, at time.Time, edit func(*tierflow.MessageData)) {
 	w.mailCustomer(t, seq, kind, edit)
+	t.scheduleLastMail(seq, at)
+}
+
+// scheduleLastMail makes t's last queued mail a scheduled one, caused by event
+// seq, to go out at at through the outbox (mail.notBefore).
+func (t *transition) scheduleLastMail(seq int64, at time.Time) {
 	m := &t.mails[len(t.mails)-1]
 	m.notBefore, m.seq = timePtr(at), seq
 	m.summary += " at " + at.UTC().Format(time.RFC3339)

@@ -68,13 +68,12 @@ type outboxWarning struct {
 }
 
 // warningSpec is a warning the case owes: the clock, its deadline (WarnAt set)
-// and who hears it.
+// and who hears it (groups; to, as outboxWarning.To).
 type warningSpec struct {
 	clock  tierflow.Clock
 	dl     tierflow.Deadline
-	event  tierflow.EventType
-	kind   tierflow.MessageKind
 	groups []string
+	to     string
 }
 
 // pendingWarnings are the warnings the case owes now: a running tier clock's
@@ -88,28 +87,37 @@ func (w *caseWorkflow) pendingWarnings() []warningSpec {
 	var out []warningSpec
 	if !st.Status.TierClocksPaused() {
 		if dl := c.Acknowledge; dl != nil && !c.AcknowledgeWarned && dl.WarnAt != nil {
-			out = append(out, tierWarning(tierflow.ClockAcknowledge, *dl, []string{activities.StaffQueue, activities.StaffSupervisor}))
+			out = append(out, w.acknowledgeWarning(*dl))
 		}
 		if dl := c.Resolve; dl != nil && !c.ResolveWarned && dl.WarnAt != nil {
-			out = append(out, tierWarning(tierflow.ClockResolve, *dl, append(w.ownerOrQueue(), activities.StaffSupervisor)))
+			out = append(out, w.resolveWarning(*dl))
 		}
 	}
 	return out
 }
 
-func tierWarning(clock tierflow.Clock, dl tierflow.Deadline, groups []string) warningSpec {
-	return warningSpec{clock: clock, dl: dl, event: tierflow.EventWarning, kind: tierflow.MsgStaffWarning, groups: groups}
+// acknowledgeWarning is the warning of the acknowledge clock dl: to the tier's
+// queue and the supervisor.
+func (w *caseWorkflow) acknowledgeWarning(dl tierflow.Deadline) warningSpec {
+	return w.tierWarning(tierflow.ClockAcknowledge, dl, []string{activities.StaffQueue, activities.StaffSupervisor})
 }
 
-// to is who hears p now and as what (outboxWarning.To).
-func (w *caseWorkflow) to(p warningSpec) string {
-	return fmt.Sprintf("%s|%s|%d|%s|%s@%s", strings.Join(p.groups, ","), w.st.Assignee, w.st.Tier, w.st.Department,
+// resolveWarning is the warning of the resolve clock dl: to the owner (or the
+// queue) and the supervisor.
+func (w *caseWorkflow) resolveWarning(dl tierflow.Deadline) warningSpec {
+	return w.tierWarning(tierflow.ClockResolve, dl, append(w.ownerOrQueue(), activities.StaffSupervisor))
+}
+
+// tierWarning is the warning of a tier clock to groups, as the case stands.
+func (w *caseWorkflow) tierWarning(clock tierflow.Clock, dl tierflow.Deadline, groups []string) warningSpec {
+	to := fmt.Sprintf("%s|%s|%d|%s|%s@%s", strings.Join(groups, ","), w.st.Assignee, w.st.Tier, w.st.Department,
 		w.in.Policy.Name, w.in.Policy.Version)
+	return warningSpec{clock: clock, dl: dl, groups: groups, to: to}
 }
 
 // written reports whether o is p, written and not released yet.
-func (w *caseWorkflow) written(p warningSpec, o outboxWarning) bool {
-	return !o.Released && o.Clock == p.clock && o.WarnAt.Equal(*p.dl.WarnAt) && o.Deadline.Equal(p.dl.At) && o.To == w.to(p)
+func (p warningSpec) written(o outboxWarning) bool {
+	return !o.Released && o.Clock == p.clock && o.WarnAt.Equal(*p.dl.WarnAt) && o.Deadline.Equal(p.dl.At) && o.To == p.to
 }
 
 // stillRunning reports whether the clock a released warning o warns of still
@@ -144,9 +152,19 @@ func warningDetails(clock tierflow.Clock, deadline time.Time) map[string]string 
 
 // mailWarning queues p's staff email, caused by event seq.
 func (w *caseWorkflow) mailWarning(t *transition, seq int64, p warningSpec) {
-	w.mailStaff(t, seq, p.kind, p.groups, func(in *activities.NotifyStaffInput) {
+	w.mailStaff(t, seq, tierflow.MsgStaffWarning, p.groups, func(in *activities.NotifyStaffInput) {
 		in.Data.Clock, in.Data.Deadline = p.clock, timePtr(p.dl.At)
 	})
+}
+
+// sendWarning tells staff now that p's clock is about to run out: the warning
+// of a run without the warning outbox, or one whose instant has already come.
+func (w *caseWorkflow) sendWarning(t *transition, p warningSpec) {
+	w.markWarned(p.clock)
+	seq := w.emit(t, tierflow.EventWarning, tierflow.SystemActor, func(ev *tierflow.CaseEvent) {
+		ev.Details = warningDetails(p.clock, p.dl.At)
+	})
+	w.mailWarning(t, seq, p)
 }
 
 // syncWarnings brings the outbox in line with the warnings the case owes at the
@@ -160,7 +178,7 @@ func (w *caseWorkflow) syncWarnings(t *transition) {
 	var kept []outboxWarning
 	for _, o := range w.st.WarningOutbox {
 		if (o.Released && w.stillRunning(o)) ||
-			slices.ContainsFunc(want, func(p warningSpec) bool { return w.written(p, o) }) {
+			slices.ContainsFunc(want, func(p warningSpec) bool { return p.written(o) }) {
 			kept = append(kept, o)
 			continue
 		}
@@ -168,13 +186,11 @@ func (w *caseWorkflow) syncWarnings(t *transition) {
 	}
 	w.st.WarningOutbox = kept
 	for _, p := range want {
-		if slices.ContainsFunc(kept, func(o outboxWarning) bool { return w.written(p, o) }) {
+		if slices.ContainsFunc(kept, p.written) {
 			continue
 		}
 		if !p.dl.WarnAt.After(t.now) {
-			w.markWarned(p.clock)
-			seq := w.emit(t, p.event, tierflow.SystemActor, func(ev *tierflow.CaseEvent) { ev.Details = warningDetails(p.clock, p.dl.At) })
-			w.mailWarning(t, seq, p)
+			w.sendWarning(t, p)
 			continue
 		}
 		w.scheduleWarning(t, p)
@@ -190,10 +206,8 @@ func (w *caseWorkflow) scheduleWarning(t *transition, p warningSpec) {
 		ev.Details[tierflow.DetailSendAt] = at.UTC().Format(time.RFC3339)
 	})
 	w.mailWarning(t, seq, p)
-	m := &t.mails[len(t.mails)-1]
-	m.notBefore, m.seq = timePtr(at), seq
-	m.summary += " at " + at.UTC().Format(time.RFC3339)
-	w.st.WarningOutbox = append(w.st.WarningOutbox, outboxWarning{Clock: p.clock, Seq: seq, WarnAt: at, Deadline: p.dl.At, To: w.to(p)})
+	t.scheduleLastMail(seq, at)
+	w.st.WarningOutbox = append(w.st.WarningOutbox, outboxWarning{Clock: p.clock, Seq: seq, WarnAt: at, Deadline: p.dl.At, To: p.to})
 }
 
 // catchUpWarnings records, at the start of a transition, the warnings the
