@@ -37,8 +37,12 @@ type roundTripResult struct {
 	decisionSample, rawSample, rawActivitySample, rawLocalSample []time.Duration
 }
 
-// measureRoundTrip sends the decisions one after the other (the latency of one
-// caller, not a saturated server), after one untimed warm-up per case.
+// measureRoundTrip times the decisions and the three raw Updates one call at a
+// time, taking turns (decision i, raw i, raw+activity i, raw+local activity i,
+// then i+1), after one untimed warm-up of each per case. Taking turns puts each
+// kind of call in the same conditions: whatever the intake left behind (its
+// emails, the database's clean-up of its rows) slows all four alike, so the
+// ratio compares the calls, not the moments they ran at.
 func (b *bench) measureRoundTrip(ctx context.Context) (roundTripResult, error) {
 	m := b.cfg.Decisions
 	spread := min(10, m)
@@ -65,9 +69,6 @@ func (b *bench) measureRoundTrip(ctx context.Context) (roundTripResult, error) {
 			b.logf("round trip: decision %d on %s answered 503 after %s; retrying. Worker lines about it:\n%s",
 				i, caseID, time.Since(start).Round(time.Millisecond), grepLines(b.stack.Worker.Tail(5000), caseID, 20))
 		}
-	}
-	if r.decisionSample, err = timeSequential(ctx, spread, m, note); err != nil {
-		return r, fmt.Errorf("note decisions: %w", err)
 	}
 
 	parked := make([]string, spread)
@@ -96,15 +97,16 @@ func (b *bench) measureRoundTrip(ctx context.Context) (roundTripResult, error) {
 			return h.Get(ctx, &pokes)
 		}
 	}
-	if r.rawSample, err = timeSequential(ctx, spread, m, poke(pokeUpdate)); err != nil {
-		return r, fmt.Errorf("raw updates: %w", err)
+	samples, err := timeInTurns(ctx, spread, m, []turn{
+		{"note decisions", note},
+		{"raw updates", poke(pokeUpdate)},
+		{"raw updates with an activity", poke(pokeActivityUpdate)},
+		{"raw updates with a local activity", poke(pokeLocalActivityUpdate)},
+	})
+	if err != nil {
+		return r, err
 	}
-	if r.rawActivitySample, err = timeSequential(ctx, spread, m, poke(pokeActivityUpdate)); err != nil {
-		return r, fmt.Errorf("raw updates with an activity: %w", err)
-	}
-	if r.rawLocalSample, err = timeSequential(ctx, spread, m, poke(pokeLocalActivityUpdate)); err != nil {
-		return r, fmt.Errorf("raw updates with a local activity: %w", err)
-	}
+	r.decisionSample, r.rawSample, r.rawActivitySample, r.rawLocalSample = samples[0], samples[1], samples[2], samples[3]
 	r.Decision, r.RawUpdate = summarize(r.decisionSample), summarize(r.rawSample)
 	r.RawUpdateActivity = summarize(r.rawActivitySample)
 	r.RawUpdateLocalActivity = summarize(r.rawLocalSample)
@@ -113,23 +115,37 @@ func (b *bench) measureRoundTrip(ctx context.Context) (roundTripResult, error) {
 	return r, nil
 }
 
-// timeSequential calls call(i) for warm untimed calls and then m timed ones, one at
-// a time, and returns the timed ones.
-func timeSequential(ctx context.Context, warm, m int, call func(ctx context.Context, i int) error) ([]time.Duration, error) {
-	for i := range warm {
-		if err := call(ctx, m+i); err != nil {
-			return nil, fmt.Errorf("warm-up: %w", err)
+// turn is one kind of timed call.
+type turn struct {
+	name string
+	call func(ctx context.Context, i int) error
+}
+
+// timeInTurns calls each turn warm times untimed (with i from m up), then m
+// rounds in which each turn is called once with i and timed, one call at a time;
+// it returns each turn's m durations, in the order of turns.
+func timeInTurns(ctx context.Context, warm, m int, turns []turn) ([][]time.Duration, error) {
+	for _, t := range turns {
+		for i := range warm {
+			if err := t.call(ctx, m+i); err != nil {
+				return nil, fmt.Errorf("%s: warm-up: %w", t.name, err)
+			}
 		}
 	}
-	sample := make([]time.Duration, 0, m)
+	samples := make([][]time.Duration, len(turns))
+	for k := range samples {
+		samples[k] = make([]time.Duration, 0, m)
+	}
 	for i := range m {
-		start := time.Now()
-		if err := call(ctx, i); err != nil {
-			return nil, err
+		for k, t := range turns {
+			start := time.Now()
+			if err := t.call(ctx, i); err != nil {
+				return nil, fmt.Errorf("%s: %w", t.name, err)
+			}
+			samples[k] = append(samples[k], time.Since(start))
 		}
-		sample = append(sample, time.Since(start))
 	}
-	return sample, nil
+	return samples, nil
 }
 
 // grepLines is the last n lines of text that contain s.
