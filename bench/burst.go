@@ -47,6 +47,10 @@ type burstResult struct {
 
 	Baseline   *timerBurstResult `json:"baseline"`
 	DrainRatio float64           `json:"drain_ratio"` // DrainSeconds / Baseline.DrainSeconds
+	// CPU is where the machine's CPU went from the deadline to the drain's end;
+	// Database, with -pprof, the statements that took the database's time then.
+	CPU      *machineCPU      `json:"machine_cpu,omitempty"`
+	Database *databaseProfile `json:"database,omitempty"`
 	Memory     *memoryResult     `json:"worker_memory"`
 	Curves     []drainCurve      `json:"drain_curves"`
 
@@ -148,7 +152,10 @@ func (b *bench) drainHerd(ctx context.Context, r *burstResult) error {
 		}
 	}
 	defer b.profilePhase(ctx, phaseBurst, b.theWorker())()
-	var err error
+	window, err := b.startWindow(ctx)
+	if err != nil {
+		return err
+	}
 	if r.Warnings, err = b.readWarnings(ctx, r); err != nil {
 		return err
 	}
@@ -165,6 +172,7 @@ func (b *bench) drainHerd(ctx context.Context, r *burstResult) error {
 		b.logf("burst: not drained %s after the deadline (%s); the figures are lower bounds", b.cfg.BurstWait, progressOf(records))
 	}
 	r.summarizeRecords(records)
+	r.CPU, r.Database = window.end(ctx, "burst")
 	if r.WorkerPeakRSS, err = b.stack.Worker.PeakRSS(); err != nil {
 		return err
 	}

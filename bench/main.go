@@ -101,6 +101,8 @@ type bench struct {
 	profiles []takenProfile
 	// apiPolicies are the policy files the API runs with (it reads them at start).
 	apiPolicies []string
+	// db profiles the database over the burst's drains (-pprof); nil without.
+	db *dbProfiler
 }
 
 func main() {
@@ -145,7 +147,8 @@ func parseArgs(args []string) (config, error) {
 	fs.StringVar(&cfg.OutDir, "out", "", "directory of the JSON report and picture (default <repo>/testartifacts)")
 	fs.BoolVar(&cfg.Verbose, "v", false, "log the stack's start")
 	fs.BoolVar(&cfg.Pprof, "pprof", false, "take CPU profiles (TIERFLOW_PPROF=1): the worker's over the burst's drain and the steady window, "+
-		"the API's and the worker's over the intake and the round trip; saved as bench-<timestamp>-<phase>-<process>.pprof next to the report, top 15 printed")
+		"the API's and the worker's over the intake and the round trip; saved as bench-<timestamp>-<phase>-<process>.pprof next to the report, top 15 printed; "+
+		"and the database's statements (pg_stat_statements) over the burst's drain and its baseline's")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -254,6 +257,11 @@ func run(ctx context.Context, cfg config) error {
 	opts.Env = map[string]string{"TIERFLOW_POLICY_FILES": strings.Join(basePolicies, ",")}
 	if cfg.Pprof {
 		opts.Env["TIERFLOW_PPROF"] = "1"
+		if ok, why := pgStatInstalled(); ok {
+			opts.PostgresSettings = pgStatSettings
+		} else {
+			b.logf("no database profile: %s", why)
+		}
 	}
 	// The product and the baselines reach Temporal with the same compression
 	// (internal/temporalconn): the bench's environment may set it.
@@ -275,6 +283,11 @@ func run(ctx context.Context, cfg config) error {
 		}
 	}()
 	b.api = newAPIClients(b.stack.APIURL, 2*cfg.Concurrency)
+	if opts.PostgresSettings != nil {
+		if b.db, err = newDBProfiler(ctx, b.stack.DSN); err != nil {
+			return fmt.Errorf("database profile: %w", err)
+		}
+	}
 	stopBaseline, err := startBaselineWorker(b.stack.Temporal)
 	if err != nil {
 		return err

@@ -292,6 +292,12 @@ func (r *report) printNotes(w io.Writer) {
 	if s := r.Steady; s != nil && s.CPU != nil {
 		fmt.Fprintf(w, "note: CPU during the steady window: %s\n", s.CPU)
 	}
+	if b := r.Burst; b != nil {
+		r.printDrainAccounts(w, "burst", b.CPU, b.Database)
+		if base := b.Baseline; base != nil {
+			r.printDrainAccounts(w, "burst baseline", base.CPU, base.Database)
+		}
+	}
 	if s := r.Steady; s != nil && s.Missing > 0 {
 		fmt.Fprintf(w, "note: %d steady cases had not escalated when the wait ended: their lateness counts as the wait's end (a lower bound)\n", s.Missing)
 	}
@@ -315,4 +321,14 @@ func tripleOrEmpty(t *timerBurstResult) string {
 		return ""
 	}
 	return triple(t.Lateness)
+}
+
+// printDrainAccounts prints where a drain's CPU and database time went.
+func (r *report) printDrainAccounts(w io.Writer, what string, cpu *machineCPU, db *databaseProfile) {
+	if cpu != nil {
+		fmt.Fprintf(w, "%s: CPU during the drain: %s\n", what, cpu)
+	}
+	if db != nil {
+		fmt.Fprintf(w, "%s: database during the drain:%s\n", what, db)
+	}
 }

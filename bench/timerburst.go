@@ -28,6 +28,9 @@ type timerBurstResult struct {
 	// instant; Attempt is the attempt these figures are from (see runTimerBurst).
 	Unarmed int `json:"unarmed"`
 	Attempt int `json:"attempt"`
+	// CPU and Database: as burstResult's, from the instant to the last close.
+	CPU      *machineCPU      `json:"machine_cpu,omitempty"`
+	Database *databaseProfile `json:"database,omitempty"`
 
 	closedAfter []time.Duration
 }
@@ -96,6 +99,10 @@ func (b *bench) timerBurstOnce(ctx context.Context, n int, startRate float64, at
 	case <-ctx.Done():
 		return r, ctx.Err()
 	}
+	window, err := b.startWindow(ctx)
+	if err != nil {
+		return r, err
+	}
 	r.closedAfter = make([]time.Duration, n)
 	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
@@ -106,6 +113,7 @@ func (b *bench) timerBurstOnce(ctx context.Context, n int, startRate float64, at
 	}); err != nil {
 		return r, fmt.Errorf("wait for the timer workflows: %w", err)
 	}
+	r.CPU, r.Database = window.end(ctx, "burst baseline")
 	r.Lateness = summarize(append([]time.Duration(nil), r.closedAfter...))
 	r.DrainSeconds = float64(r.Lateness.Max) / 1000
 	slowest := 0

@@ -44,23 +44,28 @@ type Options struct {
 	BinDir string
 	// Logf receives progress lines; nil discards them.
 	Logf func(format string, args ...any)
+	// Settings are postgresql.conf lines added after ours when the data directory
+	// is initialised (a reused directory keeps its file), for example
+	// "shared_preload_libraries = 'pg_stat_statements'".
+	Settings []string
 }
 
 // Cluster is a running PostgreSQL server started by Start.
 type Cluster struct {
-	dataDir string
-	tempDir string // removed by Stop when set
-	port    int
-	binDir  string
-	asUser  string // run binaries as this user (when root), empty = as ourselves
-	logf    func(string, ...any)
-	stopped bool
+	dataDir  string
+	tempDir  string // removed by Stop when set
+	port     int
+	binDir   string
+	asUser   string // run binaries as this user (when root), empty = as ourselves
+	logf     func(string, ...any)
+	settings []string // Options.Settings
+	stopped  bool
 }
 
 // Start initialises the data directory if needed, starts the server and waits until
 // it accepts connections.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
-	c := &Cluster{logf: opts.Logf}
+	c := &Cluster{logf: opts.Logf, settings: opts.Settings}
 	if c.logf == nil {
 		c.logf = func(string, ...any) {}
 	}

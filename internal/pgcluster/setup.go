@@ -103,8 +103,8 @@ func (c *Cluster) initIfNeeded(ctx context.Context) error {
 		"max_connections = 200",
 		"shared_buffers = 32MB",
 		"log_min_messages = warning",
-		"",
 	}
+	settings = append(append(settings, c.settings...), "")
 	// Appending keeps the file's owner (the postgres user when we are root).
 	f, err := os.OpenFile(filepath.Join(c.dataDir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

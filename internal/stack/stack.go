@@ -66,6 +66,9 @@ type Options struct {
 	// CodecKeys is TIERFLOW_CODEC_KEYS of the worker and the API; empty means a
 	// fresh random key.
 	CodecKeys string
+	// PostgresSettings are postgresql.conf lines for the stack's cluster
+	// (pgcluster.Options.Settings).
+	PostgresSettings []string
 }
 
 // TemporalServer is the Temporal server a stack runs on: *temporaldev.Server, or
@@ -106,13 +109,14 @@ type Stack struct {
 	// APIMetricsURL is the API's (a new address at each RestartAPI).
 	APIMetricsURL string
 
-	binDir  string
-	env     []string // the children's shared environment
-	uiDir   string   // the UI server's configuration and log
-	apiAddr string
-	pg      *pgcluster.Cluster
-	server  TemporalServer // Server, or the one Options.StartTemporal started
-	logf    func(string, ...any)
+	binDir     string
+	env        []string // the children's shared environment
+	uiDir      string   // the UI server's configuration and log
+	apiAddr    string
+	pg         *pgcluster.Cluster
+	pgSettings []string       // Options.PostgresSettings
+	server     TemporalServer // Server, or the one Options.StartTemporal started
+	logf       func(string, ...any)
 }
 
 // Start builds the worker and API, starts PostgreSQL and Temporal side by side,
@@ -124,7 +128,8 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("find the module root: %w", err)
 	}
-	s = &Stack{Root: root, SurveyKey: opts.SurveyKey, CodecKeys: opts.CodecKeys, logf: opts.Logf}
+	s = &Stack{Root: root, SurveyKey: opts.SurveyKey, CodecKeys: opts.CodecKeys, logf: opts.Logf,
+		pgSettings: opts.PostgresSettings}
 	if s.SurveyKey == "" {
 		s.SurveyKey = DefaultSurveyKey
 	}
@@ -171,7 +176,7 @@ func (s *Stack) startInfrastructure(ctx context.Context, startTemporal func(cont
 	go func() { built <- buildMains(ctx, s.Root, s.binDir) }()
 	pgc := make(chan pgResult, 1)
 	go func() {
-		c, err := pgcluster.Start(ctx, pgcluster.Options{})
+		c, err := pgcluster.Start(ctx, pgcluster.Options{Settings: s.pgSettings})
 		pgc <- pgResult{c, err}
 	}()
 	if startTemporal != nil {
