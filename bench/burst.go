@@ -51,8 +51,8 @@ type burstResult struct {
 	// Database, with -pprof, the statements that took the database's time then.
 	CPU      *machineCPU      `json:"machine_cpu,omitempty"`
 	Database *databaseProfile `json:"database,omitempty"`
-	Memory     *memoryResult     `json:"worker_memory"`
-	Curves     []drainCurve      `json:"drain_curves"`
+	Memory   *memoryResult    `json:"worker_memory"`
+	Curves   []drainCurve     `json:"drain_curves"`
 
 	WorkerPeakRSS int64 `json:"worker_peak_rss_bytes"`
 	APIPeakRSS    int64 `json:"api_peak_rss_bytes"` // the API that opened the herd
