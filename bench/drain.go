@@ -134,17 +134,21 @@ func (p drainProgress) String() string {
 
 // waitDrained waits until the escalations of ids are drained (complete, and the
 // same for two looks settle apart) or until the deadline; it returns the records
-// of the last look and whether they drained. It looks every second: the figures
-// come from the rows' timestamps, so looking more often would only load the
-// database that is being measured.
+// of the last look and whether they drained. It looks every 2 seconds: the
+// figures come from the rows' timestamps, so looking more often would only load
+// the database that is being measured. The count reads the projections (the
+// bench's cases escalate only automatically, and a case's escalation and its
+// projection are one record). Counting the automatic escalation events instead
+// cost 28 ms a look in a 5,000-case burst on the full server: 3.6 s of the
+// database's 150 s of statements in the drain.
 func (b *bench) waitDrained(ctx context.Context, ids []string, until time.Time, settle time.Duration) ([]escalationRecord, bool, error) {
-	escalatedSQL := `SELECT count(*) FROM case_events WHERE case_id = ANY($1) AND type = $2 AND details->>'mode' = 'automatic'`
+	escalatedSQL := `SELECT count(*) FROM cases WHERE id = ANY($1) AND escalations > 0`
 	var last drainProgress
 	var completeSince time.Time
 	for {
 		// Counting escalations is cheap; the full read waits until they are all in.
 		var escalated int
-		if err := b.stack.Store.Pool().QueryRow(ctx, escalatedSQL, ids, string(tierflow.EventEscalated)).Scan(&escalated); err != nil {
+		if err := b.stack.Store.Pool().QueryRow(ctx, escalatedSQL, ids).Scan(&escalated); err != nil {
 			return nil, false, fmt.Errorf("count escalations: %w", err)
 		}
 		if escalated >= len(ids) || time.Now().After(until) {
@@ -169,7 +173,7 @@ func (b *bench) waitDrained(ctx context.Context, ids []string, until time.Time, 
 		select {
 		case <-ctx.Done():
 			return nil, false, ctx.Err()
-		case <-time.After(time.Second):
+		case <-time.After(2 * time.Second):
 		}
 	}
 }

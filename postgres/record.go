@@ -2,9 +2,11 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,7 +55,9 @@ func (s *Store) recordTransition(ctx context.Context, t tierflow.Transition, bat
 	var skipped []tierflow.CaseEvent
 	b := &statementBatch{}
 	queueProjection(b, t.View, &res)
-	queueEvents(b, t, &res, &skipped)
+	if err := queueEvents(b, t, &res, &skipped); err != nil {
+		return recordResult{}, err
+	}
 	queueSurveyResponses(b, t)
 	queueOutbox(b, t.CaseID, batches, t.CancelEmails)
 	// One round trip, one transaction: pgx sends the batch as one pipeline
@@ -180,44 +184,95 @@ func queueProjection(b *statementBatch, v tierflow.CaseView, res *recordResult) 
 		v.Escalations, v.Reopens, v.OpenedAt, escalatedAt, v.ResolvedAt, v.ClosedAt, v)
 }
 
-const insertEventSQL = `
+// insertEventsSQL inserts a transition's events in one statement, in seq order
+// (each row fires the webhooks' fan-out trigger, in that order), and returns
+// the seqs it inserted: an event already recorded is skipped.
+const insertEventsSQL = `
 INSERT INTO case_events (case_id, seq, type, at, actor_id, actor_name, actor_role, actor_tier,
     tier, from_tier, status, department, reason, summary, customer_message, details)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-ON CONFLICT (case_id, seq) DO NOTHING`
+SELECT $1, e.seq, e.type, e.at, e.actor_id, e.actor_name, e.actor_role, e.actor_tier,
+    e.tier, e.from_tier, e.status, e.department, e.reason, e.summary, e.customer_message, e.details::jsonb
+FROM unnest($2::bigint[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::smallint[],
+    $9::smallint[], $10::smallint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+    AS e (seq, type, at, actor_id, actor_name, actor_role, actor_tier,
+          tier, from_tier, status, department, reason, summary, customer_message, details)
+ORDER BY e.seq
+ON CONFLICT (case_id, seq) DO NOTHING
+RETURNING seq`
 
 const insertSurveyResponseSQL = `
 INSERT INTO survey_responses (case_id, event_seq, score, resolved, comment, answered_at)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (case_id, event_seq) DO NOTHING`
 
-// queueEvents queues the events' inserts; an event already recorded is
-// skipped (and appended to skipped, for compareSkipped).
-func queueEvents(b *statementBatch, t tierflow.Transition, res *recordResult, skipped *[]tierflow.CaseEvent) {
+// queueEvents queues the insert of the events, one statement for all of them
+// (a statement per event cost the database as much again in a storm of
+// escalations, five events each); an event already recorded is skipped (and
+// appended to skipped, for compareSkipped).
+func queueEvents(b *statementBatch, t tierflow.Transition, res *recordResult, skipped *[]tierflow.CaseEvent) error {
+	if len(t.Events) == 0 {
+		return nil
+	}
+	var c eventColumns
 	for _, e := range t.Events {
-		var fromTier *tierflow.Tier
-		if e.FromTier != 0 {
-			fromTier = &e.FromTier
+		if err := c.add(e); err != nil {
+			return fmt.Errorf("event %d of case %s: details: %w", e.Seq, t.CaseID, err)
 		}
-		details := e.Details
-		if details == nil {
-			details = map[string]string{}
+	}
+	b.queue(func(r pgx.BatchResults) error {
+		rows, err := r.Query()
+		if err != nil {
+			return fmt.Errorf("insert events: %w", err)
 		}
-		b.queue(func(r pgx.BatchResults) error {
-			tag, err := r.Exec()
-			if err != nil {
-				return fmt.Errorf("insert event %d: %w", e.Seq, err)
-			}
-			if tag.RowsAffected() == 1 {
-				res.EventsInserted++
-			} else {
+		inserted, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+		res.EventsInserted += len(inserted)
+		for _, e := range t.Events {
+			if !slices.Contains(inserted, e.Seq) {
 				*skipped = append(*skipped, e)
 			}
-			return nil
-		}, insertEventSQL, t.CaseID, e.Seq, e.Type, e.At, e.Actor.ID, e.Actor.Name,
-			string(e.Actor.Role), e.Actor.Tier, e.Tier, fromTier, e.Status, e.Department, e.Reason, e.Summary,
-			e.CustomerMessage, details)
+		}
+		return nil
+	}, insertEventsSQL, t.CaseID, c.seqs, c.types, c.ats, c.actorIDs, c.actorNames, c.actorRoles, c.actorTiers,
+		c.tiers, c.fromTiers, c.statuses, c.departments, c.reasons, c.summaries, c.customerMessages, c.details)
+	return nil
+}
+
+// eventColumns are events as the columns of insertEventsSQL's unnest.
+type eventColumns struct {
+	seqs                                      []int64
+	ats                                       []time.Time
+	actorTiers, tiers                         []int16
+	fromTiers                                 []*int16 // NULL for none
+	types, actorIDs, actorNames, actorRoles   []string
+	statuses, departments, reasons, summaries []string
+	customerMessages, details                 []string // details: a JSON object
+}
+
+func (c *eventColumns) add(e tierflow.CaseEvent) error {
+	details := e.Details
+	if details == nil {
+		details = map[string]string{}
 	}
+	raw, err := json.Marshal(details)
+	if err != nil {
+		return err
+	}
+	var fromTier *int16
+	if e.FromTier != 0 {
+		from := int16(e.FromTier)
+		fromTier = &from
+	}
+	c.seqs, c.ats = append(c.seqs, e.Seq), append(c.ats, e.At)
+	c.actorTiers, c.tiers, c.fromTiers = append(c.actorTiers, int16(e.Actor.Tier)), append(c.tiers, int16(e.Tier)), append(c.fromTiers, fromTier)
+	c.types, c.actorIDs = append(c.types, string(e.Type)), append(c.actorIDs, e.Actor.ID)
+	c.actorNames, c.actorRoles = append(c.actorNames, e.Actor.Name), append(c.actorRoles, string(e.Actor.Role))
+	c.statuses, c.departments = append(c.statuses, string(e.Status)), append(c.departments, e.Department)
+	c.reasons, c.summaries = append(c.reasons, e.Reason), append(c.summaries, e.Summary)
+	c.customerMessages, c.details = append(c.customerMessages, e.CustomerMessage), append(c.details, string(raw))
+	return nil
 }
 
 // queueSurveyResponses queues the answer of each survey_answered event, after
