@@ -293,9 +293,9 @@ func (r *report) printNotes(w io.Writer) {
 		fmt.Fprintf(w, "note: CPU during the steady window: %s\n", s.CPU)
 	}
 	if b := r.Burst; b != nil {
-		r.printDrainAccounts(w, "burst", b.CPU, b.Database)
+		printDrainAccounts(w, "burst", b.CPU, b.Database)
 		if base := b.Baseline; base != nil {
-			r.printDrainAccounts(w, "burst baseline", base.CPU, base.Database)
+			printDrainAccounts(w, "burst baseline", base.CPU, base.Database)
 		}
 	}
 	if s := r.Steady; s != nil && s.Missing > 0 {
@@ -324,7 +324,7 @@ func tripleOrEmpty(t *timerBurstResult) string {
 }
 
 // printDrainAccounts prints where a drain's CPU and database time went.
-func (r *report) printDrainAccounts(w io.Writer, what string, cpu *machineCPU, db *databaseProfile) {
+func printDrainAccounts(w io.Writer, what string, cpu *machineCPU, db *databaseProfile) {
 	if cpu != nil {
 		fmt.Fprintf(w, "%s: CPU during the drain: %s\n", what, cpu)
 	}

@@ -55,9 +55,7 @@ func (s *Store) recordTransition(ctx context.Context, t tierflow.Transition, bat
 	var skipped []tierflow.CaseEvent
 	b := &statementBatch{}
 	queueProjection(b, t.View, &res)
-	if err := queueEvents(b, t, &res, &skipped); err != nil {
-		return recordResult{}, err
-	}
+	queueEvents(b, t, &res, &skipped)
 	queueSurveyResponses(b, t)
 	queueOutbox(b, t.CaseID, batches, t.CancelEmails)
 	// One round trip, one transaction: pgx sends the batch as one pipeline
@@ -209,15 +207,13 @@ ON CONFLICT (case_id, event_seq) DO NOTHING`
 // (a statement per event cost the database as much again in a storm of
 // escalations, five events each); an event already recorded is skipped (and
 // appended to skipped, for compareSkipped).
-func queueEvents(b *statementBatch, t tierflow.Transition, res *recordResult, skipped *[]tierflow.CaseEvent) error {
+func queueEvents(b *statementBatch, t tierflow.Transition, res *recordResult, skipped *[]tierflow.CaseEvent) {
 	if len(t.Events) == 0 {
-		return nil
+		return
 	}
 	var c eventColumns
 	for _, e := range t.Events {
-		if err := c.add(e); err != nil {
-			return fmt.Errorf("event %d of case %s: details: %w", e.Seq, t.CaseID, err)
-		}
+		c.add(e)
 	}
 	b.queue(func(r pgx.BatchResults) error {
 		rows, err := r.Query()
@@ -237,7 +233,6 @@ func queueEvents(b *statementBatch, t tierflow.Transition, res *recordResult, sk
 		return nil
 	}, insertEventsSQL, t.CaseID, c.seqs, c.types, c.ats, c.actorIDs, c.actorNames, c.actorRoles, c.actorTiers,
 		c.tiers, c.fromTiers, c.statuses, c.departments, c.reasons, c.summaries, c.customerMessages, c.details)
-	return nil
 }
 
 // eventColumns are events as the columns of insertEventsSQL's unnest.
@@ -251,15 +246,12 @@ type eventColumns struct {
 	customerMessages, details                 []string // details: a JSON object
 }
 
-func (c *eventColumns) add(e tierflow.CaseEvent) error {
+func (c *eventColumns) add(e tierflow.CaseEvent) {
 	details := e.Details
 	if details == nil {
 		details = map[string]string{}
 	}
-	raw, err := json.Marshal(details)
-	if err != nil {
-		return err
-	}
+	raw, _ := json.Marshal(details) // a map of strings always marshals
 	var fromTier *int16
 	if e.FromTier != 0 {
 		from := int16(e.FromTier)
@@ -272,7 +264,6 @@ func (c *eventColumns) add(e tierflow.CaseEvent) error {
 	c.statuses, c.departments = append(c.statuses, string(e.Status)), append(c.departments, e.Department)
 	c.reasons, c.summaries = append(c.reasons, e.Reason), append(c.summaries, e.Summary)
 	c.customerMessages, c.details = append(c.customerMessages, e.CustomerMessage), append(c.details, string(raw))
-	return nil
 }
 
 // queueSurveyResponses queues the answer of each survey_answered event, after

@@ -26,7 +26,7 @@ func (s *Store) recordTransitionInTx(ctx context.Context, t tierflow.Transition,
 		var skipped []tierflow.CaseEvent
 		steps := []func(*statementBatch){
 			func(b *statementBatch) { queueProjection(b, t.View, &res) },
-			func(b *statementBatch) { _ = queueEvents(b, t, &res, &skipped) },
+			func(b *statementBatch) { queueEvents(b, t, &res, &skipped) },
 			func(b *statementBatch) { queueSurveyResponses(b, t) },
 		}
 		for _, queue := range steps {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,36 +115,20 @@ func openStorm(b testing.TB, s *Store, round int) []string {
 	return ids
 }
 
+// escalateStorm records the escalations of ids by 16 concurrent writers.
 func escalateStorm(b *testing.B, s *Store, ids []string) {
-	work := make(chan int)
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	errs := make(chan error, 16)
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range work {
-				if err := recordEscalation(b, s, ids[k], k); err != nil {
-					errs <- err
-					return
-				}
+	errs := make([]error, 16)
+	for w := range errs {
+		wg.Go(func() {
+			for k := int(next.Add(1)) - 1; k < len(ids) && errs[w] == nil; k = int(next.Add(1)) - 1 {
+				errs[w] = recordEscalation(b, s, ids[k], k)
 			}
-		}()
+		})
 	}
-	for k := range ids {
-		select {
-		case work <- k:
-		case err := <-errs:
-			close(work)
-			b.Fatal(err)
-		}
-	}
-	close(work)
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		b.Fatal(err)
-	}
+	require.NoError(b, errors.Join(errs...))
 }
 
 // recordEscalation records the escalation to tier 2 of case id, the storm's
