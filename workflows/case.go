@@ -121,7 +121,7 @@ func (w *caseWorkflow) setup(ctx workflow.Context) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide, w.decideUpdate, workflow.UpdateHandlerOptions{
 		Validator:   w.validateDecisionUpdate,
-		Description: DecideDescription(),
+		Description: decideDescription,
 	}); err != nil {
 		return err
 	}
