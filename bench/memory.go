@@ -23,12 +23,16 @@ const stickyCacheCapacity = 10_000
 type memorySample struct {
 	RSS       int64 `json:"rss_bytes"`        // VmRSS
 	HeapAlloc int64 `json:"heap_alloc_bytes"` // go_memstats_heap_alloc_bytes: live objects and garbage not yet collected
-	// NextGC is the heap goal the last GC set: about twice the heap it found live
-	// (GOGC=100, plus the stacks and globals once), so half its growth is the live
-	// heap's growth, without the garbage that HeapAlloc carries.
-	NextGC      int64 `json:"next_gc_bytes"`
-	CachedCases int64 `json:"sticky_cache_size"` // temporal_sticky_cache_size
-	Evictions   int64 `json:"sticky_cache_forced_evictions"`
+	// NextGC is the heap goal the last GC set: the heap it found live times
+	// 1 + GCPercent/100 (plus the stacks and globals once), so its growth over
+	// that factor is the live heap's growth, without the garbage that HeapAlloc
+	// carries.
+	NextGC int64 `json:"next_gc_bytes"`
+	// GCPercent is the worker's GOGC (go_gc_gogc_percent): 200 unless its
+	// environment sets GOGC (worker/main.go).
+	GCPercent   float64 `json:"gogc_percent"`
+	CachedCases int64   `json:"sticky_cache_size"` // temporal_sticky_cache_size
+	Evictions   int64   `json:"sticky_cache_forced_evictions"`
 }
 
 // memoryResult is the worker's memory per cached case: the growth of the worker
@@ -39,7 +43,7 @@ type memoryResult struct {
 	Before             memorySample `json:"before"`
 	After              memorySample `json:"after"`
 	RSSPerCase         float64      `json:"rss_bytes_per_cached_case"`
-	LiveHeapPerCase    float64      `json:"live_heap_bytes_per_cached_case"` // half the NextGC growth
+	LiveHeapPerCase    float64      `json:"live_heap_bytes_per_cached_case"` // the NextGC growth over 1 + GOGC/100
 	HeapAllocPerCase   float64      `json:"heap_alloc_bytes_per_cached_case"`
 	EvictionsMeanwhile int64        `json:"forced_evictions_meanwhile"`
 }
@@ -50,7 +54,7 @@ func perCachedCase(before, after memorySample) memoryResult {
 		EvictionsMeanwhile: after.Evictions - before.Evictions}
 	if grew := after.CachedCases - before.CachedCases; grew > 0 {
 		r.RSSPerCase = float64(after.RSS-before.RSS) / float64(grew)
-		r.LiveHeapPerCase = float64(after.NextGC-before.NextGC) / 2 / float64(grew)
+		r.LiveHeapPerCase = float64(after.NextGC-before.NextGC) / (1 + after.GCPercent/100) / float64(grew)
 		r.HeapAllocPerCase = float64(after.HeapAlloc-before.HeapAlloc) / float64(grew)
 	}
 	return r
@@ -85,6 +89,10 @@ func (b *bench) sampleWorkerMemory(ctx context.Context) (memorySample, error) {
 	}
 	s.HeapAlloc, s.NextGC = int64(metrics["go_memstats_heap_alloc_bytes"]), int64(metrics["go_memstats_next_gc_bytes"])
 	s.CachedCases = int64(metrics["temporal_sticky_cache_size"])
+	s.GCPercent = 100 // Go's default, for a worker whose metrics do not say
+	if gc, ok := metrics["go_gc_gogc_percent"]; ok && gc > 0 {
+		s.GCPercent = gc
+	}
 	// The SDK's Prometheus naming adds _total to every counter.
 	s.Evictions = int64(metrics["temporal_sticky_cache_total_forced_eviction_total"])
 	return s, nil

@@ -29,11 +29,14 @@ not_a_number NaNx
 }
 
 func TestPerCachedCase(t *testing.T) {
-	before := memorySample{RSS: 100 << 20, HeapAlloc: 40 << 20, NextGC: 60 << 20, CachedCases: 1000, Evictions: 2}
-	after := memorySample{RSS: 200 << 20, HeapAlloc: 90 << 20, NextGC: 160 << 20, CachedCases: 6000, Evictions: 2}
+	before := memorySample{RSS: 100 << 20, HeapAlloc: 40 << 20, NextGC: 60 << 20, GCPercent: 100, CachedCases: 1000, Evictions: 2}
+	after := memorySample{RSS: 200 << 20, HeapAlloc: 90 << 20, NextGC: 160 << 20, GCPercent: 100, CachedCases: 6000, Evictions: 2}
 	m := perCachedCase(before, after)
 	assert.InDelta(t, float64(100<<20)/5000, m.RSSPerCase, 1e-9)
-	assert.InDelta(t, float64(50<<20)/5000, m.LiveHeapPerCase, 1e-9, "half the heap goal's growth")
+	assert.InDelta(t, float64(50<<20)/5000, m.LiveHeapPerCase, 1e-9, "at GOGC=100, half the heap goal's growth")
+	after.GCPercent = 200
+	assert.InDelta(t, float64(100<<20)/3/5000, perCachedCase(before, after).LiveHeapPerCase, 1e-9,
+		"at GOGC=200, a third of it")
 	assert.InDelta(t, float64(50<<20)/5000, m.HeapAllocPerCase, 1e-9)
 	assert.Zero(t, m.EvictionsMeanwhile)
 	assert.Equal(t, stickyCacheCapacity, m.CacheCapacity)
