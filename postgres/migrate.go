@@ -5,7 +5,9 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/tern/v2/migrate"
 )
 
@@ -18,6 +20,34 @@ const versionTable = "public.schema_version"
 // migrateLockKey is the advisory lock that serialises Migrate across processes
 // (workers and API replicas starting together). Arbitrary but fixed: "tierflow".
 const migrateLockKey int64 = 0x7469657266_6c6f77
+
+// migrateLockPoll is how often a process waiting for another's migration tries
+// the lock again.
+const migrateLockPoll = 100 * time.Millisecond
+
+// takeMigrateLock takes the migration lock, trying it every migrateLockPoll
+// rather than waiting in pg_advisory_lock: a statement waiting there holds a
+// snapshot, and CREATE INDEX CONCURRENTLY (migration 011), run by the process
+// holding the lock, waits for every older snapshot to end, so the waiting
+// processes and the migrating one deadlocked (PostgreSQL broke it by failing a
+// waiter: TestMigrateConcurrentlyOnFreshDatabase). Between tries a waiting
+// session holds nothing.
+func takeMigrateLock(ctx context.Context, conn *pgxpool.Conn) error {
+	for {
+		var taken bool
+		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", migrateLockKey).Scan(&taken); err != nil {
+			return fmt.Errorf("migrate: take lock: %w", mapError(err))
+		}
+		if taken {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("migrate: wait for another process's migration: %w", ctx.Err())
+		case <-time.After(migrateLockPoll):
+		}
+	}
+}
 
 // Migrate brings the schema to the latest version. Several processes may call it at
 // the same time: they wait for each other on a PostgreSQL advisory lock, and the
@@ -44,8 +74,8 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 		}
 	}()
 
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
-		return fmt.Errorf("migrate: take lock: %w", mapError(err))
+	if err := takeMigrateLock(ctx, conn); err != nil {
+		return err
 	}
 	defer func() {
 		// The lock belongs to the session: when unlocking fails, close the

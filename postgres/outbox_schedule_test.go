@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -245,4 +247,67 @@ func TestOutboxCancelAndClaimRacing(t *testing.T) {
 	assert.Zero(t, neither, "every batch claimed or withdrawn")
 	assert.Equal(t, cases, claimed+withdrawn)
 	t.Logf("claimed %d, withdrawn %d", claimed, withdrawn)
+}
+
+// The backlog gauge reads the due rows and the rows waiting to be tried again,
+// not the scheduled ones (migration 011): with thousands written ahead, it
+// reads none of them, and a batch in its retry backoff is still backlog, dated
+// from when it became due.
+func TestOutboxStatsReadsNoScheduledRow(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	later := time.Now().Add(time.Hour)
+	const ahead = 2000
+	for i := range ahead {
+		require.NoError(t, recordOutboxTransition(s, fmt.Sprintf("ahead-%d", i), 1, 1,
+			[]tierflow.OutboxBatch{scheduledBatchOf(t, 1, later)}))
+	}
+	require.NoError(t, recordOutboxTransition(s, "retried", 1, 1, []tierflow.OutboxBatch{batchOf(t, 1)}))
+	rows, err := s.ClaimOutbox(ctx, 0, 1, 10, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	require.NoError(t, s.RetryOutbox(ctx, rows[0].ID, rows[0].Attempt, time.Hour, "provider down"))
+	require.NoError(t, recordOutboxTransition(s, "waiting", 1, 1, []tierflow.OutboxBatch{batchOf(t, 1)}))
+	_, err = s.pool.Exec(ctx, `ANALYZE outbox`)
+	require.NoError(t, err)
+
+	st, err := s.OutboxStats(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, st.Depth, "the batch in its backoff and the one waiting; none of the scheduled")
+	assert.WithinDuration(t, rows[0].DueAt, st.Oldest, time.Millisecond, "dated from the retried batch's due time")
+
+	var plan string
+	require.NoError(t, s.pool.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+outboxStatsSQL).Scan(&plan))
+	read := rowsReadByScans(t, plan)
+	assert.LessOrEqual(t, read, 10, "rows the scans read, with %d scheduled rows in the table", ahead)
+}
+
+// rowsReadByScans sums, over a JSON plan's scan nodes, the rows they returned
+// and the rows their filters removed.
+func rowsReadByScans(t *testing.T, plan string) int {
+	var nodes []struct {
+		Plan json.RawMessage `json:"Plan"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(plan), &nodes))
+	require.Len(t, nodes, 1)
+	var walk func(raw json.RawMessage) int
+	walk = func(raw json.RawMessage) int {
+		var n struct {
+			NodeType string            `json:"Node Type"`
+			Rows     float64           `json:"Actual Rows"`
+			Loops    float64           `json:"Actual Loops"`
+			Removed  float64           `json:"Rows Removed by Filter"`
+			Plans    []json.RawMessage `json:"Plans"`
+		}
+		require.NoError(t, json.Unmarshal(raw, &n))
+		total := 0
+		if strings.HasSuffix(n.NodeType, "Scan") {
+			total += int((n.Rows + n.Removed) * max(n.Loops, 1))
+		}
+		for _, p := range n.Plans {
+			total += walk(p)
+		}
+		return total
+	}
+	return walk(nodes[0].Plan)
 }
