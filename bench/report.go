@@ -177,6 +177,13 @@ func (r *report) printRoundTrip(row func(...string)) {
 	}
 	row("   raw Update running 1 no-op activity p50 / p99, ms", "", pair(rt.RawUpdateActivity.P50, rt.RawUpdateActivity.P99), "")
 	row("   raw Update running 1 no-op local activity p50 / p99, ms", "", pair(rt.RawUpdateLocalActivity.P50, rt.RawUpdateLocalActivity.P99), "")
+	if a := rt.Account; a != nil {
+		row("   means, ms: decision / in the API / case workflow task / its record; raw Update / with local activity",
+			fmt.Sprintf("%s / %s / %s / %s", f1(float64(a.DecisionMs)), f1(float64(a.APIMs)), f1(float64(a.WorkflowTaskMs)),
+				f1(float64(a.RecordMs))),
+			fmt.Sprintf("%s / %s", f1(float64(a.RawUpdateMs)), f1(float64(a.RawLocalMs))),
+			fmt.Sprintf("HTTP and client %s", f1(float64(a.DecisionMs-a.APIMs))))
+	}
 }
 
 func (r *report) printBurst(row func(...string)) {

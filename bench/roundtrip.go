@@ -33,6 +33,8 @@ type roundTripResult struct {
 	DiffP99Ms   millis `json:"diff_p99_ms"`
 	// P99Ratio is Decision.P99 over RawUpdate.P99 (the goal's figure).
 	P99Ratio float64 `json:"p99_ratio"`
+	// Account is where the decisions' time went (means; roundtrip_account.go).
+	Account *roundTripAccount `json:"account,omitempty"`
 
 	decisionSample, rawSample, rawActivitySample, rawLocalSample []time.Duration
 }
@@ -97,15 +99,33 @@ func (b *bench) measureRoundTrip(ctx context.Context) (roundTripResult, error) {
 			return h.Get(ctx, &pokes)
 		}
 	}
-	samples, err := timeInTurns(ctx, spread, m, []turn{
+	turns := []turn{
 		{"note decisions", note},
 		{"raw updates", poke(pokeUpdate)},
 		{"raw updates with an activity", poke(pokeActivityUpdate)},
 		{"raw updates with a local activity", poke(pokeLocalActivityUpdate)},
-	})
+	}
+	if err := warmTurns(ctx, spread, m, turns); err != nil {
+		return r, err
+	}
+	// The worker's SDK metrics reach its /metrics once a second: the scrapes
+	// wait that long after the last call before them.
+	time.Sleep(1500 * time.Millisecond)
+	before, err := b.scrapeAccount(ctx)
 	if err != nil {
 		return r, err
 	}
+	samples, err := timeTurns(ctx, m, turns)
+	if err != nil {
+		return r, err
+	}
+	time.Sleep(1500 * time.Millisecond)
+	after, err := b.scrapeAccount(ctx)
+	if err != nil {
+		return r, err
+	}
+	account := accountFor(before, after, samples[0], samples[1], samples[3])
+	r.Account = &account
 	r.decisionSample, r.rawSample, r.rawActivitySample, r.rawLocalSample = samples[0], samples[1], samples[2], samples[3]
 	r.Decision, r.RawUpdate = summarize(r.decisionSample), summarize(r.rawSample)
 	r.RawUpdateActivity = summarize(r.rawActivitySample)
@@ -125,13 +145,26 @@ type turn struct {
 // rounds in which each turn is called once with i and timed, one call at a time;
 // it returns each turn's m durations, in the order of turns.
 func timeInTurns(ctx context.Context, warm, m int, turns []turn) ([][]time.Duration, error) {
+	if err := warmTurns(ctx, warm, m, turns); err != nil {
+		return nil, err
+	}
+	return timeTurns(ctx, m, turns)
+}
+
+// warmTurns calls each turn warm times, untimed, with i from m up.
+func warmTurns(ctx context.Context, warm, m int, turns []turn) error {
 	for _, t := range turns {
 		for i := range warm {
 			if err := t.call(ctx, m+i); err != nil {
-				return nil, fmt.Errorf("%s: warm-up: %w", t.name, err)
+				return fmt.Errorf("%s: warm-up: %w", t.name, err)
 			}
 		}
 	}
+	return nil
+}
+
+// timeTurns is timeInTurns' m timed rounds.
+func timeTurns(ctx context.Context, m int, turns []turn) ([][]time.Duration, error) {
 	samples := make([][]time.Duration, len(turns))
 	for k := range samples {
 		samples[k] = make([]time.Duration, 0, m)
