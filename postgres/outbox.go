@@ -187,20 +187,12 @@ func (s *Store) PurgeDeliveredOutbox(ctx context.Context, shard, shards int, old
 
 // outboxStatsSQL counts the backlog: undelivered batches that are due, a
 // scheduled one only once its time has come (a survey a day away is not a
-// stuck mailer), dated from when each became due. A due batch is either one
-// whose next attempt has come (never tried, being delivered, or its retry
-// due), read by outbox_due, or one that was tried and waits for its next
-// attempt, read by outbox_retrying (migration 011). A batch never tried whose
-// next attempt is ahead is a scheduled one before its time: neither index
-// reads it, however many cases have their warnings and surveys written ahead.
-// (A batch is tried only once due, so a tried one is due.)
+// stuck mailer), dated from when each became due. It reads the range of
+// outbox_due_from (migration 011) up to now, so the batches scheduled ahead,
+// however many cases have their warnings and surveys written, are not read.
 const outboxStatsSQL = `
-SELECT count(*), min(greatest(created_at, not_before)) FROM (
-    SELECT created_at, not_before FROM outbox
-    WHERE delivered_at IS NULL AND next_attempt_at <= now()
-    UNION ALL
-    SELECT created_at, not_before FROM outbox
-    WHERE delivered_at IS NULL AND attempts > 0 AND next_attempt_at > now()) due`
+SELECT count(*), min(greatest(created_at, not_before)) FROM outbox
+WHERE delivered_at IS NULL AND coalesce(not_before, '-infinity'::timestamptz) <= now()`
 
 // OutboxStats counts the undelivered due batches and dates the oldest.
 func (s *Store) OutboxStats(ctx context.Context) (tierflow.OutboxStats, error) {

@@ -249,10 +249,9 @@ func TestOutboxCancelAndClaimRacing(t *testing.T) {
 	t.Logf("claimed %d, withdrawn %d", claimed, withdrawn)
 }
 
-// The backlog gauge reads the due rows and the rows waiting to be tried again,
-// not the scheduled ones (migration 011): with thousands written ahead, it
-// reads none of them, and a batch in its retry backoff is still backlog, dated
-// from when it became due.
+// The backlog gauge reads the due rows, not the scheduled ones (migration 011):
+// with thousands written ahead, it reads none of them, and a batch in its retry
+// backoff is still backlog, dated from when it became due.
 func TestOutboxStatsReadsNoScheduledRow(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
