@@ -47,8 +47,8 @@ func logLevel() slog.Level {
 
 // defaultGCPercent is the worker's garbage collection target (GOGC) unless the
 // environment sets GOGC. Most of a worker's live heap is its cache of running
-// cases (about 37 KiB each), which every collection scans again while the
-// cases' tasks make little new garbage: at Go's default of 100 the collector
+// cases (about 37 KiB each), which every collection scans again: at Go's
+// default of 100 the collector
 // took 17% of the worker's CPU in the bench's storm of 5,000 escalations (issue
 // 10). At 200 it runs half as often; the heap may grow to three times the live
 // heap instead of two before a collection (the bench reports the worker's
