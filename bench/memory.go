@@ -69,22 +69,11 @@ func (b *bench) sampleWorkerMemory(ctx context.Context) (memorySample, error) {
 		return s, err
 	}
 	s.RSS = rss
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.stack.WorkerMetricsURL, nil)
-	if err != nil {
-		return s, fmt.Errorf("worker metrics: %w", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return s, fmt.Errorf("worker metrics: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return s, fmt.Errorf("worker metrics: %s", resp.Status)
-	}
-	metrics, err := parseMetrics(resp.Body)
-	if err != nil {
+	var metrics map[string]float64
+	if err := readMetrics(ctx, b.stack.WorkerMetricsURL, func(r io.Reader) (err error) {
+		metrics, err = parseMetrics(r)
+		return err
+	}); err != nil {
 		return s, fmt.Errorf("worker metrics: %w", err)
 	}
 	s.HeapAlloc, s.NextGC = int64(metrics["go_memstats_heap_alloc_bytes"]), int64(metrics["go_memstats_next_gc_bytes"])
@@ -96,6 +85,25 @@ func (b *bench) sampleWorkerMemory(ctx context.Context) (memorySample, error) {
 	// The SDK's Prometheus naming adds _total to every counter.
 	s.Evictions = int64(metrics["temporal_sticky_cache_total_forced_eviction_total"])
 	return s, nil
+}
+
+// readMetrics GETs a Prometheus endpoint and hands its body to parse.
+func readMetrics(ctx context.Context, url string, parse func(io.Reader) error) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return parse(resp.Body)
 }
 
 // parseMetrics reads the Prometheus text format: each metric's value, the largest

@@ -141,17 +141,8 @@ type turn struct {
 	call func(ctx context.Context, i int) error
 }
 
-// timeInTurns calls each turn warm times untimed (with i from m up), then m
-// rounds in which each turn is called once with i and timed, one call at a time;
-// it returns each turn's m durations, in the order of turns.
-func timeInTurns(ctx context.Context, warm, m int, turns []turn) ([][]time.Duration, error) {
-	if err := warmTurns(ctx, warm, m, turns); err != nil {
-		return nil, err
-	}
-	return timeTurns(ctx, m, turns)
-}
-
-// warmTurns calls each turn warm times, untimed, with i from m up.
+// warmTurns calls each turn warm times, untimed, with i from m up (before
+// timeTurns; the round trip reads the metrics between the two).
 func warmTurns(ctx context.Context, warm, m int, turns []turn) error {
 	for _, t := range turns {
 		for i := range warm {
@@ -163,7 +154,8 @@ func warmTurns(ctx context.Context, warm, m int, turns []turn) error {
 	return nil
 }
 
-// timeTurns is timeInTurns' m timed rounds.
+// timeTurns runs m rounds in which each turn is called once with i and timed,
+// one call at a time; it returns each turn's m durations, in the order of turns.
 func timeTurns(ctx context.Context, m int, turns []turn) ([][]time.Duration, error) {
 	samples := make([][]time.Duration, len(turns))
 	for k := range samples {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -95,22 +94,12 @@ func histogramTotals(r io.Reader, keys ...histogramKey) (map[histogramKey]histog
 }
 
 // scrapeHistograms reads keys from the Prometheus endpoint url.
-func scrapeHistograms(ctx context.Context, url string, keys ...histogramKey) (map[histogramKey]histogramTotal, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s", url, resp.Status)
-	}
-	return histogramTotals(resp.Body, keys...)
+func scrapeHistograms(ctx context.Context, url string, keys ...histogramKey) (totals map[histogramKey]histogramTotal, err error) {
+	err = readMetrics(ctx, url, func(r io.Reader) error {
+		totals, err = histogramTotals(r, keys...)
+		return err
+	})
+	return totals, err
 }
 
 // accountScrape is the histograms of the API and the worker at one moment.

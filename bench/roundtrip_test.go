@@ -22,7 +22,9 @@ func TestTimeInTurnsInterleavesTheCalls(t *testing.T) {
 			return nil
 		}
 	}
-	samples, err := timeInTurns(context.Background(), 1, 3, []turn{{"a", record("a")}, {"b", record("b")}})
+	turns := []turn{{"a", record("a")}, {"b", record("b")}}
+	require.NoError(t, warmTurns(context.Background(), 1, 3, turns))
+	samples, err := timeTurns(context.Background(), 3, turns)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a3", "b3", "a0", "b0", "a1", "b1", "a2", "b2"}, calls)
 	require.Len(t, samples, 2)
@@ -38,7 +40,7 @@ func TestTimeInTurnsNamesTheFailingCall(t *testing.T) {
 		}
 		return nil
 	}
-	_, err := timeInTurns(context.Background(), 0, 3, []turn{{"decisions", ok}, {"raw updates", fail}})
+	_, err := timeTurns(context.Background(), 3, []turn{{"decisions", ok}, {"raw updates", fail}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "raw updates: boom")
 }
